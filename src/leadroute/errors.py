@@ -1,0 +1,113 @@
+"""The one error hierarchy of leadroute.
+
+Every error a user or a plugin can see is one of these; adapters translate httpx and
+vendor errors into them at their boundary, and the CLI renders any of them as one line
+and an exit code (``LeadrouteError.exit_code``), never a traceback::
+
+    LeadrouteError                  exit 1 unless a subclass says otherwise
+    ├── UserInputError              exit 2: something the user gave us is wrong
+    │   ├── PolicyError             leadroute.yaml is malformed or inconsistent (names the path)
+    │   ├── InputFileError          a data file is missing, unreadable or structurally malformed
+    │   └── UnknownLeadError        explain/lookup of a lead the store has never seen
+    ├── PluginError                 a plugin failed to load or violated the hook contract
+    ├── AdapterError                a backend failed (network, vendor, file system)
+    │   ├── AdapterNotFoundError    no adapter registered under that name (exit 2)
+    │   ├── AuthError               credentials missing, invalid or expired beyond refresh
+    │   ├── RateLimitedError        a burst limit outlasted the retry budget
+    │   └── QuotaExhaustedError     a daily quota is spent: checkpoint and stop
+    └── StoreError                  the audit store cannot be opened, migrated or written
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdapterError",
+    "AdapterNotFoundError",
+    "AuthError",
+    "InputFileError",
+    "LeadrouteError",
+    "PluginError",
+    "PolicyError",
+    "QuotaExhaustedError",
+    "RateLimitedError",
+    "StoreError",
+    "UnknownLeadError",
+    "UserInputError",
+]
+
+
+class LeadrouteError(Exception):
+    """Base of every leadroute error; ``exit_code`` is what the CLI exits with."""
+
+    exit_code: int = 1
+
+
+class UserInputError(LeadrouteError):
+    """Something the user supplied (a file, a flag, a policy) is wrong."""
+
+    exit_code = 2
+
+
+class PolicyError(UserInputError):
+    """The policy file is malformed; the message starts with the path of the problem.
+
+    Attributes:
+        path: Dotted path inside the policy (``routing[2].pool``), or ``""`` for the file.
+    """
+
+    def __init__(self, message: str, *, path: str = "", source: str = "") -> None:
+        self.path = path
+        self.source = source
+        where = f"{source}: " if source else ""
+        at = f"{path}: " if path else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+class InputFileError(UserInputError):
+    """A data file cannot be used at all (as opposed to one bad row, which is an exception row)."""
+
+    def __init__(self, message: str, *, file: str = "", line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = file + (f":{line}" if line is not None else "")
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnknownLeadError(UserInputError):
+    """The store holds no decision for the lead asked about."""
+
+
+class PluginError(LeadrouteError):
+    """A plugin could not be loaded, or returned something the hook contract forbids."""
+
+
+class AdapterError(LeadrouteError):
+    """A backend (CRM, file system) failed after the adapter's own retries."""
+
+
+class AdapterNotFoundError(AdapterError):
+    """No adapter is registered under the requested name."""
+
+    exit_code = 2
+
+
+class AuthError(AdapterError):
+    """Credentials are missing, invalid, or expired beyond refresh."""
+
+    exit_code = 3
+
+
+class RateLimitedError(AdapterError):
+    """A burst rate limit outlasted the retry budget."""
+
+    exit_code = 4
+
+
+class QuotaExhaustedError(AdapterError):
+    """A daily quota is spent; work was checkpointed and can resume later."""
+
+    exit_code = 4
+
+
+class StoreError(LeadrouteError):
+    """The audit store cannot be opened, migrated or written."""

@@ -1,0 +1,138 @@
+"""The leadroute plugin contract: every hook, grouped by phase.
+
+Built-in behaviour implements these same hooks (``leadroute.builtins``). Core code never
+calls ``pm.hook.*`` directly; it goes through the typed facade in ``leadroute.host``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from leadroute.adapters import AdapterFactory
+    from leadroute.context import RoutingContext
+    from leadroute.models import (
+        AccountIndex,
+        AccountMatch,
+        Decision,
+        Exclusion,
+        FitContribution,
+        Lead,
+        Problem,
+        Rep,
+    )
+    from leadroute.policy import Policy
+
+hookspec = pluggy.HookspecMarker("leadroute")
+
+# --------------------------------------------------------------------------- setup
+
+
+@hookspec
+def leadroute_register_adapters(register: Callable[[str, AdapterFactory], None]) -> None:
+    """Register backends (``csv``, ``hubspot``, ``salesforce``) by name.
+
+    Call ``register(name, factory)`` once per backend; ``factory(AdapterConfig)`` returns an
+    object satisfying ``leadroute.adapters.Adapter``. The first registration of a name wins.
+
+    :param register: Callback taking the adapter name and its factory.
+    """
+
+
+# --------------------------------------------------------------------------- intake
+
+
+@hookspec
+def leadroute_validate_lead(lead: Lead, policy: Policy) -> Iterable[Problem] | None:
+    """Find what makes a lead invalid or incomplete.
+
+    Return the problems found (or ``None``); every implementation's problems are collected.
+    A problem whose ``action`` is ``reject`` sends the lead to the exception report,
+    ``fallback`` sends it to the fallback queue, ``flag`` routes it and records the problem.
+
+    :param lead: The lead as read by the adapter, after enrichment.
+    :param policy: The policy in force.
+    """
+
+
+@hookspec
+def leadroute_enrich_lead(lead: Lead, policy: Policy) -> Mapping[str, str] | None:
+    """Derive fields for a lead (``domain`` from email, ``region`` from country, ``segment``).
+
+    Return a mapping of attribute name to value, or ``None``. Results are merged into
+    ``lead.attributes`` in hook-call order; an attribute already present (from the input
+    or an earlier implementation) is never overwritten, so the input stays authoritative.
+    Routing never waits on enrichment: return nothing rather than block.
+
+    :param lead: The lead as read by the adapter.
+    :param policy: The policy in force.
+    """
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@hookspec(firstresult=True)
+def leadroute_match_account(
+    lead: Lead, accounts: AccountIndex, policy: Policy
+) -> AccountMatch | None:
+    """Find the known account a lead belongs to.
+
+    Stops at first non-None result. The built-in matcher (exact registrable domain, then
+    normalized company name) is ``trylast``, so a plugin's matcher is asked first.
+
+    :param lead: The enriched lead.
+    :param accounts: All known accounts, indexed by id, domain and normalized name.
+    :param policy: The policy in force.
+    """
+
+
+@hookspec
+def leadroute_exclude_rep(
+    lead: Lead, rep: Rep, ctx: RoutingContext
+) -> Iterable[Exclusion] | None:
+    """Say why a rep cannot take a lead right now.
+
+    Return the exclusions that apply (each with a stable upper-case ``code``), or ``None``
+    when this implementation has no objection. A rep with any exclusion from any
+    implementation is not a candidate. Called for every rep considered for every lead:
+    keep it fast and free of I/O.
+
+    :param lead: The enriched lead.
+    :param rep: The rep being considered.
+    :param ctx: The time, policy, current loads and the constraints in force.
+    """
+
+
+@hookspec
+def leadroute_score_fit(
+    lead: Lead, rep: Rep, ctx: RoutingContext
+) -> Iterable[FitContribution] | None:
+    """Contribute to how well an eligible rep fits a lead.
+
+    Return named contributions (conventionally 0..1), or ``None``. The core multiplies each
+    by the policy's ``fit.weights[name]`` (default 1.0) and sums them; strategies use the
+    total to break ties and the ``optimize`` strategy maximises it.
+
+    :param lead: The enriched lead.
+    :param rep: An eligible rep.
+    :param ctx: The time, policy, current loads and the constraints in force.
+    """
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@hookspec
+def leadroute_decision_made(decision: Decision) -> None:
+    """React to a decision after it is committed to the store.
+
+    Broadcast to every implementation (metrics, notifications, custom sinks). Side effects
+    that must happen exactly once belong in the outbox, not here: this hook is not
+    called again for a decision replayed on a rerun.
+
+    :param decision: The committed decision.
+    """

@@ -1,0 +1,528 @@
+"""Normalized, frozen value objects shared by the core, adapters and plugins.
+
+Every timestamp is timezone-aware UTC; local time exists only for working hours and
+display. Models change with ``attrs.evolve``; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "Account",
+    "AccountIndex",
+    "AccountMatch",
+    "Availability",
+    "Candidate",
+    "Capacity",
+    "Decision",
+    "DecisionStatus",
+    "Effect",
+    "EffectResult",
+    "Exclusion",
+    "ExclusionCode",
+    "FitContribution",
+    "InputProblem",
+    "Lead",
+    "LeaveWindow",
+    "Pool",
+    "Problem",
+    "Rep",
+    "RouteStep",
+    "Snapshot",
+    "decision_id_for",
+    "normalize_company",
+]
+
+# A fixed namespace so decision ids and idempotency keys are the same on every machine
+# and across restarts: a relay that re-sends an effect re-sends the same key.
+LEADROUTE_NAMESPACE = uuid.UUID("5b0c4a52-61a4-4c1e-9d59-2f3c1f0b7e11")
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    return tuple(value) if value else ()
+
+
+def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return dict(value or {})
+
+
+@attrs.frozen(kw_only=True)
+class Lead:
+    """One inbound lead, normalized from whatever system it came from.
+
+    Attributes:
+        id: The source system's stable id (CRM record id or CSV ``id``).
+        email: Contact email as given (normalization is a validation concern).
+        name: Person's full name, for display only; never written to the audit trail.
+        company: Company name as given.
+        website: Company website, if the form had one.
+        country: ISO 3166-1 alpha-2 code, upper case, or ``""`` when unknown.
+        state: State or province code, when known.
+        employees: Company size, or ``None`` when unknown.
+        language: ISO 639-1 code, lower case, or ``""``.
+        product: Product line of interest.
+        lead_type: Form or lead type (``demo``, ``contact``...), as given.
+        source: Acquisition source (``web``, ``event``, ``partner``...).
+        created_at: When the lead was created in the source system (UTC).
+        owner_id: The owner currently recorded in the source system, ``""`` for none.
+        attributes: Extra columns and derived fields (``domain``, ``region``, ``segment``).
+        origin: Where the record came from, for error messages (``leads.csv:17``).
+    """
+
+    id: str
+    email: str = ""
+    name: str = ""
+    company: str = ""
+    website: str = ""
+    country: str = ""
+    state: str = ""
+    employees: int | None = None
+    language: str = ""
+    product: str = ""
+    lead_type: str = ""
+    source: str = ""
+    created_at: datetime | None = None
+    owner_id: str = ""
+    attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    origin: str = ""
+
+    def get(self, field: str) -> str:
+        """Return a field or attribute as text (``""`` when absent), for policy conditions."""
+        if field in _LEAD_FIELDS:
+            value = getattr(self, field)
+            return "" if value is None else str(value)
+        return self.attributes.get(field, "")
+
+
+_LEAD_FIELDS = frozenset(a.name for a in attrs.fields(Lead)) - {"attributes"}
+
+
+@attrs.frozen(kw_only=True)
+class LeaveWindow:
+    """A period a rep is away, inclusive start, exclusive end (UTC).
+
+    Attributes:
+        start: First instant of the leave.
+        end: First instant the rep is back.
+    """
+
+    start: datetime
+    end: datetime
+
+    def covers(self, at: datetime) -> bool:
+        """Whether ``at`` falls inside the window."""
+        return self.start <= at < self.end
+
+
+@attrs.frozen(kw_only=True)
+class Availability:
+    """When a rep can take leads.
+
+    Attributes:
+        timezone: IANA zone name of the rep, for working hours and daily caps.
+        leave: Leave windows; a rep on leave is excluded with ``ON_LEAVE``.
+        paused_until: A manual pause; ``datetime.max``-like far dates mean indefinite.
+    """
+
+    timezone: str = "UTC"
+    leave: tuple[LeaveWindow, ...] = ()
+    paused_until: datetime | None = None
+
+    def leave_at(self, at: datetime) -> LeaveWindow | None:
+        """The leave window covering ``at``, if any."""
+        return next((w for w in self.leave if w.covers(at)), None)
+
+
+@attrs.frozen(kw_only=True)
+class Capacity:
+    """How much a rep can hold.
+
+    Attributes:
+        max_open: Most open leads at once; ``None`` means no cap.
+    """
+
+    max_open: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Rep:
+    """A person who can own leads.
+
+    Attributes:
+        id: The source system's user/owner id.
+        name: Display name.
+        email: Work email (for notifications; never logged).
+        active: Inactive reps never receive leads.
+        territories: Regions, countries or ``country-state`` codes the rep covers; empty = any.
+        languages: ISO 639-1 codes the rep works in; empty = any.
+        segments: Segment names the rep serves; empty = any.
+        products: Product lines the rep sells; empty = any.
+        pools: Pools the rep belongs to (in addition to pools that list the rep).
+        capacity: Caps on load.
+        weight: Relative share in weighted rotation (1.0 = normal).
+        backup_id: Who takes this rep's account leads when the rep cannot.
+        open_leads: Open leads the rep already holds in the source system.
+        availability: Time zone, leave and pause.
+        origin: Where the record came from, for error messages.
+    """
+
+    id: str
+    name: str = ""
+    email: str = ""
+    active: bool = True
+    territories: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    languages: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    segments: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    products: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    pools: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    capacity: Capacity = attrs.field(factory=Capacity)
+    weight: float = 1.0
+    backup_id: str = ""
+    open_leads: int = 0
+    availability: Availability = attrs.field(factory=Availability)
+    origin: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Account:
+    """A company the business already knows, with an owner.
+
+    Attributes:
+        id: Source system id.
+        name: Company name.
+        domain: Registrable domain (``acme.com``), lower case.
+        owner_id: The account owner's rep id.
+        status: ``customer``, ``prospect`` or the source's own label.
+        origin: Where the record came from, for error messages.
+    """
+
+    id: str
+    name: str = ""
+    domain: str = ""
+    owner_id: str = ""
+    status: str = ""
+    origin: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class AccountMatch:
+    """The account a lead belongs to, and how we know.
+
+    Attributes:
+        account_id: The matched account.
+        method: ``domain``, ``name`` or a plugin's own label.
+        confidence: 0..1; exact matches are 1.0.
+    """
+
+    account_id: str
+    method: str
+    confidence: float = 1.0
+
+
+_COMPANY_SUFFIXES = frozenset(
+    {"inc", "incorporated", "llc", "ltd", "limited", "gmbh", "ag", "sa", "sas", "bv",
+     "plc", "corp", "corporation", "co", "company", "srl", "oy", "ab", "as", "pty", "nv"}
+)
+
+
+def normalize_company(name: str) -> str:
+    """Lower-case a company name and drop punctuation and legal suffixes (``Acme, Inc.`` -> ``acme``)."""
+    words = "".join(ch if ch.isalnum() else " " for ch in name.lower()).split()
+    while words and words[-1] in _COMPANY_SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
+@attrs.frozen
+class AccountIndex:
+    """Accounts indexed once per run so matching a lead is a dictionary lookup.
+
+    Attributes:
+        by_id: Accounts by id.
+        by_domain: Accounts by lower-case domain.
+        by_name: Accounts by normalized company name.
+    """
+
+    by_id: Mapping[str, Account]
+    by_domain: Mapping[str, Account]
+    by_name: Mapping[str, Account]
+
+    @classmethod
+    def build(cls, accounts: tuple[Account, ...] | list[Account]) -> AccountIndex:
+        """Index accounts; when two share a key, the first listed wins (stable and documented)."""
+        by_domain: dict[str, Account] = {}
+        by_name: dict[str, Account] = {}
+        for account in accounts:
+            if account.domain:
+                by_domain.setdefault(account.domain.lower(), account)
+            key = normalize_company(account.name)
+            if key:
+                by_name.setdefault(key, account)
+        return cls({a.id: a for a in accounts}, by_domain, by_name)
+
+
+@attrs.frozen(kw_only=True)
+class Pool:
+    """A team of reps sharing leads under one strategy.
+
+    Attributes:
+        name: Pool name as referenced by routing rules.
+        members: Rep ids (the policy's list plus reps naming this pool).
+        strategy: ``round_robin``, ``weighted`` or ``least_loaded``.
+        backup_id: Rep who takes the lead when no member is eligible.
+    """
+
+    name: str
+    members: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    strategy: str = "round_robin"
+    backup_id: str = ""
+
+
+class ExclusionCode(enum.StrEnum):
+    """Stable codes for why a rep could not take a lead; plugins may add their own strings."""
+
+    REP_INACTIVE = "REP_INACTIVE"
+    ON_LEAVE = "ON_LEAVE"
+    PAUSED = "PAUSED"
+    CAPACITY_REACHED = "CAPACITY_REACHED"
+    TERRITORY_MISMATCH = "TERRITORY_MISMATCH"
+    LANGUAGE_MISMATCH = "LANGUAGE_MISMATCH"
+    SEGMENT_MISMATCH = "SEGMENT_MISMATCH"
+    PRODUCT_MISMATCH = "PRODUCT_MISMATCH"
+    NOT_IN_POOL = "NOT_IN_POOL"
+
+
+@attrs.frozen(kw_only=True)
+class Exclusion:
+    """A rep that could not take a lead, and why.
+
+    Attributes:
+        rep_id: The excluded rep.
+        code: A stable code (``ExclusionCode`` or a plugin's own upper-case string).
+        detail: Human detail (``DE not in NA``, ``12/12 open``).
+    """
+
+    rep_id: str
+    code: str
+    detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class FitContribution:
+    """One named part of a rep's fit for a lead, before policy weights.
+
+    Attributes:
+        name: Contribution name; the policy's ``fit.weights`` key.
+        value: Raw value, conventionally 0..1.
+        detail: Why, for ``explain``.
+    """
+
+    name: str
+    value: float
+    detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Candidate:
+    """An eligible rep for a lead, with what the chooser knew.
+
+    Attributes:
+        rep_id: The rep.
+        fit: Weighted fit (sum of contributions times policy weights).
+        load: Open leads the rep held when the lead was decided.
+        capacity: The rep's open-lead cap then, ``None`` for none.
+        contributions: The fit's parts.
+        rank: 1 for the winner, 2 for the runner-up, ...
+        reason: What put the rep at this rank (``next in rotation``, ``lowest load 3/20``).
+    """
+
+    rep_id: str
+    fit: float = 0.0
+    load: int = 0
+    capacity: int | None = None
+    contributions: tuple[FitContribution, ...] = ()
+    rank: int = 0
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Problem:
+    """A validation finding on a lead.
+
+    Attributes:
+        code: Stable upper-case code (``MISSING_FIELD``).
+        field: The lead field concerned.
+        message: One human sentence.
+        action: ``reject`` (exception queue), ``fallback`` or ``flag`` (route and mark).
+    """
+
+    code: str
+    field: str
+    message: str
+    action: str = "reject"
+
+
+@attrs.frozen(kw_only=True)
+class InputProblem:
+    """A record that could not be used, with where it came from: the exception report's row.
+
+    Attributes:
+        file: Input name (``leads.csv``, ``hubspot:contacts``).
+        line: 1-based line of the record's first physical line, when the input has lines.
+        record_id: The record's id, when it had one.
+        kind: ``lead``, ``rep`` or ``account``.
+        field: The offending field, when one is to blame.
+        code: Stable code (``MISSING_ID``, ``BAD_NUMBER``, ``UNKNOWN_OWNER``...).
+        message: One human sentence.
+    """
+
+    file: str
+    line: int | None
+    record_id: str
+    kind: str
+    field: str
+    code: str
+    message: str
+
+
+class DecisionStatus(enum.StrEnum):
+    """How a lead left the pipeline."""
+
+    ROUTED = "routed"
+    FALLBACK = "fallback"
+
+
+class RouteStep(enum.StrEnum):
+    """The hierarchy step that produced the owner."""
+
+    CURRENT_OWNER = "current_owner"
+    ACCOUNT_OWNER = "account_owner"
+    POOL = "pool"
+    BACKUP = "backup"
+    FALLBACK = "fallback"
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """Who owns a lead and why: the audit record and the input to every side effect.
+
+    Attributes:
+        id: Deterministic id (``decision_id_for(lead_id, epoch)``).
+        lead_id: The lead.
+        epoch: 1 for the first routing; rebalances and reassignments increment it.
+        status: ``routed`` or ``fallback``.
+        owner_id: The owner to write (for fallback, the queue's named owner).
+        queue: The fallback queue's name, ``""`` when a rep owns it outright.
+        step: The hierarchy step that decided (``RouteStep``).
+        route_path: Every policy step visited, in order (``account:miss``, ``rule:emea-ent``...).
+        rule: The routing rule that matched, ``""`` if none.
+        pool: The pool used, ``""`` if none.
+        strategy: The strategy applied inside the pool.
+        account_id: The matched account, ``""`` if none.
+        account_method: How the account matched.
+        candidates: Eligible reps, ranked (winner first).
+        exclusions: Reps considered and excluded, each with a code.
+        problems: Validation findings that did not stop routing.
+        reason: One sentence: why this owner.
+        policy_version: The policy version in force.
+        decided_at: When the decision was made (UTC).
+        escalate_at: For fallback: when the queue owner must escalate.
+        features: Non-personal routing features (country, region, segment...) for audit.
+    """
+
+    id: str
+    lead_id: str
+    epoch: int = 1
+    status: DecisionStatus
+    owner_id: str
+    queue: str = ""
+    step: RouteStep
+    route_path: tuple[str, ...] = ()
+    rule: str = ""
+    pool: str = ""
+    strategy: str = ""
+    account_id: str = ""
+    account_method: str = ""
+    candidates: tuple[Candidate, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    reason: str = ""
+    policy_version: str
+    decided_at: datetime
+    escalate_at: datetime | None = None
+    features: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+
+    @property
+    def winner(self) -> Candidate | None:
+        """The candidate that won, if the owner came from a ranked pool."""
+        return self.candidates[0] if self.candidates else None
+
+
+def decision_id_for(lead_id: str, epoch: int) -> str:
+    """The deterministic decision id for a lead's routing epoch."""
+    return str(uuid.uuid5(LEADROUTE_NAMESPACE, f"decision:{lead_id}:{epoch}"))
+
+
+@attrs.frozen(kw_only=True)
+class Effect:
+    """A side effect of a decision, waiting in the outbox.
+
+    Attributes:
+        kind: ``owner_write`` (later also ``task`` and ``notify``).
+        decision_id: The decision that caused it.
+        lead_id: The lead it touches.
+        idem_key: Deterministic idempotency key; re-sends carry the same key.
+        payload: Kind-specific data (``{"owner_id": ..., "status": ...}``).
+    """
+
+    kind: str
+    decision_id: str
+    lead_id: str
+    idem_key: str
+    payload: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @staticmethod
+    def key_for(decision_id: str, kind: str) -> str:
+        """The idempotency key of one effect of one decision."""
+        return str(uuid.uuid5(LEADROUTE_NAMESPACE, f"effect:{decision_id}:{kind}"))
+
+
+@attrs.frozen(kw_only=True)
+class EffectResult:
+    """What an adapter did with one effect.
+
+    Attributes:
+        idem_key: The effect's key.
+        ok: Applied (or already applied: idempotent success).
+        detail: Why not, when not.
+        retryable: Whether trying again later may succeed.
+    """
+
+    idem_key: str
+    ok: bool
+    detail: str = ""
+    retryable: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Snapshot:
+    """What an adapter read: the records, and every record it could not use.
+
+    Attributes:
+        leads: Leads to route, in input order.
+        reps: Reps (owners), active or not.
+        accounts: Known accounts with owners.
+        problems: Records that were rejected, each with file, line and reason.
+    """
+
+    leads: tuple[Lead, ...] = ()
+    reps: tuple[Rep, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    problems: tuple[InputProblem, ...] = ()

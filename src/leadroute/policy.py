@@ -1,0 +1,593 @@
+"""The routing policy (``leadroute.yaml``): routing as code.
+
+The file is read with ``yaml.safe_load`` and structured into frozen attrs classes by
+cattrs. Every error names where it is (``routing[2].when.country: unknown operator
+'equals'``), and ``json_schema()`` publishes the same structure for editors.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import re
+import types
+import typing
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import cattrs
+import yaml
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.v import transform_error
+
+from leadroute.errors import PolicyError
+from leadroute.models import Lead
+
+__all__ = [
+    "AccountOwnerPolicy",
+    "Condition",
+    "FallbackPolicy",
+    "FitPolicy",
+    "Policy",
+    "PoolPolicy",
+    "Rule",
+    "Segment",
+    "Strategy",
+    "ValidationPolicy",
+    "json_schema",
+    "load_policy",
+    "parse_policy",
+]
+
+CONSTRAINTS = ("territory", "language", "segment", "product")
+Constraint = Literal["territory", "language", "segment", "product"]
+Action = Literal["reject", "fallback", "flag"]
+
+
+class Strategy(enum.StrEnum):
+    """How a pool picks among its eligible reps."""
+
+    ROUND_ROBIN = "round_robin"
+    WEIGHTED = "weighted"
+    LEAST_LOADED = "least_loaded"
+
+
+# --------------------------------------------------------------------------- conditions
+
+_NUMERIC_OPS = {
+    "gte": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "lte": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+}
+_LIST_OPS = ("in", "not_in", "prefix")
+_SCALAR_OPS = ("eq", "ne")
+OPERATORS = (*_LIST_OPS, *_SCALAR_OPS, *_NUMERIC_OPS, "exists")
+
+
+class ConditionError(ValueError):
+    """A condition in ``when`` is malformed; the message is shown as is."""
+
+
+@attrs.frozen(kw_only=True)
+class Condition:
+    """One test on one lead field.
+
+    Written in YAML as a scalar (equality), a list (membership) or a mapping of operators
+    (``{gte: 200, lt: 1000}``: every operator must hold). String comparisons ignore case.
+
+    Attributes:
+        op: One of ``in``, ``not_in``, ``prefix``, ``eq``, ``ne``, ``gte``, ``gt``, ``lte``,
+            ``lt``, ``exists``.
+        values: Lower-cased operands for the string operators.
+        number: Operand for the numeric operators.
+        flag: Operand for ``exists``.
+    """
+
+    op: str
+    values: tuple[str, ...] = ()
+    number: float = 0.0
+    flag: bool = True
+
+    def matches(self, raw: str) -> bool:
+        """Whether a field value (as text, ``""`` when absent) satisfies this test."""
+        value = raw.strip().lower()
+        if self.op == "exists":
+            return bool(value) == self.flag
+        if self.op in _NUMERIC_OPS:
+            try:
+                number = float(value)
+            except ValueError:
+                return False  # an unknown size never satisfies a size band
+            return bool(_NUMERIC_OPS[self.op](number, self.number))
+        if self.op in ("in", "eq"):
+            return value in self.values
+        if self.op in ("not_in", "ne"):
+            return value not in self.values
+        return any(value.startswith(p) for p in self.values)  # prefix
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        raise ConditionError(f"expected a text or number value, got {value!r}")
+    return str(value).strip().lower()
+
+
+def _make_condition(op: str, operand: Any) -> Condition:
+    if op not in OPERATORS:
+        raise ConditionError(
+            f"unknown operator {op!r} (expected one of: {', '.join(OPERATORS)})"
+        )
+    if op in _LIST_OPS:
+        items = operand if isinstance(operand, list) else [operand]
+        return Condition(op=op, values=tuple(_scalar_text(v) for v in items))
+    if op in _SCALAR_OPS:
+        return Condition(op=op, values=(_scalar_text(operand),))
+    if op == "exists":
+        if not isinstance(operand, bool):
+            raise ConditionError(f"'exists' takes true or false, got {operand!r}")
+        return Condition(op=op, flag=operand)
+    if isinstance(operand, bool) or not isinstance(operand, int | float):
+        raise ConditionError(f"{op!r} takes a number, got {operand!r}")
+    return Condition(op=op, number=float(operand))
+
+
+def _structure_conditions(spec: Any, _: Any) -> tuple[Condition, ...]:
+    if isinstance(spec, dict):
+        if not spec:
+            raise ConditionError("empty condition")
+        return tuple(_make_condition(str(op), operand) for op, operand in spec.items())
+    if isinstance(spec, list):
+        return (_make_condition("in", spec),)
+    return (_make_condition("eq", spec),)
+
+
+# --------------------------------------------------------------------------- durations
+
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(text: Any) -> timedelta:
+    """Parse ``4h``, ``90m``, ``1d12h`` or a number of seconds into a timedelta."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return timedelta(seconds=text)
+    match = _DURATION_RE.match(str(text).strip().lower()) if isinstance(text, str) else None
+    if not match or not any(match.groups()):
+        raise ConditionError(f"expected a duration like '4h', '90m' or '1d12h', got {text!r}")
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    return timedelta(days=d, hours=h, minutes=m, seconds=s)
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a timedelta the way the policy file writes it (``1d4h``)."""
+    total = int(value.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, total = divmod(total, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts) or "0s"
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@attrs.frozen(kw_only=True)
+class Segment:
+    """A named company-size band; the first segment whose band holds the lead wins.
+
+    Attributes:
+        name: Segment name, as listed in reps' ``segments``.
+        min_employees: Smallest size in the band (inclusive), if bounded.
+        max_employees: Largest size in the band (inclusive), if bounded.
+    """
+
+    name: str
+    min_employees: int | None = None
+    max_employees: int | None = None
+
+    def holds(self, employees: int) -> bool:
+        """Whether a company of this size is in the band."""
+        low = self.min_employees if self.min_employees is not None else employees
+        high = self.max_employees if self.max_employees is not None else employees
+        return low <= employees <= high
+
+
+@attrs.frozen(kw_only=True)
+class PoolPolicy:
+    """A pool (team) and how it shares leads.
+
+    Attributes:
+        name: Pool name, referenced by ``routing[].pool`` and reps' ``pools``.
+        strategy: ``round_robin``, ``weighted`` or ``least_loaded``.
+        members: Rep ids; reps may also join by listing the pool in their own ``pools``.
+        backup: A rep who takes the lead when no member is eligible.
+    """
+
+    name: str
+    strategy: Strategy = Strategy.ROUND_ROBIN
+    members: tuple[str, ...] = ()
+    backup: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Rule:
+    """One ordered routing rule: the first rule whose ``when`` holds sends the lead to its pool.
+
+    Attributes:
+        name: Unique rule name, recorded in every decision's route path.
+        when: Field name to condition; all must hold. Empty means "always" (a catch-all).
+        pool: The pool to route to.
+        constraints: Which rep attributes are hard constraints for this rule (defaults to
+            the policy's ``constraints``).
+    """
+
+    name: str
+    pool: str
+    when: Mapping[str, tuple[Condition, ...]] = attrs.field(factory=dict)
+    constraints: tuple[Constraint, ...] | None = None
+
+    def matches(self, lead: Lead) -> bool:
+        """Whether every condition holds for the lead."""
+        return all(
+            all(c.matches(lead.get(field)) for c in tests) for field, tests in self.when.items()
+        )
+
+
+@attrs.frozen(kw_only=True)
+class AccountOwnerPolicy:
+    """Step 1 of the hierarchy: a lead from a known account goes to the account owner.
+
+    Attributes:
+        enabled: Whether account ownership is honoured at all.
+        statuses: Account statuses that keep their owner; empty means every status.
+        use_backup: When the owner cannot take the lead, try the owner's backup rep.
+    """
+
+    enabled: bool = True
+    statuses: tuple[str, ...] = ()
+    use_backup: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class FallbackPolicy:
+    """The last step: a queue with a named human owner and an escalation clock.
+
+    Attributes:
+        queue: Queue name recorded on the decision.
+        owner: The rep who owns the queue (must be an active rep).
+        escalate_after: How long the queue owner has before escalation.
+    """
+
+    owner: str
+    queue: str = "unrouted"
+    escalate_after: timedelta = timedelta(hours=4)
+
+
+@attrs.frozen(kw_only=True)
+class ValidationPolicy:
+    """Which lead fields must be present, and what happens when one is missing.
+
+    Attributes:
+        required: Lead fields that must be non-empty (``id`` is always required).
+        missing_action: ``reject`` (exception report), ``fallback`` or ``flag``.
+    """
+
+    required: tuple[str, ...] = ("email",)
+    missing_action: Action = "reject"
+
+
+@attrs.frozen(kw_only=True)
+class FitPolicy:
+    """How fit contributions combine.
+
+    Attributes:
+        weights: Contribution name to weight; contributions not listed weigh 1.0.
+    """
+
+    weights: Mapping[str, float] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """The whole routing policy.
+
+    Attributes:
+        version: Your version label; with the file's digest it is recorded on every decision.
+        name: A display name.
+        regions: Region name to the ISO country codes in it.
+        segments: Ordered company-size bands.
+        constraints: Rep attributes enforced as hard constraints by default.
+        keep_current_owner: A lead that already has an active owner keeps it.
+        account_owner: Account-ownership step settings.
+        pools: The pools.
+        routing: Ordered routing rules.
+        fallback: The fallback queue and its owner.
+        validation: Required fields.
+        fit: Fit weights.
+        adapters: Per-adapter settings (``adapters.csv.columns``...), checked by each adapter.
+        digest: Content hash of the file (set by the loader, not written in YAML).
+    """
+
+    version: str
+    fallback: FallbackPolicy
+    name: str = ""
+    regions: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    segments: tuple[Segment, ...] = ()
+    constraints: tuple[Constraint, ...] = CONSTRAINTS
+    keep_current_owner: bool = True
+    account_owner: AccountOwnerPolicy = attrs.field(factory=AccountOwnerPolicy)
+    pools: tuple[PoolPolicy, ...] = ()
+    routing: tuple[Rule, ...] = ()
+    validation: ValidationPolicy = attrs.field(factory=ValidationPolicy)
+    fit: FitPolicy = attrs.field(factory=FitPolicy)
+    adapters: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    digest: str = attrs.field(default="", metadata={"internal": True})
+    _country_region: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        index = {c.upper(): region for region, cs in self.regions.items() for c in cs}
+        object.__setattr__(self, "_country_region", index)
+
+    @property
+    def version_tag(self) -> str:
+        """``version@digest8``: what every decision records, so edits without a bump still show."""
+        return f"{self.version}@{self.digest[:8]}" if self.digest else self.version
+
+    def region_of(self, country: str) -> str:
+        """The region a country code belongs to, ``""`` when none."""
+        return self._country_region.get(country.upper(), "")
+
+    def segment_of(self, employees: int | None) -> str:
+        """The first segment whose band holds a company size, ``""`` when unknown or none."""
+        if employees is None:
+            return ""
+        return next((s.name for s in self.segments if s.holds(employees)), "")
+
+    def pool(self, name: str) -> PoolPolicy:
+        """The pool of that name (names are checked at load time)."""
+        return next(p for p in self.pools if p.name == name)
+
+    def rule_for(self, lead: Lead) -> Rule | None:
+        """The first routing rule whose conditions hold, or ``None``."""
+        return next((r for r in self.routing if r.matches(lead)), None)
+
+    def constraints_for(self, rule: Rule | None) -> tuple[str, ...]:
+        """Hard constraints in force under a rule."""
+        return rule.constraints if rule and rule.constraints is not None else self.constraints
+
+    def adapter_options(self, name: str) -> Mapping[str, Any]:
+        """The ``adapters.<name>`` table, empty when absent."""
+        return self.adapters.get(name, {})
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook_func(
+        lambda t: t == tuple[Condition, ...], _structure_conditions
+    )
+    converter.register_structure_hook(timedelta, lambda v, _: parse_duration(v))
+    converter.register_unstructure_hook(timedelta, format_duration)
+
+    def structure_str(value: Any, _: Any) -> str:
+        # YAML turns `version: 1.0` and `country: NO` into float/bool; only plain scalars
+        # may become text, never mappings or lists.
+        if isinstance(value, dict | list) or value is None:
+            raise ConditionError(f"expected text, got {value!r}")
+        return str(value)
+
+    converter.register_structure_hook(str, structure_str)
+    # StrEnum is a str subclass, so the hook above would swallow it: enums get their own.
+    converter.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda v, t: t(v)
+    )
+    return converter
+
+
+_CONVERTER = _make_converter()
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, ConditionError):
+        return str(exc)
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return f"unknown key(s): {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    if isinstance(exc, ValueError) and type_ is not None and isinstance(type_, type) and issubclass(
+        type_, enum.Enum
+    ):
+        return f"expected one of: {', '.join(str(m.value) for m in type_)}"
+    if typing.get_origin(type_) is Literal:
+        return f"expected one of: {', '.join(map(str, typing.get_args(type_)))}"
+    return cattrs.v.format_exception(exc, type_)
+
+
+def _path(cattrs_path: str) -> str:
+    path = cattrs_path.removeprefix("$").removeprefix(".")
+    return re.sub(r"\['([^']*)'\]", r".\1", path).lstrip(".")
+
+
+def parse_policy(text: str, *, source: str = "leadroute.yaml") -> Policy:
+    """Parse policy text; raise ``PolicyError`` naming the first problem's path."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(f"{where}invalid YAML: {problem}", source=source) from None
+    if not isinstance(data, dict):
+        raise PolicyError("expected a mapping at the top of the file", source=source)
+    if "digest" in data:
+        raise PolicyError("'digest' is computed by leadroute, remove it", path="digest", source=source)
+    try:
+        policy = _CONVERTER.structure(data, Policy)
+    except (ClassValidationError, IterableValidationError) as exc:
+        messages = transform_error(exc, format_exception=_format_exception)
+        first = messages[0]
+        message, _, at = first.rpartition(" @ ")
+        more = f" (and {len(messages) - 1} more problem(s))" if len(messages) > 1 else ""
+        raise PolicyError(message + more, path=_path(at), source=source) from None
+    digest = hashlib.sha256(
+        json.dumps(data, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    policy = attrs.evolve(policy, digest=digest)
+    _check_references(policy, source)
+    return policy
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and check a policy file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError("file not found", source=str(file)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read file: {exc}", source=str(file)) from None
+    return parse_policy(text, source=str(file))
+
+
+def _unique(names: list[str], section: str, source: str) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise PolicyError(f"duplicate name {name!r}", path=f"{section}[{i}].name", source=source)
+        seen.add(name)
+
+
+def _check_references(policy: Policy, source: str) -> None:
+    """Cross-references that structure alone cannot check (rep ids are checked at run time)."""
+    if not policy.version.strip():
+        raise PolicyError("must not be empty", path="version", source=source)
+    if not policy.fallback.owner.strip():
+        raise PolicyError("must name the rep who owns the fallback queue", path="fallback.owner",
+                          source=source)
+    _unique([p.name for p in policy.pools], "pools", source)
+    _unique([r.name for r in policy.routing], "routing", source)
+    _unique([s.name for s in policy.segments], "segments", source)
+    pools = {p.name for p in policy.pools}
+    for i, rule in enumerate(policy.routing):
+        if rule.pool not in pools:
+            raise PolicyError(f"unknown pool {rule.pool!r}", path=f"routing[{i}].pool", source=source)
+    owner_of: dict[str, str] = {}
+    for region, countries in policy.regions.items():
+        for country in countries:
+            code = country.upper()
+            if len(code) != 2 or not code.isalpha():
+                raise PolicyError(f"{country!r} is not a two-letter ISO country code",
+                                  path=f"regions.{region}", source=source)
+            if code in owner_of:
+                raise PolicyError(f"{code} is already in region {owner_of[code]!r}",
+                                  path=f"regions.{region}", source=source)
+            owner_of[code] = region
+    for i, segment in enumerate(policy.segments):
+        low, high = segment.min_employees, segment.max_employees
+        if low is not None and high is not None and low > high:
+            raise PolicyError("min_employees is above max_employees", path=f"segments[{i}]",
+                              source=source)
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+_CONDITION_SCHEMA: dict[str, Any] = {
+    "description": "A value (equality), a list (membership) or a mapping of operators.",
+    "oneOf": [
+        {"type": ["string", "number"]},
+        {"type": "array", "items": {"type": ["string", "number"]}},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": False,
+            "properties": {
+                **{op: {"type": "number"} for op in _NUMERIC_OPS},
+                **{op: {"type": ["string", "number"]} for op in _SCALAR_OPS},
+                **{op: {"type": ["array", "string"]} for op in _LIST_OPS},
+                "exists": {"type": "boolean"},
+            },
+        },
+    ],
+}
+
+
+def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:  # noqa: PLR0912
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is str:
+        return {"type": ["string", "number"]}
+    if tp is bool:
+        return {"type": "boolean"}
+    if tp is int:
+        return {"type": "integer"}
+    if tp is float:
+        return {"type": "number"}
+    if tp is Any:
+        return {}
+    if tp is timedelta:
+        return {"type": ["string", "integer"], "pattern": _DURATION_RE.pattern,
+                "description": "A duration such as 4h, 90m or 1d12h."}
+    if tp == tuple[Condition, ...]:
+        return _CONDITION_SCHEMA
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [m.value for m in tp]}
+    if origin is Literal:
+        return {"enum": list(args)}
+    if origin in (typing.Union, types.UnionType):
+        options = [_schema_for(a, defs) for a in args if a is not type(None)]
+        nullable = type(None) in args
+        schema = options[0] if len(options) == 1 else {"anyOf": options}
+        return {"anyOf": [schema, {"type": "null"}]} if nullable else schema
+    if origin is tuple:
+        return {"type": "array", "items": _schema_for(args[0], defs)}
+    if origin in (Mapping, dict, typing.Mapping):
+        return {"type": "object", "additionalProperties": _schema_for(args[1], defs)}
+    if attrs.has(tp):
+        name = tp.__name__
+        if name not in defs:
+            defs[name] = {}  # placeholder against recursion
+            defs[name] = _object_schema(tp, defs)
+        return {"$ref": f"#/$defs/{name}"}
+    raise TypeError(f"no JSON Schema mapping for {tp!r}")
+
+
+def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for field in attrs.fields(cls):
+        if not field.init or field.metadata.get("internal"):
+            continue
+        properties[field.name] = _schema_for(hints[field.name], defs)
+        if field.default is attrs.NOTHING:
+            required.append(field.name)
+    doc = (cls.__doc__ or "").strip().splitlines()
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": doc[0] if doc else "",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``leadroute.yaml``."""
+    defs: dict[str, Any] = {}
+    root = _object_schema(Policy, defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://leadroute.dev/schema/leadroute.schema.json",
+        "title": "leadroute policy",
+        **root,
+        "$defs": defs,
+    }
