@@ -385,9 +385,7 @@ def _make_converter() -> cattrs.Converter:
 
     converter.register_structure_hook(str, structure_str)
     # StrEnum is a str subclass, so the hook above would swallow it: enums get their own.
-    converter.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda v, t: t(v)
-    )
+    converter.register_structure_hook(Strategy, lambda v, _: Strategy(v))
     return converter
 
 
