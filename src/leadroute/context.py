@@ -1,0 +1,36 @@
+"""What a per-rep hook needs to know besides the lead and the rep."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import attrs
+
+from leadroute.policy import Policy
+
+__all__ = ["RoutingContext"]
+
+
+@attrs.frozen(kw_only=True)
+class RoutingContext:
+    """The moment a lead is decided, as seen by ``leadroute_exclude_rep`` and ``leadroute_score_fit``.
+
+    Attributes:
+        at: Decision time (UTC).
+        policy: The policy in force.
+        loads: Open leads per rep id at this moment (the rep's ``open_leads`` plus what this
+            store has assigned); reps absent from the mapping hold none.
+        constraints: Hard constraints in force for this lead (``territory``, ``language``...).
+        rule: Name of the routing rule that matched, ``""`` for none (account-owner step).
+    """
+
+    at: datetime
+    policy: Policy
+    loads: Mapping[str, int]
+    constraints: tuple[str, ...]
+    rule: str = ""
+
+    def load(self, rep_id: str) -> int:
+        """Open leads the rep holds now."""
+        return self.loads.get(rep_id, 0)
