@@ -1,1 +1,85 @@
-"""leadroute."""
+"""leadroute: routing as code. Decide who owns every inbound lead, and say why.
+
+The public surface for library users and plugin authors; everything not listed in
+``__all__`` may change between releases.
+"""
+
+from __future__ import annotations
+
+from leadroute.adapters import Adapter, AdapterConfig, AdapterFactory, AdapterRegistry
+from leadroute.context import RoutingContext
+from leadroute.errors import (
+    AdapterError,
+    InputFileError,
+    LeadrouteError,
+    PluginError,
+    PolicyError,
+    UserInputError,
+)
+from leadroute.host import PluginHost, hookimpl, make_host
+from leadroute.models import (
+    Account,
+    AccountIndex,
+    AccountMatch,
+    Availability,
+    Candidate,
+    Capacity,
+    Decision,
+    DecisionStatus,
+    Effect,
+    EffectResult,
+    Exclusion,
+    ExclusionCode,
+    FitContribution,
+    InputProblem,
+    Lead,
+    LeaveWindow,
+    Problem,
+    Rep,
+    RouteStep,
+    Snapshot,
+)
+from leadroute.policy import Policy, load_policy, parse_policy
+from leadroute.router import Router, RunResult
+
+__all__ = [
+    "Account",
+    "AccountIndex",
+    "AccountMatch",
+    "Adapter",
+    "AdapterConfig",
+    "AdapterError",
+    "AdapterFactory",
+    "AdapterRegistry",
+    "Availability",
+    "Candidate",
+    "Capacity",
+    "Decision",
+    "DecisionStatus",
+    "Effect",
+    "EffectResult",
+    "Exclusion",
+    "ExclusionCode",
+    "FitContribution",
+    "InputFileError",
+    "InputProblem",
+    "Lead",
+    "LeadrouteError",
+    "LeaveWindow",
+    "PluginError",
+    "PluginHost",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "Rep",
+    "RouteStep",
+    "Router",
+    "RoutingContext",
+    "RunResult",
+    "Snapshot",
+    "UserInputError",
+    "hookimpl",
+    "load_policy",
+    "make_host",
+    "parse_policy",
+]

@@ -1,0 +1,1 @@
+"""Built-in behaviour, implemented as ordinary plugins through the public hooks."""

@@ -1,0 +1,36 @@
+"""Derive routing fields every policy relies on: email domain, region and segment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from leadroute.host import hookimpl
+from leadroute.models import Lead
+from leadroute.policy import Policy
+
+
+def email_domain(email: str) -> str:
+    """The lower-case domain of an email address, ``""`` when there is none."""
+    _, at, domain = email.strip().rpartition("@")
+    return domain.strip().lower().rstrip(".") if at and domain else ""
+
+
+def website_domain(website: str) -> str:
+    """The lower-case host of a website without ``www.`` (``https://www.Acme.com/x`` -> ``acme.com``)."""
+    text = website.strip().lower()
+    if not text:
+        return ""
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    return host.removeprefix("www.")
+
+
+@hookimpl
+def leadroute_enrich_lead(lead: Lead, policy: Policy) -> Mapping[str, str]:
+    """Add ``domain``, ``website_domain``, ``region`` and ``segment`` when they can be derived."""
+    return {
+        "domain": email_domain(lead.email),
+        "website_domain": website_domain(lead.website),
+        "region": policy.region_of(lead.country),
+        "segment": policy.segment_of(lead.employees),
+    }

@@ -1,0 +1,288 @@
+"""The ``leadroute`` command line (typer + rich).
+
+Every command takes ``--json`` for machines. Exit codes: 0 done; 1 an unexpected or
+plugin failure; 2 a user mistake (bad policy, bad file, unknown lead, bad flag); 3
+authentication; 4 rate limit or quota (work checkpointed). A user mistake prints one
+line on stderr, never a traceback (``LEADROUTE_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import attrs
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from leadroute.adapters import Adapter, AdapterConfig
+from leadroute.cli.logs import configure_logging
+from leadroute.cli.render import explain_lines, render_explain, render_plugins, render_summary
+from leadroute.errors import AdapterNotFoundError, LeadrouteError, UserInputError
+from leadroute.host import PluginHost, make_host
+from leadroute.policy import Policy, json_schema, load_policy
+from leadroute.models import Snapshot
+from leadroute.router import Router, RunResult, explain_decision, utcnow
+from leadroute.store import Store, default_store_path
+
+__all__ = ["app", "main"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="leadroute",
+    help="Routing as code: decide who owns every inbound lead, and say why.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+policy_app = typer.Typer(help="Work with policy files.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="Audit store (SQLite file). [default: .leadroute/leadroute.db]"),
+]
+DEMO_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn leadroute errors into one stderr line and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LeadrouteError as exc:
+            if os.environ.get("LEADROUTE_DEBUG") == "1":
+                raise
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
+                                         help="More logs on stderr (-v info, -vv debug).")] = 0,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
+) -> None:
+    configure_logging(verbose, json_logs=log_json)
+
+
+def _emit_json(data: Mapping[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _parse_at(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserInputError(f"--at: {text!r} is not an ISO-8601 date-time") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _build_adapter(
+    host: PluginHost, name: str, policy: Policy, options: Mapping[str, Any], workdir: Path
+) -> Adapter:
+    registry = host.adapters()
+    factory = registry.get(name)
+    if factory is None:
+        known = ", ".join(registry.names()) or "none installed"
+        raise AdapterNotFoundError(
+            f"--source: no adapter named {name!r} (installed: {known}); "
+            f"install it, e.g. pip install leadroute-{name}"
+        )
+    merged = {**policy.adapter_options(name), **options}
+    return factory(AdapterConfig(policy=policy, options=merged, workdir=workdir))
+
+
+def _run(
+    policy: Policy, store_path: Path, adapter: Adapter, source: str, at: datetime | None,
+    show_progress: bool,
+) -> tuple[RunResult, Snapshot]:
+    clock = (lambda: at) if at is not None else utcnow
+    with Router(policy, store=Store.open(store_path), host=make_host(), clock=clock) as router:
+        snapshot = adapter.read()
+        if not show_progress:
+            return router.route(snapshot, adapter=adapter, source=source), snapshot
+        with Progress(TextColumn("routing"), BarColumn(), MofNCompleteColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("route", total=len(snapshot.leads))
+            result = router.route(snapshot, adapter=adapter, source=source,
+                                  progress=lambda n: bar.update(task, completed=n))
+        return result, snapshot
+
+
+def _report(result: RunResult, snapshot: Snapshot, outputs: Mapping[str, str], as_json: bool,
+            command: str) -> None:
+    counts = result.counts()
+    if as_json:
+        _emit_json({
+            "command": command,
+            "counts": counts,
+            "relay": attrs.asdict(result.relay) if result.relay else None,
+            "outputs": dict(outputs),
+        })
+    else:
+        render_summary(out, counts, snapshot.reps, outputs)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+@handles_errors
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the sample and results.")]
+    = Path("leadroute-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the generated company.")] = 7,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a realistic sample company, route it, and summarise what happened."""
+    from leadroute.demo import write_demo  # noqa: PLC0415 - only the demo needs the generator
+
+    files = write_demo(out_dir, seed=seed, now=DEMO_NOW)
+    policy = load_policy(files.policy)
+    host = make_host()
+    adapter = _build_adapter(host, "csv", policy,
+                             {"input_dir": str(out_dir), "output_dir": str(out_dir)}, out_dir)
+    store_path = default_store_path(out_dir)
+    result, snapshot = _run(policy, store_path, adapter, "csv", DEMO_NOW,
+                            show_progress=not as_json and err.is_terminal)
+    outputs = {
+        "assignments": str(out_dir / "assignments.csv"),
+        "exceptions": str(out_dir / "exceptions.csv"),
+        "audit store": str(store_path),
+        "policy": str(files.policy),
+    }
+    _report(result, snapshot, outputs, as_json, "demo")
+    if not as_json:
+        sample = next((d.lead_id for d in result.decisions if d.candidates), None)
+        if sample:
+            out.print(f"\nTry: leadroute explain {sample} --store {store_path}", highlight=False)
+
+
+@app.command()
+@handles_errors
+def route(
+    policy_file: Annotated[Path, typer.Option("--policy", help="The policy file.")]
+    = Path("leadroute.yaml"),
+    source: Annotated[str, typer.Option(help="Adapter to read from and write to.")] = "csv",
+    input_dir: Annotated[Path | None, typer.Option("--input",
+                         help="CSV: folder with leads.csv, reps.csv, accounts.csv.")] = None,
+    output_dir: Annotated[Path | None, typer.Option("--out",
+                          help="CSV: folder for assignments.csv and exceptions.csv.")] = None,
+    store: StoreOpt = None,
+    at: Annotated[str | None, typer.Option(help="Decide as of this ISO time (default now).")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Route every lead the source has, write owners back and report exceptions."""
+    policy = load_policy(policy_file)
+    host = make_host()
+    options: dict[str, Any] = {}
+    if input_dir is not None:
+        options["input_dir"] = str(input_dir)
+    if output_dir is not None:
+        options["output_dir"] = str(output_dir)
+    workdir = Path.cwd()
+    adapter = _build_adapter(host, source, policy, options, workdir)
+    store_path = store or default_store_path(workdir)
+    result, snapshot = _run(policy, store_path, adapter, source, _parse_at(at),
+                            show_progress=not as_json and err.is_terminal)
+    outputs = {"audit store": str(store_path)}
+    if source == "csv":
+        folder = Path(options.get("output_dir") or options.get("input_dir") or workdir)
+        outputs |= {"assignments": str(folder / "assignments.csv"),
+                    "exceptions": str(folder / "exceptions.csv")}
+    _report(result, snapshot, outputs, as_json, "route")
+
+
+@app.command()
+@handles_errors
+def explain(
+    lead_id: Annotated[str, typer.Argument(help="The lead's id in the source system.")],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Why a lead has its owner, and why not each other rep considered."""
+    path = store or default_store_path(Path.cwd())
+    if not Path(path).exists():
+        raise UserInputError(f"--store: {path} does not exist (run route or demo first)")
+    with Store.open(path) as opened:
+        decision = explain_decision(opened, lead_id)
+    if as_json:
+        from leadroute.store.codec import decision_to_json  # noqa: PLC0415
+
+        _emit_json({"decision": json.loads(decision_to_json(decision)),
+                    "explanation": explain_lines(decision)})
+    else:
+        render_explain(out, decision)
+
+
+@app.command("check-policy")
+@handles_errors
+def check_policy(
+    policy_file: Annotated[Path, typer.Argument(help="The policy file to check.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Exit 0 when the policy is valid, 2 with the first problem otherwise."""
+    try:
+        policy = load_policy(policy_file)
+    except UserInputError as exc:
+        if as_json:
+            _emit_json({"valid": False, "error": str(exc)})
+            raise typer.Exit(exc.exit_code) from None
+        raise
+    summary = {"valid": True, "version": policy.version_tag, "rules": len(policy.routing),
+               "pools": len(policy.pools)}
+    if as_json:
+        _emit_json(summary)
+    else:
+        out.print(f"{policy_file}: valid (version {policy.version_tag}, "
+                  f"{summary['rules']} rules, {summary['pools']} pools)", highlight=False)
+
+
+@policy_app.command("schema")
+@handles_errors
+def policy_schema() -> None:
+    """Print the JSON Schema of leadroute.yaml (for editors and CI validation)."""
+    _emit_json(json_schema())
+
+
+@app.command()
+@handles_errors
+def plugins(as_json: JsonOpt = False) -> None:
+    """List loaded plugins, the hooks each implements, failed plugins and adapters."""
+    host = make_host()
+    infos, failures = host.plugins(), host.failures
+    adapters = host.adapters().names()
+    if as_json:
+        _emit_json({
+            "plugins": [attrs.asdict(p) for p in infos],
+            "failed": [attrs.asdict(f) for f in failures],
+            "adapters": adapters,
+        })
+    else:
+        render_plugins(out, infos, failures, adapters)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

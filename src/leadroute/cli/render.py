@@ -1,0 +1,122 @@
+"""Human-readable output for the command line (rich); ``--json`` bypasses all of this."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from leadroute.host import PluginFailure, PluginInfo
+from leadroute.models import Decision, Rep
+
+__all__ = ["explain_lines", "render_explain", "render_plugins", "render_summary"]
+
+
+def render_summary(
+    console: Console, counts: Mapping[str, Any], reps: Sequence[Rep], outputs: Mapping[str, str]
+) -> None:
+    """Totals, the route-step breakdown and the per-rep breakdown of a run."""
+    c = counts
+    rate = (c["exceptions"] / c["input"] * 100) if c["input"] else 0.0
+    console.print(
+        f"[bold]{c['input']}[/] leads: [green]{c['routed']} routed[/], "
+        f"[yellow]{c['fallback']} to fallback[/], [red]{c['exceptions']} exceptions[/] "
+        f"({rate:.1f}%)  ·  {c['new']} new decisions, {c['replayed']} replayed"
+    )
+    steps = Table(title="By route step", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("leads", justify="right")
+    for step, n in c["by_step"].items():
+        steps.add_row(step, str(n))
+    if c["exceptions_by_code"]:
+        for code, n in c["exceptions_by_code"].items():
+            steps.add_row(f"[red]exception: {code}[/]", str(n))
+    console.print(steps)
+
+    by_id = {r.id: r for r in reps}
+    table = Table(title="By rep", title_justify="left")
+    for col, justify in (("rep", "left"), ("name", "left"), ("active", "left"),
+                         ("leads", "right"), ("open / cap", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for rep_id, n in sorted(c["by_owner"].items(), key=lambda kv: (-kv[1], kv[0])):
+        rep = by_id.get(rep_id)
+        cap = rep.capacity.max_open if rep and rep.capacity.max_open is not None else "-"
+        table.add_row(rep_id, rep.name if rep else "?", "yes" if rep and rep.active else "no",
+                      str(n), f"{(rep.open_leads if rep else 0) + n} / {cap}")
+    console.print(table)
+    if c["data_problems"]:
+        console.print(f"[yellow]{c['data_problems']} rep/account data problem(s)[/] "
+                      "listed in the exception report")
+    for label, path in outputs.items():
+        console.print(f"{label}: {path}")
+
+
+def explain_lines(decision: Decision) -> list[str]:
+    """The explanation as plain lines: the owner, the path, every rep considered, and why."""
+    d = decision
+    lines = [
+        f"Lead {d.lead_id} -> {d.owner_id}"
+        + (f" (fallback queue {d.queue})" if d.queue else "")
+        + f"  [{d.status}, step {d.step}]",
+        f"Reason: {d.reason}",
+        f"Route path: {' -> '.join(d.route_path) or '(none)'}",
+        f"Policy {d.policy_version}, decided {d.decided_at.isoformat(timespec='seconds')}, "
+        f"epoch {d.epoch}",
+    ]
+    if d.account_id:
+        lines.append(f"Account: {d.account_id} (matched by {d.account_method})")
+    if d.escalate_at:
+        lines.append(f"Escalates at {d.escalate_at.isoformat(timespec='minutes')}")
+    for p in d.problems:
+        lines.append(f"Problem: {p.code} on {p.field}: {p.message} ({p.action})")
+    if d.candidates:
+        lines.append(f"Candidates in pool {d.pool} ({d.strategy}):")
+        for c in d.candidates:
+            cap = f"/{c.capacity}" if c.capacity is not None else ""
+            parts = ", ".join(f"{f.name}={f.value:g}" for f in c.contributions)
+            lines.append(f"  #{c.rank} {c.rep_id}: fit {c.fit:g} ({parts}), load {c.load}{cap}; "
+                         f"{c.reason}")
+    if d.exclusions:
+        lines.append("Excluded:")
+        lines.extend(f"  {e.rep_id}: {e.code} {e.detail}".rstrip() for e in d.exclusions)
+    lines.append(_why_winner(d))
+    if d.pool:
+        lines.append(f"Reps outside pool {d.pool} were not considered (NOT_IN_POOL).")
+    return lines
+
+
+def _why_winner(d: Decision) -> str:
+    if len(d.candidates) >= 2:
+        a, b = d.candidates[0], d.candidates[1]
+        return (f"Why {a.rep_id} and not {b.rep_id}: under {d.strategy}, {a.rep_id} "
+                f"({a.reason}) comes before {b.rep_id} ({b.reason}); fit {a.fit:g} vs {b.fit:g}.")
+    if len(d.candidates) == 1:
+        return f"Why {d.owner_id}: the only eligible rep in pool {d.pool}."
+    codes = Counter(e.code for e in d.exclusions)
+    summary = ", ".join(f"{n} {code}" for code, n in codes.most_common()) or "no candidates"
+    return f"Why {d.owner_id}: decided at step {d.step} ({summary} among reps considered)."
+
+
+def render_explain(console: Console, decision: Decision) -> None:
+    """Print the explanation."""
+    for line in explain_lines(decision):
+        console.print(line, markup=False, highlight=False)
+
+
+def render_plugins(
+    console: Console, plugins: Sequence[PluginInfo], failures: Sequence[PluginFailure],
+    adapters: Sequence[str],
+) -> None:
+    """Loaded plugins with their hooks, failed plugins with their error, adapters by name."""
+    table = Table(title="Plugins", title_justify="left")
+    for col in ("plugin", "source", "hooks"):
+        table.add_column(col)
+    for p in plugins:
+        table.add_row(p.name, p.source, ", ".join(p.hooks))
+    console.print(table)
+    console.print(f"Adapters: {', '.join(adapters) or '(none)'}")
+    for f in failures:
+        console.print(f"[red]failed[/] {f.name}: {f.error}", highlight=False)

@@ -1,0 +1,273 @@
+"""The plugin host: a factory for the plugin manager and a typed facade over its hooks.
+
+Nothing happens at import time. ``make_host()`` registers the built-in plugins, then loads
+third-party plugins from the ``leadroute`` entry-point group one at a time, so one broken
+plugin is reported and skipped (``strict=True`` raises instead). Core code calls hooks
+only through ``PluginHost`` methods, never ``pm.hook.*``.
+
+Environment:
+    LEADROUTE_LOAD_PLUGINS: comma-separated entry-point names; when set, only these load
+        (set it to an empty string to load none).
+    LEADROUTE_DISABLE_PLUGINS: comma-separated entry-point names never to load.
+    LEADROUTE_STRICT_PLUGINS: ``1`` makes a broken plugin an error instead of a warning.
+    LEADROUTE_TRACE_HOOKS: ``1`` logs every hook call at debug level (``hook.call``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+import structlog
+
+from leadroute import hookspecs
+from leadroute.adapters import AdapterRegistry
+from leadroute.errors import PluginError
+
+if TYPE_CHECKING:
+    from leadroute.context import RoutingContext
+    from leadroute.models import (
+        AccountIndex,
+        AccountMatch,
+        Decision,
+        Exclusion,
+        FitContribution,
+        Lead,
+        Problem,
+        Rep,
+    )
+    from leadroute.policy import Policy
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "PluginFailure",
+    "PluginHost",
+    "PluginInfo",
+    "hookimpl",
+    "make_host",
+]
+
+log = structlog.get_logger(__name__)
+
+hookimpl = pluggy.HookimplMarker("leadroute")
+
+ENTRY_POINT_GROUP = "leadroute"
+
+# The core dogfoods its own contract: built-in behaviour is these plugins, nothing more.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "leadroute.builtins.enrich",
+    "leadroute.builtins.validate",
+    "leadroute.builtins.matching",
+    "leadroute.builtins.eligibility",
+    "leadroute.builtins.fit",
+)
+
+
+@attrs.frozen(kw_only=True)
+class PluginInfo:
+    """A registered plugin, for ``leadroute plugins``.
+
+    Attributes:
+        name: Registration name (module name for built-ins, entry-point name otherwise).
+        source: ``builtin``, or the distribution name and version that shipped it.
+        hooks: The hooks it implements, sorted.
+    """
+
+    name: str
+    source: str
+    hooks: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class PluginFailure:
+    """A plugin that was skipped, and why.
+
+    Attributes:
+        name: Entry-point name.
+        error: One line: the exception type and message.
+    """
+
+    name: str
+    error: str
+
+
+def _csv_env(env: Mapping[str, str], key: str) -> set[str] | None:
+    raw = env.get(key)
+    if raw is None:
+        return None
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+class PluginHost:
+    """The typed facade over the plugin manager: one method per hook."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.failures: list[PluginFailure] = []
+        self._sources: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- registration
+
+    def register(self, plugin: object, *, name: str, source: str) -> None:
+        """Register one plugin object and check its hooks; raise ``PluginError`` if invalid."""
+        try:
+            self.pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(f"plugin {name!r}: {exc}") from exc
+        try:
+            # Run per plugin so a misspelt hook is pinned on the plugin that has it.
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=name)
+            raise PluginError(f"plugin {name!r}: {exc}") from exc
+        self._sources[name] = source
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin with the hooks it implements."""
+        result = []
+        for name, plugin in self.pm.list_name_plugin():
+            callers = self.pm.get_hookcallers(plugin) or []
+            result.append(
+                PluginInfo(
+                    name=name,
+                    source=self._sources.get(name, "registered in code"),
+                    hooks=tuple(sorted(c.name for c in callers)),
+                )
+            )
+        return sorted(result, key=lambda p: (p.source != "builtin", p.name))
+
+    # ----------------------------------------------------------------- hooks
+
+    def adapters(self) -> AdapterRegistry:
+        """Collect adapter factories from ``leadroute_register_adapters``."""
+        registry = AdapterRegistry()
+        self._call("leadroute_register_adapters", register=registry.register)
+        return registry
+
+    def validate_lead(self, lead: Lead, policy: Policy) -> list[Problem]:
+        """Every problem every validator found."""
+        return _flatten(self._call("leadroute_validate_lead", lead=lead, policy=policy))
+
+    def enrich_lead(self, lead: Lead, policy: Policy) -> Lead:
+        """The lead with derived attributes merged in; input attributes are never overwritten."""
+        merged = dict(lead.attributes)
+        for derived in self._call("leadroute_enrich_lead", lead=lead, policy=policy):
+            for key, value in (derived or {}).items():
+                if value and not merged.get(key):
+                    merged[key] = str(value)
+        return attrs.evolve(lead, attributes=merged)
+
+    def match_account(
+        self, lead: Lead, accounts: AccountIndex, policy: Policy
+    ) -> AccountMatch | None:
+        """The first matcher's answer."""
+        result: AccountMatch | None = self._call(
+            "leadroute_match_account", lead=lead, accounts=accounts, policy=policy
+        )
+        return result
+
+    def exclude_rep(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[Exclusion]:
+        """Every exclusion any plugin raised for this rep."""
+        return _flatten(self._call("leadroute_exclude_rep", lead=lead, rep=rep, ctx=ctx))
+
+    def score_fit(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[FitContribution]:
+        """Every fit contribution, unweighted."""
+        return _flatten(self._call("leadroute_score_fit", lead=lead, rep=rep, ctx=ctx))
+
+    def decision_made(self, decision: Decision) -> None:
+        """Broadcast a committed decision."""
+        self._call("leadroute_decision_made", decision=decision)
+
+    def _call(self, hook_name: str, **kwargs: Any) -> Any:
+        caller = getattr(self.pm.hook, hook_name)
+        try:
+            return caller(**kwargs)
+        except PluginError:
+            raise
+        except Exception as exc:
+            # A plugin bug must not look like a routing decision; name the hook that broke.
+            raise PluginError(f"hook {hook_name} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _flatten(results: Iterable[Iterable[Any] | None]) -> list[Any]:
+    return [item for result in results if result for item in result]
+
+
+def _entry_points() -> Sequence[EntryPoint]:
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _trace(pm: pluggy.PluginManager) -> None:
+    def before(hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        log.debug("hook.call", hook=hook_name, plugins=[i.plugin_name for i in impls])
+
+    def after(outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Any) -> None:
+        log.debug("hook.return", hook=hook_name, failed=outcome.exception is not None)
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def make_host(
+    *,
+    strict: bool | None = None,
+    load_entrypoints: bool = True,
+    plugins: Sequence[object] = (),
+    env: Mapping[str, str] | None = None,
+    discover: Callable[[], Sequence[EntryPoint]] = _entry_points,
+) -> PluginHost:
+    """Build a plugin host: built-ins, then entry points, then ``plugins`` given in code.
+
+    :param strict: Raise on the first broken plugin instead of skipping it (default from
+        ``LEADROUTE_STRICT_PLUGINS``).
+    :param load_entrypoints: Load third-party plugins from the ``leadroute`` group.
+    :param plugins: Extra plugin objects or modules (tests, library users).
+    :param env: Environment to read the allow/deny lists from (default ``os.environ``).
+    :param discover: Entry-point discovery (tests inject fakes).
+    """
+    env = os.environ if env is None else env
+    strict = env.get("LEADROUTE_STRICT_PLUGINS") == "1" if strict is None else strict
+    pm = pluggy.PluginManager("leadroute")
+    pm.add_hookspecs(hookspecs)
+    if env.get("LEADROUTE_TRACE_HOOKS") == "1":
+        _trace(pm)
+    host = PluginHost(pm)
+    for module_name in DEFAULT_PLUGINS:
+        host.register(importlib.import_module(module_name), name=module_name, source="builtin")
+    if load_entrypoints:
+        _load_entrypoints(host, discover(), env, strict=strict)
+    for index, plugin in enumerate(plugins):
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+        host.register(plugin, name=str(name), source="registered in code")
+    return host
+
+
+def _load_entrypoints(
+    host: PluginHost, eps: Sequence[EntryPoint], env: Mapping[str, str], *, strict: bool
+) -> None:
+    allow = _csv_env(env, "LEADROUTE_LOAD_PLUGINS")
+    deny = _csv_env(env, "LEADROUTE_DISABLE_PLUGINS") or set()
+    for ep in sorted(eps, key=lambda e: e.name):
+        if (allow is not None and ep.name not in allow) or ep.name in deny:
+            log.info("plugin.skipped", plugin=ep.name, reason="disabled by environment")
+            continue
+        if host.pm.has_plugin(ep.name):
+            continue
+        try:
+            plugin: ModuleType | object = ep.load()
+            dist = ep.dist
+            source = f"{dist.name} {dist.version}" if dist else ep.value
+            host.register(plugin, name=ep.name, source=source)
+        except Exception as exc:  # a broken third-party plugin can raise anything on import
+            message = exc.args[0] if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+            failure = PluginFailure(name=ep.name, error=str(message).splitlines()[0])
+            if strict:
+                raise PluginError(f"plugin {ep.name!r} failed to load: {failure.error}") from exc
+            host.failures.append(failure)
+            log.warning("plugin.load_failed", plugin=ep.name, error=failure.error)

@@ -1,0 +1,345 @@
+"""One lead in, one decision (or a rejection) out: the hierarchy every mode shares.
+
+Stages, in order (each is a method; the first to produce an owner wins):
+
+1. enrich and validate (hooks); a ``reject`` problem stops here;
+2. current owner: an owned lead keeps an available owner (``keep_current_owner``);
+3. account owner: a lead from a known account goes to its owner, else the owner's backup;
+4. routing rule -> pool -> hard constraints and availability -> strategy;
+5. the pool's backup rep;
+6. the fallback queue, with its named owner, the reason and an escalation deadline.
+
+The pipeline keeps loads and the rotation ledger in memory so each lead sees the ones
+decided before it; the router persists what changed with each decision.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import attrs
+import structlog
+
+from leadroute.context import RoutingContext
+from leadroute.errors import PolicyError
+from leadroute.host import PluginHost
+from leadroute.models import (
+    AccountIndex,
+    AccountMatch,
+    Candidate,
+    Decision,
+    DecisionStatus,
+    Exclusion,
+    Lead,
+    Problem,
+    Rep,
+    RouteStep,
+    decision_id_for,
+)
+from leadroute.policy import Policy, PoolPolicy
+from leadroute.store import LedgerEntry
+from leadroute.strategies import Ledger, rank
+
+__all__ = ["Decided", "Pipeline", "Rejected", "pool_members"]
+
+log = structlog.get_logger(__name__)
+
+FEATURES = ("country", "region", "segment", "language", "product", "lead_type", "source")
+
+
+@attrs.frozen(kw_only=True)
+class Decided:
+    """A lead that got an owner (or the fallback queue).
+
+    Attributes:
+        decision: The decision to record.
+        ledger: Rotation ledger entries the decision changed, to persist with it.
+    """
+
+    decision: Decision
+    ledger: tuple[LedgerEntry, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Rejected:
+    """A lead that validation sent to the exception report.
+
+    Attributes:
+        lead: The enriched lead.
+        problems: Every problem found (at least one with action ``reject``).
+    """
+
+    lead: Lead
+    problems: tuple[Problem, ...]
+
+
+@attrs.define
+class _Trail:
+    """What the stages learned about one lead so far."""
+
+    lead: Lead
+    at: datetime
+    epoch: int
+    problems: tuple[Problem, ...] = ()
+    path: list[str] = attrs.field(factory=list)
+    exclusions: list[Exclusion] = attrs.field(factory=list)
+    match: AccountMatch | None = None
+    miss: str = "no routing rule matched"
+
+
+def pool_members(policy: Policy, reps: Mapping[str, Rep]) -> dict[str, tuple[str, ...]]:
+    """Pool name to member rep ids: the policy's list plus reps that name the pool."""
+    members: dict[str, set[str]] = {p.name: set(p.members) for p in policy.pools}
+    for rep in reps.values():
+        for pool in rep.pools:
+            if pool in members:
+                members[pool].add(rep.id)
+            else:
+                log.warning("rep.unknown_pool", rep_id=rep.id, pool=pool)
+    return {name: tuple(sorted(ids)) for name, ids in members.items()}
+
+
+def check_rep_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
+    """Policy references to reps must name known reps; the fallback owner must be active."""
+    owner = reps.get(policy.fallback.owner)
+    if owner is None:
+        raise PolicyError(f"unknown rep {policy.fallback.owner!r}", path="fallback.owner")
+    if not owner.active:
+        raise PolicyError(f"rep {owner.id!r} is inactive; the fallback queue needs an active "
+                          "owner", path="fallback.owner")
+    for i, pool in enumerate(policy.pools):
+        for rep_id in pool.members:
+            if rep_id not in reps:
+                raise PolicyError(f"unknown rep {rep_id!r}", path=f"pools[{i}].members")
+        if pool.backup and pool.backup not in reps:
+            raise PolicyError(f"unknown rep {pool.backup!r}", path=f"pools[{i}].backup")
+
+
+@attrs.define
+class Pipeline:
+    """The per-lead stages over one run's reps, accounts, loads and ledger."""
+
+    host: PluginHost
+    policy: Policy
+    reps: Mapping[str, Rep]
+    accounts: AccountIndex
+    loads: dict[str, int]
+    ledger: Ledger
+    members: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def build(
+        cls,
+        host: PluginHost,
+        policy: Policy,
+        reps: Sequence[Rep],
+        accounts: AccountIndex,
+        *,
+        assigned: Mapping[str, int],
+        ledger: Ledger,
+    ) -> Pipeline:
+        """Check the policy against the reps and set up loads (``open_leads`` + ``assigned``)."""
+        by_id = {r.id: r for r in reps}
+        check_rep_references(policy, by_id)
+        loads = {r.id: r.open_leads + assigned.get(r.id, 0) for r in reps}
+        return cls(host, policy, by_id, accounts, loads, ledger, pool_members(policy, by_id))
+
+    # ----------------------------------------------------------------- entry point
+
+    def decide(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected:
+        """Run every stage for one lead."""
+        lead = self.host.enrich_lead(lead, self.policy)
+        problems = tuple(self.host.validate_lead(lead, self.policy))
+        if any(p.action == "reject" for p in problems):
+            return Rejected(lead=lead, problems=problems)
+        trail = _Trail(lead=lead, at=at, epoch=epoch, problems=problems)
+        to_fallback = [p for p in problems if p.action == "fallback"]
+        if to_fallback:
+            trail.path.append("validation:fallback")
+            return self._fallback(trail, "; ".join(p.message for p in to_fallback))
+        for stage in (self._current_owner, self._account_owner, self._pool):
+            decided = stage(trail)
+            if decided is not None:
+                return decided
+        return self._fallback(trail, trail.miss)
+
+    # ----------------------------------------------------------------- stages
+
+    def _ctx(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
+        return RoutingContext(at=at, policy=self.policy, loads=self.loads,
+                              constraints=constraints, rule=rule)
+
+    def _available(self, trail: _Trail, rep_id: str, ctx: RoutingContext) -> Rep | None:
+        """The rep when no plugin excludes them; otherwise record why and return None."""
+        rep = self.reps.get(rep_id)
+        if rep is None:
+            trail.exclusions.append(Exclusion(rep_id=rep_id, code="UNKNOWN_REP",
+                                              detail="not among the loaded reps"))
+            return None
+        excluded = self.host.exclude_rep(trail.lead, rep, ctx)
+        if excluded:
+            trail.exclusions.extend(excluded)
+            return None
+        return rep
+
+    def _current_owner(self, trail: _Trail) -> Decided | None:
+        owner_id = trail.lead.owner_id
+        if not owner_id or not self.policy.keep_current_owner:
+            return None
+        if self._available(trail, owner_id, self._ctx(trail.at, ())) is None:
+            trail.path.append("current_owner:unavailable")
+            return None
+        trail.path.append("current_owner:kept")
+        # The lead is already in the owner's open count, so the load does not change.
+        return self._decided(trail, RouteStep.CURRENT_OWNER, owner_id,
+                             f"keeps its current owner {owner_id}", count_load=False)
+
+    def _account_owner(self, trail: _Trail) -> Decided | None:
+        settings = self.policy.account_owner
+        if not settings.enabled:
+            return None
+        match = self.host.match_account(trail.lead, self.accounts, self.policy)
+        account = self.accounts.by_id.get(match.account_id) if match else None
+        if match is None or account is None:
+            trail.path.append("account:none")
+            return None
+        trail.match = match
+        trail.path.append(f"account:{account.id}")
+        statuses = {s.lower() for s in settings.statuses}
+        if statuses and account.status.lower() not in statuses:
+            trail.path.append(f"account:status-{account.status or 'none'}-not-owned")
+            return None
+        if not account.owner_id:
+            trail.path.append("account:no-owner")
+            return None
+        ctx = self._ctx(trail.at, ())
+        if self._available(trail, account.owner_id, ctx):
+            trail.path.append("account_owner")
+            return self._decided(trail, RouteStep.ACCOUNT_OWNER, account.owner_id,
+                                 f"account {account.name or account.id} is owned by "
+                                 f"{account.owner_id}")
+        owner = self.reps.get(account.owner_id)
+        backup = owner.backup_id if owner and settings.use_backup else ""
+        if backup and self._available(trail, backup, ctx):
+            trail.path.append("account_owner:backup")
+            return self._decided(trail, RouteStep.BACKUP, backup,
+                                 f"account owner {account.owner_id} is unavailable "
+                                 f"({self._codes_for(trail, account.owner_id)}); "
+                                 f"backup {backup} takes it")
+        trail.path.append("account_owner:unavailable")
+        return None
+
+    def _pool(self, trail: _Trail) -> Decided | None:
+        rule = self.policy.rule_for(trail.lead)
+        if rule is None:
+            trail.path.append("rule:none")
+            trail.miss = "no routing rule matched"
+            return None
+        pool = self.policy.pool(rule.pool)
+        trail.path.extend((f"rule:{rule.name}", f"pool:{pool.name}"))
+        ctx = self._ctx(trail.at, (*self.policy.constraints_for(rule), "capacity"), rule.name)
+        candidates = [
+            self._candidate(trail.lead, rep, ctx)
+            for rep_id in self.members.get(pool.name, ())
+            if (rep := self._available(trail, rep_id, ctx)) is not None
+        ]
+        if candidates:
+            ranked = rank(pool.strategy, pool.name, trail.lead.id, candidates, self.ledger,
+                          self.reps)
+            winner = ranked[0]
+            entry = self.ledger.take_turn(pool.name, winner.rep_id)
+            trail.path.append(f"strategy:{pool.strategy}")
+            return self._decided(
+                trail, RouteStep.POOL, winner.rep_id,
+                f"{pool.strategy} in pool {pool.name}: {winner.reason}",
+                rule=rule.name, pool=pool, candidates=tuple(ranked), ledger=(entry,),
+            )
+        summary = self._exclusion_summary(trail, self.members.get(pool.name, ()))
+        backup_ctx = self._ctx(trail.at, ("capacity",), rule.name)
+        if pool.backup and self._available(trail, pool.backup, backup_ctx):
+            trail.path.append("pool:backup")
+            return self._decided(trail, RouteStep.BACKUP, pool.backup,
+                                 f"no eligible rep in pool {pool.name} ({summary}); "
+                                 f"pool backup {pool.backup} takes it",
+                                 rule=rule.name, pool=pool)
+        trail.miss = f"no eligible rep in pool {pool.name} ({summary})"
+        return None
+
+    def _fallback(self, trail: _Trail, reason: str) -> Decided:
+        fallback = self.policy.fallback
+        trail.path.append(f"fallback:{fallback.queue}")
+        decided = self._decided(trail, RouteStep.FALLBACK, fallback.owner, reason,
+                                status=DecisionStatus.FALLBACK)
+        return attrs.evolve(
+            decided,
+            decision=attrs.evolve(decided.decision, queue=fallback.queue,
+                                  escalate_at=trail.at + fallback.escalate_after),
+        )
+
+    # ----------------------------------------------------------------- helpers
+
+    def _candidate(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> Candidate:
+        contributions = tuple(self.host.score_fit(lead, rep, ctx))
+        weights = self.policy.fit.weights
+        fit = sum(c.value * weights.get(c.name, 1.0) for c in contributions)
+        return Candidate(rep_id=rep.id, fit=round(fit, 4), load=ctx.load(rep.id),
+                         capacity=rep.capacity.max_open, contributions=contributions)
+
+    @staticmethod
+    def _codes_for(trail: _Trail, rep_id: str) -> str:
+        return ",".join(e.code for e in trail.exclusions if e.rep_id == rep_id) or "unavailable"
+
+    @staticmethod
+    def _exclusion_summary(trail: _Trail, members: Sequence[str]) -> str:
+        if not members:
+            return "the pool has no members"
+        member_set = set(members)
+        first_code: dict[str, str] = {}
+        for e in trail.exclusions:
+            if e.rep_id in member_set:
+                first_code.setdefault(e.rep_id, e.code)
+        counts = Counter(first_code.values())
+        return ", ".join(f"{n} {code}" for code, n in counts.most_common())
+
+    def _decided(
+        self,
+        trail: _Trail,
+        step: RouteStep,
+        owner_id: str,
+        reason: str,
+        *,
+        status: DecisionStatus = DecisionStatus.ROUTED,
+        rule: str = "",
+        pool: PoolPolicy | None = None,
+        candidates: tuple[Candidate, ...] = (),
+        ledger: tuple[LedgerEntry, ...] = (),
+        count_load: bool = True,
+    ) -> Decided:
+        if count_load:
+            self.loads[owner_id] = self.loads.get(owner_id, 0) + 1
+        lead = trail.lead
+        features = {f: lead.get(f) for f in FEATURES if lead.get(f)}
+        decision = Decision(
+            id=decision_id_for(lead.id, trail.epoch),
+            lead_id=lead.id,
+            epoch=trail.epoch,
+            status=status,
+            owner_id=owner_id,
+            step=step,
+            route_path=tuple(trail.path),
+            rule=rule,
+            pool=pool.name if pool else "",
+            strategy=str(pool.strategy) if pool and candidates else "",
+            account_id=trail.match.account_id if trail.match else "",
+            account_method=trail.match.method if trail.match else "",
+            candidates=candidates,
+            exclusions=tuple(trail.exclusions),
+            problems=trail.problems,
+            reason=reason,
+            policy_version=self.policy.version_tag,
+            decided_at=trail.at,
+            features=features,
+        )
+        return Decided(decision=decision, ledger=ledger)

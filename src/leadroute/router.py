@@ -1,0 +1,240 @@
+"""``Router``: the library entry point. Load a policy, route a snapshot, explain a decision.
+
+A run: read (adapter) -> for each lead, replay its stored decision or decide it
+(pipeline) -> record decision + outbox + ledger in one transaction -> relay the outbox
+through the adapter -> publish the exception report. Rerunning the same input replays
+the stored decisions: no new decision, no ledger change, no new side effect.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import structlog
+
+from leadroute.adapters import Adapter
+from leadroute.errors import UnknownLeadError
+from leadroute.host import PluginHost, make_host
+from leadroute.models import (
+    AccountIndex,
+    Decision,
+    DecisionStatus,
+    Effect,
+    InputProblem,
+    Lead,
+    Rep,
+    RouteStep,
+    Snapshot,
+)
+from leadroute.pipeline import Decided, Pipeline
+from leadroute.policy import Policy, load_policy
+from leadroute.store import RelayReport, Store, relay
+from leadroute.strategies import Ledger
+
+__all__ = ["Router", "RunResult", "explain_decision", "owner_write_effect", "utcnow"]
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[int], None]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def owner_write_effect(decision: Decision, rep: Rep | None) -> Effect:
+    """The outbox effect that writes a decision's owner back to the source system."""
+    kind = "owner_write"
+    return Effect(
+        kind=kind,
+        decision_id=decision.id,
+        lead_id=decision.lead_id,
+        idem_key=Effect.key_for(decision.id, kind),
+        payload={
+            "lead_id": decision.lead_id,
+            "owner_id": decision.owner_id,
+            "owner_name": rep.name if rep else "",
+            "status": str(decision.status),
+            "step": str(decision.step),
+            "queue": decision.queue,
+            "rule": decision.rule,
+            "pool": decision.pool,
+            "reason": decision.reason,
+            "policy_version": decision.policy_version,
+            "decided_at": decision.decided_at.isoformat(),
+            "decision_id": decision.id,
+            "epoch": decision.epoch,
+        },
+    )
+
+
+def _origin(lead: Lead) -> tuple[str, int | None]:
+    file, _, line = lead.origin.rpartition(":")
+    if file and line.isdigit():
+        return file, int(line)
+    return lead.origin or "input", None
+
+
+def rejection_problems(lead: Lead, problems: Iterable[Any]) -> list[InputProblem]:
+    """Validation problems of a rejected lead as exception-report rows."""
+    file, line = _origin(lead)
+    return [
+        InputProblem(file=file, line=line, record_id=lead.id, kind="lead", field=p.field,
+                     code=p.code, message=p.message)
+        for p in problems
+    ]
+
+
+@attrs.define
+class RunResult:
+    """What one routing run did.
+
+    Attributes:
+        decisions: One decision per routed lead (new and replayed), in input order.
+        new_ids: Ids of the decisions made by this run (the rest were replayed).
+        problems: Every record not routed (adapter rejects and validation rejects) and
+            every data problem worth a human's look (reps, accounts).
+        relay: What the outbox relay applied, when an adapter was given.
+    """
+
+    decisions: list[Decision] = attrs.field(factory=list)
+    new_ids: set[str] = attrs.field(factory=set)
+    problems: list[InputProblem] = attrs.field(factory=list)
+    relay: RelayReport | None = None
+
+    def counts(self) -> dict[str, Any]:
+        """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``."""
+        status = Counter(str(d.status) for d in self.decisions)
+        rejected = {(p.file, p.line, p.record_id) for p in self.problems if p.kind == "lead"}
+        data = [p for p in self.problems if p.kind != "lead"]
+        routed, fallback = status[DecisionStatus.ROUTED], status[DecisionStatus.FALLBACK]
+        return {
+            "input": routed + fallback + len(rejected),
+            "routed": routed,
+            "fallback": fallback,
+            "exceptions": len(rejected),
+            "new": len(self.new_ids),
+            "replayed": len(self.decisions) - len(self.new_ids),
+            "data_problems": len(data),
+            "by_step": dict(sorted(Counter(str(d.step) for d in self.decisions).items())),
+            "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
+            "exceptions_by_code": dict(sorted(Counter(
+                p.code for p in self.problems if p.kind == "lead").items())),
+        }
+
+
+class Router:
+    """Route leads under a policy, with an audit store and the plugin host."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        store: Store,
+        host: PluginHost | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.policy = policy
+        self.store = store
+        self.host = host or make_host()
+        self.clock = clock
+
+    @classmethod
+    def from_files(
+        cls, policy_path: str | Path, store_path: str | Path, **kwargs: Any
+    ) -> Router:
+        """Load the policy file and open (or create) the store."""
+        return cls(load_policy(policy_path), store=Store.open(store_path), **kwargs)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- routing
+
+    def route(
+        self,
+        snapshot: Snapshot,
+        *,
+        adapter: Adapter | None = None,
+        source: str = "library",
+        progress: Progress | None = None,
+    ) -> RunResult:
+        """Route every lead of a snapshot; apply effects and report problems via ``adapter``."""
+        run_id = self.store.begin_run("route", source)
+        known = self.store.current_decisions()
+        pipeline = Pipeline.build(
+            self.host, self.policy, snapshot.reps, AccountIndex.build(list(snapshot.accounts)),
+            assigned=_assigned_loads(known.values()),
+            ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
+        )
+        reps = pipeline.reps
+        result = RunResult(problems=list(snapshot.problems))
+        at = self.clock()
+        for index, lead in enumerate(snapshot.leads, start=1):
+            stored = known.get(lead.id)
+            if stored is not None:
+                result.decisions.append(stored)
+            else:
+                outcome = pipeline.decide(lead, at)
+                if isinstance(outcome, Decided):
+                    self._commit(outcome, reps, result)
+                else:
+                    result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
+                    log.info("lead.rejected", lead_id=lead.id,
+                             codes=[p.code for p in outcome.problems])
+            if progress is not None:
+                progress(index)
+        if adapter is not None:
+            result.relay = relay(self.store, adapter)
+            adapter.report_problems(result.problems)
+        counts = result.counts()
+        self.store.finish_run(run_id, {k: v for k, v in counts.items() if isinstance(v, int)})
+        log.info("run.finished", run_id=run_id, source=source,
+                 **{k: v for k, v in counts.items() if isinstance(v, int)})
+        return result
+
+    def _commit(self, outcome: Decided, reps: Mapping[str, Rep], result: RunResult) -> None:
+        decision = outcome.decision
+        effect = owner_write_effect(decision, reps.get(decision.owner_id))
+        if self.store.record(decision, [effect], outcome.ledger):
+            result.new_ids.add(decision.id)
+            self.host.decision_made(decision)
+            log.debug("lead.routed", lead_id=decision.lead_id, rep_id=decision.owner_id,
+                      step=str(decision.step), policy_version=decision.policy_version)
+            result.decisions.append(decision)
+        else:
+            # Another process decided this lead between our read and our write: theirs stands.
+            stored = self.store.current_decision(decision.lead_id)
+            result.decisions.append(stored or decision)
+
+    # ----------------------------------------------------------------- explain
+
+    def explain(self, lead_id: str) -> Decision:
+        """The current decision for a lead, as recorded."""
+        return explain_decision(self.store, lead_id)
+
+
+def explain_decision(store: Store, lead_id: str) -> Decision:
+    """The current decision for a lead from a store; ``UnknownLeadError`` when there is none."""
+    decision = store.current_decision(lead_id)
+    if decision is None:
+        raise UnknownLeadError(f"no decision recorded for lead {lead_id!r}")
+    return decision
+
+
+def _assigned_loads(decisions: Iterable[Decision]) -> dict[str, int]:
+    """Leads this store gave each rep (kept current owners are already in ``open_leads``)."""
+    return dict(Counter(d.owner_id for d in decisions if d.step != RouteStep.CURRENT_OWNER))

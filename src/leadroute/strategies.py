@@ -1,0 +1,111 @@
+"""How a pool picks among its eligible reps, and the rotation ledger that makes it fair.
+
+Each strategy is a sort key over candidates; ties fall to fit, then to a hash of lead and
+rep so that no rep wins ties because of creation order or list position.
+
+* ``round_robin``: the rep whose last turn in this pool is oldest (never had one: first).
+* ``weighted``: the rep with the lowest ``(assigned + 1) / weight`` in this pool, so over
+  time each rep's share follows their weight.
+* ``least_loaded``: the rep with the lowest utilisation (open / cap; open count when
+  uncapped), then the oldest turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+
+from leadroute.models import Candidate, Rep
+from leadroute.policy import Strategy
+from leadroute.store import LedgerEntry
+
+__all__ = ["Ledger", "rank"]
+
+
+class Ledger:
+    """Per pool and rep: how many leads the rep got and the sequence number of their last turn.
+
+    Loaded from the store once per run and kept in step in memory; every changed entry is
+    written in the same transaction as the decision that changed it.
+    """
+
+    def __init__(self, entries: Mapping[tuple[str, str], LedgerEntry], sequence: int) -> None:
+        self._entries = dict(entries)
+        self._sequence = sequence
+
+    def entry(self, pool: str, rep_id: str) -> LedgerEntry:
+        """The rep's entry in a pool; a rep new to the pool has had no turn yet."""
+        return self._entries.get((pool, rep_id)) or LedgerEntry(
+            pool=pool, rep_id=rep_id, assigned=0, last_seq=0
+        )
+
+    def take_turn(self, pool: str, rep_id: str) -> LedgerEntry:
+        """Record that the rep got a lead from the pool; return the entry to persist."""
+        self._sequence += 1
+        old = self.entry(pool, rep_id)
+        new = attrs.evolve(old, assigned=old.assigned + 1, last_seq=self._sequence)
+        self._entries[(pool, rep_id)] = new
+        return new
+
+
+def _tiebreak(lead_id: str, rep_id: str) -> int:
+    digest = hashlib.blake2b(f"{lead_id}\x00{rep_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+Key = Callable[[Candidate, LedgerEntry, Rep], tuple[float, ...]]
+
+
+def _round_robin(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+    return (e.last_seq,)
+
+
+def _weighted(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+    return ((e.assigned + 1) / rep.weight, e.last_seq)
+
+
+def _least_loaded(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+    utilisation = c.load / c.capacity if c.capacity else float(c.load)
+    return (utilisation, e.last_seq)
+
+
+def _reason(strategy: Strategy, c: Candidate, e: LedgerEntry, rep: Rep) -> str:
+    if strategy is Strategy.ROUND_ROBIN:
+        return f"last turn #{e.last_seq}" if e.last_seq else "no turn yet in this pool"
+    if strategy is Strategy.WEIGHTED:
+        return f"{e.assigned} assigned at weight {rep.weight:g}"
+    cap = f"/{c.capacity}" if c.capacity else " (no cap)"
+    return f"load {c.load}{cap}"
+
+
+KEYS: Mapping[Strategy, Key] = {
+    Strategy.ROUND_ROBIN: _round_robin,
+    Strategy.WEIGHTED: _weighted,
+    Strategy.LEAST_LOADED: _least_loaded,
+}
+
+
+def rank(
+    strategy: Strategy,
+    pool: str,
+    lead_id: str,
+    candidates: Sequence[Candidate],
+    ledger: Ledger,
+    reps: Mapping[str, Rep],
+) -> list[Candidate]:
+    """Candidates in the order the strategy prefers them, with ``rank`` and ``reason`` set."""
+    key = KEYS[strategy]
+
+    def sort_key(c: Candidate) -> tuple[float, ...]:
+        entry = ledger.entry(pool, c.rep_id)
+        return (*key(c, entry, reps[c.rep_id]), -c.fit, _tiebreak(lead_id, c.rep_id))
+
+    ordered = sorted(candidates, key=sort_key)
+    return [
+        attrs.evolve(
+            c, rank=i, reason=_reason(strategy, c, ledger.entry(pool, c.rep_id), reps[c.rep_id])
+        )
+        for i, c in enumerate(ordered, start=1)
+    ]

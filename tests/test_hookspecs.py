@@ -1,0 +1,179 @@
+"""Each hook, exercised the way a third-party plugin would use it, plus the contract meta-tests."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+from leadroute import hookspecs
+from leadroute.adapters import AdapterConfig
+from leadroute.host import hookimpl, make_host
+from leadroute.models import (
+    Account,
+    AccountMatch,
+    DecisionStatus,
+    Exclusion,
+    FitContribution,
+    Problem,
+    RouteStep,
+)
+from leadroute.pipeline import Decided, Rejected
+from tests.conftest import AT, lead, policy_from, snapshot, standard_reps
+
+HOOKS = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+               if name.startswith("leadroute_"))
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "hooks.md"
+
+
+class Plugin:
+    """A plugin object built from keyword functions, as a test would ship it."""
+
+    def __init__(self, **impls):
+        for name, func in impls.items():
+            setattr(self, name, hookimpl(func))
+
+
+def test_hook_leadroute_register_adapters():
+    """A plugin can register an adapter factory by name, and the first registration wins."""
+    def factory(config: AdapterConfig):
+        return "adapter-for-" + config.policy.version
+
+    def leadroute_register_adapters(register):
+        register("memory", factory)
+
+    host = make_host(env={"LEADROUTE_LOAD_PLUGINS": "csv"},
+                     plugins=[Plugin(leadroute_register_adapters=leadroute_register_adapters)])
+    registry = host.adapters()
+    assert {"csv", "memory"} <= set(registry.names())
+    made = registry.get("memory")(AdapterConfig(policy=policy_from()))  # type: ignore[misc]
+    assert made == "adapter-for-t1"
+
+
+def test_hook_leadroute_validate_lead(make_pipeline):
+    """A validator's reject problem sends the lead to the exception report."""
+    def leadroute_validate_lead(lead, policy):
+        if lead.source == "spam":
+            return [Problem(code="SPAM_SOURCE", field="source", message="spam source")]
+        return None
+
+    pipeline = make_pipeline(plugins=[Plugin(leadroute_validate_lead=leadroute_validate_lead)])
+    outcome = pipeline.decide(lead("L1", source="spam"), AT)
+    assert isinstance(outcome, Rejected)
+    assert [p.code for p in outcome.problems] == ["SPAM_SOURCE"]
+    assert isinstance(pipeline.decide(lead("L2", source="web"), AT), Decided)
+
+
+def test_hook_leadroute_enrich_lead(make_pipeline):
+    """An enrichment plugin's attribute can drive a rule, but never overwrites input attributes."""
+    def leadroute_enrich_lead(lead, policy):
+        return {"region": "EMEA", "tier": "gold"}
+
+    pipeline = make_pipeline(plugins=[Plugin(leadroute_enrich_lead=leadroute_enrich_lead)])
+    outcome = pipeline.decide(lead("L1", country="XX"), AT)
+    assert isinstance(outcome, Decided)
+    assert outcome.decision.rule == "emea"  # region came from the plugin
+    kept = pipeline.host.enrich_lead(lead("L2", attributes={"tier": "silver"}), pipeline.policy)
+    assert kept.attributes["tier"] == "silver"
+
+
+def test_hook_leadroute_match_account(make_pipeline):
+    """A plugin matcher is asked before the built-in one; its match decides the account owner."""
+    def leadroute_match_account(lead, accounts, policy):
+        return AccountMatch(account_id="A2", method="crm-id", confidence=1.0)
+
+    accounts = [Account(id="A1", name="Acme", domain="acme.com", owner_id="na-1"),
+                Account(id="A2", name="Other", domain="other.com", owner_id="emea-1")]
+    pipeline = make_pipeline(accounts=accounts,
+                             plugins=[Plugin(leadroute_match_account=leadroute_match_account)])
+    outcome = pipeline.decide(lead("L1", email="x@acme.com"), AT)
+    assert isinstance(outcome, Decided)
+    assert (outcome.decision.owner_id, outcome.decision.account_method) == ("emea-1", "crm-id")
+
+
+def test_hook_leadroute_exclude_rep(make_pipeline):
+    """A plugin exclusion with its own code keeps that rep out and shows in the decision."""
+    def leadroute_exclude_rep(lead, rep, ctx):
+        if rep.id == "na-1":
+            return [Exclusion(rep_id=rep.id, code="IN_TRAINING", detail="until Friday")]
+        return None
+
+    pipeline = make_pipeline(plugins=[Plugin(leadroute_exclude_rep=leadroute_exclude_rep)])
+    owners = set()
+    for i in range(4):
+        outcome = pipeline.decide(lead(f"L{i}"), AT)
+        assert isinstance(outcome, Decided)
+        owners.add(outcome.decision.owner_id)
+        assert ("na-1", "IN_TRAINING") in {(e.rep_id, e.code) for e in outcome.decision.exclusions}
+    assert owners == {"na-2"}
+
+
+def test_hook_leadroute_score_fit(make_pipeline):
+    """A fit plugin's contribution, weighted by the policy, breaks a tie between equal reps."""
+    def leadroute_score_fit(lead, rep, ctx):
+        return [FitContribution(name="seniority", value=1.0 if rep.id == "na-2" else 0.0)]
+
+    policy = policy_from(open_policy_with("fit: {weights: {seniority: 3}}"))
+    pipeline = make_pipeline(policy=policy, plugins=[Plugin(leadroute_score_fit=leadroute_score_fit)])
+    outcome = pipeline.decide(lead("L1"), AT)
+    assert isinstance(outcome, Decided)
+    winner = outcome.decision.candidates[0]
+    assert winner.rep_id == "na-2"
+    assert {c.name for c in winner.contributions} >= {"seniority", "language", "headroom"}
+    assert winner.fit - outcome.decision.candidates[1].fit == 3.0
+
+
+def test_hook_leadroute_decision_made(store):
+    """Every new committed decision is broadcast once; a replayed one is not."""
+    from leadroute.router import Router
+
+    seen: list[tuple[str, str]] = []
+
+    def leadroute_decision_made(decision):
+        seen.append((decision.lead_id, decision.owner_id))
+
+    host = make_host(load_entrypoints=False,
+                     plugins=[Plugin(leadroute_decision_made=leadroute_decision_made)])
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    snap = snapshot([lead("L1"), lead("L2", country="XX")], standard_reps())
+    router.route(snap)
+    router.route(snap)
+    assert [lead_id for lead_id, _ in seen] == ["L1", "L2"]
+    decisions = {d.lead_id: d for d in router.route(snap).decisions}
+    assert decisions["L2"].status == DecisionStatus.FALLBACK
+    assert decisions["L1"].step == RouteStep.POOL
+
+
+def open_policy_with(extra: str) -> str:
+    from tests.conftest import BASE_POLICY
+
+    return BASE_POLICY + extra + "\n"
+
+
+def test_every_hook_has_a_test():
+    """Each hook spec has a test named test_hook_<hook name> in this module."""
+    missing = [h for h in HOOKS if f"test_hook_{h}" not in globals()]
+    assert missing == []
+
+
+def test_every_hook_is_documented_with_its_signature():
+    """docs/hooks.md has a section per hook whose heading is the hook's signature."""
+    text = DOCS.read_text(encoding="utf-8")
+    headings = re.findall(r"^###\s+`?(leadroute_\w+)\(([^)]*)\)`?", text, flags=re.M)
+    documented = {name: [a.strip() for a in args.split(",") if a.strip()]
+                  for name, args in headings}
+    for hook in HOOKS:
+        params = list(inspect.signature(getattr(hookspecs, hook)).parameters)
+        assert documented.get(hook) == params, f"docs/hooks.md: {hook}({', '.join(params)})"
+
+
+def test_hook_specs_carry_the_docstring_template():
+    """Every hook spec documents its parameters with :param lines; firstresult hooks say so."""
+    for hook in HOOKS:
+        func = getattr(hookspecs, hook)
+        doc = inspect.getdoc(func) or ""
+        for param in inspect.signature(func).parameters:
+            assert f":param {param}:" in doc, f"{hook} lacks :param {param}:"
+        opts = getattr(func, "leadroute_spec", {})
+        if opts.get("firstresult"):
+            assert "Stops at first non-None result" in doc

@@ -1,0 +1,160 @@
+"""The plugin host: built-ins first, entry points one at a time, broken plugins skipped."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import pytest
+
+from leadroute.errors import PluginError
+from leadroute.host import DEFAULT_PLUGINS, hookimpl, make_host
+from tests.conftest import lead
+
+
+class FakeDist:
+    name = "leadroute-fake"
+    version = "9.9"
+
+
+class FakeEntryPoint:
+    """Stands in for importlib.metadata.EntryPoint: a name and a load()."""
+
+    def __init__(self, name: str, plugin: Any = None, error: Exception | None = None) -> None:
+        self.name = name
+        self.value = f"fake_{name}"
+        self.dist = FakeDist()
+        self._plugin = plugin
+        self._error = error
+
+    def load(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._plugin
+
+
+def plugin_module(name: str, **hooks: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    for hook_name, func in hooks.items():
+        setattr(module, hook_name, hookimpl(func))
+    return module
+
+
+def good_plugin() -> types.ModuleType:
+    def leadroute_validate_lead(lead, policy):
+        return []
+
+    return plugin_module("good", leadroute_validate_lead=leadroute_validate_lead)
+
+
+def discover(*eps: FakeEntryPoint):
+    return lambda: list(eps)
+
+
+def test_builtins_are_plugins_through_the_same_hooks():
+    """Every built-in behaviour is a registered plugin listed as builtin."""
+    host = make_host(load_entrypoints=False)
+    infos = {p.name: p for p in host.plugins()}
+    assert set(DEFAULT_PLUGINS) <= set(infos)
+    assert infos["leadroute.builtins.eligibility"].hooks == ("leadroute_exclude_rep",)
+    assert all(infos[name].source == "builtin" for name in DEFAULT_PLUGINS)
+
+
+def test_a_broken_plugin_is_skipped_and_reported():
+    """A plugin that fails to import is listed as failed; the good one still loads."""
+    host = make_host(env={}, discover=discover(
+        FakeEntryPoint("broken", error=ImportError("No module named 'nope'")),
+        FakeEntryPoint("good", good_plugin()),
+    ))
+    assert [f.name for f in host.failures] == ["broken"]
+    assert "ImportError: No module named 'nope'" in host.failures[0].error
+    assert host.pm.has_plugin("good")
+    assert next(p for p in host.plugins() if p.name == "good").source == "leadroute-fake 9.9"
+
+
+def test_strict_mode_raises_on_a_broken_plugin():
+    """In strict mode a broken plugin stops start-up with a PluginError naming it."""
+    with pytest.raises(PluginError, match="plugin 'broken' failed to load"):
+        make_host(strict=True, env={}, discover=discover(
+            FakeEntryPoint("broken", error=RuntimeError("boom"))))
+
+
+def test_strict_mode_from_the_environment():
+    """LEADROUTE_STRICT_PLUGINS=1 turns strict mode on."""
+    with pytest.raises(PluginError):
+        make_host(env={"LEADROUTE_STRICT_PLUGINS": "1"}, discover=discover(
+            FakeEntryPoint("broken", error=RuntimeError("boom"))))
+
+
+def test_a_misspelt_hook_fails_that_plugin_only():
+    """An implementation of a hook that does not exist is caught by check_pending and skipped."""
+    def leadroute_exclude_reps(lead, rep, ctx):
+        return []
+
+    typo = plugin_module("typo", leadroute_exclude_reps=leadroute_exclude_reps)
+    host = make_host(env={}, discover=discover(FakeEntryPoint("typo", typo),
+                                               FakeEntryPoint("good", good_plugin())))
+    assert [f.name for f in host.failures] == ["typo"]
+    assert "leadroute_exclude_reps" in host.failures[0].error
+    assert not host.pm.has_plugin("typo") and host.pm.has_plugin("good")
+
+
+def test_a_wrong_hook_signature_fails_that_plugin():
+    """An implementation asking for an argument the hook does not have is rejected."""
+    def leadroute_validate_lead(lead, policy, colour):
+        return []
+
+    bad = plugin_module("bad", leadroute_validate_lead=leadroute_validate_lead)
+    host = make_host(env={}, discover=discover(FakeEntryPoint("bad", bad)))
+    assert [f.name for f in host.failures] == ["bad"]
+    assert "colour" in host.failures[0].error
+
+
+@pytest.mark.parametrize(
+    ("env", "loaded"),
+    [
+        ({}, {"one", "two"}),
+        ({"LEADROUTE_LOAD_PLUGINS": "two"}, {"two"}),
+        ({"LEADROUTE_LOAD_PLUGINS": ""}, set()),
+        ({"LEADROUTE_DISABLE_PLUGINS": "one, two"}, set()),
+        ({"LEADROUTE_LOAD_PLUGINS": "one,two", "LEADROUTE_DISABLE_PLUGINS": "one"}, {"two"}),
+    ],
+)
+def test_allow_and_block_lists(env, loaded):
+    """LEADROUTE_LOAD_PLUGINS allows by name, LEADROUTE_DISABLE_PLUGINS blocks by name."""
+    host = make_host(env=env, discover=discover(FakeEntryPoint("one", good_plugin()),
+                                                FakeEntryPoint("two", good_plugin())))
+    assert {n for n in ("one", "two") if host.pm.has_plugin(n)} == loaded
+    assert host.failures == []
+
+
+def test_a_plugin_crash_during_a_call_names_the_hook(host):
+    """An exception inside a hook implementation becomes a PluginError naming the hook."""
+    def leadroute_validate_lead(lead, policy):
+        raise ZeroDivisionError("oops")
+
+    broken = make_host(load_entrypoints=False, plugins=[
+        plugin_module("crashy", leadroute_validate_lead=leadroute_validate_lead)])
+    from tests.conftest import policy_from
+
+    with pytest.raises(PluginError, match="hook leadroute_validate_lead failed: ZeroDivisionError"):
+        broken.validate_lead(lead("L1"), policy_from())
+
+
+def test_installed_csv_adapter_is_discovered_from_its_entry_point():
+    """The real entry-point group yields the csv adapter of the workspace."""
+    host = make_host(env={})
+    assert "csv" in host.adapters().names()
+    assert host.failures == []
+
+
+def test_hook_tracing_logs_calls(capsys):
+    """LEADROUTE_TRACE_HOOKS=1 installs call monitoring that logs each hook call."""
+    import structlog
+
+    with structlog.testing.capture_logs() as logs:
+        host = make_host(load_entrypoints=False, env={"LEADROUTE_TRACE_HOOKS": "1"})
+        from tests.conftest import policy_from
+
+        host.validate_lead(lead("L1"), policy_from())
+    assert any(e["event"] == "hook.call" and e["hook"] == "leadroute_validate_lead" for e in logs)

@@ -1,0 +1,159 @@
+"""Loading leadroute.yaml: structure, precise errors, conditions and the JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import jsonschema
+import pytest
+import yaml
+
+from leadroute.errors import PolicyError
+from leadroute.models import Lead
+from leadroute.policy import (
+    Condition,
+    Strategy,
+    format_duration,
+    json_schema,
+    load_policy,
+    parse_duration,
+    parse_policy,
+)
+from tests.conftest import BASE_POLICY
+
+MINIMAL = "version: '1'\nfallback: {owner: ops}\n"
+
+
+def test_base_policy_structures_every_section():
+    """A valid policy becomes typed objects: pools with strategies, rules, a fallback with a duration."""
+    policy = parse_policy(BASE_POLICY)
+    assert [p.strategy for p in policy.pools] == [Strategy.ROUND_ROBIN, Strategy.ROUND_ROBIN]
+    assert policy.fallback.escalate_after == timedelta(hours=4)
+    assert policy.region_of("de") == "EMEA"
+    assert policy.segment_of(200) == "enterprise" and policy.segment_of(None) == ""
+    assert policy.version_tag == f"t1@{policy.digest[:8]}"
+
+
+def test_digest_changes_when_the_content_changes():
+    """Editing the file without bumping the version still changes what decisions record."""
+    assert parse_policy(MINIMAL).version_tag != parse_policy(MINIMAL + "name: x\n").version_tag
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: y}]",
+         "routing[0].pool: unknown pool 'y'"),
+        (MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: x}, "
+         "{name: s, pool: x, when: {country: {equals: US}}}]",
+         "routing[1].when.country: unknown operator 'equals'"),
+        (MINIMAL + "pools: [{name: x, strategy: rr}]",
+         "pools[0].strategy: expected one of: round_robin, weighted, least_loaded"),
+        ("version: '1'\nfallback: {}", "fallback.owner: required key missing"),
+        (MINIMAL + "colour: blue", "unknown key(s): colour"),
+        (MINIMAL + "pools: [{name: x, members: [a], stratgy: weighted}]",
+         "pools[0]: unknown key(s): stratgy"),
+        ("version: '1'\nfallback: {owner: a, escalate_after: soon}",
+         "fallback.escalate_after: expected a duration"),
+        (MINIMAL + "validation: {missing_action: drop}",
+         "validation.missing_action: expected one of: reject, fallback, flag"),
+        (MINIMAL + "pools: [{name: x}, {name: x}]", "pools[1].name: duplicate name 'x'"),
+        (MINIMAL + "regions: {NA: [USA]}", "regions.NA: 'USA' is not a two-letter"),
+        (MINIMAL + "regions: {NA: [US], AM: [US]}", "regions.AM: US is already in region 'NA'"),
+        (MINIMAL + "segments: [{name: s, min_employees: 10, max_employees: 5}]",
+         "segments[0]: min_employees is above max_employees"),
+        (MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: x, when: {employees: {gte: lots}}}]",
+         "routing[0].when.employees: 'gte' takes a number"),
+        ("version: ''\nfallback: {owner: a}", "version: must not be empty"),
+        ("version: '1'\nfallback: {owner: ' '}", "fallback.owner: must name the rep"),
+        ("- just\n- a list\n", "expected a mapping at the top"),
+        ("version: [1\n", "line 2, column 1: invalid YAML"),
+        (MINIMAL + "digest: abc", "digest: 'digest' is computed"),
+    ],
+)
+def test_errors_name_the_path_and_the_problem(text, expected):
+    """Every malformed policy raises one PolicyError whose message names where and what."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, source="p.yaml")
+    message = str(info.value)
+    assert message.startswith("p.yaml: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_several_problems_are_counted_in_one_line():
+    """When several keys are wrong, the first is named and the rest are counted."""
+    with pytest.raises(PolicyError, match=r"\(and 1 more problem\(s\)\)"):
+        parse_policy("version: '1'\nfallback: {owner: a, escalate_after: soon}\nname: [x]")
+
+
+def test_unsafe_yaml_tags_are_refused():
+    """A python object tag is never constructed (yaml.safe_load only)."""
+    with pytest.raises(PolicyError, match="invalid YAML"):
+        parse_policy(MINIMAL + "name: !!python/object/apply:os.system ['echo hi']\n")
+
+
+def test_missing_file_is_a_policy_error(tmp_path):
+    """A missing policy file is a one-line policy error naming the file."""
+    with pytest.raises(PolicyError, match="nope.yaml: file not found"):
+        load_policy(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "expected"),
+    [
+        ("US", "us", True),
+        ("US", "CA", False),
+        (["US", "CA"], "ca", True),
+        ({"not_in": ["US"]}, "DE", True),
+        ({"gte": 200, "lt": 1000}, "200", True),
+        ({"gte": 200, "lt": 1000}, "1000", False),
+        ({"gte": 200}, "", False),
+        ({"gte": 200}, "lots", False),
+        ({"exists": True}, "", False),
+        ({"exists": False}, "", True),
+        ({"prefix": ["94", "95"]}, "94107", True),
+        ({"ne": "partner"}, "demo", True),
+        (2, "2", True),
+    ],
+)
+def test_conditions(spec, value, expected):
+    """Scalars test equality, lists membership, mappings operators; text ignores case."""
+    policy = parse_policy(MINIMAL + "pools: [{name: p}]\n" + yaml.safe_dump(
+        {"routing": [{"name": "r", "pool": "p", "when": {"country": spec}}]}))
+    assert policy.routing[0].matches(Lead(id="x", country=value)) is expected
+
+
+def test_condition_on_derived_attribute():
+    """Conditions may name derived attributes such as region."""
+    rule = parse_policy(BASE_POLICY).routing[1]
+    assert rule.matches(Lead(id="x", attributes={"region": "EMEA"}))
+    assert not rule.matches(Lead(id="x", country="DE"))  # region not derived yet
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("4h", 14400), ("90m", 5400), ("1d12h", 129600),
+                                              (30, 30)])
+def test_durations(text, seconds):
+    """Durations read as days/hours/minutes/seconds and write back the same way."""
+    value = parse_duration(text)
+    assert value.total_seconds() == seconds
+    assert parse_duration(format_duration(value)) == value
+
+
+def test_json_schema_validates_the_base_policy_and_rejects_typos():
+    """The published schema accepts a valid policy and rejects an unknown key."""
+    schema = json_schema()
+    json.dumps(schema)
+    data = yaml.safe_load(BASE_POLICY)
+    jsonschema.validate(data, schema)
+    data["pools"][0]["stratgy"] = "weighted"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
+
+
+def test_condition_object_reports_operator():
+    """A parsed condition keeps its operator and lower-cased operands."""
+    policy = parse_policy(MINIMAL + "pools: [{name: p}]\nrouting: [{name: r, pool: p, "
+                          "when: {country: [US, Ca]}}]")
+    assert policy.routing[0].when["country"] == (Condition(op="in", values=("us", "ca")),)
