@@ -1,0 +1,239 @@
+"""The command line as a user drives it: demo, route, explain, check-policy, plugins."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadroute.cli import DEMO_NOW, app
+from leadroute.context import RoutingContext
+from leadroute.demo import EDGE_CASES
+from leadroute.host import make_host
+from leadroute.models import DecisionStatus, RouteStep
+from leadroute.policy import load_policy
+from leadroute.store import Store
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    """One demo run shared by the demo tests (it routes a few hundred leads)."""
+    out = tmp_path_factory.mktemp("demo")
+    result = invoke("demo", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    (out / "first-run.json").write_text(result.stdout)
+    return out
+
+
+def demo_counts(demo_dir: Path) -> dict:
+    return json.loads((demo_dir / "first-run.json").read_text())["counts"]
+
+
+def test_demo_counts_add_up(demo_dir):
+    """The demo's JSON counts satisfy input = routed + fallback + exceptions, and rows match."""
+    c = demo_counts(demo_dir)
+    assert c["input"] == c["routed"] + c["fallback"] + c["exceptions"]
+    assert c["input"] >= 250
+    lead_rows = rows(demo_dir / "leads.csv")
+    assert c["input"] == len(lead_rows)
+    assigned = rows(demo_dir / "assignments.csv")
+    assert len(assigned) == c["routed"] + c["fallback"]
+    rejected = {r["record_id"] or r["line"] for r in rows(demo_dir / "exceptions.csv")
+                if r["kind"] == "lead"}
+    assert len(rejected) == c["exceptions"]
+
+
+def test_demo_never_assigns_inactive_reps_or_breaks_constraints(demo_dir):
+    """No demo lead is owned by an inactive rep, and every pool decision satisfies its constraints."""
+    policy = load_policy(demo_dir / "leadroute.yaml")
+    host = make_host(load_entrypoints=False)
+    from leadroute_csv.adapter import CsvAdapter
+
+    from leadroute.adapters import AdapterConfig
+
+    snap = CsvAdapter.from_config(AdapterConfig(policy=policy, options={
+        "input_dir": str(demo_dir)}, workdir=demo_dir)).read()
+    reps = {r.id: r for r in snap.reps}
+    leads = {lead.id: host.enrich_lead(lead, policy) for lead in snap.leads}
+    with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
+        decisions = store.current_decisions()
+    assert decisions
+    for d in decisions.values():
+        owner = reps[d.owner_id]
+        assert owner.active, d
+        if d.step != RouteStep.POOL:
+            continue
+        rule = next(r for r in policy.routing if r.name == d.rule)
+        ctx = RoutingContext(at=DEMO_NOW, policy=policy, loads={}, constraints=tuple(
+            policy.constraints_for(rule)), rule=rule.name)
+        assert host.exclude_rep(leads[d.lead_id], owner, ctx) == [], d
+        winner = d.candidates[0]
+        assert winner.capacity is None or winner.load < winner.capacity
+
+
+def test_demo_edge_cases_land_where_the_policy_says(demo_dir):
+    """Each deliberate edge case of the sample company ends at the step the policy prescribes."""
+    with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
+        decisions = store.current_decisions()
+    exceptions = {(r["record_id"], r["code"]) for r in rows(demo_dir / "exceptions.csv")}
+    reps = {r["id"]: r for r in rows(demo_dir / "reps.csv")}
+
+    def one(case: str):
+        return [decisions[i] for i in EDGE_CASES[case]]
+
+    for d in one("free_email_demo"):
+        assert d.status == DecisionStatus.ROUTED and not d.account_id
+    for d in one("existing_customer"):
+        assert d.step == RouteStep.ACCOUNT_OWNER
+    for d in one("inactive_account_owner"):
+        assert d.step == RouteStep.BACKUP and "REP_INACTIVE" in d.reason
+    for d in one("unknown_country"):
+        assert d.status == DecisionStatus.FALLBACK and d.queue
+    for d in one("german_speaker"):
+        assert "de" in reps[d.owner_id]["languages"].split(";")
+    for d in one("partner"):
+        assert d.pool == "partners"
+    for d in one("already_owned"):
+        assert d.step == RouteStep.CURRENT_OWNER
+    for d in one("owned_by_inactive"):
+        assert d.step != RouteStep.CURRENT_OWNER
+        assert reps[d.owner_id]["active"].lower() in {"true", "yes", "1", ""}
+    for case, code in (("missing_email", "MISSING_FIELD"), ("bad_employees", "BAD_NUMBER"),
+                       ("unknown_owner", "UNKNOWN_OWNER")):
+        for lead_id in EDGE_CASES[case]:
+            assert lead_id not in decisions
+            assert (lead_id, code) in exceptions
+
+
+def test_demo_rerun_replays_and_changes_nothing(demo_dir):
+    """Running the demo again in the same folder replays every decision and rewrites identical files."""
+    before = (demo_dir / "assignments.csv").read_bytes()
+    result = invoke("demo", "--out", str(demo_dir), "--json")
+    assert result.exit_code == 0
+    c = json.loads(result.stdout)["counts"]
+    first = demo_counts(demo_dir)
+    assert c["new"] == 0
+    assert c["replayed"] == first["routed"] + first["fallback"]
+    assert (demo_dir / "assignments.csv").read_bytes() == before
+
+
+def test_demo_human_summary(tmp_path):
+    """Without --json the demo prints the totals, the step and rep tables and an explain hint."""
+    result = invoke("demo", "--out", str(tmp_path))
+    assert result.exit_code == 0
+    assert "leads:" in result.stdout and "By route step" in result.stdout
+    assert "By rep" in result.stdout and "leadroute explain" in result.stdout
+
+
+def test_explain_says_why_and_why_not(demo_dir):
+    """explain names the owner, the path, each rep considered and why the winner beat the runner-up."""
+    store = demo_dir / ".leadroute" / "leadroute.db"
+    with Store.open(store) as opened:
+        lead_id = next(d.lead_id for d in opened.current_decisions().values()
+                       if len(d.candidates) >= 2 and d.exclusions)
+    result = invoke("explain", lead_id, "--store", str(store))
+    assert result.exit_code == 0
+    text = result.stdout
+    assert f"Lead {lead_id} ->" in text and "Route path:" in text
+    assert "Candidates in pool" in text and "Excluded:" in text and "Why " in text
+    data = json.loads(invoke("explain", lead_id, "--store", str(store), "--json").stdout)
+    assert data["decision"]["lead_id"] == lead_id
+
+
+def test_explain_unknown_lead_is_one_line_exit_2(demo_dir):
+    """Explaining an unknown lead prints one error line and exits 2."""
+    result = runner.invoke(app, ["explain", "NOPE", "--store",
+                                 str(demo_dir / ".leadroute" / "leadroute.db")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: no decision recorded for lead 'NOPE'"
+
+
+def test_route_with_a_user_policy_and_csv_folder(demo_dir, tmp_path):
+    """route reads a folder of CSVs with a policy file and writes outputs to --out."""
+    out = tmp_path / "out"
+    result = invoke("route", "--policy", str(demo_dir / "leadroute.yaml"), "--input",
+                    str(demo_dir), "--out", str(out), "--store", str(tmp_path / "s.db"),
+                    "--at", "2026-11-02T09:00:00Z", "--json")
+    assert result.exit_code == 0, result.output
+    c = json.loads(result.stdout)["counts"]
+    assert c["input"] == demo_counts(demo_dir)["input"]
+    assert (out / "assignments.csv").exists() and (out / "exceptions.csv").exists()
+
+
+def test_malformed_csv_is_one_line_exit_2(demo_dir, tmp_path):
+    """A leads file without an id column stops with one line naming the file, exit code 2."""
+    (tmp_path / "leads.csv").write_text("email,company\na@b.com,B\n", encoding="utf-8")
+    (tmp_path / "reps.csv").write_bytes((demo_dir / "reps.csv").read_bytes())
+    result = runner.invoke(app, ["route", "--policy", str(demo_dir / "leadroute.yaml"),
+                                 "--input", str(tmp_path), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ") and "leads.csv" in lines[0] and "id" in lines[0]
+
+
+def test_malformed_policy_is_one_line_exit_2(tmp_path):
+    """check-policy on a policy with an unknown operator prints one line with its path, exit 2."""
+    bad = tmp_path / "leadroute.yaml"
+    bad.write_text("version: '1'\nfallback: {owner: ops}\npools: [{name: p}]\nrouting:\n"
+                   "  - {name: r, pool: p, when: {country: {equals: US}}}\n", encoding="utf-8")
+    result = runner.invoke(app, ["check-policy", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {bad}: routing[0].when.country: unknown operator 'equals' (expected one of: "
+        "in, not_in, prefix, eq, ne, gte, gt, lte, lt, exists)"]
+    as_json = runner.invoke(app, ["check-policy", str(bad), "--json"])
+    assert as_json.exit_code == 2 and json.loads(as_json.stdout)["valid"] is False
+
+
+def test_check_policy_valid(demo_dir):
+    """A valid policy exits 0 and reports its version."""
+    result = invoke("check-policy", str(demo_dir / "leadroute.yaml"), "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["valid"] is True and data["rules"] >= 5
+
+
+def test_policy_schema_is_json_schema():
+    """policy schema prints a JSON Schema document."""
+    data = json.loads(invoke("policy", "schema").stdout)
+    assert data["$schema"].endswith("2020-12/schema")
+    assert "routing" in data["properties"]
+
+
+def test_plugins_lists_builtins_hooks_and_the_csv_adapter():
+    """plugins --json lists built-in plugins with their hooks and the installed csv adapter."""
+    data = json.loads(invoke("plugins", "--json").stdout)
+    names = {p["name"]: p for p in data["plugins"]}
+    assert names["leadroute.builtins.eligibility"]["hooks"] == ["leadroute_exclude_rep"]
+    assert "csv" in data["adapters"] and data["failed"] == []
+    assert "Plugins" in invoke("plugins").stdout
+
+
+def test_unknown_source_is_exit_2(demo_dir):
+    """Asking for an adapter that is not installed is a one-line error with exit code 2."""
+    result = runner.invoke(app, ["route", "--policy", str(demo_dir / "leadroute.yaml"),
+                                 "--source", "nosuchcrm"])
+    assert result.exit_code == 2
+    assert "no adapter named 'nosuchcrm'" in result.stderr
+
+
+def test_bad_at_is_exit_2(demo_dir):
+    """An unparseable --at names the flag and exits 2."""
+    result = runner.invoke(app, ["route", "--policy", str(demo_dir / "leadroute.yaml"),
+                                 "--input", str(demo_dir), "--at", "yesterday"])
+    assert result.exit_code == 2
+    assert "--at: 'yesterday' is not an ISO-8601 date-time" in result.stderr
