@@ -266,7 +266,8 @@ def _load_entrypoints(
             host.register(plugin, name=ep.name, source=source)
         except Exception as exc:  # a broken third-party plugin can raise anything on import
             message = exc.args[0] if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
-            failure = PluginFailure(name=ep.name, error=str(message).splitlines()[0])
+            # pluggy's validation messages span lines; the report is one line, all of it kept.
+            failure = PluginFailure(name=ep.name, error=" ".join(str(message).split()))
             if strict:
                 raise PluginError(f"plugin {ep.name!r} failed to load: {failure.error}") from exc
             host.failures.append(failure)

@@ -43,7 +43,12 @@ __all__ = [
     "parse_policy",
 ]
 
-CONSTRAINTS = ("territory", "language", "segment", "product")
+CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product"], ...] = (
+    "territory",
+    "language",
+    "segment",
+    "product",
+)
 Constraint = Literal["territory", "language", "segment", "product"]
 Action = Literal["reject", "fallback", "flag"]
 

@@ -1,0 +1,287 @@
+"""``Store``: the audit trail, rotation ledger, outbox and run log, over SQLAlchemy Core.
+
+SQLite (WAL) is the default: one file, created and migrated on open. A string with
+``://`` is taken as a SQLAlchemy URL for other databases. A decision, its outbox rows
+and the ledger entries it changed are written in one transaction; ``UNIQUE(lead_id,
+epoch)`` makes a second write of the same decision a no-op, which is what makes reruns
+and concurrent writers safe.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+import structlog
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+
+from leadroute.errors import StoreError
+from leadroute.models import Decision, Effect, EffectResult
+from leadroute.store import schema
+from leadroute.store.codec import decision_from_json, decision_to_json, to_iso
+
+__all__ = ["LedgerEntry", "Store", "default_store_path"]
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SEQUENCE_KEY = "turn_sequence"
+
+
+def default_store_path(base: Path) -> Path:
+    """Where the embedded store lives under a working directory."""
+    return base / ".leadroute" / "leadroute.db"
+
+
+@attrs.frozen(kw_only=True)
+class LedgerEntry:
+    """One rep's standing in one pool's rotation.
+
+    Attributes:
+        pool: Pool name.
+        rep_id: The rep.
+        assigned: Leads the rep received from this pool.
+        last_seq: Global sequence number of the rep's last turn (0: never).
+    """
+
+    pool: str
+    rep_id: str
+    assigned: int
+    last_seq: int
+
+
+def _now() -> str:
+    return to_iso(datetime.now(UTC))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    # Autocommit at the driver level so SQLAlchemy's BEGIN below is the only transaction
+    # control, and BEGIN IMMEDIATE takes the write lock up front: two routers cannot both
+    # read "no decision yet" and then both write.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                   "busy_timeout=5000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """The embedded store. Open with ``Store.open``; close (or use as a context manager)."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self.engine = engine
+        self.where = where
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def open(cls, location: str | Path) -> Store:
+        """Open (creating and migrating as needed) the store at a path or SQLAlchemy URL."""
+        text = str(location)
+        try:
+            if "://" in text:
+                engine = sa.create_engine(text)
+            else:
+                path = Path(text)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                engine = sa.create_engine(f"sqlite:///{path}")
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+                sa.event.listen(engine, "begin", _sqlite_begin)
+            store = cls(engine, text if "://" not in text else engine.url.render_as_string())
+            store._migrate()
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise StoreError(f"cannot open store {text}: {reason}") from None
+        log.debug("store.opened", where=store.where)
+        return store
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"store {self.where}: {str(exc.orig).splitlines()[0]}") from exc
+
+    # ----------------------------------------------------------------- decisions
+
+    def record(
+        self, decision: Decision, effects: Sequence[Effect], ledger: Sequence[LedgerEntry] = ()
+    ) -> bool:
+        """Write a decision, its outbox rows and ledger entries atomically.
+
+        Returns False (writing nothing) when the lead already has a decision for that epoch.
+        """
+        d = decision
+        with self._tx() as conn:
+            exists = conn.execute(
+                sa.select(schema.decisions.c.id).where(
+                    schema.decisions.c.lead_id == d.lead_id, schema.decisions.c.epoch == d.epoch
+                )
+            ).first()
+            if exists is not None:
+                return False
+            conn.execute(schema.decisions.insert().values(
+                id=d.id, lead_id=d.lead_id, epoch=d.epoch, status=str(d.status),
+                owner_id=d.owner_id, queue=d.queue, step=str(d.step), rule=d.rule, pool=d.pool,
+                policy_version=d.policy_version, decided_at=to_iso(d.decided_at),
+                payload=decision_to_json(d),
+            ))
+            now = _now()
+            if effects:
+                conn.execute(schema.outbox.insert(), [
+                    {"idem_key": e.idem_key, "decision_id": e.decision_id, "lead_id": e.lead_id,
+                     "kind": e.kind, "payload": json.dumps(dict(e.payload), sort_keys=True),
+                     "status": "pending", "attempts": 0, "last_error": "", "created_at": now}
+                    for e in effects
+                ])
+            for entry in ledger:
+                self._upsert_ledger(conn, entry, now)
+        return True
+
+    def _upsert_ledger(self, conn: Connection, entry: LedgerEntry, now: str) -> None:
+        t = schema.ledger
+        values = {"assigned": entry.assigned, "last_seq": entry.last_seq, "updated_at": now}
+        updated = conn.execute(
+            t.update().where(t.c.pool == entry.pool, t.c.rep_id == entry.rep_id).values(**values)
+        ).rowcount
+        if not updated:
+            conn.execute(t.insert().values(pool=entry.pool, rep_id=entry.rep_id, **values))
+        m = schema.meta
+        current = conn.execute(sa.select(m.c.value).where(m.c.key == SEQUENCE_KEY)).scalar()
+        if current is None:
+            conn.execute(m.insert().values(key=SEQUENCE_KEY, value=str(entry.last_seq)))
+        elif int(current) < entry.last_seq:
+            conn.execute(m.update().where(m.c.key == SEQUENCE_KEY).values(value=str(entry.last_seq)))
+
+    def current_decision(self, lead_id: str) -> Decision | None:
+        """The lead's decision with the highest epoch, or None."""
+        t = schema.decisions
+        with self.engine.connect() as conn:
+            payload = conn.execute(
+                sa.select(t.c.payload).where(t.c.lead_id == lead_id)
+                .order_by(t.c.epoch.desc()).limit(1)
+            ).scalar()
+        return decision_from_json(payload) if payload is not None else None
+
+    def current_decisions(self) -> dict[str, Decision]:
+        """Every lead's latest decision, in one query."""
+        t = schema.decisions
+        latest = (
+            sa.select(t.c.lead_id, sa.func.max(t.c.epoch).label("epoch"))
+            .group_by(t.c.lead_id).subquery()
+        )
+        query = sa.select(t.c.lead_id, t.c.payload).join(
+            latest, sa.and_(t.c.lead_id == latest.c.lead_id, t.c.epoch == latest.c.epoch)
+        )
+        with self.engine.connect() as conn:
+            return {row.lead_id: decision_from_json(row.payload) for row in conn.execute(query)}
+
+    # ----------------------------------------------------------------- ledger
+
+    def load_ledger(self) -> dict[tuple[str, str], LedgerEntry]:
+        """The whole rotation ledger."""
+        t = schema.ledger
+        with self.engine.connect() as conn:
+            return {
+                (r.pool, r.rep_id): LedgerEntry(pool=r.pool, rep_id=r.rep_id,
+                                                assigned=r.assigned, last_seq=r.last_seq)
+                for r in conn.execute(sa.select(t))
+            }
+
+    def max_sequence(self) -> int:
+        """The last turn's sequence number (0 for a new store)."""
+        m = schema.meta
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(m.c.value).where(m.c.key == SEQUENCE_KEY)).scalar()
+        return int(value) if value is not None else 0
+
+    # ----------------------------------------------------------------- outbox
+
+    def pending_effects(self, limit: int = 500) -> list[Effect]:
+        """The oldest pending effects."""
+        t = schema.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t).where(t.c.status == "pending").order_by(t.c.id).limit(limit)
+            ).all()
+        return [Effect(kind=r.kind, decision_id=r.decision_id, lead_id=r.lead_id,
+                       idem_key=r.idem_key, payload=json.loads(r.payload)) for r in rows]
+
+    def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> None:
+        """Record what the adapter did: done, still pending (retryable) or dead."""
+        t = schema.outbox
+        now = _now()
+        with self._tx() as conn:
+            for result in results:
+                if result.ok:
+                    conn.execute(t.update().where(t.c.idem_key == result.idem_key)
+                                 .values(status="done", applied_at=now, last_error=""))
+                    continue
+                attempts = (conn.execute(sa.select(t.c.attempts)
+                                         .where(t.c.idem_key == result.idem_key)).scalar() or 0) + 1
+                dead = not result.retryable or attempts >= max_attempts
+                conn.execute(t.update().where(t.c.idem_key == result.idem_key).values(
+                    status="dead" if dead else "pending", attempts=attempts,
+                    last_error=result.detail))
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows by status."""
+        t = schema.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.c.status, sa.func.count()).group_by(t.c.status))
+            return {status: int(n) for status, n in rows}
+
+    # ----------------------------------------------------------------- runs
+
+    def begin_run(self, command_name: str, source: str) -> str:
+        """Log the start of a run; returns its id."""
+        run_id = str(uuid.uuid4())
+        with self._tx() as conn:
+            conn.execute(schema.runs.insert().values(id=run_id, command=command_name,
+                                                     source=source, started_at=_now()))
+        return run_id
+
+    def finish_run(self, run_id: str, counts: Mapping[str, int]) -> None:
+        """Log the end of a run with its counts."""
+        with self._tx() as conn:
+            conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(
+                finished_at=_now(), counts=json.dumps(dict(counts), sort_keys=True)))
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The most recent runs, newest first."""
+        t = schema.runs
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.started_at.desc()).limit(limit)).all()
+        return [{**row._asdict(), "counts": json.loads(row.counts)} for row in rows]

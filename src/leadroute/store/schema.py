@@ -1,0 +1,72 @@
+"""The store's tables (SQLAlchemy Core). Migrations in ``migrations/`` must produce exactly these."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["decisions", "ledger", "metadata", "meta", "outbox", "runs"]
+
+metadata = sa.MetaData()
+
+# Timestamps are ISO-8601 UTC text: portable across SQLite and PostgreSQL and sortable.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("lead_id", sa.String(255), nullable=False, index=True),
+    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("owner_id", sa.String(255), nullable=False, index=True),
+    sa.Column("queue", sa.String(255), nullable=False, server_default=""),
+    sa.Column("step", sa.String(32), nullable=False),
+    sa.Column("rule", sa.String(255), nullable=False, server_default=""),
+    sa.Column("pool", sa.String(255), nullable=False, server_default=""),
+    sa.Column("policy_version", sa.String(128), nullable=False),
+    sa.Column("decided_at", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.UniqueConstraint("lead_id", "epoch", name="uq_decisions_lead_epoch"),
+)
+
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("pool", sa.String(255), primary_key=True),
+    sa.Column("rep_id", sa.String(255), primary_key=True),
+    sa.Column("assigned", sa.Integer, nullable=False),
+    sa.Column("last_seq", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("idem_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("decision_id", sa.String(64), sa.ForeignKey("decisions.id"), nullable=False),
+    sa.Column("lead_id", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("applied_at", sa.String(40), nullable=True),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("finished_at", sa.String(40), nullable=True),
+    sa.Column("counts", sa.Text, nullable=False, server_default="{}"),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
