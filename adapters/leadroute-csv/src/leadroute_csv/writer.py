@@ -1,0 +1,68 @@
+"""assignments.csv (upserted per lead, idempotent) and exceptions.csv, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from leadroute.models import Effect, InputProblem
+from leadroute_csv.cells import safe_cell
+
+__all__ = ["ASSIGNMENT_COLUMNS", "EXCEPTION_COLUMNS", "upsert_assignments", "write_exceptions"]
+
+ASSIGNMENT_COLUMNS = ("lead_id", "owner_id", "owner_name", "status", "step", "queue", "rule",
+                      "pool", "reason", "policy_version", "decided_at", "decision_id", "epoch",
+                      "idem_key")
+EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
+
+
+def write_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Write a CSV through a temporary file and a rename: readers never see half a file."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([safe_cell(h) for h in header])
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buffer.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _existing(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["lead_id"]: row for row in csv.DictReader(fh)}
+
+
+def upsert_assignments(path: Path, effects: Sequence[Effect]) -> None:
+    """Merge owner writes into assignments.csv: one row per lead, the highest epoch wins."""
+    rows = _existing(path)
+    for effect in effects:
+        payload: Mapping[str, object] = {**effect.payload, "idem_key": effect.idem_key}
+        # Rows are keyed as they are written (escaped), so re-applying matches the same row.
+        key = str(safe_cell(payload["lead_id"]))
+        old = rows.get(key)
+        if old is not None and int(old.get("epoch") or 0) > int(str(payload["epoch"])):
+            continue
+        rows[key] = {c: str(safe_cell(payload.get(c, ""))) for c in ASSIGNMENT_COLUMNS}
+    write_atomic(path, ASSIGNMENT_COLUMNS,
+                 ([row.get(c, "") for c in ASSIGNMENT_COLUMNS] for _, row in sorted(rows.items())))
+
+
+def write_exceptions(path: Path, problems: Sequence[InputProblem]) -> None:
+    """Replace exceptions.csv with this run's problems."""
+    write_atomic(path, EXCEPTION_COLUMNS, (
+        [p.file, p.line if p.line is not None else "", p.kind, p.record_id, p.field, p.code,
+         p.message]
+        for p in problems
+    ))
