@@ -42,8 +42,9 @@ def policy_from(text: str = BASE_POLICY, **overrides: Any) -> Policy:
 
 def rep(rep_id: str, *, pools: Sequence[str] = (), cap: int | None = None, **kw: Any) -> Rep:
     """A rep with sensible defaults."""
-    return Rep(id=rep_id, name=rep_id.title(), pools=tuple(pools),
-               capacity=Capacity(max_open=cap), **kw)
+    return Rep(
+        id=rep_id, name=rep_id.title(), pools=tuple(pools), capacity=Capacity(max_open=cap), **kw
+    )
 
 
 def lead(lead_id: str, **kw: Any) -> Lead:
@@ -78,12 +79,20 @@ def host() -> PluginHost:
 def make_pipeline(host: PluginHost) -> PipelineFactory:
     """Build a pipeline over reps and accounts with an empty ledger."""
 
-    def build(reps: Sequence[Rep] | None = None, accounts: Sequence[Account] = (),
-              policy: Policy | None = None, plugins: Sequence[object] = ()) -> Pipeline:
+    def build(
+        reps: Sequence[Rep] | None = None,
+        accounts: Sequence[Account] = (),
+        policy: Policy | None = None,
+        plugins: Sequence[object] = (),
+    ) -> Pipeline:
         used = make_host(load_entrypoints=False, plugins=plugins) if plugins else host
         return Pipeline.build(
-            used, policy or policy_from(), list(reps if reps is not None else standard_reps()),
-            AccountIndex.build(list(accounts)), assigned={}, ledger=Ledger({}, 0),
+            used,
+            policy or policy_from(),
+            list(reps if reps is not None else standard_reps()),
+            AccountIndex.build(list(accounts)),
+            assigned={},
+            ledger=Ledger({}, 0),
         )
 
     return build
@@ -102,8 +111,10 @@ def router(store: Store, host: PluginHost) -> Router:
     return Router(policy_from(), store=store, host=host, clock=lambda: AT)
 
 
-def snapshot(leads: Sequence[Lead], reps: Sequence[Rep] | None = None,
-             accounts: Sequence[Account] = ()) -> Snapshot:
+def snapshot(
+    leads: Sequence[Lead], reps: Sequence[Rep] | None = None, accounts: Sequence[Account] = ()
+) -> Snapshot:
     """A snapshot over the standard reps by default."""
-    return Snapshot(leads=tuple(leads), reps=tuple(reps or standard_reps()),
-                    accounts=tuple(accounts))
+    return Snapshot(
+        leads=tuple(leads), reps=tuple(reps or standard_reps()), accounts=tuple(accounts)
+    )

@@ -6,6 +6,8 @@ import inspect
 import re
 from pathlib import Path
 
+from tests.conftest import AT, lead, policy_from, snapshot, standard_reps
+
 from leadroute import hookspecs
 from leadroute.adapters import AdapterConfig
 from leadroute.host import hookimpl, make_host
@@ -19,10 +21,12 @@ from leadroute.models import (
     RouteStep,
 )
 from leadroute.pipeline import Decided, Rejected
-from tests.conftest import AT, lead, policy_from, snapshot, standard_reps
 
-HOOKS = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
-               if name.startswith("leadroute_"))
+HOOKS = sorted(
+    name
+    for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("leadroute_")
+)
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "hooks.md"
 
 
@@ -36,14 +40,17 @@ class Plugin:
 
 def test_hook_leadroute_register_adapters():
     """A plugin can register an adapter factory by name, and the first registration wins."""
+
     def factory(config: AdapterConfig):
         return "adapter-for-" + config.policy.version
 
     def leadroute_register_adapters(register):
         register("memory", factory)
 
-    host = make_host(env={"LEADROUTE_LOAD_PLUGINS": "csv"},
-                     plugins=[Plugin(leadroute_register_adapters=leadroute_register_adapters)])
+    host = make_host(
+        env={"LEADROUTE_LOAD_PLUGINS": "csv"},
+        plugins=[Plugin(leadroute_register_adapters=leadroute_register_adapters)],
+    )
     registry = host.adapters()
     assert {"csv", "memory"} <= set(registry.names())
     made = registry.get("memory")(AdapterConfig(policy=policy_from()))  # type: ignore[misc]
@@ -52,6 +59,7 @@ def test_hook_leadroute_register_adapters():
 
 def test_hook_leadroute_validate_lead(make_pipeline):
     """A validator's reject problem sends the lead to the exception report."""
+
     def leadroute_validate_lead(lead, policy):
         if lead.source == "spam":
             return [Problem(code="SPAM_SOURCE", field="source", message="spam source")]
@@ -66,6 +74,7 @@ def test_hook_leadroute_validate_lead(make_pipeline):
 
 def test_hook_leadroute_enrich_lead(make_pipeline):
     """An enrichment plugin's attribute can drive a rule, but never overwrites input attributes."""
+
     def leadroute_enrich_lead(lead, policy):
         return {"region": "EMEA", "tier": "gold"}
 
@@ -79,13 +88,17 @@ def test_hook_leadroute_enrich_lead(make_pipeline):
 
 def test_hook_leadroute_match_account(make_pipeline):
     """A plugin matcher is asked before the built-in one; its match decides the account owner."""
+
     def leadroute_match_account(lead, accounts, policy):
         return AccountMatch(account_id="A2", method="crm-id", confidence=1.0)
 
-    accounts = [Account(id="A1", name="Acme", domain="acme.com", owner_id="na-1"),
-                Account(id="A2", name="Other", domain="other.com", owner_id="emea-1")]
-    pipeline = make_pipeline(accounts=accounts,
-                             plugins=[Plugin(leadroute_match_account=leadroute_match_account)])
+    accounts = [
+        Account(id="A1", name="Acme", domain="acme.com", owner_id="na-1"),
+        Account(id="A2", name="Other", domain="other.com", owner_id="emea-1"),
+    ]
+    pipeline = make_pipeline(
+        accounts=accounts, plugins=[Plugin(leadroute_match_account=leadroute_match_account)]
+    )
     outcome = pipeline.decide(lead("L1", email="x@acme.com"), AT)
     assert isinstance(outcome, Decided)
     assert (outcome.decision.owner_id, outcome.decision.account_method) == ("emea-1", "crm-id")
@@ -93,6 +106,7 @@ def test_hook_leadroute_match_account(make_pipeline):
 
 def test_hook_leadroute_exclude_rep(make_pipeline):
     """A plugin exclusion with its own code keeps that rep out and shows in the decision."""
+
     def leadroute_exclude_rep(lead, rep, ctx):
         if rep.id == "na-1":
             return [Exclusion(rep_id=rep.id, code="IN_TRAINING", detail="until Friday")]
@@ -110,11 +124,14 @@ def test_hook_leadroute_exclude_rep(make_pipeline):
 
 def test_hook_leadroute_score_fit(make_pipeline):
     """A fit plugin's contribution, weighted by the policy, breaks a tie between equal reps."""
+
     def leadroute_score_fit(lead, rep, ctx):
         return [FitContribution(name="seniority", value=1.0 if rep.id == "na-2" else 0.0)]
 
     policy = policy_from(open_policy_with("fit: {weights: {seniority: 3}}"))
-    pipeline = make_pipeline(policy=policy, plugins=[Plugin(leadroute_score_fit=leadroute_score_fit)])
+    pipeline = make_pipeline(
+        policy=policy, plugins=[Plugin(leadroute_score_fit=leadroute_score_fit)]
+    )
     outcome = pipeline.decide(lead("L1"), AT)
     assert isinstance(outcome, Decided)
     winner = outcome.decision.candidates[0]
@@ -132,8 +149,9 @@ def test_hook_leadroute_decision_made(store):
     def leadroute_decision_made(decision):
         seen.append((decision.lead_id, decision.owner_id))
 
-    host = make_host(load_entrypoints=False,
-                     plugins=[Plugin(leadroute_decision_made=leadroute_decision_made)])
+    host = make_host(
+        load_entrypoints=False, plugins=[Plugin(leadroute_decision_made=leadroute_decision_made)]
+    )
     router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
     snap = snapshot([lead("L1"), lead("L2", country="XX")], standard_reps())
     router.route(snap)
@@ -160,8 +178,9 @@ def test_every_hook_is_documented_with_its_signature():
     """docs/hooks.md has a section per hook whose heading is the hook's signature."""
     text = DOCS.read_text(encoding="utf-8")
     headings = re.findall(r"^###\s+`?(leadroute_\w+)\(([^)]*)\)`?", text, flags=re.M)
-    documented = {name: [a.strip() for a in args.split(",") if a.strip()]
-                  for name, args in headings}
+    documented = {
+        name: [a.strip() for a in args.split(",") if a.strip()] for name, args in headings
+    }
     for hook in HOOKS:
         params = list(inspect.signature(getattr(hookspecs, hook)).parameters)
         assert documented.get(hook) == params, f"docs/hooks.md: {hook}({', '.join(params)})"

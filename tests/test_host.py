@@ -6,10 +6,10 @@ import types
 from typing import Any
 
 import pytest
+from tests.conftest import lead
 
 from leadroute.errors import PluginError
 from leadroute.host import DEFAULT_PLUGINS, hookimpl, make_host
-from tests.conftest import lead
 
 
 class FakeDist:
@@ -62,10 +62,13 @@ def test_builtins_are_plugins_through_the_same_hooks():
 
 def test_a_broken_plugin_is_skipped_and_reported():
     """A plugin that fails to import is listed as failed; the good one still loads."""
-    host = make_host(env={}, discover=discover(
-        FakeEntryPoint("broken", error=ImportError("No module named 'nope'")),
-        FakeEntryPoint("good", good_plugin()),
-    ))
+    host = make_host(
+        env={},
+        discover=discover(
+            FakeEntryPoint("broken", error=ImportError("No module named 'nope'")),
+            FakeEntryPoint("good", good_plugin()),
+        ),
+    )
     assert [f.name for f in host.failures] == ["broken"]
     assert "ImportError: No module named 'nope'" in host.failures[0].error
     assert host.pm.has_plugin("good")
@@ -75,25 +78,33 @@ def test_a_broken_plugin_is_skipped_and_reported():
 def test_strict_mode_raises_on_a_broken_plugin():
     """In strict mode a broken plugin stops start-up with a PluginError naming it."""
     with pytest.raises(PluginError, match="plugin 'broken' failed to load"):
-        make_host(strict=True, env={}, discover=discover(
-            FakeEntryPoint("broken", error=RuntimeError("boom"))))
+        make_host(
+            strict=True,
+            env={},
+            discover=discover(FakeEntryPoint("broken", error=RuntimeError("boom"))),
+        )
 
 
 def test_strict_mode_from_the_environment():
     """LEADROUTE_STRICT_PLUGINS=1 turns strict mode on."""
     with pytest.raises(PluginError):
-        make_host(env={"LEADROUTE_STRICT_PLUGINS": "1"}, discover=discover(
-            FakeEntryPoint("broken", error=RuntimeError("boom"))))
+        make_host(
+            env={"LEADROUTE_STRICT_PLUGINS": "1"},
+            discover=discover(FakeEntryPoint("broken", error=RuntimeError("boom"))),
+        )
 
 
 def test_a_misspelt_hook_fails_that_plugin_only():
     """An implementation of a hook that does not exist is caught by check_pending and skipped."""
+
     def leadroute_exclude_reps(lead, rep, ctx):
         return []
 
     typo = plugin_module("typo", leadroute_exclude_reps=leadroute_exclude_reps)
-    host = make_host(env={}, discover=discover(FakeEntryPoint("typo", typo),
-                                               FakeEntryPoint("good", good_plugin())))
+    host = make_host(
+        env={},
+        discover=discover(FakeEntryPoint("typo", typo), FakeEntryPoint("good", good_plugin())),
+    )
     assert [f.name for f in host.failures] == ["typo"]
     assert "leadroute_exclude_reps" in host.failures[0].error
     assert not host.pm.has_plugin("typo") and host.pm.has_plugin("good")
@@ -101,6 +112,7 @@ def test_a_misspelt_hook_fails_that_plugin_only():
 
 def test_a_wrong_hook_signature_fails_that_plugin():
     """An implementation asking for an argument the hook does not have is rejected."""
+
     def leadroute_validate_lead(lead, policy, colour):
         return []
 
@@ -122,19 +134,26 @@ def test_a_wrong_hook_signature_fails_that_plugin():
 )
 def test_allow_and_block_lists(env, loaded):
     """LEADROUTE_LOAD_PLUGINS allows by name, LEADROUTE_DISABLE_PLUGINS blocks by name."""
-    host = make_host(env=env, discover=discover(FakeEntryPoint("one", good_plugin()),
-                                                FakeEntryPoint("two", good_plugin())))
+    host = make_host(
+        env=env,
+        discover=discover(
+            FakeEntryPoint("one", good_plugin()), FakeEntryPoint("two", good_plugin())
+        ),
+    )
     assert {n for n in ("one", "two") if host.pm.has_plugin(n)} == loaded
     assert host.failures == []
 
 
 def test_a_plugin_crash_during_a_call_names_the_hook(host):
     """An exception inside a hook implementation becomes a PluginError naming the hook."""
+
     def leadroute_validate_lead(lead, policy):
         raise ZeroDivisionError("oops")
 
-    broken = make_host(load_entrypoints=False, plugins=[
-        plugin_module("crashy", leadroute_validate_lead=leadroute_validate_lead)])
+    broken = make_host(
+        load_entrypoints=False,
+        plugins=[plugin_module("crashy", leadroute_validate_lead=leadroute_validate_lead)],
+    )
     from tests.conftest import policy_from
 
     with pytest.raises(PluginError, match="hook leadroute_validate_lead failed: ZeroDivisionError"):

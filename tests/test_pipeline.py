@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep, standard_reps
 
 from leadroute.errors import PolicyError
 from leadroute.models import (
@@ -18,7 +19,6 @@ from leadroute.models import (
     RouteStep,
 )
 from leadroute.pipeline import Decided, Pipeline, Rejected
-from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep, standard_reps
 
 
 def decide(pipeline: Pipeline, *leads_: object) -> list[Decision]:
@@ -68,8 +68,9 @@ def test_account_owner_wins_over_territory_and_capacity(make_pipeline):
 def test_account_matches_by_normalized_company_name(make_pipeline):
     """A free-mail lead still finds its account by company name, suffixes and case ignored."""
     accounts = [Account(id="A1", name="ACME, Incorporated", domain="acme.com", owner_id="na-2")]
-    [d] = decide(make_pipeline(accounts=accounts),
-                 lead("L1", email="jo@gmail.com", company="Acme Inc."))
+    [d] = decide(
+        make_pipeline(accounts=accounts), lead("L1", email="jo@gmail.com", company="Acme Inc.")
+    )
     assert (d.owner_id, d.account_id) == ("na-2", "A1")
     assert d.account_method.startswith("company_name:")
 
@@ -96,8 +97,9 @@ def test_unavailable_account_owner_without_backup_goes_to_the_pool(make_pipeline
 def test_account_statuses_limit_which_accounts_keep_their_owner(make_pipeline):
     """With account_owner.statuses [customer], a prospect account does not keep its owner."""
     policy = policy_from(BASE_POLICY + "account_owner: {statuses: [customer]}\n")
-    accounts = [Account(id="A1", name="Acme", domain="acme.com", owner_id="emea-1",
-                        status="prospect")]
+    accounts = [
+        Account(id="A1", name="Acme", domain="acme.com", owner_id="emea-1", status="prospect")
+    ]
     [d] = decide(make_pipeline(accounts=accounts, policy=policy), lead("L1", email="a@acme.com"))
     assert d.step == RouteStep.POOL and d.owner_id in {"na-1", "na-2"}
 
@@ -117,24 +119,32 @@ def test_language_segment_product_constraints(make_pipeline):
         rep("ent", pools=["emea"], segments=("enterprise",)),
         rep("data", pools=["emea"], products=("data-platform",)),
         rep("ok", pools=["emea"]),
-        rep("emea-backup"), rep("ops"), rep("na-1", pools=["na"]),
+        rep("emea-backup"),
+        rep("ops"),
+        rep("na-1", pools=["na"]),
     ]
-    [d] = decide(make_pipeline(reps),
-                 lead("L1", country="DE", language="de", employees=20, product="analytics"))
+    [d] = decide(
+        make_pipeline(reps),
+        lead("L1", country="DE", language="de", employees=20, product="analytics"),
+    )
     assert d.owner_id == "ok"
-    assert codes(d) == {"fr": ExclusionCode.LANGUAGE_MISMATCH,
-                        "ent": ExclusionCode.SEGMENT_MISMATCH,
-                        "data": ExclusionCode.PRODUCT_MISMATCH}
+    assert codes(d) == {
+        "fr": ExclusionCode.LANGUAGE_MISMATCH,
+        "ent": ExclusionCode.SEGMENT_MISMATCH,
+        "data": ExclusionCode.PRODUCT_MISMATCH,
+    }
 
 
 def test_rule_can_narrow_the_constraints(make_pipeline):
     """A rule with constraints [territory] ignores language lists for its leads."""
-    text = BASE_POLICY.replace("{name: emea, when: {region: EMEA}, pool: emea}",
-                               "{name: emea, when: {region: EMEA}, pool: emea, "
-                               "constraints: [territory]}")
+    text = BASE_POLICY.replace(
+        "{name: emea, when: {region: EMEA}, pool: emea}",
+        "{name: emea, when: {region: EMEA}, pool: emea, constraints: [territory]}",
+    )
     reps = [rep("fr", pools=["emea"], languages=("fr",)), rep("emea-backup"), rep("ops")]
-    [d] = decide(make_pipeline(reps, policy=policy_from(text)),
-                 lead("L1", country="DE", language="de"))
+    [d] = decide(
+        make_pipeline(reps, policy=policy_from(text)), lead("L1", country="DE", language="de")
+    )
     assert d.owner_id == "fr"
 
 
@@ -142,17 +152,29 @@ def test_inactive_on_leave_paused_and_full_reps_never_get_leads(make_pipeline):
     """Every availability and capacity exclusion keeps a rep out of the candidates."""
     reps = [
         rep("inactive", pools=["na"], active=False),
-        rep("leave", pools=["na"], availability=Availability(
-            leave=(LeaveWindow(start=AT - timedelta(days=1), end=AT + timedelta(days=3)),))),
-        rep("paused", pools=["na"], availability=Availability(paused_until=AT + timedelta(hours=1))),
+        rep(
+            "leave",
+            pools=["na"],
+            availability=Availability(
+                leave=(LeaveWindow(start=AT - timedelta(days=1), end=AT + timedelta(days=3)),)
+            ),
+        ),
+        rep(
+            "paused", pools=["na"], availability=Availability(paused_until=AT + timedelta(hours=1))
+        ),
         rep("full", pools=["na"], cap=3, open_leads=3),
         rep("free", pools=["na"], cap=3, open_leads=2),
-        rep("emea-backup"), rep("ops"),
+        rep("emea-backup"),
+        rep("ops"),
     ]
     [d] = decide(make_pipeline(reps), lead("L1"))
     assert d.owner_id == "free"
-    assert codes(d) == {"inactive": ExclusionCode.REP_INACTIVE, "leave": ExclusionCode.ON_LEAVE,
-                        "paused": ExclusionCode.PAUSED, "full": ExclusionCode.CAPACITY_REACHED}
+    assert codes(d) == {
+        "inactive": ExclusionCode.REP_INACTIVE,
+        "leave": ExclusionCode.ON_LEAVE,
+        "paused": ExclusionCode.PAUSED,
+        "full": ExclusionCode.CAPACITY_REACHED,
+    }
     details = {e.rep_id: e.detail for e in d.exclusions}
     assert details["leave"] == "on leave until 2026-11-05"
     assert details["full"] == "3/3 open"
@@ -177,8 +199,12 @@ def test_pool_backup_takes_the_lead_when_no_member_is_eligible(make_pipeline):
 
 def test_full_pool_without_backup_falls_back_with_the_reason(make_pipeline):
     """A pool where everyone is full sends the lead to the fallback queue, with why and a deadline."""
-    reps = [rep("a", pools=["na"], cap=2, open_leads=2), rep("b", pools=["na"], cap=1, open_leads=1),
-            rep("emea-backup"), rep("ops")]
+    reps = [
+        rep("a", pools=["na"], cap=2, open_leads=2),
+        rep("b", pools=["na"], cap=1, open_leads=1),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
     [d] = decide(make_pipeline(reps), lead("L1"))
     assert (d.status, d.owner_id, d.queue) == (DecisionStatus.FALLBACK, "ops", "unrouted")
     assert d.reason == "no eligible rep in pool na (2 CAPACITY_REACHED)"
@@ -200,11 +226,14 @@ def test_missing_required_field_is_rejected(make_pipeline):
     assert [(p.code, p.field) for p in outcome.problems] == [("MISSING_FIELD", "email")]
 
 
-@pytest.mark.parametrize(("action", "status"), [("fallback", DecisionStatus.FALLBACK),
-                                                ("flag", DecisionStatus.ROUTED)])
+@pytest.mark.parametrize(
+    ("action", "status"), [("fallback", DecisionStatus.FALLBACK), ("flag", DecisionStatus.ROUTED)]
+)
 def test_missing_field_action_is_configurable(make_pipeline, action, status):
     """missing_action fallback sends the lead to the queue; flag routes it and records the problem."""
-    policy = policy_from(BASE_POLICY + f"validation: {{required: [email], missing_action: {action}}}\n")
+    policy = policy_from(
+        BASE_POLICY + f"validation: {{required: [email], missing_action: {action}}}\n"
+    )
     [d] = decide(make_pipeline(policy=policy), lead("L1", email=""))
     assert d.status == status
     assert [p.code for p in d.problems] == ["MISSING_FIELD"]
@@ -220,21 +249,35 @@ def test_round_robin_rotates_evenly(make_pipeline):
 
 def test_weighted_follows_the_weights(make_pipeline):
     """Weighted rotation with weights 2 and 1 gives 20 and 10 of 30 leads."""
-    text = BASE_POLICY.replace("{name: na, strategy: round_robin}", "{name: na, strategy: weighted}")
-    reps = [rep("a", pools=["na"], weight=2.0), rep("b", pools=["na"], weight=1.0),
-            rep("emea-backup"), rep("ops")]
-    owners = Counter(d.owner_id for d in decide(make_pipeline(reps, policy=policy_from(text)),
-                                                *[lead(f"L{i}") for i in range(30)]))
+    text = BASE_POLICY.replace(
+        "{name: na, strategy: round_robin}", "{name: na, strategy: weighted}"
+    )
+    reps = [
+        rep("a", pools=["na"], weight=2.0),
+        rep("b", pools=["na"], weight=1.0),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    owners = Counter(
+        d.owner_id
+        for d in decide(
+            make_pipeline(reps, policy=policy_from(text)), *[lead(f"L{i}") for i in range(30)]
+        )
+    )
     assert owners == {"a": 20, "b": 10}
 
 
 def test_least_loaded_prefers_lowest_utilisation(make_pipeline):
     """Least loaded picks the rep with the lowest open/cap ratio, not the lowest count."""
-    text = BASE_POLICY.replace("{name: na, strategy: round_robin}",
-                               "{name: na, strategy: least_loaded}")
-    reps = [rep("big", pools=["na"], cap=100, open_leads=30),
-            rep("small", pools=["na"], cap=10, open_leads=5),
-            rep("emea-backup"), rep("ops")]
+    text = BASE_POLICY.replace(
+        "{name: na, strategy: round_robin}", "{name: na, strategy: least_loaded}"
+    )
+    reps = [
+        rep("big", pools=["na"], cap=100, open_leads=30),
+        rep("small", pools=["na"], cap=10, open_leads=5),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
     [d] = decide(make_pipeline(reps, policy=policy_from(text)), lead("L1"))
     assert d.owner_id == "big"
     assert d.candidates[0].reason == "load 30/100"

@@ -8,6 +8,7 @@ from datetime import timedelta
 import jsonschema
 import pytest
 import yaml
+from tests.conftest import BASE_POLICY
 
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
@@ -20,7 +21,6 @@ from leadroute.policy import (
     parse_duration,
     parse_policy,
 )
-from tests.conftest import BASE_POLICY
 
 MINIMAL = "version: '1'\nfallback: {owner: ops}\n"
 
@@ -43,33 +43,55 @@ def test_digest_changes_when_the_content_changes():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: y}]",
-         "routing[0].pool: unknown pool 'y'"),
-        (MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: x}, "
-         "{name: s, pool: x, when: {country: {equals: US}}}]",
-         "routing[1].when.country: unknown operator 'equals'"),
-        (MINIMAL + "pools: [{name: x, strategy: rr}]",
-         "pools[0].strategy: expected one of: round_robin, weighted, least_loaded"),
+        (
+            MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: y}]",
+            "routing[0].pool: unknown pool 'y'",
+        ),
+        (
+            MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: x}, "
+            "{name: s, pool: x, when: {country: {equals: US}}}]",
+            "routing[1].when.country: unknown operator 'equals'",
+        ),
+        (
+            MINIMAL + "pools: [{name: x, strategy: rr}]",
+            "pools[0].strategy: expected one of: round_robin, weighted, least_loaded",
+        ),
         ("version: '1'\nfallback: {}", "fallback.owner: required key missing"),
         (MINIMAL + "colour: blue", "unknown key(s): colour"),
-        (MINIMAL + "pools: [{name: x, members: [a], stratgy: weighted}]",
-         "pools[0]: unknown key(s): stratgy"),
-        ("version: '1'\nfallback: {owner: a, escalate_after: soon}",
-         "fallback.escalate_after: expected a duration"),
-        (MINIMAL + "validation: {missing_action: drop}",
-         "validation.missing_action: expected one of: reject, fallback, flag"),
+        (
+            MINIMAL + "pools: [{name: x, members: [a], stratgy: weighted}]",
+            "pools[0]: unknown key(s): stratgy",
+        ),
+        (
+            "version: '1'\nfallback: {owner: a, escalate_after: soon}",
+            "fallback.escalate_after: expected a duration",
+        ),
+        (
+            MINIMAL + "validation: {missing_action: drop}",
+            "validation.missing_action: expected one of: reject, fallback, flag",
+        ),
         (MINIMAL + "pools: [{name: x}, {name: x}]", "pools[1].name: duplicate name 'x'"),
         (MINIMAL + "regions: {NA: [USA]}", "regions.NA: 'USA' is not a two-letter"),
         (MINIMAL + "regions: {NA: [US], AM: [US]}", "regions.AM: US is already in region 'NA'"),
-        (MINIMAL + "segments: [{name: s, min_employees: 10, max_employees: 5}]",
-         "segments[0]: min_employees is above max_employees"),
-        (MINIMAL + "pools: [{name: x}]\nrouting: [{name: r, pool: x, when: {employees: {gte: lots}}}]",
-         "routing[0].when.employees: 'gte' takes a number"),
+        (
+            MINIMAL + "segments: [{name: s, min_employees: 10, max_employees: 5}]",
+            "segments[0]: min_employees is above max_employees",
+        ),
+        (
+            MINIMAL
+            + "pools: [{name: x}]\nrouting: [{name: r, pool: x, when: {employees: {gte: lots}}}]",
+            "routing[0].when.employees: 'gte' takes a number",
+        ),
         ("version: ''\nfallback: {owner: a}", "version: must not be empty"),
         ("version: '1'\nfallback: {owner: ' '}", "fallback.owner: must name the rep"),
         ("- just\n- a list\n", "expected a mapping at the top"),
         ("version: [1\n", "line 2, column 1: invalid YAML"),
         (MINIMAL + "digest: abc", "digest: 'digest' is computed"),
+        (MINIMAL + "regions: {EMEA: [SE, NO]}", "regions.EMEA[1]: got false; YAML reads"),
+        (
+            MINIMAL + "pools: [{name: p}]\nrouting: [{name: r, pool: p, when: {country: NO}}]",
+            "routing[0].when.country: got false; YAML reads",
+        ),
     ],
 )
 def test_errors_name_the_path_and_the_problem(text, expected):
@@ -120,8 +142,11 @@ def test_missing_file_is_a_policy_error(tmp_path):
 )
 def test_conditions(spec, value, expected):
     """Scalars test equality, lists membership, mappings operators; text ignores case."""
-    policy = parse_policy(MINIMAL + "pools: [{name: p}]\n" + yaml.safe_dump(
-        {"routing": [{"name": "r", "pool": "p", "when": {"country": spec}}]}))
+    policy = parse_policy(
+        MINIMAL
+        + "pools: [{name: p}]\n"
+        + yaml.safe_dump({"routing": [{"name": "r", "pool": "p", "when": {"country": spec}}]})
+    )
     assert policy.routing[0].matches(Lead(id="x", country=value)) is expected
 
 
@@ -132,8 +157,9 @@ def test_condition_on_derived_attribute():
     assert not rule.matches(Lead(id="x", country="DE"))  # region not derived yet
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("4h", 14400), ("90m", 5400), ("1d12h", 129600),
-                                              (30, 30)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("4h", 14400), ("90m", 5400), ("1d12h", 129600), (30, 30)]
+)
 def test_durations(text, seconds):
     """Durations read as days/hours/minutes/seconds and write back the same way."""
     value = parse_duration(text)
@@ -154,6 +180,7 @@ def test_json_schema_validates_the_base_policy_and_rejects_typos():
 
 def test_condition_object_reports_operator():
     """A parsed condition keeps its operator and lower-cased operands."""
-    policy = parse_policy(MINIMAL + "pools: [{name: p}]\nrouting: [{name: r, pool: p, "
-                          "when: {country: [US, Ca]}}]")
+    policy = parse_policy(
+        MINIMAL + "pools: [{name: p}]\nrouting: [{name: r, pool: p, when: {country: [US, Ca]}}]"
+    )
     assert policy.routing[0].when["country"] == (Condition(op="in", values=("us", "ca")),)

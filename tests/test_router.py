@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from tests.conftest import AT, lead, policy_from, rep, snapshot, standard_reps
 
 from leadroute.errors import UnknownLeadError
 from leadroute.models import (
@@ -16,7 +17,6 @@ from leadroute.models import (
     Snapshot,
 )
 from leadroute.router import Router
-from tests.conftest import AT, lead, policy_from, rep, snapshot, standard_reps
 
 
 class MemoryAdapter:
@@ -43,18 +43,28 @@ class MemoryAdapter:
 
 
 def bad_row(line: int) -> InputProblem:
-    return InputProblem(file="leads.csv", line=line, record_id="", kind="lead", field="id",
-                        code="MISSING_ID", message="row has no id")
+    return InputProblem(
+        file="leads.csv",
+        line=line,
+        record_id="",
+        kind="lead",
+        field="id",
+        code="MISSING_ID",
+        message="row has no id",
+    )
 
 
 def test_counts_add_up(router: Router):
     """input = routed + fallback + exceptions; a row with two problems is one exception."""
     snap = snapshot([lead("L1"), lead("L2", country="XX"), lead("L3", email="")])
-    snap = Snapshot(leads=snap.leads, reps=snap.reps,
-                    problems=(bad_row(5), bad_row(5), bad_row(9)))
+    snap = Snapshot(leads=snap.leads, reps=snap.reps, problems=(bad_row(5), bad_row(5), bad_row(9)))
     counts = router.route(snap).counts()
     assert (counts["input"], counts["routed"], counts["fallback"], counts["exceptions"]) == (
-        5, 1, 1, 3)
+        5,
+        1,
+        1,
+        3,
+    )
     assert counts["input"] == counts["routed"] + counts["fallback"] + counts["exceptions"]
     assert counts["exceptions_by_code"] == {"MISSING_FIELD": 1, "MISSING_ID": 3}
 

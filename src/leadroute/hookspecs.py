@@ -91,9 +91,7 @@ def leadroute_match_account(
 
 
 @hookspec
-def leadroute_exclude_rep(
-    lead: Lead, rep: Rep, ctx: RoutingContext
-) -> Iterable[Exclusion] | None:
+def leadroute_exclude_rep(lead: Lead, rep: Rep, ctx: RoutingContext) -> Iterable[Exclusion] | None:
     """Say why a rep cannot take a lead right now.
 
     Return the exclusions that apply (each with a stable upper-case ``code``), or ``None``

@@ -265,7 +265,9 @@ def _load_entrypoints(
             source = f"{dist.name} {dist.version}" if dist else ep.value
             host.register(plugin, name=ep.name, source=source)
         except Exception as exc:  # a broken third-party plugin can raise anything on import
-            message = exc.args[0] if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+            message = (
+                exc.args[0] if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+            )
             # pluggy's validation messages span lines; the report is one line, all of it kept.
             failure = PluginFailure(name=ep.name, error=" ".join(str(message).split()))
             if strict:

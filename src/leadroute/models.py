@@ -227,8 +227,29 @@ class AccountMatch:
 
 
 _COMPANY_SUFFIXES = frozenset(
-    {"inc", "incorporated", "llc", "ltd", "limited", "gmbh", "ag", "sa", "sas", "bv",
-     "plc", "corp", "corporation", "co", "company", "srl", "oy", "ab", "as", "pty", "nv"}
+    {
+        "inc",
+        "incorporated",
+        "llc",
+        "ltd",
+        "limited",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "bv",
+        "plc",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "srl",
+        "oy",
+        "ab",
+        "as",
+        "pty",
+        "nv",
+    }
 )
 
 

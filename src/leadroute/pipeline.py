@@ -107,8 +107,10 @@ def check_rep_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
     if owner is None:
         raise PolicyError(f"unknown rep {policy.fallback.owner!r}", path="fallback.owner")
     if not owner.active:
-        raise PolicyError(f"rep {owner.id!r} is inactive; the fallback queue needs an active "
-                          "owner", path="fallback.owner")
+        raise PolicyError(
+            f"rep {owner.id!r} is inactive; the fallback queue needs an active owner",
+            path="fallback.owner",
+        )
     for i, pool in enumerate(policy.pools):
         for rep_id in pool.members:
             if rep_id not in reps:
@@ -168,15 +170,17 @@ class Pipeline:
     # ----------------------------------------------------------------- stages
 
     def _ctx(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
-        return RoutingContext(at=at, policy=self.policy, loads=self.loads,
-                              constraints=constraints, rule=rule)
+        return RoutingContext(
+            at=at, policy=self.policy, loads=self.loads, constraints=constraints, rule=rule
+        )
 
     def _available(self, trail: _Trail, rep_id: str, ctx: RoutingContext) -> Rep | None:
         """The rep when no plugin excludes them; otherwise record why and return None."""
         rep = self.reps.get(rep_id)
         if rep is None:
-            trail.exclusions.append(Exclusion(rep_id=rep_id, code="UNKNOWN_REP",
-                                              detail="not among the loaded reps"))
+            trail.exclusions.append(
+                Exclusion(rep_id=rep_id, code="UNKNOWN_REP", detail="not among the loaded reps")
+            )
             return None
         excluded = self.host.exclude_rep(trail.lead, rep, ctx)
         if excluded:
@@ -193,8 +197,13 @@ class Pipeline:
             return None
         trail.path.append("current_owner:kept")
         # The lead is already in the owner's open count, so the load does not change.
-        return self._decided(trail, RouteStep.CURRENT_OWNER, owner_id,
-                             f"keeps its current owner {owner_id}", count_load=False)
+        return self._decided(
+            trail,
+            RouteStep.CURRENT_OWNER,
+            owner_id,
+            f"keeps its current owner {owner_id}",
+            count_load=False,
+        )
 
     def _account_owner(self, trail: _Trail) -> Decided | None:
         settings = self.policy.account_owner
@@ -217,17 +226,25 @@ class Pipeline:
         ctx = self._ctx(trail.at, ())
         if self._available(trail, account.owner_id, ctx):
             trail.path.append("account_owner")
-            return self._decided(trail, RouteStep.ACCOUNT_OWNER, account.owner_id,
-                                 f"account {account.name or account.id} is owned by "
-                                 f"{account.owner_id}")
+            return self._decided(
+                trail,
+                RouteStep.ACCOUNT_OWNER,
+                account.owner_id,
+                f"account {account.name or account.id} is owned by {account.owner_id}",
+            )
         owner = self.reps.get(account.owner_id)
         backup = owner.backup_id if owner and settings.use_backup else ""
-        if backup and self._available(trail, backup, ctx):
+        # Ownership is sticky for the owner only: a backup stands in within their capacity.
+        if backup and self._available(trail, backup, self._ctx(trail.at, ("capacity",))):
             trail.path.append("account_owner:backup")
-            return self._decided(trail, RouteStep.BACKUP, backup,
-                                 f"account owner {account.owner_id} is unavailable "
-                                 f"({self._codes_for(trail, account.owner_id)}); "
-                                 f"backup {backup} takes it")
+            return self._decided(
+                trail,
+                RouteStep.BACKUP,
+                backup,
+                f"account owner {account.owner_id} is unavailable "
+                f"({self._codes_for(trail, account.owner_id)}); "
+                f"backup {backup} takes it",
+            )
         trail.path.append("account_owner:unavailable")
         return None
 
@@ -246,36 +263,51 @@ class Pipeline:
             if (rep := self._available(trail, rep_id, ctx)) is not None
         ]
         if candidates:
-            ranked = rank(pool.strategy, pool.name, trail.lead.id, candidates, self.ledger,
-                          self.reps)
+            ranked = rank(
+                pool.strategy, pool.name, trail.lead.id, candidates, self.ledger, self.reps
+            )
             winner = ranked[0]
             entry = self.ledger.take_turn(pool.name, winner.rep_id)
             trail.path.append(f"strategy:{pool.strategy}")
             return self._decided(
-                trail, RouteStep.POOL, winner.rep_id,
+                trail,
+                RouteStep.POOL,
+                winner.rep_id,
                 f"{pool.strategy} in pool {pool.name}: {winner.reason}",
-                rule=rule.name, pool=pool, candidates=tuple(ranked), ledger=(entry,),
+                rule=rule.name,
+                pool=pool,
+                candidates=tuple(ranked),
+                ledger=(entry,),
             )
         summary = self._exclusion_summary(trail, self.members.get(pool.name, ()))
         backup_ctx = self._ctx(trail.at, ("capacity",), rule.name)
         if pool.backup and self._available(trail, pool.backup, backup_ctx):
             trail.path.append("pool:backup")
-            return self._decided(trail, RouteStep.BACKUP, pool.backup,
-                                 f"no eligible rep in pool {pool.name} ({summary}); "
-                                 f"pool backup {pool.backup} takes it",
-                                 rule=rule.name, pool=pool)
+            return self._decided(
+                trail,
+                RouteStep.BACKUP,
+                pool.backup,
+                f"no eligible rep in pool {pool.name} ({summary}); "
+                f"pool backup {pool.backup} takes it",
+                rule=rule.name,
+                pool=pool,
+            )
         trail.miss = f"no eligible rep in pool {pool.name} ({summary})"
         return None
 
     def _fallback(self, trail: _Trail, reason: str) -> Decided:
         fallback = self.policy.fallback
         trail.path.append(f"fallback:{fallback.queue}")
-        decided = self._decided(trail, RouteStep.FALLBACK, fallback.owner, reason,
-                                status=DecisionStatus.FALLBACK)
+        decided = self._decided(
+            trail, RouteStep.FALLBACK, fallback.owner, reason, status=DecisionStatus.FALLBACK
+        )
         return attrs.evolve(
             decided,
-            decision=attrs.evolve(decided.decision, queue=fallback.queue,
-                                  escalate_at=trail.at + fallback.escalate_after),
+            decision=attrs.evolve(
+                decided.decision,
+                queue=fallback.queue,
+                escalate_at=trail.at + fallback.escalate_after,
+            ),
         )
 
     # ----------------------------------------------------------------- helpers
@@ -284,8 +316,13 @@ class Pipeline:
         contributions = tuple(self.host.score_fit(lead, rep, ctx))
         weights = self.policy.fit.weights
         fit = sum(c.value * weights.get(c.name, 1.0) for c in contributions)
-        return Candidate(rep_id=rep.id, fit=round(fit, 4), load=ctx.load(rep.id),
-                         capacity=rep.capacity.max_open, contributions=contributions)
+        return Candidate(
+            rep_id=rep.id,
+            fit=round(fit, 4),
+            load=ctx.load(rep.id),
+            capacity=rep.capacity.max_open,
+            contributions=contributions,
+        )
 
     @staticmethod
     def _codes_for(trail: _Trail, rep_id: str) -> str:

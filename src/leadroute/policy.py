@@ -116,17 +116,20 @@ class Condition:
         return any(value.startswith(p) for p in self.values)  # prefix
 
 
+BOOL_HINT = "YAML reads unquoted yes/no/on/off (and the country code NO) as booleans: quote it"
+
+
 def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+    if isinstance(value, bool):
+        raise ConditionError(f"got {str(value).lower()}; {BOOL_HINT}")
+    if value is None or isinstance(value, dict | list):
         raise ConditionError(f"expected a text or number value, got {value!r}")
     return str(value).strip().lower()
 
 
 def _make_condition(op: str, operand: Any) -> Condition:
     if op not in OPERATORS:
-        raise ConditionError(
-            f"unknown operator {op!r} (expected one of: {', '.join(OPERATORS)})"
-        )
+        raise ConditionError(f"unknown operator {op!r} (expected one of: {', '.join(OPERATORS)})")
     if op in _LIST_OPS:
         items = operand if isinstance(operand, list) else [operand]
         return Condition(op=op, values=tuple(_scalar_text(v) for v in items))
@@ -384,6 +387,8 @@ def _make_converter() -> cattrs.Converter:
     def structure_str(value: Any, _: Any) -> str:
         # YAML turns `version: 1.0` and `country: NO` into float/bool; only plain scalars
         # may become text, never mappings or lists.
+        if isinstance(value, bool):
+            raise ConditionError(f"got {str(value).lower()}; {BOOL_HINT}")
         if isinstance(value, dict | list) or value is None:
             raise ConditionError(f"expected text, got {value!r}")
         return str(value)
@@ -404,8 +409,11 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
         return f"unknown key(s): {', '.join(sorted(exc.extra_fields))}"
     if isinstance(exc, KeyError):
         return "required key missing"
-    if isinstance(exc, ValueError) and type_ is not None and isinstance(type_, type) and issubclass(
-        type_, enum.Enum
+    if (
+        isinstance(exc, ValueError)
+        and type_ is not None
+        and isinstance(type_, type)
+        and issubclass(type_, enum.Enum)
     ):
         return f"expected one of: {', '.join(str(m.value) for m in type_)}"
     if typing.get_origin(type_) is Literal:
@@ -430,7 +438,9 @@ def parse_policy(text: str, *, source: str = "leadroute.yaml") -> Policy:
     if not isinstance(data, dict):
         raise PolicyError("expected a mapping at the top of the file", source=source)
     if "digest" in data:
-        raise PolicyError("'digest' is computed by leadroute, remove it", path="digest", source=source)
+        raise PolicyError(
+            "'digest' is computed by leadroute, remove it", path="digest", source=source
+        )
     try:
         policy = _CONVERTER.structure(data, Policy)
     except (ClassValidationError, IterableValidationError) as exc:
@@ -439,9 +449,7 @@ def parse_policy(text: str, *, source: str = "leadroute.yaml") -> Policy:
         message, _, at = first.rpartition(" @ ")
         more = f" (and {len(messages) - 1} more problem(s))" if len(messages) > 1 else ""
         raise PolicyError(message + more, path=_path(at), source=source) from None
-    digest = hashlib.sha256(
-        json.dumps(data, sort_keys=True, default=str).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     policy = attrs.evolve(policy, digest=digest)
     _check_references(policy, source)
     return policy
@@ -463,7 +471,9 @@ def _unique(names: list[str], section: str, source: str) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name in seen:
-            raise PolicyError(f"duplicate name {name!r}", path=f"{section}[{i}].name", source=source)
+            raise PolicyError(
+                f"duplicate name {name!r}", path=f"{section}[{i}].name", source=source
+            )
         seen.add(name)
 
 
@@ -472,31 +482,41 @@ def _check_references(policy: Policy, source: str) -> None:
     if not policy.version.strip():
         raise PolicyError("must not be empty", path="version", source=source)
     if not policy.fallback.owner.strip():
-        raise PolicyError("must name the rep who owns the fallback queue", path="fallback.owner",
-                          source=source)
+        raise PolicyError(
+            "must name the rep who owns the fallback queue", path="fallback.owner", source=source
+        )
     _unique([p.name for p in policy.pools], "pools", source)
     _unique([r.name for r in policy.routing], "routing", source)
     _unique([s.name for s in policy.segments], "segments", source)
     pools = {p.name for p in policy.pools}
     for i, rule in enumerate(policy.routing):
         if rule.pool not in pools:
-            raise PolicyError(f"unknown pool {rule.pool!r}", path=f"routing[{i}].pool", source=source)
+            raise PolicyError(
+                f"unknown pool {rule.pool!r}", path=f"routing[{i}].pool", source=source
+            )
     owner_of: dict[str, str] = {}
     for region, countries in policy.regions.items():
         for country in countries:
             code = country.upper()
             if len(code) != 2 or not code.isalpha():
-                raise PolicyError(f"{country!r} is not a two-letter ISO country code",
-                                  path=f"regions.{region}", source=source)
+                raise PolicyError(
+                    f"{country!r} is not a two-letter ISO country code",
+                    path=f"regions.{region}",
+                    source=source,
+                )
             if code in owner_of:
-                raise PolicyError(f"{code} is already in region {owner_of[code]!r}",
-                                  path=f"regions.{region}", source=source)
+                raise PolicyError(
+                    f"{code} is already in region {owner_of[code]!r}",
+                    path=f"regions.{region}",
+                    source=source,
+                )
             owner_of[code] = region
     for i, segment in enumerate(policy.segments):
         low, high = segment.min_employees, segment.max_employees
         if low is not None and high is not None and low > high:
-            raise PolicyError("min_employees is above max_employees", path=f"segments[{i}]",
-                              source=source)
+            raise PolicyError(
+                "min_employees is above max_employees", path=f"segments[{i}]", source=source
+            )
 
 
 # --------------------------------------------------------------------------- JSON Schema
@@ -535,8 +555,11 @@ def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:  # noqa: PLR09
     if tp is Any:
         return {}
     if tp is timedelta:
-        return {"type": ["string", "integer"], "pattern": _DURATION_RE.pattern,
-                "description": "A duration such as 4h, 90m or 1d12h."}
+        return {
+            "type": ["string", "integer"],
+            "pattern": _DURATION_RE.pattern,
+            "description": "A duration such as 4h, 90m or 1d12h.",
+        }
     if tp == tuple[Condition, ...]:
         return _CONDITION_SCHEMA
     if isinstance(tp, type) and issubclass(tp, enum.Enum):

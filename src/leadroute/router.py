@@ -85,8 +85,15 @@ def rejection_problems(lead: Lead, problems: Iterable[Any]) -> list[InputProblem
     """Validation problems of a rejected lead as exception-report rows."""
     file, line = _origin(lead)
     return [
-        InputProblem(file=file, line=line, record_id=lead.id, kind="lead", field=p.field,
-                     code=p.code, message=p.message)
+        InputProblem(
+            file=file,
+            line=line,
+            record_id=lead.id,
+            kind="lead",
+            field=p.field,
+            code=p.code,
+            message=p.message,
+        )
         for p in problems
     ]
 
@@ -124,8 +131,9 @@ class RunResult:
             "data_problems": len(data),
             "by_step": dict(sorted(Counter(str(d.step) for d in self.decisions).items())),
             "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
-            "exceptions_by_code": dict(sorted(Counter(
-                p.code for p in self.problems if p.kind == "lead").items())),
+            "exceptions_by_code": dict(
+                sorted(Counter(p.code for p in self.problems if p.kind == "lead").items())
+            ),
         }
 
 
@@ -146,9 +154,7 @@ class Router:
         self.clock = clock
 
     @classmethod
-    def from_files(
-        cls, policy_path: str | Path, store_path: str | Path, **kwargs: Any
-    ) -> Router:
+    def from_files(cls, policy_path: str | Path, store_path: str | Path, **kwargs: Any) -> Router:
         """Load the policy file and open (or create) the store."""
         return cls(load_policy(policy_path), store=Store.open(store_path), **kwargs)
 
@@ -176,7 +182,10 @@ class Router:
         run_id = self.store.begin_run("route", source)
         known = self.store.current_decisions()
         pipeline = Pipeline.build(
-            self.host, self.policy, snapshot.reps, AccountIndex.build(list(snapshot.accounts)),
+            self.host,
+            self.policy,
+            snapshot.reps,
+            AccountIndex.build(list(snapshot.accounts)),
             assigned=_assigned_loads(known.values()),
             ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
         )
@@ -193,8 +202,9 @@ class Router:
                     self._commit(outcome, reps, result)
                 else:
                     result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
-                    log.info("lead.rejected", lead_id=lead.id,
-                             codes=[p.code for p in outcome.problems])
+                    log.info(
+                        "lead.rejected", lead_id=lead.id, codes=[p.code for p in outcome.problems]
+                    )
             if progress is not None:
                 progress(index)
         if adapter is not None:
@@ -202,8 +212,12 @@ class Router:
             adapter.report_problems(result.problems)
         counts = result.counts()
         self.store.finish_run(run_id, {k: v for k, v in counts.items() if isinstance(v, int)})
-        log.info("run.finished", run_id=run_id, source=source,
-                 **{k: v for k, v in counts.items() if isinstance(v, int)})
+        log.info(
+            "run.finished",
+            run_id=run_id,
+            source=source,
+            **{k: v for k, v in counts.items() if isinstance(v, int)},
+        )
         return result
 
     def _commit(self, outcome: Decided, reps: Mapping[str, Rep], result: RunResult) -> None:
@@ -212,8 +226,13 @@ class Router:
         if self.store.record(decision, [effect], outcome.ledger):
             result.new_ids.add(decision.id)
             self.host.decision_made(decision)
-            log.debug("lead.routed", lead_id=decision.lead_id, rep_id=decision.owner_id,
-                      step=str(decision.step), policy_version=decision.policy_version)
+            log.debug(
+                "lead.routed",
+                lead_id=decision.lead_id,
+                rep_id=decision.owner_id,
+                step=str(decision.step),
+                policy_version=decision.policy_version,
+            )
             result.decisions.append(decision)
         else:
             # Another process decided this lead between our read and our write: theirs stands.

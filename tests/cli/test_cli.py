@@ -52,8 +52,11 @@ def test_demo_counts_add_up(demo_dir):
     assert c["input"] == len(lead_rows)
     assigned = rows(demo_dir / "assignments.csv")
     assert len(assigned) == c["routed"] + c["fallback"]
-    rejected = {r["record_id"] or r["line"] for r in rows(demo_dir / "exceptions.csv")
-                if r["kind"] == "lead"}
+    rejected = {
+        r["record_id"] or r["line"]
+        for r in rows(demo_dir / "exceptions.csv")
+        if r["kind"] == "lead"
+    }
     assert len(rejected) == c["exceptions"]
 
 
@@ -61,12 +64,12 @@ def test_demo_never_assigns_inactive_reps_or_breaks_constraints(demo_dir):
     """No demo lead is owned by an inactive rep, and every pool decision satisfies its constraints."""
     policy = load_policy(demo_dir / "leadroute.yaml")
     host = make_host(load_entrypoints=False)
+    from leadroute.adapters import AdapterConfig
     from leadroute_csv.adapter import CsvAdapter
 
-    from leadroute.adapters import AdapterConfig
-
-    snap = CsvAdapter.from_config(AdapterConfig(policy=policy, options={
-        "input_dir": str(demo_dir)}, workdir=demo_dir)).read()
+    snap = CsvAdapter.from_config(
+        AdapterConfig(policy=policy, options={"input_dir": str(demo_dir)}, workdir=demo_dir)
+    ).read()
     reps = {r.id: r for r in snap.reps}
     leads = {lead.id: host.enrich_lead(lead, policy) for lead in snap.leads}
     with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
@@ -78,8 +81,13 @@ def test_demo_never_assigns_inactive_reps_or_breaks_constraints(demo_dir):
         if d.step != RouteStep.POOL:
             continue
         rule = next(r for r in policy.routing if r.name == d.rule)
-        ctx = RoutingContext(at=DEMO_NOW, policy=policy, loads={}, constraints=tuple(
-            policy.constraints_for(rule)), rule=rule.name)
+        ctx = RoutingContext(
+            at=DEMO_NOW,
+            policy=policy,
+            loads={},
+            constraints=tuple(policy.constraints_for(rule)),
+            rule=rule.name,
+        )
         assert host.exclude_rep(leads[d.lead_id], owner, ctx) == [], d
         winner = d.candidates[0]
         assert winner.capacity is None or winner.load < winner.capacity
@@ -112,8 +120,11 @@ def test_demo_edge_cases_land_where_the_policy_says(demo_dir):
     for d in one("owned_by_inactive"):
         assert d.step != RouteStep.CURRENT_OWNER
         assert reps[d.owner_id]["active"].lower() in {"true", "yes", "1", ""}
-    for case, code in (("missing_email", "MISSING_FIELD"), ("bad_employees", "BAD_NUMBER"),
-                       ("unknown_owner", "UNKNOWN_OWNER")):
+    for case, code in (
+        ("missing_email", "MISSING_FIELD"),
+        ("bad_employees", "BAD_NUMBER"),
+        ("unknown_owner", "UNKNOWN_OWNER"),
+    ):
         for lead_id in EDGE_CASES[case]:
             assert lead_id not in decisions
             assert (lead_id, code) in exceptions
@@ -143,8 +154,11 @@ def test_explain_says_why_and_why_not(demo_dir):
     """explain names the owner, the path, each rep considered and why the winner beat the runner-up."""
     store = demo_dir / ".leadroute" / "leadroute.db"
     with Store.open(store) as opened:
-        lead_id = next(d.lead_id for d in opened.current_decisions().values()
-                       if len(d.candidates) >= 2 and d.exclusions)
+        lead_id = next(
+            d.lead_id
+            for d in opened.current_decisions().values()
+            if len(d.candidates) >= 2 and d.exclusions
+        )
     result = invoke("explain", lead_id, "--store", str(store))
     assert result.exit_code == 0
     text = result.stdout
@@ -156,8 +170,9 @@ def test_explain_says_why_and_why_not(demo_dir):
 
 def test_explain_unknown_lead_is_one_line_exit_2(demo_dir):
     """Explaining an unknown lead prints one error line and exits 2."""
-    result = runner.invoke(app, ["explain", "NOPE", "--store",
-                                 str(demo_dir / ".leadroute" / "leadroute.db")])
+    result = runner.invoke(
+        app, ["explain", "NOPE", "--store", str(demo_dir / ".leadroute" / "leadroute.db")]
+    )
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: no decision recorded for lead 'NOPE'"
 
@@ -165,9 +180,20 @@ def test_explain_unknown_lead_is_one_line_exit_2(demo_dir):
 def test_route_with_a_user_policy_and_csv_folder(demo_dir, tmp_path):
     """route reads a folder of CSVs with a policy file and writes outputs to --out."""
     out = tmp_path / "out"
-    result = invoke("route", "--policy", str(demo_dir / "leadroute.yaml"), "--input",
-                    str(demo_dir), "--out", str(out), "--store", str(tmp_path / "s.db"),
-                    "--at", "2026-11-02T09:00:00Z", "--json")
+    result = invoke(
+        "route",
+        "--policy",
+        str(demo_dir / "leadroute.yaml"),
+        "--input",
+        str(demo_dir),
+        "--out",
+        str(out),
+        "--store",
+        str(tmp_path / "s.db"),
+        "--at",
+        "2026-11-02T09:00:00Z",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     c = json.loads(result.stdout)["counts"]
     assert c["input"] == demo_counts(demo_dir)["input"]
@@ -178,8 +204,18 @@ def test_malformed_csv_is_one_line_exit_2(demo_dir, tmp_path):
     """A leads file without an id column stops with one line naming the file, exit code 2."""
     (tmp_path / "leads.csv").write_text("email,company\na@b.com,B\n", encoding="utf-8")
     (tmp_path / "reps.csv").write_bytes((demo_dir / "reps.csv").read_bytes())
-    result = runner.invoke(app, ["route", "--policy", str(demo_dir / "leadroute.yaml"),
-                                 "--input", str(tmp_path), "--store", str(tmp_path / "s.db")])
+    result = runner.invoke(
+        app,
+        [
+            "route",
+            "--policy",
+            str(demo_dir / "leadroute.yaml"),
+            "--input",
+            str(tmp_path),
+            "--store",
+            str(tmp_path / "s.db"),
+        ],
+    )
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -189,13 +225,17 @@ def test_malformed_csv_is_one_line_exit_2(demo_dir, tmp_path):
 def test_malformed_policy_is_one_line_exit_2(tmp_path):
     """check-policy on a policy with an unknown operator prints one line with its path, exit 2."""
     bad = tmp_path / "leadroute.yaml"
-    bad.write_text("version: '1'\nfallback: {owner: ops}\npools: [{name: p}]\nrouting:\n"
-                   "  - {name: r, pool: p, when: {country: {equals: US}}}\n", encoding="utf-8")
+    bad.write_text(
+        "version: '1'\nfallback: {owner: ops}\npools: [{name: p}]\nrouting:\n"
+        "  - {name: r, pool: p, when: {country: {equals: US}}}\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["check-policy", str(bad)])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"error: {bad}: routing[0].when.country: unknown operator 'equals' (expected one of: "
-        "in, not_in, prefix, eq, ne, gte, gt, lte, lt, exists)"]
+        "in, not_in, prefix, eq, ne, gte, gt, lte, lt, exists)"
+    ]
     as_json = runner.invoke(app, ["check-policy", str(bad), "--json"])
     assert as_json.exit_code == 2 and json.loads(as_json.stdout)["valid"] is False
 
@@ -225,15 +265,26 @@ def test_plugins_lists_builtins_hooks_and_the_csv_adapter():
 
 def test_unknown_source_is_exit_2(demo_dir):
     """Asking for an adapter that is not installed is a one-line error with exit code 2."""
-    result = runner.invoke(app, ["route", "--policy", str(demo_dir / "leadroute.yaml"),
-                                 "--source", "nosuchcrm"])
+    result = runner.invoke(
+        app, ["route", "--policy", str(demo_dir / "leadroute.yaml"), "--source", "nosuchcrm"]
+    )
     assert result.exit_code == 2
     assert "no adapter named 'nosuchcrm'" in result.stderr
 
 
 def test_bad_at_is_exit_2(demo_dir):
     """An unparseable --at names the flag and exits 2."""
-    result = runner.invoke(app, ["route", "--policy", str(demo_dir / "leadroute.yaml"),
-                                 "--input", str(demo_dir), "--at", "yesterday"])
+    result = runner.invoke(
+        app,
+        [
+            "route",
+            "--policy",
+            str(demo_dir / "leadroute.yaml"),
+            "--input",
+            str(demo_dir),
+            "--at",
+            "yesterday",
+        ],
+    )
     assert result.exit_code == 2
     assert "--at: 'yesterday' is not an ISO-8601 date-time" in result.stderr

@@ -35,8 +35,11 @@ def _paused(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
     until = rep.availability.paused_until
     if until is None or until <= ctx.at:
         return None
-    return Exclusion(rep_id=rep.id, code=ExclusionCode.PAUSED,
-                     detail=f"paused until {until.isoformat(timespec='minutes')}")
+    return Exclusion(
+        rep_id=rep.id,
+        code=ExclusionCode.PAUSED,
+        detail=f"paused until {until.isoformat(timespec='minutes')}",
+    )
 
 
 def _capacity(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
@@ -44,7 +47,9 @@ def _capacity(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
     load = ctx.load(rep.id)
     if cap is None or load < cap:
         return None
-    return Exclusion(rep_id=rep.id, code=ExclusionCode.CAPACITY_REACHED, detail=f"{load}/{cap} open")
+    return Exclusion(
+        rep_id=rep.id, code=ExclusionCode.CAPACITY_REACHED, detail=f"{load}/{cap} open"
+    )
 
 
 def _territory(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
@@ -58,12 +63,19 @@ def _territory(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
     if keys & {t.upper() for t in rep.territories}:
         return None
     where = "/".join(k for k in (country, lead.attributes.get("region", "")) if k) or "no country"
-    return Exclusion(rep_id=rep.id, code=ExclusionCode.TERRITORY_MISMATCH,
-                     detail=f"{where} not in {','.join(rep.territories)}")
+    return Exclusion(
+        rep_id=rep.id,
+        code=ExclusionCode.TERRITORY_MISMATCH,
+        detail=f"{where} not in {','.join(rep.territories)}",
+    )
 
 
-def _attribute(code: ExclusionCode, label: str, value_of: Callable[[Lead], str],
-               allowed_of: Callable[[Rep], tuple[str, ...]]) -> Check:
+def _attribute(
+    code: ExclusionCode,
+    label: str,
+    value_of: Callable[[Lead], str],
+    allowed_of: Callable[[Rep], tuple[str, ...]],
+) -> Check:
     """A check for list attributes: an empty rep list or an unknown lead value never excludes."""
 
     def check(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
@@ -71,8 +83,9 @@ def _attribute(code: ExclusionCode, label: str, value_of: Callable[[Lead], str],
         value = value_of(lead).strip().lower()
         if not allowed or not value or value in {a.lower() for a in allowed}:
             return None
-        return Exclusion(rep_id=rep.id, code=code,
-                         detail=f"{label} {value} not in {','.join(allowed)}")
+        return Exclusion(
+            rep_id=rep.id, code=code, detail=f"{label} {value} not in {','.join(allowed)}"
+        )
 
     return check
 
@@ -83,13 +96,33 @@ CHECKS: tuple[tuple[str | None, Check], ...] = (
     (None, _paused),
     ("capacity", _capacity),
     ("territory", _territory),
-    ("language", _attribute(ExclusionCode.LANGUAGE_MISMATCH, "language",
-                            lambda lead: lead.language, lambda rep: rep.languages)),
-    ("segment", _attribute(ExclusionCode.SEGMENT_MISMATCH, "segment",
-                           lambda lead: lead.attributes.get("segment", ""),
-                           lambda rep: rep.segments)),
-    ("product", _attribute(ExclusionCode.PRODUCT_MISMATCH, "product",
-                           lambda lead: lead.product, lambda rep: rep.products)),
+    (
+        "language",
+        _attribute(
+            ExclusionCode.LANGUAGE_MISMATCH,
+            "language",
+            lambda lead: lead.language,
+            lambda rep: rep.languages,
+        ),
+    ),
+    (
+        "segment",
+        _attribute(
+            ExclusionCode.SEGMENT_MISMATCH,
+            "segment",
+            lambda lead: lead.attributes.get("segment", ""),
+            lambda rep: rep.segments,
+        ),
+    ),
+    (
+        "product",
+        _attribute(
+            ExclusionCode.PRODUCT_MISMATCH,
+            "product",
+            lambda lead: lead.product,
+            lambda rep: rep.products,
+        ),
+    ),
 )
 
 

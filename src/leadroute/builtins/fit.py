@@ -19,8 +19,11 @@ def _listed(value: str, allowed: tuple[str, ...], label: str) -> FitContribution
     if not allowed or not value:
         return FitContribution(name=label, value=NEUTRAL, detail=f"no {label} preference")
     hit = value.lower() in {a.lower() for a in allowed}
-    return FitContribution(name=label, value=1.0 if hit else 0.0,
-                           detail=f"{label} {value} {'listed' if hit else 'not listed'}")
+    return FitContribution(
+        name=label,
+        value=1.0 if hit else 0.0,
+        detail=f"{label} {value} {'listed' if hit else 'not listed'}",
+    )
 
 
 @hookimpl
@@ -29,8 +32,9 @@ def leadroute_score_fit(lead: Lead, rep: Rep, ctx: RoutingContext) -> list[FitCo
     cap = rep.capacity.max_open
     load = ctx.load(rep.id)
     if cap:
-        headroom = FitContribution(name="headroom", value=max(0.0, 1 - load / cap),
-                                   detail=f"{load}/{cap} open")
+        headroom = FitContribution(
+            name="headroom", value=max(0.0, 1 - load / cap), detail=f"{load}/{cap} open"
+        )
     else:
         headroom = FitContribution(name="headroom", value=NEUTRAL, detail="no cap")
     return [

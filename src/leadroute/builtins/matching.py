@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from leadroute.host import hookimpl
 from leadroute.models import AccountIndex, AccountMatch, Lead, normalize_company
 from leadroute.policy import Policy
@@ -23,5 +22,3 @@ def leadroute_match_account(
     if account is not None:
         return AccountMatch(account_id=account.id, method=f"company_name:{name}", confidence=0.9)
     return None
-
-

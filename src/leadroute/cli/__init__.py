@@ -27,8 +27,8 @@ from leadroute.cli.logs import configure_logging
 from leadroute.cli.render import explain_lines, render_explain, render_plugins, render_summary
 from leadroute.errors import AdapterNotFoundError, LeadrouteError, UserInputError
 from leadroute.host import PluginHost, make_host
-from leadroute.policy import Policy, json_schema, load_policy
 from leadroute.models import Snapshot
+from leadroute.policy import Policy, json_schema, load_policy
 from leadroute.router import Router, RunResult, explain_decision, utcnow
 from leadroute.store import Store, default_store_path
 
@@ -68,7 +68,8 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         except LeadrouteError as exc:
             if os.environ.get("LEADROUTE_DEBUG") == "1":
                 raise
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            # Plain write: a rich console would wrap a long path onto several lines.
+            sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -76,8 +77,12 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 @app.callback()
 def _root(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
-                                         help="More logs on stderr (-v info, -vv debug).")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="More logs on stderr (-v info, -vv debug)."
+        ),
+    ] = 0,
     log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
 ) -> None:
     configure_logging(verbose, json_logs=log_json)
@@ -113,7 +118,11 @@ def _build_adapter(
 
 
 def _run(
-    policy: Policy, store_path: Path, adapter: Adapter, source: str, at: datetime | None,
+    policy: Policy,
+    store_path: Path,
+    adapter: Adapter,
+    source: str,
+    at: datetime | None,
     show_progress: bool,
 ) -> tuple[RunResult, Snapshot]:
     clock = (lambda: at) if at is not None else utcnow
@@ -121,26 +130,34 @@ def _run(
         snapshot = adapter.read()
         if not show_progress:
             return router.route(snapshot, adapter=adapter, source=source), snapshot
-        with Progress(TextColumn("routing"), BarColumn(), MofNCompleteColumn(),
-                      console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("routing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        ) as bar:
             task = bar.add_task("route", total=len(snapshot.leads))
-            result = router.route(snapshot, adapter=adapter, source=source,
-                                  progress=lambda n: bar.update(task, completed=n))
+            result = router.route(
+                snapshot,
+                adapter=adapter,
+                source=source,
+                progress=lambda n: bar.update(task, completed=n),
+            )
         return result, snapshot
 
 
-def _report(result: RunResult, snapshot: Snapshot, outputs: Mapping[str, str], as_json: bool,
-            command: str) -> None:
+def _report(
+    result: RunResult, snapshot: Snapshot, outputs: Mapping[str, str], as_json: bool, command: str
+) -> None:
     counts = result.counts()
     if as_json:
-        _emit_json({
-            "command": command,
-            "counts": counts,
-            "relay": attrs.asdict(result.relay) if result.relay else None,
-            "outputs": dict(outputs),
-        })
+        _emit_json(
+            {
+                "command": command,
+                "counts": counts,
+                "relay": attrs.asdict(result.relay) if result.relay else None,
+                "outputs": dict(outputs),
+            }
+        )
     else:
-        render_summary(out, counts, snapshot.reps, outputs)
+        render_summary(out, counts, result.decisions, snapshot.reps, outputs)
 
 
 # --------------------------------------------------------------------------- commands
@@ -149,8 +166,9 @@ def _report(result: RunResult, snapshot: Snapshot, outputs: Mapping[str, str], a
 @app.command()
 @handles_errors
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the sample and results.")]
-    = Path("leadroute-demo"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where to write the sample and results.")
+    ] = Path("leadroute-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the generated company.")] = 7,
     as_json: JsonOpt = False,
 ) -> None:
@@ -160,11 +178,13 @@ def demo(
     files = write_demo(out_dir, seed=seed, now=DEMO_NOW)
     policy = load_policy(files.policy)
     host = make_host()
-    adapter = _build_adapter(host, "csv", policy,
-                             {"input_dir": str(out_dir), "output_dir": str(out_dir)}, out_dir)
+    adapter = _build_adapter(
+        host, "csv", policy, {"input_dir": str(out_dir), "output_dir": str(out_dir)}, out_dir
+    )
     store_path = default_store_path(out_dir)
-    result, snapshot = _run(policy, store_path, adapter, "csv", DEMO_NOW,
-                            show_progress=not as_json and err.is_terminal)
+    result, snapshot = _run(
+        policy, store_path, adapter, "csv", DEMO_NOW, show_progress=not as_json and err.is_terminal
+    )
     outputs = {
         "assignments": str(out_dir / "assignments.csv"),
         "exceptions": str(out_dir / "exceptions.csv"),
@@ -181,16 +201,22 @@ def demo(
 @app.command()
 @handles_errors
 def route(
-    policy_file: Annotated[Path, typer.Option("--policy", help="The policy file.")]
-    = Path("leadroute.yaml"),
+    policy_file: Annotated[Path, typer.Option("--policy", help="The policy file.")] = Path(
+        "leadroute.yaml"
+    ),
     source: Annotated[str, typer.Option(help="Adapter to read from and write to.")] = "csv",
-    input_dir: Annotated[Path | None, typer.Option("--input",
-                         help="CSV: folder with leads.csv, reps.csv, accounts.csv.")] = None,
-    output_dir: Annotated[Path | None, typer.Option("--out",
-                          help="CSV: folder for assignments.csv and exceptions.csv.")] = None,
+    input_dir: Annotated[
+        Path | None,
+        typer.Option("--input", help="CSV: folder with leads.csv, reps.csv, accounts.csv."),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="CSV: folder for assignments.csv and exceptions.csv."),
+    ] = None,
     store: StoreOpt = None,
-    at: Annotated[str | None, typer.Option(help="Decide as of this ISO time (default now).")]
-    = None,
+    at: Annotated[
+        str | None, typer.Option(help="Decide as of this ISO time (default now).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Route every lead the source has, write owners back and report exceptions."""
@@ -204,13 +230,21 @@ def route(
     workdir = Path.cwd()
     adapter = _build_adapter(host, source, policy, options, workdir)
     store_path = store or default_store_path(workdir)
-    result, snapshot = _run(policy, store_path, adapter, source, _parse_at(at),
-                            show_progress=not as_json and err.is_terminal)
+    result, snapshot = _run(
+        policy,
+        store_path,
+        adapter,
+        source,
+        _parse_at(at),
+        show_progress=not as_json and err.is_terminal,
+    )
     outputs = {"audit store": str(store_path)}
     if source == "csv":
         folder = Path(options.get("output_dir") or options.get("input_dir") or workdir)
-        outputs |= {"assignments": str(folder / "assignments.csv"),
-                    "exceptions": str(folder / "exceptions.csv")}
+        outputs |= {
+            "assignments": str(folder / "assignments.csv"),
+            "exceptions": str(folder / "exceptions.csv"),
+        }
     _report(result, snapshot, outputs, as_json, "route")
 
 
@@ -230,8 +264,12 @@ def explain(
     if as_json:
         from leadroute.store.codec import decision_to_json  # noqa: PLC0415
 
-        _emit_json({"decision": json.loads(decision_to_json(decision)),
-                    "explanation": explain_lines(decision)})
+        _emit_json(
+            {
+                "decision": json.loads(decision_to_json(decision)),
+                "explanation": explain_lines(decision),
+            }
+        )
     else:
         render_explain(out, decision)
 
@@ -250,13 +288,20 @@ def check_policy(
             _emit_json({"valid": False, "error": str(exc)})
             raise typer.Exit(exc.exit_code) from None
         raise
-    summary = {"valid": True, "version": policy.version_tag, "rules": len(policy.routing),
-               "pools": len(policy.pools)}
+    summary = {
+        "valid": True,
+        "version": policy.version_tag,
+        "rules": len(policy.routing),
+        "pools": len(policy.pools),
+    }
     if as_json:
         _emit_json(summary)
     else:
-        out.print(f"{policy_file}: valid (version {policy.version_tag}, "
-                  f"{summary['rules']} rules, {summary['pools']} pools)", highlight=False)
+        out.print(
+            f"{policy_file}: valid (version {policy.version_tag}, "
+            f"{summary['rules']} rules, {summary['pools']} pools)",
+            highlight=False,
+        )
 
 
 @policy_app.command("schema")
@@ -274,11 +319,13 @@ def plugins(as_json: JsonOpt = False) -> None:
     infos, failures = host.plugins(), host.failures
     adapters = host.adapters().names()
     if as_json:
-        _emit_json({
-            "plugins": [attrs.asdict(p) for p in infos],
-            "failed": [attrs.asdict(f) for f in failures],
-            "adapters": adapters,
-        })
+        _emit_json(
+            {
+                "plugins": [attrs.asdict(p) for p in infos],
+                "failed": [attrs.asdict(f) for f in failures],
+                "adapters": adapters,
+            }
+        )
     else:
         render_plugins(out, infos, failures, adapters)
 

@@ -19,11 +19,26 @@ __all__ = ["REDACTED", "configure_logging", "redact"]
 
 REDACTED = "[redacted]"
 
-SECRET_KEYS = frozenset({
-    "authorization", "access_token", "refresh_token", "client_secret", "api_key", "apikey",
-    "password", "secret", "token", "cookie", "set-cookie", "sessionid", "private_key",
-    "email", "phone", "name",
-})
+SECRET_KEYS = frozenset(
+    {
+        "authorization",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "api_key",
+        "apikey",
+        "password",
+        "secret",
+        "token",
+        "cookie",
+        "set-cookie",
+        "sessionid",
+        "private_key",
+        "email",
+        "phone",
+        "name",
+    }
+)
 SECRET_VALUE = re.compile(
     r"(Bearer\s+\S+|pat-[a-z0-9-]{8,}|00D\w{12,15}![\w.]+|[\w.+-]+@[\w-]+\.[\w.-]+)", re.I
 )
@@ -69,10 +84,13 @@ def configure_logging(verbosity: int = 0, *, json_logs: bool = False) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
-            structlog.processors.format_exc_info if json_logs else structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info
+            if json_logs
+            else structlog.processors.StackInfoRenderer(),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Look stderr up at each call: tests and embedders swap sys.stderr after configure().
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )

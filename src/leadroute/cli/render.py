@@ -16,7 +16,11 @@ __all__ = ["explain_lines", "render_explain", "render_plugins", "render_summary"
 
 
 def render_summary(
-    console: Console, counts: Mapping[str, Any], reps: Sequence[Rep], outputs: Mapping[str, str]
+    console: Console,
+    counts: Mapping[str, Any],
+    decisions: Sequence[Decision],
+    reps: Sequence[Rep],
+    outputs: Mapping[str, str],
 ) -> None:
     """Totals, the route-step breakdown and the per-rep breakdown of a run."""
     c = counts
@@ -37,19 +41,33 @@ def render_summary(
     console.print(steps)
 
     by_id = {r.id: r for r in reps}
+    # A kept current owner already counted the lead in open_leads; everything else adds one.
+    added = Counter(d.owner_id for d in decisions if str(d.step) != "current_owner")
     table = Table(title="By rep", title_justify="left")
-    for col, justify in (("rep", "left"), ("name", "left"), ("active", "left"),
-                         ("leads", "right"), ("open / cap", "right")):
+    for col, justify in (
+        ("rep", "left"),
+        ("name", "left"),
+        ("active", "left"),
+        ("leads", "right"),
+        ("open / cap", "right"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for rep_id, n in sorted(c["by_owner"].items(), key=lambda kv: (-kv[1], kv[0])):
         rep = by_id.get(rep_id)
         cap = rep.capacity.max_open if rep and rep.capacity.max_open is not None else "-"
-        table.add_row(rep_id, rep.name if rep else "?", "yes" if rep and rep.active else "no",
-                      str(n), f"{(rep.open_leads if rep else 0) + n} / {cap}")
+        table.add_row(
+            rep_id,
+            rep.name if rep else "?",
+            "yes" if rep and rep.active else "no",
+            str(n),
+            f"{(rep.open_leads if rep else 0) + added[rep_id]} / {cap}",
+        )
     console.print(table)
     if c["data_problems"]:
-        console.print(f"[yellow]{c['data_problems']} rep/account data problem(s)[/] "
-                      "listed in the exception report")
+        console.print(
+            f"[yellow]{c['data_problems']} rep/account data problem(s)[/] "
+            "listed in the exception report"
+        )
     for label, path in outputs.items():
         console.print(f"{label}: {path}")
 
@@ -77,8 +95,9 @@ def explain_lines(decision: Decision) -> list[str]:
         for c in d.candidates:
             cap = f"/{c.capacity}" if c.capacity is not None else ""
             parts = ", ".join(f"{f.name}={f.value:g}" for f in c.contributions)
-            lines.append(f"  #{c.rank} {c.rep_id}: fit {c.fit:g} ({parts}), load {c.load}{cap}; "
-                         f"{c.reason}")
+            lines.append(
+                f"  #{c.rank} {c.rep_id}: fit {c.fit:g} ({parts}), load {c.load}{cap}; {c.reason}"
+            )
     if d.exclusions:
         lines.append("Excluded:")
         lines.extend(f"  {e.rep_id}: {e.code} {e.detail}".rstrip() for e in d.exclusions)
@@ -91,8 +110,10 @@ def explain_lines(decision: Decision) -> list[str]:
 def _why_winner(d: Decision) -> str:
     if len(d.candidates) >= 2:
         a, b = d.candidates[0], d.candidates[1]
-        return (f"Why {a.rep_id} and not {b.rep_id}: under {d.strategy}, {a.rep_id} "
-                f"({a.reason}) comes before {b.rep_id} ({b.reason}); fit {a.fit:g} vs {b.fit:g}.")
+        return (
+            f"Why {a.rep_id} and not {b.rep_id}: under {d.strategy}, {a.rep_id} "
+            f"({a.reason}) comes before {b.rep_id} ({b.reason}); fit {a.fit:g} vs {b.fit:g}."
+        )
     if len(d.candidates) == 1:
         return f"Why {d.owner_id}: the only eligible rep in pool {d.pool}."
     codes = Counter(e.code for e in d.exclusions)
@@ -107,7 +128,9 @@ def render_explain(console: Console, decision: Decision) -> None:
 
 
 def render_plugins(
-    console: Console, plugins: Sequence[PluginInfo], failures: Sequence[PluginFailure],
+    console: Console,
+    plugins: Sequence[PluginInfo],
+    failures: Sequence[PluginFailure],
     adapters: Sequence[str],
 ) -> None:
     """Loaded plugins with their hooks, failed plugins with their error, adapters by name."""

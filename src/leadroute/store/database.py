@@ -69,8 +69,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # read "no decision yet" and then both write.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                   "busy_timeout=5000"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=5000",
+    ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -152,20 +156,41 @@ class Store:
             ).first()
             if exists is not None:
                 return False
-            conn.execute(schema.decisions.insert().values(
-                id=d.id, lead_id=d.lead_id, epoch=d.epoch, status=str(d.status),
-                owner_id=d.owner_id, queue=d.queue, step=str(d.step), rule=d.rule, pool=d.pool,
-                policy_version=d.policy_version, decided_at=to_iso(d.decided_at),
-                payload=decision_to_json(d),
-            ))
+            conn.execute(
+                schema.decisions.insert().values(
+                    id=d.id,
+                    lead_id=d.lead_id,
+                    epoch=d.epoch,
+                    status=str(d.status),
+                    owner_id=d.owner_id,
+                    queue=d.queue,
+                    step=str(d.step),
+                    rule=d.rule,
+                    pool=d.pool,
+                    policy_version=d.policy_version,
+                    decided_at=to_iso(d.decided_at),
+                    payload=decision_to_json(d),
+                )
+            )
             now = _now()
             if effects:
-                conn.execute(schema.outbox.insert(), [
-                    {"idem_key": e.idem_key, "decision_id": e.decision_id, "lead_id": e.lead_id,
-                     "kind": e.kind, "payload": json.dumps(dict(e.payload), sort_keys=True),
-                     "status": "pending", "attempts": 0, "last_error": "", "created_at": now}
-                    for e in effects
-                ])
+                conn.execute(
+                    schema.outbox.insert(),
+                    [
+                        {
+                            "idem_key": e.idem_key,
+                            "decision_id": e.decision_id,
+                            "lead_id": e.lead_id,
+                            "kind": e.kind,
+                            "payload": json.dumps(dict(e.payload), sort_keys=True),
+                            "status": "pending",
+                            "attempts": 0,
+                            "last_error": "",
+                            "created_at": now,
+                        }
+                        for e in effects
+                    ],
+                )
             for entry in ledger:
                 self._upsert_ledger(conn, entry, now)
         return True
@@ -183,15 +208,19 @@ class Store:
         if current is None:
             conn.execute(m.insert().values(key=SEQUENCE_KEY, value=str(entry.last_seq)))
         elif int(current) < entry.last_seq:
-            conn.execute(m.update().where(m.c.key == SEQUENCE_KEY).values(value=str(entry.last_seq)))
+            conn.execute(
+                m.update().where(m.c.key == SEQUENCE_KEY).values(value=str(entry.last_seq))
+            )
 
     def current_decision(self, lead_id: str) -> Decision | None:
         """The lead's decision with the highest epoch, or None."""
         t = schema.decisions
         with self.engine.connect() as conn:
             payload = conn.execute(
-                sa.select(t.c.payload).where(t.c.lead_id == lead_id)
-                .order_by(t.c.epoch.desc()).limit(1)
+                sa.select(t.c.payload)
+                .where(t.c.lead_id == lead_id)
+                .order_by(t.c.epoch.desc())
+                .limit(1)
             ).scalar()
         return decision_from_json(payload) if payload is not None else None
 
@@ -200,7 +229,8 @@ class Store:
         t = schema.decisions
         latest = (
             sa.select(t.c.lead_id, sa.func.max(t.c.epoch).label("epoch"))
-            .group_by(t.c.lead_id).subquery()
+            .group_by(t.c.lead_id)
+            .subquery()
         )
         query = sa.select(t.c.lead_id, t.c.payload).join(
             latest, sa.and_(t.c.lead_id == latest.c.lead_id, t.c.epoch == latest.c.epoch)
@@ -215,8 +245,9 @@ class Store:
         t = schema.ledger
         with self.engine.connect() as conn:
             return {
-                (r.pool, r.rep_id): LedgerEntry(pool=r.pool, rep_id=r.rep_id,
-                                                assigned=r.assigned, last_seq=r.last_seq)
+                (r.pool, r.rep_id): LedgerEntry(
+                    pool=r.pool, rep_id=r.rep_id, assigned=r.assigned, last_seq=r.last_seq
+                )
                 for r in conn.execute(sa.select(t))
             }
 
@@ -236,8 +267,16 @@ class Store:
             rows = conn.execute(
                 sa.select(t).where(t.c.status == "pending").order_by(t.c.id).limit(limit)
             ).all()
-        return [Effect(kind=r.kind, decision_id=r.decision_id, lead_id=r.lead_id,
-                       idem_key=r.idem_key, payload=json.loads(r.payload)) for r in rows]
+        return [
+            Effect(
+                kind=r.kind,
+                decision_id=r.decision_id,
+                lead_id=r.lead_id,
+                idem_key=r.idem_key,
+                payload=json.loads(r.payload),
+            )
+            for r in rows
+        ]
 
     def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> None:
         """Record what the adapter did: done, still pending (retryable) or dead."""
@@ -246,15 +285,28 @@ class Store:
         with self._tx() as conn:
             for result in results:
                 if result.ok:
-                    conn.execute(t.update().where(t.c.idem_key == result.idem_key)
-                                 .values(status="done", applied_at=now, last_error=""))
+                    conn.execute(
+                        t.update()
+                        .where(t.c.idem_key == result.idem_key)
+                        .values(status="done", applied_at=now, last_error="")
+                    )
                     continue
-                attempts = (conn.execute(sa.select(t.c.attempts)
-                                         .where(t.c.idem_key == result.idem_key)).scalar() or 0) + 1
+                attempts = (
+                    conn.execute(
+                        sa.select(t.c.attempts).where(t.c.idem_key == result.idem_key)
+                    ).scalar()
+                    or 0
+                ) + 1
                 dead = not result.retryable or attempts >= max_attempts
-                conn.execute(t.update().where(t.c.idem_key == result.idem_key).values(
-                    status="dead" if dead else "pending", attempts=attempts,
-                    last_error=result.detail))
+                conn.execute(
+                    t.update()
+                    .where(t.c.idem_key == result.idem_key)
+                    .values(
+                        status="dead" if dead else "pending",
+                        attempts=attempts,
+                        last_error=result.detail,
+                    )
+                )
 
     def outbox_counts(self) -> dict[str, int]:
         """Outbox rows by status."""
@@ -269,15 +321,21 @@ class Store:
         """Log the start of a run; returns its id."""
         run_id = str(uuid.uuid4())
         with self._tx() as conn:
-            conn.execute(schema.runs.insert().values(id=run_id, command=command_name,
-                                                     source=source, started_at=_now()))
+            conn.execute(
+                schema.runs.insert().values(
+                    id=run_id, command=command_name, source=source, started_at=_now()
+                )
+            )
         return run_id
 
     def finish_run(self, run_id: str, counts: Mapping[str, int]) -> None:
         """Log the end of a run with its counts."""
         with self._tx() as conn:
-            conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(
-                finished_at=_now(), counts=json.dumps(dict(counts), sort_keys=True)))
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(finished_at=_now(), counts=json.dumps(dict(counts), sort_keys=True))
+            )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The most recent runs, newest first."""

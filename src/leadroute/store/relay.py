@@ -41,8 +41,10 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayRepo
             break
         by_key = {r.idem_key: r for r in adapter.apply(effects)}
         results = [
-            by_key.get(e.idem_key) or EffectResult(idem_key=e.idem_key, ok=False, retryable=True,
-                                                   detail="adapter returned no result")
+            by_key.get(e.idem_key)
+            or EffectResult(
+                idem_key=e.idem_key, ok=False, retryable=True, detail="adapter returned no result"
+            )
             for e in effects
         ]
         store.mark_effects(results)
@@ -53,5 +55,9 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayRepo
         if ok == 0:
             break  # everything failed: stop instead of spinning; the rows stay pending or dead
     counts = store.outbox_counts()
-    return RelayReport(applied=applied, failed=failed,
-                       dead=counts.get("dead", 0) - dead_before, pending=counts.get("pending", 0))
+    return RelayReport(
+        applied=applied,
+        failed=failed,
+        dead=counts.get("dead", 0) - dead_before,
+        pending=counts.get("pending", 0),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["decisions", "ledger", "metadata", "meta", "outbox", "runs"]
+__all__ = ["decisions", "ledger", "meta", "metadata", "outbox", "runs"]
 
 metadata = sa.MetaData()
 

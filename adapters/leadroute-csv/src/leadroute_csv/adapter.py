@@ -20,8 +20,9 @@ __all__ = ["CsvAdapter"]
 log = structlog.get_logger(__name__)
 
 DEFAULT_FILES = {"leads": "leads.csv", "reps": "reps.csv", "accounts": "accounts.csv"}
-OPTIONS = frozenset({"input_dir", "output_dir", "files", "columns", "list_separator",
-                     "max_file_mb"})
+OPTIONS = frozenset(
+    {"input_dir", "output_dir", "files", "columns", "list_separator", "max_file_mb"}
+)
 # The CSV vocabulary names the owner column "owner"; the model calls it owner_id.
 OWNER_ALIASES = {"owner_id": "owner", "backup_id": "backup"}
 
@@ -29,24 +30,29 @@ OWNER_ALIASES = {"owner_id": "owner", "backup_id": "backup"}
 def _check_options(options: Mapping[str, Any]) -> None:
     for key in options:
         if key not in OPTIONS:
-            raise PolicyError(f"unknown option (expected one of: {', '.join(sorted(OPTIONS))})",
-                              path=f"adapters.csv.{key}")
+            raise PolicyError(
+                f"unknown option (expected one of: {', '.join(sorted(OPTIONS))})",
+                path=f"adapters.csv.{key}",
+            )
     for section in ("files", "columns"):
         value = options.get(section, {})
         if not isinstance(value, Mapping):
             raise PolicyError("expected a mapping", path=f"adapters.csv.{section}")
         for kind in value:
             if kind not in FIELDS:
-                raise PolicyError("expected leads, reps or accounts",
-                                  path=f"adapters.csv.{section}.{kind}")
+                raise PolicyError(
+                    "expected leads, reps or accounts", path=f"adapters.csv.{section}.{kind}"
+                )
     for kind, mapping in options.get("columns", {}).items():
         if not isinstance(mapping, Mapping):
             raise PolicyError("expected field: column pairs", path=f"adapters.csv.columns.{kind}")
         for field in mapping:
             name = OWNER_ALIASES.get(field, field)
             if name not in FIELDS[kind]:
-                raise PolicyError(f"unknown field (expected one of: {', '.join(FIELDS[kind])})",
-                                  path=f"adapters.csv.columns.{kind}.{field}")
+                raise PolicyError(
+                    f"unknown field (expected one of: {', '.join(FIELDS[kind])})",
+                    path=f"adapters.csv.columns.{kind}.{field}",
+                )
 
 
 @attrs.define
@@ -69,20 +75,26 @@ class CsvAdapter:
         _check_options(options)
         input_dir = Path(options.get("input_dir") or config.workdir)
         output_dir = Path(options.get("output_dir") or input_dir)
-        files = {kind: input_dir / name
-                 for kind, name in {**DEFAULT_FILES, **options.get("files", {})}.items()}
-        columns = {kind: {OWNER_ALIASES.get(f, f): str(col) for f, col in mapping.items()}
-                   for kind, mapping in options.get("columns", {}).items()}
+        files = {
+            kind: input_dir / name
+            for kind, name in {**DEFAULT_FILES, **options.get("files", {})}.items()
+        }
+        columns = {
+            kind: {OWNER_ALIASES.get(f, f): str(col) for f, col in mapping.items()}
+            for kind, mapping in options.get("columns", {}).items()
+        }
         try:
             max_mb = float(options.get("max_file_mb", 50))
         except (TypeError, ValueError):
             raise PolicyError("expected a number", path="adapters.csv.max_file_mb") from None
         separator = str(options.get("list_separator", ";"))
         if not separator or separator == ",":
-            raise PolicyError("must be a character other than ','",
-                              path="adapters.csv.list_separator")
-        reader = CsvReader(files=files, columns=columns, separator=separator,
-                           max_bytes=int(max_mb * 1024 * 1024))
+            raise PolicyError(
+                "must be a character other than ','", path="adapters.csv.list_separator"
+            )
+        reader = CsvReader(
+            files=files, columns=columns, separator=separator, max_bytes=int(max_mb * 1024 * 1024)
+        )
         return cls(reader=reader, output_dir=output_dir)
 
     @property
@@ -98,30 +110,45 @@ class CsvAdapter:
     def read(self) -> Snapshot:
         """Read the input folder."""
         snapshot = self.reader.read()
-        log.info("csv.read", leads=len(snapshot.leads), reps=len(snapshot.reps),
-                 accounts=len(snapshot.accounts), problems=len(snapshot.problems))
+        log.info(
+            "csv.read",
+            leads=len(snapshot.leads),
+            reps=len(snapshot.reps),
+            accounts=len(snapshot.accounts),
+            problems=len(snapshot.problems),
+        )
         return snapshot
 
     def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
         """Upsert owner writes into assignments.csv; other kinds are not for files."""
         owner_writes = [e for e in effects if e.kind == "owner_write"]
         results = {
-            e.idem_key: EffectResult(idem_key=e.idem_key, ok=False, retryable=False,
-                                     detail=f"csv adapter does not handle {e.kind!r} effects")
-            for e in effects if e.kind != "owner_write"
+            e.idem_key: EffectResult(
+                idem_key=e.idem_key,
+                ok=False,
+                retryable=False,
+                detail=f"csv adapter does not handle {e.kind!r} effects",
+            )
+            for e in effects
+            if e.kind != "owner_write"
         }
         if owner_writes:
             try:
                 upsert_assignments(self.assignments_path, owner_writes)
                 ok = EffectResult(idem_key="", ok=True)
-                results |= {e.idem_key: attrs.evolve(ok, idem_key=e.idem_key)
-                            for e in owner_writes}
+                results |= {e.idem_key: attrs.evolve(ok, idem_key=e.idem_key) for e in owner_writes}
             except OSError as exc:
-                log.warning("csv.write_failed", file=str(self.assignments_path),
-                            error=exc.strerror or str(exc))
-                results |= {e.idem_key: EffectResult(idem_key=e.idem_key, ok=False,
-                                                     retryable=True, detail=str(exc))
-                            for e in owner_writes}
+                log.warning(
+                    "csv.write_failed",
+                    file=str(self.assignments_path),
+                    error=exc.strerror or str(exc),
+                )
+                results |= {
+                    e.idem_key: EffectResult(
+                        idem_key=e.idem_key, ok=False, retryable=True, detail=str(exc)
+                    )
+                    for e in owner_writes
+                }
         return [results[e.idem_key] for e in effects]
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:

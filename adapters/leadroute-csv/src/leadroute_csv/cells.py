@@ -71,8 +71,17 @@ def parse_float(field: str, raw: str, *, default: float) -> float:
     return number
 
 
-_BOOLS = {"true": True, "yes": True, "y": True, "1": True,
-          "false": False, "no": False, "n": False, "0": False, "": True}
+_BOOLS = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "": True,
+}
 
 
 def parse_bool(field: str, raw: str) -> bool:
@@ -91,7 +100,9 @@ def parse_datetime(field: str, raw: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise BadValue("BAD_DATE", field, f"{field} {raw!r} is not an ISO-8601 date or time") from None
+        raise BadValue(
+            "BAD_DATE", field, f"{field} {raw!r} is not an ISO-8601 date or time"
+        ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -119,11 +130,15 @@ def parse_leave(field: str, raw: str, separator: str) -> tuple[LeaveWindow, ...]
             start = date.fromisoformat(start_text.strip())
             end = date.fromisoformat(end_text.strip()) if slash else start
         except ValueError:
-            raise BadValue("BAD_LEAVE", field, f"{field} {item!r} is not YYYY-MM-DD/YYYY-MM-DD") from None
+            raise BadValue(
+                "BAD_LEAVE", field, f"{field} {item!r} is not YYYY-MM-DD/YYYY-MM-DD"
+            ) from None
         if end < start:
             raise BadValue("BAD_LEAVE", field, f"{field} {item!r} ends before it starts")
-        windows.append(LeaveWindow(
-            start=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
-            end=datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC),
-        ))
+        windows.append(
+            LeaveWindow(
+                start=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+                end=datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC),
+            )
+        )
     return tuple(windows)

@@ -37,11 +37,40 @@ from leadroute_csv.cells import (
 
 __all__ = ["ACCOUNT_FIELDS", "LEAD_FIELDS", "REP_FIELDS", "CsvReader", "Row", "read_rows"]
 
-LEAD_FIELDS = ("id", "email", "name", "company", "website", "country", "state", "employees",
-               "language", "product", "lead_type", "source", "created_at", "owner")
-REP_FIELDS = ("id", "name", "email", "active", "timezone", "territories", "languages",
-              "segments", "products", "capacity", "weight", "backup", "pools", "open_leads",
-              "leave", "paused_until")
+LEAD_FIELDS = (
+    "id",
+    "email",
+    "name",
+    "company",
+    "website",
+    "country",
+    "state",
+    "employees",
+    "language",
+    "product",
+    "lead_type",
+    "source",
+    "created_at",
+    "owner",
+)
+REP_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "active",
+    "timezone",
+    "territories",
+    "languages",
+    "segments",
+    "products",
+    "capacity",
+    "weight",
+    "backup",
+    "pools",
+    "open_leads",
+    "leave",
+    "paused_until",
+)
 ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status")
 FIELDS = {"leads": LEAD_FIELDS, "reps": REP_FIELDS, "accounts": ACCOUNT_FIELDS}
 FIELD_SIZE_LIMIT = 1024 * 1024
@@ -72,31 +101,42 @@ def _decode(path: Path, max_bytes: int) -> str:
         raise InputFileError("not a regular file", file=str(path))
     size = path.stat().st_size
     if size > max_bytes:
-        raise InputFileError(f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB "
-                             "limit (raise adapters.csv.max_file_mb)", file=name)
+        raise InputFileError(
+            f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB "
+            "limit (raise adapters.csv.max_file_mb)",
+            file=name,
+        )
     data = path.read_bytes()
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InputFileError("contains a NUL byte (is this a spreadsheet, not a CSV?)",
-                             file=name, line=data.count(b"\n", 0, nul) + 1)
+        raise InputFileError(
+            "contains a NUL byte (is this a spreadsheet, not a CSV?)",
+            file=name,
+            line=data.count(b"\n", 0, nul) + 1,
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputFileError("is not UTF-8 (export as CSV UTF-8)", file=name,
-                             line=data.count(b"\n", 0, exc.start) + 1) from None
+        raise InputFileError(
+            "is not UTF-8 (export as CSV UTF-8)",
+            file=name,
+            line=data.count(b"\n", 0, exc.start) + 1,
+        ) from None
     if not text.strip():
         raise InputFileError("is empty (expected a header row)", file=name)
     return text
 
 
-def _column_index(header: Sequence[str], fields: Sequence[str], mapping: Mapping[str, str],
-                  name: str) -> dict[str, int]:
+def _column_index(
+    header: Sequence[str], fields: Sequence[str], mapping: Mapping[str, str], name: str
+) -> dict[str, int]:
     normalized = [h.strip().lower() for h in header]
     seen: dict[str, int] = {}
     for i, h in enumerate(normalized):
         if h and h in seen:
-            raise InputFileError(f"header names column {header[i].strip()!r} twice", file=name,
-                                 line=1)
+            raise InputFileError(
+                f"header names column {header[i].strip()!r} twice", file=name, line=1
+            )
         seen[h] = i
     index: dict[str, int] = {}
     for field in fields:
@@ -104,11 +144,15 @@ def _column_index(header: Sequence[str], fields: Sequence[str], mapping: Mapping
         if wanted in seen:
             index[field] = seen[wanted]
         elif field in mapping:
-            raise InputFileError(f"mapped column {mapping[field]!r} (for {field}) is not in the "
-                                 "header", file=name, line=1)
+            raise InputFileError(
+                f"mapped column {mapping[field]!r} (for {field}) is not in the header",
+                file=name,
+                line=1,
+            )
     if "id" not in index:
-        raise InputFileError(f"no {mapping.get('id', 'id')!r} column in the header", file=name,
-                             line=1)
+        raise InputFileError(
+            f"no {mapping.get('id', 'id')!r} column in the header", file=name, line=1
+        )
     return index
 
 
@@ -129,10 +173,16 @@ def read_rows(path: Path, kind: str, mapping: Mapping[str, str], max_bytes: int)
                 continue
             padded = cells + [""] * (len(header) - len(cells))
             values = {field: padded[i].strip() for field, i in index.items()}
-            extras = {header[i].strip(): padded[i].strip() for i in range(len(header))
-                      if i not in used and header[i].strip()}
-            problem = (f"row has {len(cells)} cells but the header has {len(header)}"
-                       if len(cells) > len(header) else "")
+            extras = {
+                header[i].strip(): padded[i].strip()
+                for i in range(len(header))
+                if i not in used and header[i].strip()
+            }
+            problem = (
+                f"row has {len(cells)} cells but the header has {len(header)}"
+                if len(cells) > len(header)
+                else ""
+            )
             yield Row(line=start, values=values, extras=extras, problem=problem)
     except csv.Error as exc:
         raise InputFileError(f"unreadable CSV: {exc}", file=name, line=reader.line_num) from None
@@ -144,21 +194,30 @@ def read_rows(path: Path, kind: str, mapping: Mapping[str, str], max_bytes: int)
 def _lead(row: Row, sep: str) -> Lead:
     v = row.values
     return Lead(
-        id=v["id"], email=v.get("email", ""), name=v.get("name", ""),
-        company=v.get("company", ""), website=v.get("website", ""),
-        country=v.get("country", "").upper(), state=v.get("state", "").upper(),
+        id=v["id"],
+        email=v.get("email", ""),
+        name=v.get("name", ""),
+        company=v.get("company", ""),
+        website=v.get("website", ""),
+        country=v.get("country", "").upper(),
+        state=v.get("state", "").upper(),
         employees=parse_int("employees", v.get("employees", "")),
-        language=v.get("language", "").lower(), product=v.get("product", ""),
-        lead_type=v.get("lead_type", ""), source=v.get("source", ""),
+        language=v.get("language", "").lower(),
+        product=v.get("product", ""),
+        lead_type=v.get("lead_type", ""),
+        source=v.get("source", ""),
         created_at=parse_datetime("created_at", v.get("created_at", "")),
-        owner_id=v.get("owner", ""), attributes=row.extras,
+        owner_id=v.get("owner", ""),
+        attributes=row.extras,
     )
 
 
 def _rep(row: Row, sep: str) -> Rep:
     v = row.values
     return Rep(
-        id=v["id"], name=v.get("name", ""), email=v.get("email", ""),
+        id=v["id"],
+        name=v.get("name", ""),
+        email=v.get("email", ""),
         active=parse_bool("active", v.get("active", "")),
         territories=tuple(t.upper() for t in split_list(v.get("territories", ""), sep)),
         languages=tuple(x.lower() for x in split_list(v.get("languages", ""), sep)),
@@ -186,12 +245,20 @@ def _domain(raw: str) -> str:
 
 def _account(row: Row, sep: str) -> Account:
     v = row.values
-    return Account(id=v["id"], name=v.get("name", ""), domain=_domain(v.get("domain", "")),
-                   owner_id=v.get("owner", ""), status=v.get("status", "").lower())
+    return Account(
+        id=v["id"],
+        name=v.get("name", ""),
+        domain=_domain(v.get("domain", "")),
+        owner_id=v.get("owner", ""),
+        status=v.get("status", "").lower(),
+    )
 
 
 BUILDERS: Mapping[str, Callable[[Row, str], Any]] = {
-    "leads": _lead, "reps": _rep, "accounts": _account}
+    "leads": _lead,
+    "reps": _rep,
+    "accounts": _account,
+}
 KIND = {"leads": "lead", "reps": "rep", "accounts": "account"}
 
 
@@ -205,11 +272,20 @@ class CsvReader:
     max_bytes: int
     problems: list[InputProblem] = attrs.field(factory=list)
 
-    def _problem(self, kind: str, row: Row, record_id: str, field: str, code: str,
-                 message: str) -> None:
-        self.problems.append(InputProblem(
-            file=self.files[kind].name, line=row.line, record_id=record_id, kind=KIND[kind],
-            field=field, code=code, message=message))
+    def _problem(
+        self, kind: str, row: Row, record_id: str, field: str, code: str, message: str
+    ) -> None:
+        self.problems.append(
+            InputProblem(
+                file=self.files[kind].name,
+                line=row.line,
+                record_id=record_id,
+                kind=KIND[kind],
+                field=field,
+                code=code,
+                message=message,
+            )
+        )
 
     def _records(self, kind: str) -> list[tuple[Row, Any]]:
         """Parsed records of one file; rows with problems are reported, not returned."""
@@ -225,8 +301,14 @@ class CsvReader:
             elif not record_id:
                 self._problem(kind, row, "", "id", "MISSING_ID", "row has no id")
             elif record_id in seen:
-                self._problem(kind, row, record_id, "id", "DUPLICATE_ID",
-                              f"id {record_id!r} already appeared earlier in the file")
+                self._problem(
+                    kind,
+                    row,
+                    record_id,
+                    "id",
+                    "DUPLICATE_ID",
+                    f"id {record_id!r} already appeared earlier in the file",
+                )
             else:
                 try:
                     record = BUILDERS[kind](row, self.separator)
@@ -245,24 +327,45 @@ class CsvReader:
         reps = []
         for row, rep in rep_rows:
             if rep.backup_id and rep.backup_id not in rep_ids:
-                self._problem("reps", row, rep.id, "backup", "UNKNOWN_BACKUP",
-                              f"backup {rep.backup_id!r} is not a rep; rep kept without a backup")
+                self._problem(
+                    "reps",
+                    row,
+                    rep.id,
+                    "backup",
+                    "UNKNOWN_BACKUP",
+                    f"backup {rep.backup_id!r} is not a rep; rep kept without a backup",
+                )
                 rep = attrs.evolve(rep, backup_id="")
             reps.append(rep)
         accounts = []
         for row, account in self._records("accounts"):
             if account.owner_id and account.owner_id not in rep_ids:
-                self._problem("accounts", row, account.id, "owner", "UNKNOWN_OWNER",
-                              f"owner {account.owner_id!r} is not a rep; account kept "
-                              "without an owner")
+                self._problem(
+                    "accounts",
+                    row,
+                    account.id,
+                    "owner",
+                    "UNKNOWN_OWNER",
+                    f"owner {account.owner_id!r} is not a rep; account kept without an owner",
+                )
                 account = attrs.evolve(account, owner_id="")
             accounts.append(account)
         leads = []
         for row, lead in self._records("leads"):
             if lead.owner_id and lead.owner_id not in rep_ids:
-                self._problem("leads", row, lead.id, "owner", "UNKNOWN_OWNER",
-                              f"owner {lead.owner_id!r} is not a rep")
+                self._problem(
+                    "leads",
+                    row,
+                    lead.id,
+                    "owner",
+                    "UNKNOWN_OWNER",
+                    f"owner {lead.owner_id!r} is not a rep",
+                )
                 continue
             leads.append(lead)
-        return Snapshot(leads=tuple(leads), reps=tuple(reps), accounts=tuple(accounts),
-                        problems=tuple(self.problems))
+        return Snapshot(
+            leads=tuple(leads),
+            reps=tuple(reps),
+            accounts=tuple(accounts),
+            problems=tuple(self.problems),
+        )

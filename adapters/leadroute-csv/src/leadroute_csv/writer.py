@@ -14,9 +14,22 @@ from leadroute_csv.cells import safe_cell
 
 __all__ = ["ASSIGNMENT_COLUMNS", "EXCEPTION_COLUMNS", "upsert_assignments", "write_exceptions"]
 
-ASSIGNMENT_COLUMNS = ("lead_id", "owner_id", "owner_name", "status", "step", "queue", "rule",
-                      "pool", "reason", "policy_version", "decided_at", "decision_id", "epoch",
-                      "idem_key")
+ASSIGNMENT_COLUMNS = (
+    "lead_id",
+    "owner_id",
+    "owner_name",
+    "status",
+    "step",
+    "queue",
+    "rule",
+    "pool",
+    "reason",
+    "policy_version",
+    "decided_at",
+    "decision_id",
+    "epoch",
+    "idem_key",
+)
 EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
 
 
@@ -55,14 +68,28 @@ def upsert_assignments(path: Path, effects: Sequence[Effect]) -> None:
         if old is not None and int(old.get("epoch") or 0) > int(str(payload["epoch"])):
             continue
         rows[key] = {c: str(safe_cell(payload.get(c, ""))) for c in ASSIGNMENT_COLUMNS}
-    write_atomic(path, ASSIGNMENT_COLUMNS,
-                 ([row.get(c, "") for c in ASSIGNMENT_COLUMNS] for _, row in sorted(rows.items())))
+    write_atomic(
+        path,
+        ASSIGNMENT_COLUMNS,
+        ([row.get(c, "") for c in ASSIGNMENT_COLUMNS] for _, row in sorted(rows.items())),
+    )
 
 
 def write_exceptions(path: Path, problems: Sequence[InputProblem]) -> None:
     """Replace exceptions.csv with this run's problems."""
-    write_atomic(path, EXCEPTION_COLUMNS, (
-        [p.file, p.line if p.line is not None else "", p.kind, p.record_id, p.field, p.code,
-         p.message]
-        for p in problems
-    ))
+    write_atomic(
+        path,
+        EXCEPTION_COLUMNS,
+        (
+            [
+                p.file,
+                p.line if p.line is not None else "",
+                p.kind,
+                p.record_id,
+                p.field,
+                p.code,
+                p.message,
+            ]
+            for p in problems
+        ),
+    )
