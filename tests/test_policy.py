@@ -118,7 +118,7 @@ def test_unsafe_yaml_tags_are_refused():
 
 def test_missing_file_is_a_policy_error(tmp_path):
     """A missing policy file is a one-line policy error naming the file."""
-    with pytest.raises(PolicyError, match="nope.yaml: file not found"):
+    with pytest.raises(PolicyError, match=r"nope\.yaml: file not found"):
         load_policy(tmp_path / "nope.yaml")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,7 +67,7 @@ def parse_float(field: str, raw: str, *, default: float) -> float:
         number = float(text)
     except ValueError:
         raise BadValue("BAD_NUMBER", field, f"{field} {raw!r} is not a number") from None
-    if number <= 0 or number != number or number == float("inf"):
+    if not math.isfinite(number) or number <= 0:
         raise BadValue("BAD_NUMBER", field, f"{field} {raw!r} must be a positive number")
     return number
 

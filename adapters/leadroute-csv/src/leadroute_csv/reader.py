@@ -319,50 +319,53 @@ class CsvReader:
                 records.append((row, attrs.evolve(record, origin=f"{path.name}:{row.line}")))
         return records
 
+    def _check_references(
+        self,
+        kind: str,
+        records: list[tuple[Row, Any]],
+        rep_ids: set[str],
+        attr: str,
+        column: str,
+        *,
+        keep: str | None,
+    ) -> list[Any]:
+        """Report records whose ``attr`` names no rep; keep them with it cleared, or drop them."""
+        checked = []
+        for row, record in records:
+            ref = getattr(record, attr)
+            if not ref or ref in rep_ids:
+                checked.append(record)
+                continue
+            suffix = f"; {keep}" if keep else ""
+            code = "UNKNOWN_BACKUP" if column == "backup" else "UNKNOWN_OWNER"
+            self._problem(
+                kind, row, record.id, column, code, f"{column} {ref!r} is not a rep{suffix}"
+            )
+            if keep:
+                checked.append(attrs.evolve(record, **{attr: ""}))
+        return checked
+
     def read(self) -> Snapshot:
         """Reps first (other files refer to them), then accounts and leads."""
         self.problems = []
         rep_rows = self._records("reps")
         rep_ids = {rep.id for _, rep in rep_rows}
-        reps = []
-        for row, rep in rep_rows:
-            if rep.backup_id and rep.backup_id not in rep_ids:
-                self._problem(
-                    "reps",
-                    row,
-                    rep.id,
-                    "backup",
-                    "UNKNOWN_BACKUP",
-                    f"backup {rep.backup_id!r} is not a rep; rep kept without a backup",
-                )
-                rep = attrs.evolve(rep, backup_id="")
-            reps.append(rep)
-        accounts = []
-        for row, account in self._records("accounts"):
-            if account.owner_id and account.owner_id not in rep_ids:
-                self._problem(
-                    "accounts",
-                    row,
-                    account.id,
-                    "owner",
-                    "UNKNOWN_OWNER",
-                    f"owner {account.owner_id!r} is not a rep; account kept without an owner",
-                )
-                account = attrs.evolve(account, owner_id="")
-            accounts.append(account)
-        leads = []
-        for row, lead in self._records("leads"):
-            if lead.owner_id and lead.owner_id not in rep_ids:
-                self._problem(
-                    "leads",
-                    row,
-                    lead.id,
-                    "owner",
-                    "UNKNOWN_OWNER",
-                    f"owner {lead.owner_id!r} is not a rep",
-                )
-                continue
-            leads.append(lead)
+        # A typo in a backup or account owner must not cost a rep or an account: keep the
+        # record without the reference. A lead owned by a stranger is not routable as is.
+        reps = self._check_references(
+            "reps", rep_rows, rep_ids, "backup_id", "backup", keep="rep kept without a backup"
+        )
+        accounts = self._check_references(
+            "accounts",
+            self._records("accounts"),
+            rep_ids,
+            "owner_id",
+            "owner",
+            keep="account kept without an owner",
+        )
+        leads = self._check_references(
+            "leads", self._records("leads"), rep_ids, "owner_id", "owner", keep=None
+        )
         return Snapshot(
             leads=tuple(leads),
             reps=tuple(reps),
