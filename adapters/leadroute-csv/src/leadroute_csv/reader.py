@@ -102,8 +102,8 @@ def _decode(path: Path, max_bytes: int) -> str:
     size = path.stat().st_size
     if size > max_bytes:
         raise InputFileError(
-            f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB "
-            "limit (raise adapters.csv.max_file_mb)",
+            f"file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB limit "
+            "(raise adapters.csv.max_file_mb)",
             file=name,
         )
     data = path.read_bytes()

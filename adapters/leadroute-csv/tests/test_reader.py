@@ -1,0 +1,212 @@
+"""Reading CSV files: every bad row is reported with its line, every unusable file stops."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leadroute.errors import InputFileError, PolicyError
+
+HEADER = "id,email,company,country,employees,language,created_at,owner\n"
+
+
+def problems(snapshot):
+    return [(p.kind, p.line, p.record_id, p.field, p.code) for p in snapshot.problems]
+
+
+def test_rows_become_normalized_leads(folder, adapter_for):
+    """Cells are normalized: country upper, language lower, sizes with commas, ISO times to UTC."""
+    path = folder(HEADER + 'L1,a@acme.com,Acme,de,"1,200",DE,2026-11-02T10:15:00+01:00,r1\n')
+    [lead] = adapter_for(path).read().leads
+    assert (lead.country, lead.language, lead.employees) == ("DE", "de", 1200)
+    assert lead.created_at == datetime(2026, 11, 2, 9, 15, tzinfo=UTC)
+    assert (lead.owner_id, lead.origin) == ("r1", "leads.csv:2")
+
+
+def test_extra_columns_become_attributes(folder, adapter_for):
+    """Columns leadroute does not know are kept as lead attributes for rules and plugins."""
+    path = folder("id,email,utm_campaign\nL1,a@b.com,spring\n")
+    [lead] = adapter_for(path).read().leads
+    assert lead.attributes == {"utm_campaign": "spring"}
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "code"),
+    [
+        (",a@b.com,,,,,,", "id", "MISSING_ID"),
+        ("L9,a@b.com,,,12x,,,", "employees", "BAD_NUMBER"),
+        ("L9,a@b.com,,,-5,,,", "employees", "BAD_NUMBER"),
+        ("L9,a@b.com,,,,,yesterday,", "created_at", "BAD_DATE"),
+        ("L9,a@b.com,,,,,,rep-999", "owner", "UNKNOWN_OWNER"),
+        ("L9,a@b.com,,,,,,,extra", "", "WRONG_COLUMN_COUNT"),
+    ],
+)
+def test_each_bad_lead_row_is_reported_not_lost(folder, row, field, code, adapter_for):
+    """A bad lead row is left out of the leads and reported with its line, field and code."""
+    path = folder(HEADER + "L1,a@b.com,,,,,,\n" + row + "\n")
+    snapshot = adapter_for(path).read()
+    assert [lead.id for lead in snapshot.leads] == ["L1"]
+    [(kind, line, _, got_field, got_code)] = problems(snapshot)
+    assert (kind, line, got_field, got_code) == ("lead", 3, field, code)
+
+
+def test_duplicate_ids_keep_the_first(folder, adapter_for):
+    """A second row with the same id is reported as DUPLICATE_ID; the first is used."""
+    path = folder(HEADER + "L1,a@b.com,,,,,,\nL1,c@d.com,,,,,,\n")
+    snapshot = adapter_for(path).read()
+    assert [lead.email for lead in snapshot.leads] == ["a@b.com"]
+    assert problems(snapshot) == [("lead", 3, "L1", "id", "DUPLICATE_ID")]
+
+
+def test_counts_add_up_and_line_numbers_survive_multiline_cells(folder, adapter_for):
+    """Rows in the file = leads read + rejected rows, and a quoted multi-line cell shifts line numbers."""
+    body = 'L1,a@b.com,"Acme\nHoldings",,,,,\nL2,a@b.com,,,lots,,,\n\nL3,c@d.com,,,,,,\n'
+    snapshot = adapter_for(folder(HEADER + body)).read()
+    assert [lead.id for lead in snapshot.leads] == ["L1", "L3"]
+    assert problems(snapshot) == [("lead", 4, "L2", "employees", "BAD_NUMBER")]
+    assert [lead.origin for lead in snapshot.leads] == ["leads.csv:2", "leads.csv:6"]
+
+
+def test_bom_and_crlf(folder, adapter_for):
+    """A UTF-8 BOM and Windows line endings are read like any other file."""
+    path = folder(b"\xef\xbb\xbfid,email\r\nL1,a@b.com\r\nL2,c@d.com\r\n")
+    assert [lead.id for lead in adapter_for(path).read().leads] == ["L1", "L2"]
+
+
+def test_column_mapping_for_a_crm_export(folder, adapter_for):
+    """A HubSpot-style export is read through the policy's column mapping."""
+    path = folder("Record ID,Email,Country/Region,Contact owner\n101,a@b.com,gb,r1\n")
+    adapter = adapter_for(
+        path,
+        columns={
+            "leads": {
+                "id": "Record ID",
+                "email": "Email",
+                "country": "Country/Region",
+                "owner_id": "Contact owner",
+            }
+        },
+    )
+    [lead] = adapter.read().leads
+    assert (lead.id, lead.country, lead.owner_id) == ("101", "GB", "r1")
+
+
+def test_reps_are_parsed_with_lists_caps_leave_and_zones(folder, adapter_for):
+    """Rep rows carry lists, caps, weights, time zones, leave windows and pauses."""
+    reps = (
+        "id,active,timezone,territories,languages,capacity,weight,open_leads,leave,paused_until\n"
+        "r1,yes,Europe/Berlin,de; at ;,DE;EN,20,1.5,3,2026-12-01/2026-12-02,2026-11-03T12:00Z\n"
+    )
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    [rep] = snapshot.reps
+    assert rep.territories == ("DE", "AT") and rep.languages == ("de", "en")
+    assert (rep.capacity.max_open, rep.weight, rep.open_leads) == (20, 1.5, 3)
+    assert rep.availability.timezone == "Europe/Berlin"
+    [window] = rep.availability.leave
+    assert (window.start.day, window.end.day) == (1, 3)
+    assert rep.availability.paused_until == datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "code"),
+    [
+        ("active", "maybe", "BAD_BOOLEAN"),
+        ("timezone", "Mars/Olympus", "BAD_TIMEZONE"),
+        ("capacity", "ten", "BAD_NUMBER"),
+        ("weight", "0", "BAD_NUMBER"),
+        ("leave", "2026-12-05/2026-12-01", "BAD_LEAVE"),
+        ("leave", "next week", "BAD_LEAVE"),
+        ("paused_until", "soon", "BAD_DATE"),
+    ],
+)
+def test_each_bad_rep_row_is_reported(folder, column, value, code, adapter_for):
+    """A rep row with an unreadable cell is reported with the rep file, line and code."""
+    reps = f"id,{column}\nr1,\nr9,{value}\n"
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    assert [r.id for r in snapshot.reps] == ["r1"]
+    assert problems(snapshot) == [("rep", 3, "r9", column, code)]
+    assert snapshot.problems[0].file == "reps.csv"
+
+
+def test_unknown_backup_keeps_the_rep(folder, adapter_for):
+    """A rep whose backup is not a rep is kept without the backup, and the typo is reported."""
+    reps = "id,backup\nr1,r2\nr2,nobody\n"
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    assert {r.id: r.backup_id for r in snapshot.reps} == {"r1": "r2", "r2": ""}
+    assert problems(snapshot) == [("rep", 3, "r2", "backup", "UNKNOWN_BACKUP")]
+    assert "rep kept without a backup" in snapshot.problems[0].message
+
+
+def test_accounts_are_read_and_unknown_owners_reported(folder, adapter_for):
+    """Accounts keep a clean domain; one whose owner is not a rep is kept without an owner."""
+    accounts = (
+        "id,name,domain,owner,status\nA1,Acme,https://www.Acme.com/about,r1,Customer\n"
+        "A2,Beta,beta.io,ghost,prospect\n"
+    )
+    snapshot = adapter_for(folder("id,email\n", accounts=accounts)).read()
+    assert [(a.id, a.domain, a.owner_id, a.status) for a in snapshot.accounts] == [
+        ("A1", "acme.com", "r1", "customer"),
+        ("A2", "beta.io", "", "prospect"),
+    ]
+    assert problems(snapshot) == [("account", 3, "A2", "owner", "UNKNOWN_OWNER")]
+
+
+def test_missing_accounts_file_means_no_accounts(folder, adapter_for):
+    """accounts.csv is optional."""
+    assert adapter_for(folder("id,email\n")).read().accounts == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"email,company\na@b.com,B\n", "leads.csv:1: no 'id' column in the header"),
+        (b"id,email,ID\n", "leads.csv:1: header names column 'ID' twice"),
+        (b"id,email\nL1,a\x00b\n", "leads.csv:2: contains a NUL byte"),
+        (b"id,email\nL1,caf\xe9\n", "leads.csv:2: is not UTF-8"),
+        (b"   \n", "leads.csv: is empty"),
+        (b'id,email\nL1,"' + b"x" * (1024 * 1024 + 10) + b'"\n', "leads.csv:2: unreadable CSV"),
+    ],
+)
+def test_unusable_files_raise_one_line_errors(folder, content, message, adapter_for):
+    """A file that cannot be used at all raises InputFileError naming the file and line."""
+    with pytest.raises(InputFileError) as info:
+        adapter_for(folder(content)).read()
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_leads_file(tmp_path, adapter_for):
+    """A folder without leads.csv is an input error naming the path."""
+    (tmp_path / "reps.csv").write_text("id\nr1\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="leads.csv: file not found"):
+        adapter_for(tmp_path).read()
+
+
+def test_oversized_file(folder, adapter_for):
+    """A file over the size limit is refused before it is parsed, naming the limit option."""
+    path = folder("id,email\n" + "L1,a@b.com\n" * 200_000)
+    with pytest.raises(InputFileError, match=r"file is 2\.1 MiB, over the 1 MiB limit"):
+        adapter_for(path, max_file_mb=1).read()
+
+
+def test_mapped_column_missing_from_header(folder, adapter_for):
+    """A column mapping that names a header the file lacks is an input error."""
+    with pytest.raises(InputFileError, match=r"mapped column 'E-mail' \(for email\)"):
+        adapter_for(folder("id,email\n"), columns={"leads": {"email": "E-mail"}}).read()
+
+
+@pytest.mark.parametrize(
+    ("options", "path"),
+    [
+        ({"colour": "blue"}, "adapters.csv.colour"),
+        ({"columns": {"leads": {"favourite": "x"}}}, "adapters.csv.columns.leads.favourite"),
+        ({"columns": {"deals": {}}}, "adapters.csv.columns.deals"),
+        ({"list_separator": ","}, "adapters.csv.list_separator"),
+        ({"max_file_mb": "big"}, "adapters.csv.max_file_mb"),
+    ],
+)
+def test_bad_options_are_policy_errors(folder, options, path, adapter_for):
+    """Adapter options are checked like the rest of the policy, naming their path."""
+    with pytest.raises(PolicyError, match=path.replace(".", r"\.")):
+        adapter_for(folder("id,email\n"), **options)
