@@ -179,7 +179,7 @@ def test_unusable_files_raise_one_line_errors(folder, content, message, adapter_
 def test_missing_leads_file(tmp_path, adapter_for):
     """A folder without leads.csv is an input error naming the path."""
     (tmp_path / "reps.csv").write_text("id\nr1\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="leads.csv: file not found"):
+    with pytest.raises(InputFileError, match=r"leads\.csv: file not found"):
         adapter_for(tmp_path).read()
 
 

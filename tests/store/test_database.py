@@ -1,0 +1,197 @@
+"""The store: migrations, atomic decision records, idempotency, loads, ledger, runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from leadroute.errors import StoreError
+from leadroute.models import (
+    Candidate,
+    Decision,
+    DecisionStatus,
+    Effect,
+    Exclusion,
+    FitContribution,
+    Problem,
+    RouteStep,
+    decision_id_for,
+)
+from leadroute.store import LedgerEntry, Store, schema
+from leadroute.store.codec import decision_from_json, decision_to_json
+
+AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def decision(lead_id: str = "L1", owner: str = "r1", epoch: int = 1, **kw) -> Decision:
+    return Decision(
+        id=decision_id_for(lead_id, epoch),
+        lead_id=lead_id,
+        epoch=epoch,
+        status=DecisionStatus.ROUTED,
+        owner_id=owner,
+        step=RouteStep.POOL,
+        policy_version="1@abc",
+        decided_at=AT,
+        **kw,
+    )
+
+
+def effect(d: Decision, kind: str = "owner_write") -> Effect:
+    return Effect(
+        kind=kind,
+        decision_id=d.id,
+        lead_id=d.lead_id,
+        idem_key=Effect.key_for(d.id, kind),
+        payload={"owner_id": d.owner_id},
+    )
+
+
+def test_decision_json_round_trip():
+    """Every field of a decision survives the audit payload, datetimes aware and in UTC."""
+    full = Decision(
+        id="x",
+        lead_id="L1",
+        epoch=2,
+        status=DecisionStatus.FALLBACK,
+        owner_id="ops",
+        queue="unrouted",
+        step=RouteStep.FALLBACK,
+        route_path=("rule:none", "fallback:unrouted"),
+        rule="r",
+        pool="p",
+        strategy="weighted",
+        account_id="A1",
+        account_method="domain:a.com",
+        candidates=(
+            Candidate(
+                rep_id="r1",
+                fit=1.5,
+                load=3,
+                capacity=10,
+                rank=1,
+                reason="why",
+                contributions=(FitContribution(name="language", value=1.0, detail="de listed"),),
+            ),
+        ),
+        exclusions=(Exclusion(rep_id="r2", code="ON_LEAVE", detail="until 2026-12-02"),),
+        problems=(Problem(code="MISSING_FIELD", field="email", message="m", action="flag"),),
+        reason="because",
+        policy_version="1@abc",
+        decided_at=datetime(2026, 11, 2, 10, 0, tzinfo=UTC) + timedelta(microseconds=5),
+        escalate_at=AT + timedelta(hours=4),
+        features={"region": "EMEA"},
+    )
+    back = decision_from_json(decision_to_json(full))
+    assert back == full
+    assert back.decided_at.tzinfo is not None and back.decided_at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused():
+    """A decision with a naive timestamp cannot be written to the audit trail."""
+    naive = Decision(
+        id="x",
+        lead_id="L",
+        status=DecisionStatus.ROUTED,
+        owner_id="r",
+        step=RouteStep.POOL,
+        policy_version="1",
+        decided_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
+    )
+    with pytest.raises(ValueError, match="naive datetime"):
+        decision_to_json(naive)
+
+
+def test_record_is_idempotent(store: Store):
+    """Recording the same decision twice writes one row and one outbox effect."""
+    d = decision()
+    assert store.record(d, [effect(d)]) is True
+    assert store.record(d, [effect(d)]) is False
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.decisions)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.outbox)).scalar() == 1
+
+
+def test_record_is_atomic(store: Store):
+    """If the outbox insert fails, the decision is not written either."""
+    first = decision("L1")
+    store.record(first, [effect(first)])
+    second = decision("L2")
+    clash = Effect(
+        kind="owner_write",
+        decision_id=second.id,
+        lead_id="L2",
+        idem_key=effect(first).idem_key,
+        payload={},
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        store.record(second, [clash])
+    assert store.current_decision("L2") is None
+
+
+def test_current_decision_is_the_latest_epoch(store: Store):
+    """The current decision of a lead is its highest epoch, and loads count only that one."""
+    store.record(decision("L1", "r1", epoch=1), [])
+    store.record(decision("L1", "r2", epoch=2), [])
+    store.record(decision("L2", "r1"), [])
+    assert store.current_decision("L1").owner_id == "r2"  # type: ignore[union-attr]
+    assert {k: v.owner_id for k, v in store.current_decisions().items()} == {"L1": "r2", "L2": "r1"}
+
+
+def test_ledger_upsert_and_sequence(store: Store):
+    """Ledger entries are upserted with their decision and the sequence follows the highest turn."""
+    d1, d2 = decision("L1"), decision("L2")
+    store.record(d1, [], [LedgerEntry(pool="p", rep_id="r1", assigned=1, last_seq=1)])
+    store.record(d2, [], [LedgerEntry(pool="p", rep_id="r1", assigned=2, last_seq=2)])
+    assert store.load_ledger() == {
+        ("p", "r1"): LedgerEntry(pool="p", rep_id="r1", assigned=2, last_seq=2)
+    }
+    assert store.max_sequence() == 2
+
+
+def test_reopening_keeps_data(tmp_path):
+    """Opening an existing store runs no migration twice and keeps its decisions."""
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        store.record(decision(), [])
+    with Store.open(path) as store:
+        assert store.current_decision("L1") is not None
+
+
+def test_migration_matches_the_schema(tmp_path):
+    """The Alembic migration creates exactly the tables and columns schema.py declares."""
+    with Store.open(tmp_path / "s.db") as store:
+        inspector = sa.inspect(store.engine)
+        for table in schema.metadata.sorted_tables:
+            migrated = {c["name"] for c in inspector.get_columns(table.name)}
+            assert migrated == {c.name for c in table.columns}, table.name
+        assert set(inspector.get_table_names()) - {"alembic_version"} == set(schema.metadata.tables)
+
+
+def test_sqlite_runs_in_wal_mode(store: Store):
+    """The embedded store uses WAL so readers never block the writer."""
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_unopenable_path_is_a_store_error(tmp_path):
+    """A store path under a file (not a folder) fails with one line naming the path."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(StoreError, match=f"cannot open store {blocker}/s.db"):
+        Store.open(blocker / "s.db")
+
+
+def test_runs_log(store: Store):
+    """A run is logged with its command, source and counts."""
+    run = store.begin_run("route", "csv")
+    store.finish_run(run, {"routed": 3})
+    [logged] = store.runs()
+    assert (logged["command"], logged["source"], logged["counts"]) == (
+        "route",
+        "csv",
+        {"routed": 3},
+    )
+    assert logged["finished_at"]

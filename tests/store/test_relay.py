@@ -1,0 +1,124 @@
+"""The outbox relay: each effect applied once, failures retried or given up on, never a spin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tests.store.test_database import AT
+
+from leadroute.models import (
+    Decision,
+    DecisionStatus,
+    Effect,
+    EffectResult,
+    InputProblem,
+    RouteStep,
+    Snapshot,
+    decision_id_for,
+)
+from leadroute.store import Store, relay
+
+
+class ScriptedAdapter:
+    """Answers each apply() call with the next scripted behaviour for every effect."""
+
+    name = "scripted"
+
+    def __init__(self, *script: str) -> None:
+        self.script = list(script)
+        self.calls: list[list[str]] = []
+
+    def read(self) -> Snapshot:
+        return Snapshot()
+
+    def report_problems(self, problems: Sequence[InputProblem]) -> None:
+        return None
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        self.calls.append([e.idem_key for e in effects])
+        mode = self.script.pop(0) if self.script else "ok"
+        if mode == "silent":
+            return []
+        return [
+            EffectResult(
+                idem_key=e.idem_key,
+                ok=mode == "ok",
+                retryable=mode == "retry",
+                detail="" if mode == "ok" else f"{mode} failure",
+            )
+            for e in effects
+        ]
+
+
+def seed(store: Store, n: int = 3) -> list[str]:
+    keys = []
+    for i in range(n):
+        d = Decision(
+            id=decision_id_for(f"L{i}", 1),
+            lead_id=f"L{i}",
+            status=DecisionStatus.ROUTED,
+            owner_id="r1",
+            step=RouteStep.POOL,
+            policy_version="1",
+            decided_at=AT,
+        )
+        e = Effect(
+            kind="owner_write",
+            decision_id=d.id,
+            lead_id=d.lead_id,
+            idem_key=Effect.key_for(d.id, "owner_write"),
+            payload={"owner_id": "r1"},
+        )
+        store.record(d, [e])
+        keys.append(e.idem_key)
+    return keys
+
+
+def test_each_effect_is_applied_once(store: Store):
+    """A relay applies every pending effect; a second relay has nothing to send."""
+    keys = seed(store)
+    adapter = ScriptedAdapter("ok")
+    report = relay(store, adapter)
+    assert (report.applied, report.pending) == (3, 0)
+    assert relay(store, adapter).applied == 0
+    assert adapter.calls == [keys]
+
+
+def test_retryable_failure_is_retried_next_time(store: Store):
+    """A retryable failure leaves the effect pending; the next relay applies it."""
+    seed(store)
+    first = relay(store, ScriptedAdapter("retry"))
+    assert (first.applied, first.failed, first.pending) == (0, 3, 3)
+    assert relay(store, ScriptedAdapter("ok")).applied == 3
+    assert store.outbox_counts() == {"done": 3}
+
+
+def test_non_retryable_failure_goes_dead(store: Store):
+    """A permanent failure is marked dead with its error and not retried."""
+    seed(store, 1)
+    report = relay(store, ScriptedAdapter("fatal"))
+    assert (report.dead, report.pending) == (1, 0)
+    assert store.outbox_counts() == {"dead": 1}
+
+
+def test_missing_result_counts_as_retryable(store: Store):
+    """An adapter that returns no result for an effect leaves it pending, not done."""
+    seed(store, 2)
+    report = relay(store, ScriptedAdapter("silent"))
+    assert (report.applied, report.pending) == (0, 2)
+
+
+def test_repeated_failure_ends_dead_after_max_attempts(store: Store):
+    """An effect that keeps failing retryably is given up on after five attempts."""
+    seed(store, 1)
+    for _ in range(5):
+        relay(store, ScriptedAdapter("retry"))
+    assert store.outbox_counts() == {"dead": 1}
+
+
+def test_relay_stops_when_nothing_succeeds(store: Store):
+    """A relay whose adapter fails everything returns after one batch instead of spinning."""
+    seed(store, 3)
+    adapter = ScriptedAdapter(*["retry"] * 10)
+    relay(store, adapter, batch_size=2)
+    assert len(adapter.calls) == 1
