@@ -296,7 +296,7 @@ def test_candidates_are_ranked_with_fit_and_reasons(make_pipeline):
     assert [c.rank for c in d.candidates] == [1, 2]
     german = next(c for c in d.candidates if c.rep_id == "emea-2")
     assert {f.name: f.value for f in german.contributions}["language"] == 1.0
-    assert all(c.reason == "no turn yet in this pool" for c in d.candidates)
+    assert all(c.reason.startswith("no turn yet in this pool") for c in d.candidates)
     assert d.policy_version.startswith("t1@")
     assert d.features["region"] == "EMEA"
 
@@ -318,3 +318,20 @@ def test_policy_rep_references_are_checked(make_pipeline, extra_policy, reps_cha
         reps = [r if r.id != reps_change["inactive"] else rep(r.id, active=False) for r in reps]
     with pytest.raises(PolicyError, match=message.replace("[", r"\[").replace("]", r"\]")):
         make_pipeline(reps)
+
+
+def test_winner_reason_says_when_fit_broke_a_strategy_tie(make_pipeline):
+    """When both reps tie under the strategy, the winner's reason says fit decided."""
+    reps = [
+        rep("a", pools=["na"], languages=("en",)),
+        rep("b", pools=["na"], languages=("fr",)),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    text = BASE_POLICY + "constraints: [territory]\n"
+    [d] = decide(make_pipeline(reps, policy=policy_from(text)), lead("L1", language="en"))
+    assert d.owner_id == "a"
+    assert d.candidates[0].reason == (
+        "no turn yet in this pool; tied with b under round_robin, won on fit 2.00 vs 1.00"
+    )
+    assert d.candidates[1].reason == "no turn yet in this pool"

@@ -103,9 +103,32 @@ def rank(
         return (*key(c, entry, reps[c.rep_id]), -c.fit, _tiebreak(lead_id, c.rep_id))
 
     ordered = sorted(candidates, key=sort_key)
-    return [
+    ranked = [
         attrs.evolve(
             c, rank=i, reason=_reason(strategy, c, ledger.entry(pool, c.rep_id), reps[c.rep_id])
         )
         for i, c in enumerate(ordered, start=1)
     ]
+    if len(ranked) > 1:
+        ranked[0] = attrs.evolve(
+            ranked[0],
+            reason=ranked[0].reason
+            + _tie_note(strategy, ranked[0], ranked[1], sort_key(ordered[0]), sort_key(ordered[1])),
+        )
+    return ranked
+
+
+def _tie_note(
+    strategy: Strategy,
+    a: Candidate,
+    b: Candidate,
+    key_a: tuple[float, ...],
+    key_b: tuple[float, ...],
+) -> str:
+    """Say what separated the winner from the runner-up when the strategy itself tied."""
+    strategy_part = slice(0, len(key_a) - 2)  # the last two parts are -fit and the hash
+    if key_a[strategy_part] != key_b[strategy_part]:
+        return ""
+    if a.fit != b.fit:
+        return f"; tied with {b.rep_id} under {strategy}, won on fit {a.fit:.2f} vs {b.fit:.2f}"
+    return f"; tied with {b.rep_id} under {strategy} and on fit, won the stable tie-break"

@@ -94,9 +94,9 @@ def explain_lines(decision: Decision) -> list[str]:
         lines.append(f"Candidates in pool {d.pool} ({d.strategy}):")
         for c in d.candidates:
             cap = f"/{c.capacity}" if c.capacity is not None else ""
-            parts = ", ".join(f"{f.name}={f.value:g}" for f in c.contributions)
+            parts = ", ".join(f"{f.name} {f.value:.2f}" for f in c.contributions)
             lines.append(
-                f"  #{c.rank} {c.rep_id}: fit {c.fit:g} ({parts}), load {c.load}{cap}; {c.reason}"
+                f"  #{c.rank} {c.rep_id}: fit {c.fit:.2f} ({parts}), load {c.load}{cap}; {c.reason}"
             )
     if d.exclusions:
         lines.append("Excluded:")
@@ -112,7 +112,7 @@ def _why_winner(d: Decision) -> str:
         a, b = d.candidates[0], d.candidates[1]
         return (
             f"Why {a.rep_id} and not {b.rep_id}: under {d.strategy}, {a.rep_id} "
-            f"({a.reason}) comes before {b.rep_id} ({b.reason}); fit {a.fit:g} vs {b.fit:g}."
+            f"({a.reason}) ranks before {b.rep_id} ({b.reason})."
         )
     if len(d.candidates) == 1:
         return f"Why {d.owner_id}: the only eligible rep in pool {d.pool}."
@@ -124,7 +124,8 @@ def _why_winner(d: Decision) -> str:
 def render_explain(console: Console, decision: Decision) -> None:
     """Print the explanation."""
     for line in explain_lines(decision):
-        console.print(line, markup=False, highlight=False)
+        # soft_wrap: one explanation line stays one line when piped or grepped.
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def render_plugins(
