@@ -1,0 +1,244 @@
+"""Batch assignment quality and speed: leadroute's solver against what peers do.
+
+On one generated instance, in one process, runs:
+
+* ``leadroute``: ``leadroute.solver`` end to end (arrays in, validated, scaled, solved,
+  read back, lead id -> rep id out);
+* ``raw_flow``: OR-Tools ``SimpleMinCostFlow`` on the same arrays with nothing around it;
+* ``greedy``: global greedy, best pair first (what a careful batch script does);
+* ``online``: one lead at a time in arrival order, round robin among eligible reps with
+  room left, ignoring fit (what routing products do).
+
+Prints, per method: total fit, ratio to the optimum, wall seconds, wall ratio to
+``raw_flow``, peak memory above the instance (MB), and whether any cap was violated.
+``priced_online`` (online with capacity prices) is not built yet.
+
+Usage: uv run python benchmarks/assign.py --leads 10000 --reps 200 [--seed 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import structlog
+from numpy.typing import NDArray
+from ortools.graph.python import min_cost_flow
+
+from leadroute.solver import BatchProblem, solve_flow
+
+Assignment = NDArray[np.int32]
+GROUPS = 6  # 3 regions x 2 segments
+
+
+def generate(n: int, m: int, seed: int, per_lead: int = 20) -> BatchProblem:
+    """Regions x segments, ~20 eligible reps per lead, skewed rep quality, capacity ~110%."""
+    rng = np.random.default_rng(seed)
+    rep_group = rng.integers(0, GROUPS, m)
+    quality = rng.beta(2, 5, m)
+    lead_group = rng.integers(0, GROUPS, n)
+    order = np.argsort(rep_group, kind="stable")
+    sizes = np.bincount(rep_group, minlength=GROUPS)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    # Picks with replacement collapse on repeats; draw enough that ~per_lead stay distinct.
+    g = max(1.0, float(sizes.mean()))
+    draws = (
+        per_lead if per_lead >= g else int(np.ceil(np.log(1 - per_lead / g) / np.log(1 - 1 / g)))
+    )
+    picks = rng.random((n, draws))
+    offsets = (picks * sizes[lead_group][:, None]).astype(np.int64)
+    reps = order[starts[lead_group][:, None] + offsets].ravel()
+    leads = np.repeat(np.arange(n), draws)
+    key = np.unique(leads.astype(np.int64) * m + reps)  # drop repeated picks, sort by lead
+    pair_lead, pair_rep = (key // m).astype(np.int32), (key % m).astype(np.int32)
+    fit = np.rint(600 * quality[pair_rep] + 400 * rng.random(len(key)))
+    demand = np.bincount(lead_group, minlength=GROUPS)
+    weights = rng.gamma(2.0, 1.0, m)
+    group_weight = np.bincount(rep_group, weights=weights, minlength=GROUPS)
+    share = weights / group_weight[rep_group]
+    capacity = np.maximum(1, np.floor(1.1 * demand[rep_group] * share)).astype(np.int64)
+    return BatchProblem(
+        lead_ids=tuple(f"L{i}" for i in range(n)),
+        rep_ids=tuple(f"r{j}" for j in range(m)),
+        pair_lead=pair_lead,
+        pair_rep=pair_rep,
+        pair_fit=fit,
+        capacity=capacity,
+    )
+
+
+def raw_flow(p: BatchProblem) -> Assignment:
+    n, m, e = len(p.lead_ids), len(p.rep_ids), p.num_pairs
+    top = int(p.pair_fit.max())
+    sink = n + m
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(
+            [p.pair_lead, n + np.arange(m, dtype=np.int32), np.arange(n, dtype=np.int32)]
+        ),
+        np.concatenate([n + p.pair_rep, np.full(m + n, sink, np.int32)]),
+        np.concatenate([np.ones(e, np.int64), p.capacity, np.ones(n, np.int64)]),
+        np.concatenate(
+            [
+                top - p.pair_fit.astype(np.int64),
+                np.zeros(m, np.int64),
+                np.full(n, top + 1, np.int64),
+            ]
+        ),
+    )
+    supplies = np.zeros(n + m + 1, np.int64)
+    supplies[:n], supplies[sink] = 1, -n
+    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    assert flow.solve() == flow.OPTIMAL
+    used = flow.flows(np.arange(e, dtype=np.int32)) > 0
+    out = np.full(n, -1, np.int32)
+    out[p.pair_lead[used]] = p.pair_rep[used]
+    return out
+
+
+def leadroute(p: BatchProblem) -> Assignment:
+    again = BatchProblem(
+        lead_ids=p.lead_ids,
+        rep_ids=p.rep_ids,
+        pair_lead=p.pair_lead,
+        pair_rep=p.pair_rep,
+        pair_fit=p.pair_fit,
+        capacity=p.capacity,
+    )
+    solution = solve_flow(again)
+    assert solution.optimal
+    decided = {
+        again.lead_ids[i]: again.rep_ids[r]
+        for i, r in enumerate(solution.assignment.tolist())
+        if r >= 0
+    }
+    assert len(decided) == len(p.lead_ids) - solution.unassigned
+    return solution.assignment
+
+
+def greedy(p: BatchProblem) -> Assignment:
+    out = np.full(len(p.lead_ids), -1, np.int32)
+    room = p.capacity.copy()
+    for k in np.argsort(-p.pair_fit, kind="stable").tolist():
+        lead, rep = p.pair_lead[k], p.pair_rep[k]
+        if out[lead] < 0 and room[rep] > 0:
+            out[lead] = rep
+            room[rep] -= 1
+    return out
+
+
+def online(p: BatchProblem) -> Assignment:
+    n = len(p.lead_ids)
+    out = np.full(n, -1, np.int32)
+    room = p.capacity.tolist()
+    last_turn = [0] * len(p.rep_ids)
+    bounds = np.searchsorted(p.pair_lead, np.arange(n + 1)).tolist()
+    reps = p.pair_rep.tolist()
+    for lead in range(n):
+        best, best_turn = -1, None
+        for rep in reps[bounds[lead] : bounds[lead + 1]]:
+            if room[rep] > 0 and (best_turn is None or last_turn[rep] < best_turn):
+                best, best_turn = rep, last_turn[rep]
+        if best >= 0:
+            out[lead] = best
+            room[best] -= 1
+            last_turn[best] = lead + 1
+    return out
+
+
+METHODS: dict[str, Callable[[BatchProblem], Assignment]] = {
+    "raw_flow": raw_flow,
+    "leadroute": leadroute,
+    "greedy": greedy,
+    "online": online,
+}
+
+
+def _rss_kb(field: str) -> int | None:
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM (Linux >= 4.0)
+    except OSError:
+        return False
+    return True
+
+
+def evaluate(p: BatchProblem, assignment: Assignment) -> tuple[float, bool]:
+    """Total fit of an assignment and whether every rep stays within capacity."""
+    chosen = assignment[p.pair_lead] == p.pair_rep  # (lead, rep) pairs are unique
+    placed = assignment >= 0
+    load = np.bincount(assignment[placed], minlength=len(p.rep_ids))
+    return float(p.pair_fit[chosen].sum()), bool(np.all(load <= p.capacity))
+
+
+def main() -> None:
+    # An application configures logging: keep the solver's info lines out of the output.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    problem = generate(args.leads, args.reps, args.seed)
+    results: dict[str, dict[str, Any]] = {}
+    for name, method in METHODS.items():
+        before = _rss_kb("VmRSS")
+        measured = _reset_peak()
+        start = time.perf_counter()
+        assignment = method(problem)
+        seconds = time.perf_counter() - start
+        peak = _rss_kb("VmHWM")
+        total, within_caps = evaluate(problem, assignment)
+        results[name] = {
+            "fit": total,
+            "seconds": seconds,
+            "within_caps": within_caps,
+            "unassigned": int(np.count_nonzero(assignment < 0)),
+            "peak_mb": (peak - before) / 1024 if measured and peak and before else None,
+        }
+    optimum = results["raw_flow"]["fit"]
+    for r in results.values():
+        r["ratio_to_optimum"] = r["fit"] / optimum
+        r["time_ratio_to_raw_flow"] = r["seconds"] / results["raw_flow"]["seconds"]
+    out = {
+        "leads": args.leads,
+        "reps": args.reps,
+        "seed": args.seed,
+        "pairs": problem.num_pairs,
+        "capacity": int(problem.capacity.sum()),
+        "methods": results,
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(
+        f"{args.leads} leads x {args.reps} reps, {problem.num_pairs} pairs, "
+        f"capacity {out['capacity']}"
+    )
+    for name, r in results.items():
+        peak = f"{r['peak_mb']:.0f} MB" if r["peak_mb"] is not None else "n/a"
+        print(
+            f"  {name:10} fit {r['fit']:>12.0f}  {r['ratio_to_optimum']:.4f} of optimum  "
+            f"{r['seconds']:7.2f} s  x{r['time_ratio_to_raw_flow']:.2f} raw  peak +{peak}  "
+            f"caps {'ok' if r['within_caps'] else 'VIOLATED'}  unassigned {r['unassigned']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The batch assignment problem as arrays: who may take whom, how well, and how much room."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["BatchProblem"]
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class BatchProblem:
+    """Leads, reps and the eligible (lead, rep) pairs with their fit.
+
+    Pairs come from the pipeline's candidates, so every hard constraint and exclusion is
+    already applied: the solver only balances fit against capacity.
+
+    Attributes:
+        lead_ids: Lead ids; a lead's index is its position.
+        rep_ids: Rep ids; a rep's index is its position.
+        pair_lead: Lead index of each eligible pair.
+        pair_rep: Rep index of each eligible pair.
+        pair_fit: Fit of each pair (>= 0; higher is better).
+        capacity: Leads each rep may still take (remaining capacity, >= 0).
+    """
+
+    lead_ids: tuple[str, ...]
+    rep_ids: tuple[str, ...]
+    pair_lead: NDArray[np.int32]
+    pair_rep: NDArray[np.int32]
+    pair_fit: NDArray[np.float64]
+    capacity: NDArray[np.int64]
+
+    def __attrs_post_init__(self) -> None:
+        n, m, e = len(self.lead_ids), len(self.rep_ids), len(self.pair_lead)
+        if not (len(self.pair_rep) == len(self.pair_fit) == e):
+            raise ValueError("pair_lead, pair_rep and pair_fit must have the same length")
+        if len(self.capacity) != m:
+            raise ValueError("capacity needs one entry per rep")
+        if e and (self.pair_lead.min() < 0 or self.pair_lead.max() >= n):
+            raise ValueError("pair_lead holds an index outside lead_ids")
+        if e and (self.pair_rep.min() < 0 or self.pair_rep.max() >= m):
+            raise ValueError("pair_rep holds an index outside rep_ids")
+        if e and (not np.all(np.isfinite(self.pair_fit)) or self.pair_fit.min() < 0):
+            raise ValueError("pair_fit must be finite and >= 0")
+        if m and self.capacity.min() < 0:
+            raise ValueError("capacity must be >= 0")
+
+    @property
+    def num_pairs(self) -> int:
+        """Eligible pairs."""
+        return len(self.pair_lead)
+
+    @classmethod
+    def from_candidates(
+        cls,
+        candidates: Mapping[str, Sequence[tuple[str, float]]],
+        capacity: Mapping[str, int | None],
+    ) -> BatchProblem:
+        """Build from ``lead_id -> [(rep_id, fit), ...]`` and remaining capacity per rep.
+
+        A rep without a cap (``None``) can take every lead of the batch.
+        """
+        lead_ids = tuple(candidates)
+        rep_ids = tuple(capacity)
+        rep_index = {rep_id: i for i, rep_id in enumerate(rep_ids)}
+        pairs = [
+            (li, rep_index[rep_id], fit)
+            for li, lead_id in enumerate(lead_ids)
+            for rep_id, fit in candidates[lead_id]
+        ]
+        if pairs:
+            lead_col, rep_col, fit_col = zip(*pairs, strict=True)
+        else:
+            lead_col, rep_col, fit_col = (), (), ()
+        room = [len(lead_ids) if cap is None else cap for cap in capacity.values()]
+        return cls(
+            lead_ids=lead_ids,
+            rep_ids=rep_ids,
+            pair_lead=np.asarray(lead_col, dtype=np.int32),
+            pair_rep=np.asarray(rep_col, dtype=np.int32),
+            pair_fit=np.asarray(fit_col, dtype=np.float64),
+            capacity=np.asarray(room, dtype=np.int64),
+        )

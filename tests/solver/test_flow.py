@@ -1,0 +1,133 @@
+"""The batch solver: optimal against brute force, caps respected, nobody dropped."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadroute.solver import BatchProblem, solve_flow
+from leadroute.solver.flow import integer_scores
+
+
+@st.composite
+def instances(draw, *, integral: bool = True):
+    n = draw(st.integers(1, 6))
+    m = draw(st.integers(1, 4))
+    fit = st.integers(0, 1000) if integral else st.floats(0, 7.5, allow_nan=False)
+    candidates = {
+        f"L{i}": [(f"r{j}", draw(fit)) for j in range(m) if draw(st.booleans())] for i in range(n)
+    }
+    capacity = {f"r{j}": draw(st.integers(0, 3)) for j in range(m)}
+    return BatchProblem.from_candidates(candidates, capacity)
+
+
+def brute_force(problem: BatchProblem) -> float:
+    """The best total fit by trying every assignment (tiny instances only)."""
+    options = [[(-1, 0.0)] for _ in problem.lead_ids]
+    for lead, rep, fit in zip(problem.pair_lead, problem.pair_rep, problem.pair_fit, strict=True):
+        options[lead].append((int(rep), float(fit)))
+    best = 0.0
+    for choice in itertools.product(*options):
+        used = np.bincount([r for r, _ in choice if r >= 0], minlength=len(problem.rep_ids))
+        if np.all(used <= problem.capacity):
+            best = max(best, sum(f for _, f in choice))
+    return best
+
+
+def respects_capacity(problem: BatchProblem, assignment) -> bool:
+    placed = assignment[assignment >= 0]
+    return bool(np.all(np.bincount(placed, minlength=len(problem.rep_ids)) <= problem.capacity))
+
+
+def only_eligible(problem: BatchProblem, assignment) -> bool:
+    pairs = set(zip(problem.pair_lead.tolist(), problem.pair_rep.tolist(), strict=True))
+    return all((i, int(r)) in pairs for i, r in enumerate(assignment) if r >= 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances())
+def test_integral_fits_reach_the_brute_force_optimum(problem):
+    """With integer fits the flow's total equals the brute-force optimum, proven (gap 0)."""
+    solution = solve_flow(problem)
+    assert solution.optimal
+    assert solution.objective == pytest.approx(brute_force(problem))
+    assert solution.gap == 0
+    assert respects_capacity(problem, solution.assignment)
+    assert only_eligible(problem, solution.assignment)
+
+
+@settings(max_examples=200, deadline=None)
+@given(instances(integral=False))
+def test_real_fits_stay_within_the_reported_bound(problem):
+    """With real fits the optimum lies between the objective and the reported bound."""
+    solution = solve_flow(problem)
+    best = brute_force(problem)
+    assert solution.objective <= best + 1e-9
+    assert best <= solution.bound + 1e-9
+    assert respects_capacity(problem, solution.assignment)
+
+
+def test_a_lead_with_no_room_is_reported_unassigned_not_dropped():
+    """When capacity runs out, the leftover lead is unassigned (-1), and the rest is optimal."""
+    problem = BatchProblem.from_candidates({"L1": [("a", 5)], "L2": [("a", 7)], "L3": []}, {"a": 1})
+    solution = solve_flow(problem)
+    assert solution.assignment.tolist() == [-1, 0, -1]
+    assert solution.unassigned == 2
+    assert solution.objective == 7
+
+
+def test_uncapped_reps_take_every_lead():
+    """A rep without a cap (None) can take the whole batch."""
+    problem = BatchProblem.from_candidates({f"L{i}": [("a", 1)] for i in range(5)}, {"a": None})
+    assert solve_flow(problem).assignment.tolist() == [0] * 5
+
+
+def test_joint_beats_greedy_on_the_textbook_case():
+    """The solver gives up the single best pair when that frees a better total."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 10), ("b", 8)], "L2": [("a", 9)]}, {"a": 1, "b": 1}
+    )
+    solution = solve_flow(problem)
+    assert solution.assignment.tolist() == [1, 0]
+    assert solution.objective == 17  # greedy takes L1->a (10) and strands L2
+
+
+def test_scaling_keeps_integral_fits_exact_and_scales_the_rest():
+    """Integral fits up to 1000 are used as is; other fits are scaled to 0..1000."""
+    scores, factor = integer_scores(np.array([0.0, 3.0, 1000.0]))
+    assert (scores.tolist(), factor) == ([0, 3, 1000], 1.0)
+    scores, factor = integer_scores(np.array([0.5, 2.5]))
+    assert (scores.tolist(), factor) == ([200, 1000], 400.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"pair_fit": np.array([-1.0])}, "pair_fit must be finite and >= 0"),
+        ({"pair_rep": np.array([3], np.int32)}, "pair_rep holds an index outside"),
+        ({"capacity": np.array([-1], np.int64)}, "capacity must be >= 0"),
+        ({"pair_fit": np.array([1.0, 2.0])}, "same length"),
+    ],
+)
+def test_malformed_problems_are_refused(kwargs, message):
+    """A problem with a negative fit, an unknown rep index or a negative capacity is refused."""
+    base = {
+        "lead_ids": ("L1",),
+        "rep_ids": ("a",),
+        "pair_lead": np.array([0], np.int32),
+        "pair_rep": np.array([0], np.int32),
+        "pair_fit": np.array([1.0]),
+        "capacity": np.array([1], np.int64),
+    }
+    with pytest.raises(ValueError, match=message):
+        BatchProblem(**{**base, **kwargs})
+
+
+def test_empty_problem():
+    """No pairs at all leaves every lead unassigned, optimally."""
+    solution = solve_flow(BatchProblem.from_candidates({"L1": [], "L2": []}, {"a": 2}))
+    assert solution.optimal and solution.unassigned == 2 and solution.objective == 0
