@@ -162,6 +162,37 @@ def test_hook_leadroute_decision_made(store):
     assert decisions["L1"].step == RouteStep.POOL
 
 
+def test_hook_leadroute_solve(store):
+    """A solver plugin replaces the built-in flow solver in batch mode."""
+    import numpy as np
+
+    from leadroute.router import Router
+    from leadroute.solver import Solution
+
+    def leadroute_solve(problem):
+        everyone_to_first = np.full(len(problem.lead_ids), -1, np.int32)
+        first = problem.pair_rep[problem.pair_lead == 0]
+        everyone_to_first[0] = first[0] if len(first) else -1
+        return Solution(
+            status="CUSTOM",
+            assignment=everyone_to_first,
+            objective=0.0,
+            bound=0.0,
+            gap=0.0,
+            build_seconds=0.0,
+            solve_seconds=0.0,
+            extract_seconds=0.0,
+        )
+
+    host = make_host(load_entrypoints=False, plugins=[Plugin(leadroute_solve=leadroute_solve)])
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    result = router.route(snapshot([lead("L1"), lead("L2")]), batch=True)
+    assert result.solution is not None and result.solution.status == "CUSTOM"
+    by_lead = {d.lead_id: d for d in result.decisions}
+    assert by_lead["L1"].strategy == "optimize"
+    assert by_lead["L2"].status == DecisionStatus.FALLBACK  # the plugin left it unassigned
+
+
 def open_policy_with(extra: str) -> str:
     from tests.conftest import BASE_POLICY
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Rep,
     )
     from leadroute.policy import Policy
+    from leadroute.solver import BatchProblem, Solution
 
 hookspec = pluggy.HookspecMarker("leadroute")
 
@@ -118,6 +119,22 @@ def leadroute_score_fit(
     :param lead: The enriched lead.
     :param rep: An eligible rep.
     :param ctx: The time, policy, current loads and the constraints in force.
+    """
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+@hookspec(firstresult=True)
+def leadroute_solve(problem: BatchProblem) -> Solution | None:
+    """Assign a batch of leads jointly (``leadroute route --batch``).
+
+    Stops at first non-None result. The built-in OR-Tools min-cost-flow solver is
+    ``trylast``, so a plugin may replace it (or return ``None`` to let it run). Return a
+    ``Solution`` whose ``assignment`` holds a rep index per lead (-1 for none) and never
+    exceeds ``problem.capacity``.
+
+    :param problem: Leads, reps, eligible pairs with fit, and remaining capacity per rep.
     """
 
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Rep,
     )
     from leadroute.policy import Policy
+    from leadroute.solver import BatchProblem, Solution
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -67,6 +68,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "leadroute.builtins.matching",
     "leadroute.builtins.eligibility",
     "leadroute.builtins.fit",
+    "leadroute.builtins.solver",
 )
 
 
@@ -180,6 +182,11 @@ class PluginHost:
     def score_fit(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[FitContribution]:
         """Every fit contribution, unweighted."""
         return _flatten(self._call("leadroute_score_fit", lead=lead, rep=rep, ctx=ctx))
+
+    def solve(self, problem: BatchProblem) -> Solution:
+        """The first solver's solution (the built-in flow solver answers last)."""
+        solution: Solution = self._call("leadroute_solve", problem=problem)
+        return solution
 
     def decision_made(self, decision: Decision) -> None:
         """Broadcast a committed decision."""

@@ -38,11 +38,11 @@ from leadroute.models import (
     RouteStep,
     decision_id_for,
 )
-from leadroute.policy import Policy, PoolPolicy
+from leadroute.policy import Policy, PoolPolicy, Rule
 from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank
 
-__all__ = ["Decided", "Pipeline", "Rejected", "pool_members"]
+__all__ = ["Decided", "Pending", "Pipeline", "Rejected", "pool_members"]
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +60,28 @@ class Decided:
 
     decision: Decision
     ledger: tuple[LedgerEntry, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Pending:
+    """A lead that reached a pool and waits for the batch solver.
+
+    Attributes:
+        trail: What the stages learned so far.
+        rule: The matching rule.
+        pool: Its pool.
+        candidates: Eligible members with fit (capacity is left to the solver).
+    """
+
+    trail: _Trail
+    rule: Rule
+    pool: PoolPolicy
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def lead_id(self) -> str:
+        """The waiting lead."""
+        return self.trail.lead.id
 
 
 @attrs.frozen(kw_only=True)
@@ -151,7 +173,18 @@ class Pipeline:
     # ----------------------------------------------------------------- entry point
 
     def decide(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected:
-        """Run every stage for one lead."""
+        """Run every stage for one lead, choosing inside the pool with its strategy."""
+        started = self._start(lead, at, epoch)
+        if not isinstance(started, _Trail):
+            return started
+        for stage in (self._current_owner, self._account_owner, self._pool):
+            decided = stage(started)
+            if decided is not None:
+                return decided
+        return self._fallback(started, started.miss)
+
+    def _start(self, lead: Lead, at: datetime, epoch: int) -> Decided | Rejected | _Trail:
+        """Enrich and validate: a rejection, a validation fallback, or the trail to continue."""
         lead = self.host.enrich_lead(lead, self.policy)
         problems = tuple(self.host.validate_lead(lead, self.policy))
         if any(p.action == "reject" for p in problems):
@@ -161,11 +194,7 @@ class Pipeline:
         if to_fallback:
             trail.path.append("validation:fallback")
             return self._fallback(trail, "; ".join(p.message for p in to_fallback))
-        for stage in (self._current_owner, self._account_owner, self._pool):
-            decided = stage(trail)
-            if decided is not None:
-                return decided
-        return self._fallback(trail, trail.miss)
+        return trail
 
     # ----------------------------------------------------------------- stages
 
@@ -249,6 +278,31 @@ class Pipeline:
         return None
 
     def _pool(self, trail: _Trail) -> Decided | None:
+        found = self._pool_candidates(trail, with_capacity=True)
+        if found is None:
+            return None
+        rule, pool, candidates = found
+        if not candidates:
+            return self._pool_backup(trail, rule, pool)
+        ranked = rank(pool.strategy, pool.name, trail.lead.id, candidates, self.ledger, self.reps)
+        winner = ranked[0]
+        entry = self.ledger.take_turn(pool.name, winner.rep_id)
+        trail.path.append(f"strategy:{pool.strategy}")
+        return self._decided(
+            trail,
+            RouteStep.POOL,
+            winner.rep_id,
+            f"{pool.strategy} in pool {pool.name}: {winner.reason}",
+            rule=rule.name,
+            pool=pool,
+            candidates=tuple(ranked),
+            ledger=(entry,),
+        )
+
+    def _pool_candidates(
+        self, trail: _Trail, *, with_capacity: bool
+    ) -> tuple[Rule, PoolPolicy, list[Candidate]] | None:
+        """The matching rule, its pool and the eligible members (None when no rule matches)."""
         rule = self.policy.rule_for(trail.lead)
         if rule is None:
             trail.path.append("rule:none")
@@ -256,30 +310,23 @@ class Pipeline:
             return None
         pool = self.policy.pool(rule.pool)
         trail.path.extend((f"rule:{rule.name}", f"pool:{pool.name}"))
-        ctx = self._ctx(trail.at, (*self.policy.constraints_for(rule), "capacity"), rule.name)
+        constraints = tuple(self.policy.constraints_for(rule))
+        # The batch leaves capacity to the solver, which sees every lead at once.
+        ctx = self._ctx(
+            trail.at, (*constraints, "capacity") if with_capacity else constraints, rule.name
+        )
         candidates = [
             self._candidate(trail.lead, rep, ctx)
             for rep_id in self.members.get(pool.name, ())
             if (rep := self._available(trail, rep_id, ctx)) is not None
         ]
-        if candidates:
-            ranked = rank(
-                pool.strategy, pool.name, trail.lead.id, candidates, self.ledger, self.reps
-            )
-            winner = ranked[0]
-            entry = self.ledger.take_turn(pool.name, winner.rep_id)
-            trail.path.append(f"strategy:{pool.strategy}")
-            return self._decided(
-                trail,
-                RouteStep.POOL,
-                winner.rep_id,
-                f"{pool.strategy} in pool {pool.name}: {winner.reason}",
-                rule=rule.name,
-                pool=pool,
-                candidates=tuple(ranked),
-                ledger=(entry,),
-            )
-        summary = self._exclusion_summary(trail, self.members.get(pool.name, ()))
+        return rule, pool, candidates
+
+    def _pool_backup(
+        self, trail: _Trail, rule: Rule, pool: PoolPolicy, why: str = ""
+    ) -> Decided | None:
+        """The pool's backup rep when no member can take the lead; None sends it to fallback."""
+        summary = why or self._exclusion_summary(trail, self.members.get(pool.name, ()))
         backup_ctx = self._ctx(trail.at, ("capacity",), rule.name)
         if pool.backup and self._available(trail, pool.backup, backup_ctx):
             trail.path.append("pool:backup")
@@ -294,6 +341,60 @@ class Pipeline:
             )
         trail.miss = f"no eligible rep in pool {pool.name} ({summary})"
         return None
+
+    # ----------------------------------------------------------------- batch
+
+    def prepare(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected | Pending:
+        """Every stage but the pool choice; leads that reach a pool wait for the batch solve."""
+        trail = self._start(lead, at, epoch)
+        if not isinstance(trail, _Trail):
+            return trail
+        for stage in (self._current_owner, self._account_owner):
+            decided = stage(trail)
+            if decided is not None:
+                return decided
+        found = self._pool_candidates(trail, with_capacity=False)
+        if found is None:
+            return self._fallback(trail, trail.miss)
+        rule, pool, candidates = found
+        if not candidates:
+            return self._pool_backup(trail, rule, pool) or self._fallback(trail, trail.miss)
+        return Pending(trail=trail, rule=rule, pool=pool, candidates=tuple(candidates))
+
+    def finish(self, pending: Pending, rep_id: str | None) -> Decided:
+        """Turn the solver's choice for a pending lead into a decision (or backup/fallback)."""
+        trail, rule, pool = pending.trail, pending.rule, pending.pool
+        ranked = sorted(pending.candidates, key=lambda c: (c.rep_id != rep_id, -c.fit, c.rep_id))
+        best = max(pending.candidates, key=lambda c: (c.fit, c.rep_id))
+        if rep_id is None:
+            why = f"no room left among {len(ranked)} eligible reps in the joint optimum"
+            return self._pool_backup(trail, rule, pool, why) or self._fallback(trail, trail.miss)
+        trail.path.append("strategy:optimize")
+        note = (
+            "its best fit"
+            if best.rep_id == rep_id
+            else (
+                f"best-fit {best.rep_id} (fit {best.fit:.2f}, load {best.load}"
+                f"{'/' + str(best.capacity) if best.capacity is not None else ''}) had its room "
+                "taken by leads it suits better in the joint optimum"
+            )
+        )
+        ranked = [
+            attrs.evolve(
+                c, rank=i, reason=("chosen by the batch optimizer" if i == 1 else "not chosen")
+            )
+            for i, c in enumerate(ranked, start=1)
+        ]
+        return self._decided(
+            trail,
+            RouteStep.POOL,
+            rep_id,
+            f"batch optimizer in pool {pool.name}: {note}",
+            rule=rule.name,
+            pool=pool,
+            candidates=tuple(ranked),
+            strategy="optimize",
+        )
 
     def _fallback(self, trail: _Trail, reason: str) -> Decided:
         fallback = self.policy.fallback
@@ -353,6 +454,7 @@ class Pipeline:
         candidates: tuple[Candidate, ...] = (),
         ledger: tuple[LedgerEntry, ...] = (),
         count_load: bool = True,
+        strategy: str = "",
     ) -> Decided:
         if count_load:
             self.loads[owner_id] = self.loads.get(owner_id, 0) + 1
@@ -368,7 +470,7 @@ class Pipeline:
             route_path=tuple(trail.path),
             rule=rule,
             pool=pool.name if pool else "",
-            strategy=str(pool.strategy) if pool and candidates else "",
+            strategy=strategy or (str(pool.strategy) if pool and candidates else ""),
             account_id=trail.match.account_id if trail.match else "",
             account_method=trail.match.method if trail.match else "",
             candidates=candidates,

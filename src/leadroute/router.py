@@ -31,8 +31,9 @@ from leadroute.models import (
     RouteStep,
     Snapshot,
 )
-from leadroute.pipeline import Decided, Pipeline
+from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
 from leadroute.policy import Policy, load_policy
+from leadroute.solver import BatchProblem, Solution
 from leadroute.store import RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
@@ -108,12 +109,14 @@ class RunResult:
         problems: Every record not routed (adapter rejects and validation rejects) and
             every data problem worth a human's look (reps, accounts).
         relay: What the outbox relay applied, when an adapter was given.
+        solution: The batch solve (status, objective, bound, gap, timings) in batch mode.
     """
 
     decisions: list[Decision] = attrs.field(factory=list)
     new_ids: set[str] = attrs.field(factory=set)
     problems: list[InputProblem] = attrs.field(factory=list)
     relay: RelayReport | None = None
+    solution: Solution | None = None
 
     def counts(self) -> dict[str, Any]:
         """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``."""
@@ -177,8 +180,13 @@ class Router:
         adapter: Adapter | None = None,
         source: str = "library",
         progress: Progress | None = None,
+        batch: bool = False,
     ) -> RunResult:
-        """Route every lead of a snapshot; apply effects and report problems via ``adapter``."""
+        """Route every lead of a snapshot; apply effects and report problems via ``adapter``.
+
+        With ``batch`` the leads that reach a pool are assigned jointly by the solver
+        (``leadroute_solve``) instead of one at a time by each pool's strategy.
+        """
         run_id = self.store.begin_run("route", source)
         known = self.store.current_decisions()
         pipeline = Pipeline.build(
@@ -192,21 +200,27 @@ class Router:
         reps = pipeline.reps
         result = RunResult(problems=list(snapshot.problems))
         at = self.clock()
+        decide = pipeline.prepare if batch else pipeline.decide
+        outcomes: list[Decision | Decided | Rejected | Pending] = []
         for index, lead in enumerate(snapshot.leads, start=1):
             stored = known.get(lead.id)
-            if stored is not None:
-                result.decisions.append(stored)
-            else:
-                outcome = pipeline.decide(lead, at)
-                if isinstance(outcome, Decided):
-                    self._commit(outcome, reps, result)
-                else:
-                    result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
-                    log.info(
-                        "lead.rejected", lead_id=lead.id, codes=[p.code for p in outcome.problems]
-                    )
+            outcomes.append(stored if stored is not None else decide(lead, at))
             if progress is not None:
                 progress(index)
+        if batch:
+            outcomes = self._solve_batch(pipeline, outcomes, result)
+        for outcome in outcomes:
+            if isinstance(outcome, Decision):
+                result.decisions.append(outcome)
+            elif isinstance(outcome, Decided):
+                self._commit(outcome, reps, result)
+            elif isinstance(outcome, Rejected):
+                result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
+                log.info(
+                    "lead.rejected",
+                    lead_id=outcome.lead.id,
+                    codes=[p.code for p in outcome.problems],
+                )
         if adapter is not None:
             result.relay = relay(self.store, adapter)
             adapter.report_problems(result.problems)
@@ -219,6 +233,39 @@ class Router:
             **{k: v for k, v in counts.items() if isinstance(v, int)},
         )
         return result
+
+    def _solve_batch(
+        self,
+        pipeline: Pipeline,
+        outcomes: list[Decision | Decided | Rejected | Pending],
+        result: RunResult,
+    ) -> list[Decision | Decided | Rejected | Pending]:
+        """Solve every pending lead jointly, then finish each with the solver's choice."""
+        pending = [o for o in outcomes if isinstance(o, Pending)]
+        if not pending:
+            return outcomes
+        # Room left after this batch's sticky decisions (current and account owners).
+        room = {
+            rep.id: None
+            if rep.capacity.max_open is None
+            else max(0, rep.capacity.max_open - pipeline.loads.get(rep.id, 0))
+            for rep in pipeline.reps.values()
+        }
+        problem = BatchProblem.from_candidates(
+            {p.lead_id: [(c.rep_id, max(0.0, c.fit)) for c in p.candidates] for p in pending},
+            room,
+        )
+        solution = self.host.solve(problem)
+        result.solution = solution
+        chosen = {
+            problem.lead_ids[i]: problem.rep_ids[r]
+            for i, r in enumerate(solution.assignment.tolist())
+            if r >= 0
+        }
+        return [
+            pipeline.finish(o, chosen.get(o.lead_id)) if isinstance(o, Pending) else o
+            for o in outcomes
+        ]
 
     def _commit(self, outcome: Decided, reps: Mapping[str, Rep], result: RunResult) -> None:
         decision = outcome.decision

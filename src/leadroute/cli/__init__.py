@@ -124,12 +124,14 @@ def _run(
     source: str,
     at: datetime | None,
     show_progress: bool,
+    *,
+    batch: bool = False,
 ) -> tuple[RunResult, Snapshot]:
     clock = (lambda: at) if at is not None else utcnow
     with Router(policy, store=Store.open(store_path), host=make_host(), clock=clock) as router:
         snapshot = adapter.read()
         if not show_progress:
-            return router.route(snapshot, adapter=adapter, source=source), snapshot
+            return router.route(snapshot, adapter=adapter, source=source, batch=batch), snapshot
         with Progress(
             TextColumn("routing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
         ) as bar:
@@ -139,8 +141,25 @@ def _run(
                 adapter=adapter,
                 source=source,
                 progress=lambda n: bar.update(task, completed=n),
+                batch=batch,
             )
         return result, snapshot
+
+
+def _solver_summary(result: RunResult) -> dict[str, Any] | None:
+    s = result.solution
+    if s is None:
+        return None
+    return {
+        "status": s.status,
+        "objective": s.objective,
+        "bound": s.bound,
+        "gap": s.gap,
+        "unassigned": s.unassigned,
+        "build_seconds": s.build_seconds,
+        "solve_seconds": s.solve_seconds,
+        "extract_seconds": s.extract_seconds,
+    }
 
 
 def _report(
@@ -153,6 +172,7 @@ def _report(
                 "command": command,
                 "counts": counts,
                 "relay": attrs.asdict(result.relay) if result.relay else None,
+                "solver": _solver_summary(result),
                 "outputs": dict(outputs),
             }
         )
@@ -217,6 +237,10 @@ def route(
     at: Annotated[
         str | None, typer.Option(help="Decide as of this ISO time (default now).")
     ] = None,
+    batch: Annotated[
+        bool,
+        typer.Option("--batch", help="Assign pool leads jointly with the optimizer."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Route every lead the source has, write owners back and report exceptions."""
@@ -237,6 +261,7 @@ def route(
         source,
         _parse_at(at),
         show_progress=not as_json and err.is_terminal,
+        batch=batch,
     )
     outputs = {"audit store": str(store_path)}
     if source == "csv":

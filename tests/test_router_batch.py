@@ -1,0 +1,98 @@
+"""route --batch: the same pipeline, with the pool choice made jointly by the solver."""
+
+from __future__ import annotations
+
+from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep
+
+from leadroute.models import DecisionStatus, RouteStep
+from leadroute.router import Router
+
+
+def test_batch_beats_one_at_a_time_on_the_textbook_case(store, host):
+    """Jointly, L1 yields its best rep to L2 so both are placed; one at a time strands L2."""
+    text = BASE_POLICY + "constraints: [territory, language]\n"
+    reps = [
+        rep("de", pools=["na"], cap=1, languages=("de", "en")),
+        rep("en", pools=["na"], cap=1, languages=("en",)),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    leads = [lead("L1", language="en"), lead("L2", language="de")]
+    router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
+    result = router.route(snapshot_of(leads, reps), batch=True)
+    owners = {d.lead_id: d.owner_id for d in result.decisions}
+    assert owners == {"L1": "en", "L2": "de"}
+    assert result.solution is not None and result.solution.optimal
+
+
+def test_batch_respects_capacity_and_sends_the_rest_to_fallback(store, host):
+    """With room for two, three leads give two placements and one fallback with the reason."""
+    reps = [
+        rep("a", pools=["na"], cap=1),
+        rep("b", pools=["na"], cap=2, open_leads=1),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    result = router.route(snapshot_of([lead(f"L{i}") for i in range(3)], reps), batch=True)
+    statuses = sorted(str(d.status) for d in result.decisions)
+    assert statuses == ["fallback", "routed", "routed"]
+    fallback = next(d for d in result.decisions if d.status == DecisionStatus.FALLBACK)
+    assert "no room left among 2 eligible reps in the joint optimum" in fallback.reason
+    assert sorted(d.owner_id for d in result.decisions if d.status == DecisionStatus.ROUTED) == [
+        "a",
+        "b",
+    ]
+
+
+def test_sticky_owners_use_capacity_before_the_solve(store, host):
+    """An account lead for a capped owner takes its room, so the solver places the other lead elsewhere."""
+    from leadroute.models import Account
+
+    reps = [
+        rep("a", pools=["na"], cap=1),
+        rep("b", pools=["na"], cap=5),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    accounts = [Account(id="A1", name="Acme", domain="acme.com", owner_id="a")]
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    result = router.route(
+        snapshot_of([lead("L1"), lead("L2", email="x@acme.com")], reps, accounts), batch=True
+    )
+    by_lead = {d.lead_id: d for d in result.decisions}
+    assert (by_lead["L2"].owner_id, by_lead["L2"].step) == ("a", RouteStep.ACCOUNT_OWNER)
+    assert by_lead["L1"].owner_id == "b"
+
+
+def test_batch_explains_a_lead_that_did_not_get_its_best_fit(store, host):
+    """A lead placed away from its best-fit rep says which rep that was and why."""
+    text = BASE_POLICY + "constraints: [territory, language]\n"
+    reps = [
+        rep("de", pools=["na"], cap=1, languages=("de", "en")),
+        rep("en", pools=["na"], cap=1, languages=("en",)),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
+    result = router.route(
+        snapshot_of([lead("L1", language="en"), lead("L2", language="de")], reps), batch=True
+    )
+    l1 = next(d for d in result.decisions if d.lead_id == "L1")
+    assert l1.strategy == "optimize" and l1.candidates[0].rep_id == "en"
+    assert l1.reason.startswith("batch optimizer in pool na: ")
+
+
+def test_batch_rerun_replays(store, host):
+    """A second batch run over the same leads replays every decision and solves nothing."""
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    snap = snapshot_of([lead("L1"), lead("L2")], None)
+    router.route(snap, batch=True)
+    again = router.route(snap, batch=True)
+    assert again.counts()["new"] == 0 and again.solution is None
+
+
+def snapshot_of(leads, reps, accounts=()):
+    from tests.conftest import snapshot
+
+    return snapshot(leads, reps, accounts)
