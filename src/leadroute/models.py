@@ -72,6 +72,7 @@ class Lead:
         source: Acquisition source (``web``, ``event``, ``partner``...).
         created_at: When the lead was created in the source system (UTC).
         owner_id: The owner currently recorded in the source system, ``""`` for none.
+        last_activity_at: The owner's last activity on the lead (call, email, meeting), if any.
         attributes: Extra columns and derived fields (``domain``, ``region``, ``segment``).
         origin: Where the record came from, for error messages (``leads.csv:17``).
     """
@@ -90,6 +91,7 @@ class Lead:
     source: str = ""
     created_at: datetime | None = None
     owner_id: str = ""
+    last_activity_at: datetime | None = None
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     origin: str = ""
 
@@ -428,6 +430,7 @@ class RouteStep(enum.StrEnum):
     POOL = "pool"
     BACKUP = "backup"
     FALLBACK = "fallback"
+    REBALANCE = "rebalance"
 
 
 @attrs.frozen(kw_only=True)

@@ -42,7 +42,7 @@ from leadroute.policy import Policy, PoolPolicy, Rule
 from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank
 
-__all__ = ["Decided", "Pending", "Pipeline", "Rejected", "pool_members"]
+__all__ = ["Decided", "Pending", "Pipeline", "Rejected", "Trail", "pool_members"]
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +73,7 @@ class Pending:
         candidates: Eligible members with fit (capacity is left to the solver).
     """
 
-    trail: _Trail
+    trail: Trail
     rule: Rule
     pool: PoolPolicy
     candidates: tuple[Candidate, ...]
@@ -98,7 +98,7 @@ class Rejected:
 
 
 @attrs.define
-class _Trail:
+class Trail:
     """What the stages learned about one lead so far."""
 
     lead: Lead
@@ -174,36 +174,36 @@ class Pipeline:
 
     def decide(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected:
         """Run every stage for one lead, choosing inside the pool with its strategy."""
-        started = self._start(lead, at, epoch)
-        if not isinstance(started, _Trail):
+        started = self.start(lead, at, epoch)
+        if not isinstance(started, Trail):
             return started
         for stage in (self._current_owner, self._account_owner, self._pool):
             decided = stage(started)
             if decided is not None:
                 return decided
-        return self._fallback(started, started.miss)
+        return self.fallback(started, started.miss)
 
-    def _start(self, lead: Lead, at: datetime, epoch: int) -> Decided | Rejected | _Trail:
+    def start(self, lead: Lead, at: datetime, epoch: int) -> Decided | Rejected | Trail:
         """Enrich and validate: a rejection, a validation fallback, or the trail to continue."""
         lead = self.host.enrich_lead(lead, self.policy)
         problems = tuple(self.host.validate_lead(lead, self.policy))
         if any(p.action == "reject" for p in problems):
             return Rejected(lead=lead, problems=problems)
-        trail = _Trail(lead=lead, at=at, epoch=epoch, problems=problems)
+        trail = Trail(lead=lead, at=at, epoch=epoch, problems=problems)
         to_fallback = [p for p in problems if p.action == "fallback"]
         if to_fallback:
             trail.path.append("validation:fallback")
-            return self._fallback(trail, "; ".join(p.message for p in to_fallback))
+            return self.fallback(trail, "; ".join(p.message for p in to_fallback))
         return trail
 
     # ----------------------------------------------------------------- stages
 
-    def _ctx(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
+    def context(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
         return RoutingContext(
             at=at, policy=self.policy, loads=self.loads, constraints=constraints, rule=rule
         )
 
-    def _available(self, trail: _Trail, rep_id: str, ctx: RoutingContext) -> Rep | None:
+    def available(self, trail: Trail, rep_id: str, ctx: RoutingContext) -> Rep | None:
         """The rep when no plugin excludes them; otherwise record why and return None."""
         rep = self.reps.get(rep_id)
         if rep is None:
@@ -217,16 +217,16 @@ class Pipeline:
             return None
         return rep
 
-    def _current_owner(self, trail: _Trail) -> Decided | None:
+    def _current_owner(self, trail: Trail) -> Decided | None:
         owner_id = trail.lead.owner_id
         if not owner_id or not self.policy.keep_current_owner:
             return None
-        if self._available(trail, owner_id, self._ctx(trail.at, ())) is None:
+        if self.available(trail, owner_id, self.context(trail.at, ())) is None:
             trail.path.append("current_owner:unavailable")
             return None
         trail.path.append("current_owner:kept")
         # The lead is already in the owner's open count, so the load does not change.
-        return self._decided(
+        return self.decided(
             trail,
             RouteStep.CURRENT_OWNER,
             owner_id,
@@ -234,7 +234,7 @@ class Pipeline:
             count_load=False,
         )
 
-    def _account_owner(self, trail: _Trail) -> Decided | None:
+    def _account_owner(self, trail: Trail) -> Decided | None:
         settings = self.policy.account_owner
         if not settings.enabled:
             return None
@@ -252,10 +252,10 @@ class Pipeline:
         if not account.owner_id:
             trail.path.append("account:no-owner")
             return None
-        ctx = self._ctx(trail.at, ())
-        if self._available(trail, account.owner_id, ctx):
+        ctx = self.context(trail.at, ())
+        if self.available(trail, account.owner_id, ctx):
             trail.path.append("account_owner")
-            return self._decided(
+            return self.decided(
                 trail,
                 RouteStep.ACCOUNT_OWNER,
                 account.owner_id,
@@ -264,9 +264,9 @@ class Pipeline:
         owner = self.reps.get(account.owner_id)
         backup = owner.backup_id if owner and settings.use_backup else ""
         # Ownership is sticky for the owner only: a backup stands in within their capacity.
-        if backup and self._available(trail, backup, self._ctx(trail.at, ("capacity",))):
+        if backup and self.available(trail, backup, self.context(trail.at, ("capacity",))):
             trail.path.append("account_owner:backup")
-            return self._decided(
+            return self.decided(
                 trail,
                 RouteStep.BACKUP,
                 backup,
@@ -277,8 +277,8 @@ class Pipeline:
         trail.path.append("account_owner:unavailable")
         return None
 
-    def _pool(self, trail: _Trail) -> Decided | None:
-        found = self._pool_candidates(trail, with_capacity=True)
+    def _pool(self, trail: Trail) -> Decided | None:
+        found = self.pool_candidates(trail, with_capacity=True)
         if found is None:
             return None
         rule, pool, candidates = found
@@ -288,7 +288,7 @@ class Pipeline:
         winner = ranked[0]
         entry = self.ledger.take_turn(pool.name, winner.rep_id)
         trail.path.append(f"strategy:{pool.strategy}")
-        return self._decided(
+        return self.decided(
             trail,
             RouteStep.POOL,
             winner.rep_id,
@@ -299,8 +299,8 @@ class Pipeline:
             ledger=(entry,),
         )
 
-    def _pool_candidates(
-        self, trail: _Trail, *, with_capacity: bool
+    def pool_candidates(
+        self, trail: Trail, *, with_capacity: bool
     ) -> tuple[Rule, PoolPolicy, list[Candidate]] | None:
         """The matching rule, its pool and the eligible members (None when no rule matches)."""
         rule = self.policy.rule_for(trail.lead)
@@ -312,25 +312,25 @@ class Pipeline:
         trail.path.extend((f"rule:{rule.name}", f"pool:{pool.name}"))
         constraints = tuple(self.policy.constraints_for(rule))
         # The batch leaves capacity to the solver, which sees every lead at once.
-        ctx = self._ctx(
+        ctx = self.context(
             trail.at, (*constraints, "capacity") if with_capacity else constraints, rule.name
         )
         candidates = [
-            self._candidate(trail.lead, rep, ctx)
+            self.candidate(trail.lead, rep, ctx)
             for rep_id in self.members.get(pool.name, ())
-            if (rep := self._available(trail, rep_id, ctx)) is not None
+            if (rep := self.available(trail, rep_id, ctx)) is not None
         ]
         return rule, pool, candidates
 
     def _pool_backup(
-        self, trail: _Trail, rule: Rule, pool: PoolPolicy, why: str = ""
+        self, trail: Trail, rule: Rule, pool: PoolPolicy, why: str = ""
     ) -> Decided | None:
         """The pool's backup rep when no member can take the lead; None sends it to fallback."""
         summary = why or self._exclusion_summary(trail, self.members.get(pool.name, ()))
-        backup_ctx = self._ctx(trail.at, ("capacity",), rule.name)
-        if pool.backup and self._available(trail, pool.backup, backup_ctx):
+        backup_ctx = self.context(trail.at, ("capacity",), rule.name)
+        if pool.backup and self.available(trail, pool.backup, backup_ctx):
             trail.path.append("pool:backup")
-            return self._decided(
+            return self.decided(
                 trail,
                 RouteStep.BACKUP,
                 pool.backup,
@@ -346,19 +346,19 @@ class Pipeline:
 
     def prepare(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected | Pending:
         """Every stage but the pool choice; leads that reach a pool wait for the batch solve."""
-        trail = self._start(lead, at, epoch)
-        if not isinstance(trail, _Trail):
+        trail = self.start(lead, at, epoch)
+        if not isinstance(trail, Trail):
             return trail
         for stage in (self._current_owner, self._account_owner):
             decided = stage(trail)
             if decided is not None:
                 return decided
-        found = self._pool_candidates(trail, with_capacity=False)
+        found = self.pool_candidates(trail, with_capacity=False)
         if found is None:
-            return self._fallback(trail, trail.miss)
+            return self.fallback(trail, trail.miss)
         rule, pool, candidates = found
         if not candidates:
-            return self._pool_backup(trail, rule, pool) or self._fallback(trail, trail.miss)
+            return self._pool_backup(trail, rule, pool) or self.fallback(trail, trail.miss)
         return Pending(trail=trail, rule=rule, pool=pool, candidates=tuple(candidates))
 
     def finish(self, pending: Pending, rep_id: str | None) -> Decided:
@@ -368,7 +368,7 @@ class Pipeline:
         best = max(pending.candidates, key=lambda c: (c.fit, c.rep_id))
         if rep_id is None:
             why = f"no room left among {len(ranked)} eligible reps in the joint optimum"
-            return self._pool_backup(trail, rule, pool, why) or self._fallback(trail, trail.miss)
+            return self._pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
         trail.path.append("strategy:optimize")
         note = (
             "its best fit"
@@ -385,7 +385,7 @@ class Pipeline:
             )
             for i, c in enumerate(ranked, start=1)
         ]
-        return self._decided(
+        return self.decided(
             trail,
             RouteStep.POOL,
             rep_id,
@@ -396,10 +396,10 @@ class Pipeline:
             strategy="optimize",
         )
 
-    def _fallback(self, trail: _Trail, reason: str) -> Decided:
+    def fallback(self, trail: Trail, reason: str) -> Decided:
         fallback = self.policy.fallback
         trail.path.append(f"fallback:{fallback.queue}")
-        decided = self._decided(
+        decided = self.decided(
             trail, RouteStep.FALLBACK, fallback.owner, reason, status=DecisionStatus.FALLBACK
         )
         return attrs.evolve(
@@ -413,7 +413,7 @@ class Pipeline:
 
     # ----------------------------------------------------------------- helpers
 
-    def _candidate(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> Candidate:
+    def candidate(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> Candidate:
         contributions = tuple(self.host.score_fit(lead, rep, ctx))
         weights = self.policy.fit.weights
         fit = sum(c.value * weights.get(c.name, 1.0) for c in contributions)
@@ -426,11 +426,11 @@ class Pipeline:
         )
 
     @staticmethod
-    def _codes_for(trail: _Trail, rep_id: str) -> str:
+    def _codes_for(trail: Trail, rep_id: str) -> str:
         return ",".join(e.code for e in trail.exclusions if e.rep_id == rep_id) or "unavailable"
 
     @staticmethod
-    def _exclusion_summary(trail: _Trail, members: Sequence[str]) -> str:
+    def _exclusion_summary(trail: Trail, members: Sequence[str]) -> str:
         if not members:
             return "the pool has no members"
         member_set = set(members)
@@ -441,9 +441,9 @@ class Pipeline:
         counts = Counter(first_code.values())
         return ", ".join(f"{n} {code}" for code, n in counts.most_common())
 
-    def _decided(
+    def decided(
         self,
-        trail: _Trail,
+        trail: Trail,
         step: RouteStep,
         owner_id: str,
         reason: str,

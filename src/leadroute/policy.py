@@ -34,6 +34,7 @@ __all__ = [
     "FitPolicy",
     "Policy",
     "PoolPolicy",
+    "RebalancePolicy",
     "Rule",
     "Segment",
     "Strategy",
@@ -301,6 +302,27 @@ class FitPolicy:
 
 
 @attrs.frozen(kw_only=True)
+class RebalancePolicy:
+    """Which owned leads the nightly rebalance may move, and how reluctantly.
+
+    Attributes:
+        unworked_after: An owned lead with no activity this long after assignment may move.
+        leave_longer_than: Leads of an owner on leave for longer than this from now may move.
+        stay_bonus: Fit added to the current owner, so a lead moves only for a real gain.
+        max_moves_per_rep: Most leads moved away from any one rep per run (none: no cap).
+        max_moves: Most leads moved per run (none: no cap).
+        time_limit: Time limit of the exact solver used when move caps bind.
+    """
+
+    unworked_after: timedelta = timedelta(hours=48)
+    leave_longer_than: timedelta = timedelta(days=2)
+    stay_bonus: float = 0.5
+    max_moves_per_rep: int | None = None
+    max_moves: int | None = None
+    time_limit: timedelta = timedelta(seconds=10)
+
+
+@attrs.frozen(kw_only=True)
 class Policy:
     """The whole routing policy.
 
@@ -317,6 +339,7 @@ class Policy:
         fallback: The fallback queue and its owner.
         validation: Required fields.
         fit: Fit weights.
+        rebalance: What the nightly rebalance may move.
         adapters: Per-adapter settings (``adapters.csv.columns``...), checked by each adapter.
         digest: Content hash of the file (set by the loader, not written in YAML).
     """
@@ -333,6 +356,7 @@ class Policy:
     routing: tuple[Rule, ...] = ()
     validation: ValidationPolicy = attrs.field(factory=ValidationPolicy)
     fit: FitPolicy = attrs.field(factory=FitPolicy)
+    rebalance: RebalancePolicy = attrs.field(factory=RebalancePolicy)
     adapters: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     digest: str = attrs.field(default="", metadata={"internal": True})
     _country_region: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
@@ -494,6 +518,12 @@ def _check_references(policy: Policy, source: str) -> None:
             raise PolicyError(
                 f"unknown pool {rule.pool!r}", path=f"routing[{i}].pool", source=source
             )
+    _check_regions(policy, source)
+    _check_rebalance(policy, source)
+    _check_segments(policy, source)
+
+
+def _check_regions(policy: Policy, source: str) -> None:
     owner_of: dict[str, str] = {}
     for region, countries in policy.regions.items():
         for country in countries:
@@ -511,6 +541,19 @@ def _check_references(policy: Policy, source: str) -> None:
                     source=source,
                 )
             owner_of[code] = region
+
+
+def _check_rebalance(policy: Policy, source: str) -> None:
+    rebalance = policy.rebalance
+    for key in ("max_moves_per_rep", "max_moves"):
+        value = getattr(rebalance, key)
+        if value is not None and value < 0:
+            raise PolicyError("must be 0 or more", path=f"rebalance.{key}", source=source)
+    if rebalance.stay_bonus < 0:
+        raise PolicyError("must be 0 or more", path="rebalance.stay_bonus", source=source)
+
+
+def _check_segments(policy: Policy, source: str) -> None:
     for i, segment in enumerate(policy.segments):
         low, high = segment.min_employees, segment.max_employees
         if low is not None and high is not None and low > high:

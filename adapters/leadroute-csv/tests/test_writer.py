@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from leadroute.adapters import AdapterConfig, AdapterRegistry
 from leadroute.models import Effect, InputProblem
+from leadroute.spreadsheet import FORMULA_PREFIXES, safe_cell
 from leadroute_csv import plugin
-from leadroute_csv.cells import FORMULA_PREFIXES, safe_cell
 
 
 def owner_write(lead_id: str, owner: str, epoch: int = 1) -> Effect:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from leadroute.solver.capped import MoveCaps, moves_within_caps, solve_with_move_caps
 from leadroute.solver.flow import SCALE, Solution, solve_flow
 from leadroute.solver.problem import BatchProblem
 
-__all__ = ["SCALE", "BatchProblem", "Solution", "solve_flow"]
+__all__ = [
+    "SCALE",
+    "BatchProblem",
+    "MoveCaps",
+    "Solution",
+    "moves_within_caps",
+    "solve_flow",
+    "solve_with_move_caps",
+]

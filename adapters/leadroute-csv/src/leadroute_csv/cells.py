@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadroute.models import LeaveWindow
+from leadroute.spreadsheet import safe_cell
 
 __all__ = [
     "BadValue",
@@ -20,10 +21,6 @@ __all__ = [
     "split_list",
 ]
 
-# Spreadsheet apps run a cell starting with these as a formula (OWASP CSV injection),
-# including the full-width forms some apps normalise.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
 
 class BadValue(ValueError):
     """A cell that cannot be read; ``code`` is the exception-report code."""
@@ -32,16 +29,6 @@ class BadValue(ValueError):
         super().__init__(message)
         self.code = code
         self.field = field
-
-
-def safe_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading quote; numbers pass as is."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    text = "" if value is None else str(value)
-    if text.lstrip(" ").startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def parse_int(field: str, raw: str, *, minimum: int = 0) -> int | None:

@@ -52,6 +52,7 @@ LEAD_FIELDS = (
     "source",
     "created_at",
     "owner",
+    "last_activity_at",
 )
 REP_FIELDS = (
     "id",
@@ -208,6 +209,7 @@ def _lead(row: Row, sep: str) -> Lead:
         source=v.get("source", ""),
         created_at=parse_datetime("created_at", v.get("created_at", "")),
         owner_id=v.get("owner", ""),
+        last_activity_at=parse_datetime("last_activity_at", v.get("last_activity_at", "")),
         attributes=row.extras,
     )
 

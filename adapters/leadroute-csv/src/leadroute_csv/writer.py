@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import csv
-import io
-import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from leadroute.models import Effect, InputProblem
-from leadroute_csv.cells import safe_cell
+from leadroute.spreadsheet import safe_cell, write_csv_atomic
 
 __all__ = ["ASSIGNMENT_COLUMNS", "EXCEPTION_COLUMNS", "upsert_assignments", "write_exceptions"]
 
@@ -33,23 +30,6 @@ ASSIGNMENT_COLUMNS = (
 EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
 
 
-def write_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Write a CSV through a temporary file and a rename: readers never see half a file."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([safe_cell(h) for h in header])
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _existing(path: Path) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}
@@ -68,7 +48,7 @@ def upsert_assignments(path: Path, effects: Sequence[Effect]) -> None:
         if old is not None and int(old.get("epoch") or 0) > int(str(payload["epoch"])):
             continue
         rows[key] = {c: str(safe_cell(payload.get(c, ""))) for c in ASSIGNMENT_COLUMNS}
-    write_atomic(
+    write_csv_atomic(
         path,
         ASSIGNMENT_COLUMNS,
         ([row.get(c, "") for c in ASSIGNMENT_COLUMNS] for _, row in sorted(rows.items())),
@@ -77,7 +57,7 @@ def upsert_assignments(path: Path, effects: Sequence[Effect]) -> None:
 
 def write_exceptions(path: Path, problems: Sequence[InputProblem]) -> None:
     """Replace exceptions.csv with this run's problems."""
-    write_atomic(
+    write_csv_atomic(
         path,
         EXCEPTION_COLUMNS,
         (
