@@ -33,11 +33,19 @@ from leadroute.models import (
 )
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
 from leadroute.policy import Policy, load_policy
+from leadroute.rebalance import RebalancePlan, plan_rebalance
 from leadroute.solver import BatchProblem, Solution
 from leadroute.store import RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
-__all__ = ["Router", "RunResult", "explain_decision", "owner_write_effect", "utcnow"]
+__all__ = [
+    "RebalanceResult",
+    "Router",
+    "RunResult",
+    "explain_decision",
+    "owner_write_effect",
+    "utcnow",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -136,6 +144,35 @@ class RunResult:
             "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
             "exceptions_by_code": dict(
                 sorted(Counter(p.code for p in self.problems if p.kind == "lead").items())
+            ),
+        }
+
+
+@attrs.frozen(kw_only=True)
+class RebalanceResult:
+    """What a rebalance planned and applied.
+
+    Attributes:
+        plan: The selection, the moves and the solve.
+        applied: Moves committed by this run (0 on a dry run).
+        relay: What the outbox relay applied, when an adapter was given.
+    """
+
+    plan: RebalancePlan
+    applied: int
+    relay: RelayReport | None
+
+    def counts(self) -> dict[str, Any]:
+        """Counts for summaries and ``--json``."""
+        plan = self.plan
+        return {
+            "considered": plan.considered,
+            "movable": len(plan.movable),
+            "moves": len(plan.moves),
+            "kept": plan.kept,
+            "applied": self.applied,
+            "movable_by_reason": dict(
+                sorted(Counter(r for reasons in plan.movable.values() for r in reasons).items())
             ),
         }
 
@@ -285,6 +322,52 @@ class Router:
             # Another process decided this lead between our read and our write: theirs stands.
             stored = self.store.current_decision(decision.lead_id)
             result.decisions.append(stored or decision)
+
+    # ----------------------------------------------------------------- rebalance
+
+    def rebalance(
+        self,
+        snapshot: Snapshot,
+        *,
+        adapter: Adapter | None = None,
+        dry_run: bool = False,
+        source: str = "library",
+        progress: Progress | None = None,
+    ) -> RebalanceResult:
+        """Move owned-but-unworked leads jointly; ``dry_run`` plans without writing anything.
+
+        Each move is its own transaction (a new decision epoch with its outbox effect), so
+        a crash part-way resumes without moving anything twice, and a second run right
+        after moves nothing: moved leads are freshly assigned, kept ones stay kept.
+        """
+        known = self.store.current_decisions()
+        pipeline = Pipeline.build(
+            self.host,
+            self.policy,
+            snapshot.reps,
+            AccountIndex.build(list(snapshot.accounts)),
+            assigned=_assigned_loads(known.values()),
+            ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
+        )
+        plan = plan_rebalance(pipeline, self.host, snapshot.leads, known, self.clock())
+        result = RunResult()
+        if dry_run:
+            return RebalanceResult(plan=plan, applied=0, relay=None)
+        run_id = self.store.begin_run("rebalance", source)
+        for index, move in enumerate(plan.moves, start=1):
+            self._commit(move.decided, pipeline.reps, result)
+            if progress is not None:
+                progress(index)
+        relay_report = relay(self.store, adapter) if adapter is not None else None
+        counts = {
+            "considered": plan.considered,
+            "movable": len(plan.movable),
+            "moved": len(result.new_ids),
+            "kept": plan.kept,
+        }
+        self.store.finish_run(run_id, counts)
+        log.info("rebalance.finished", run_id=run_id, **counts)
+        return RebalanceResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
 
     # ----------------------------------------------------------------- explain
 

@@ -288,3 +288,38 @@ def test_bad_at_is_exit_2(demo_dir):
     )
     assert result.exit_code == 2
     assert "--at: 'yesterday' is not an ISO-8601 date-time" in result.stderr
+
+
+def test_rebalance_on_the_demo_dry_run_then_apply_twice(tmp_path):
+    """Three days on, a dry run shows a diff and writes nothing; applying twice moves nothing the second time."""
+    assert invoke("demo", "--out", str(tmp_path), "--json").exit_code == 0
+    args = [
+        "rebalance",
+        "--policy",
+        str(tmp_path / "leadroute.yaml"),
+        "--input",
+        str(tmp_path),
+        "--store",
+        str(tmp_path / ".leadroute" / "leadroute.db"),
+        "--at",
+        "2026-11-05T09:00:00Z",
+        "--json",
+    ]
+    dry = json.loads(invoke(*args, "--dry-run").stdout)
+    assert dry["counts"]["moves"] > 0 and dry["counts"]["applied"] == 0
+    assert dry["solver"]["status"] == "OPTIMAL"
+    diff = rows(tmp_path / "rebalance-diff.csv")
+    assert len(diff) == dry["counts"]["moves"]
+    assert all(r["from_owner"] != r["to_owner"] for r in diff)
+    first = json.loads(invoke(*args).stdout)
+    assert first["counts"]["applied"] == dry["counts"]["moves"]
+    second = json.loads(invoke(*args).stdout)
+    assert second["counts"]["applied"] == 0
+    moved = {r["lead_id"]: r["to_owner"] for r in diff}
+    assigned = {r["lead_id"]: r for r in rows(tmp_path / "assignments.csv")}
+    assert all(
+        assigned[lead_id]["owner_id"] == owner and assigned[lead_id]["epoch"] == "2"
+        for lead_id, owner in moved.items()
+    )
+    human = invoke(*args[:-1], "--dry-run")
+    assert "owned leads considered" in human.stdout

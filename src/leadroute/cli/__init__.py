@@ -24,12 +24,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from leadroute.adapters import Adapter, AdapterConfig
 from leadroute.cli.logs import configure_logging
-from leadroute.cli.render import explain_lines, render_explain, render_plugins, render_summary
+from leadroute.cli.render import (
+    explain_lines,
+    render_explain,
+    render_plugins,
+    render_rebalance,
+    render_summary,
+)
 from leadroute.errors import AdapterNotFoundError, LeadrouteError, UserInputError
 from leadroute.host import PluginHost, make_host
 from leadroute.models import Snapshot
 from leadroute.policy import Policy, json_schema, load_policy
-from leadroute.router import Router, RunResult, explain_decision, utcnow
+from leadroute.router import RebalanceResult, Router, RunResult, explain_decision, utcnow
+from leadroute.solver import Solution
+from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import Store, default_store_path
 
 __all__ = ["app", "main"]
@@ -147,7 +155,10 @@ def _run(
 
 
 def _solver_summary(result: RunResult) -> dict[str, Any] | None:
-    s = result.solution
+    return _solution_summary(result.solution)
+
+
+def _solution_summary(s: Solution | None) -> dict[str, Any] | None:
     if s is None:
         return None
     return {
@@ -271,6 +282,107 @@ def route(
             "exceptions": str(folder / "exceptions.csv"),
         }
     _report(result, snapshot, outputs, as_json, "route")
+
+
+@app.command()
+@handles_errors
+def rebalance(
+    policy_file: Annotated[Path, typer.Option("--policy", help="The policy file.")] = Path(
+        "leadroute.yaml"
+    ),
+    source: Annotated[str, typer.Option(help="Adapter to read from and write to.")] = "csv",
+    input_dir: Annotated[Path | None, typer.Option("--input", help="CSV: input folder.")] = None,
+    output_dir: Annotated[Path | None, typer.Option("--out", help="CSV: output folder.")] = None,
+    store: StoreOpt = None,
+    at: Annotated[str | None, typer.Option(help="Rebalance as of this ISO time.")] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Plan and show the diff; write no decision and no owner."),
+    ] = False,
+    diff: Annotated[
+        Path | None,
+        typer.Option(
+            "--diff", help="Where to write the diff CSV. [default: rebalance-diff.csv in --out]"
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move owned-but-unworked leads jointly, as few as it must (nightly)."""
+    policy = load_policy(policy_file)
+    host = make_host()
+    options = {
+        k: str(v)
+        for k, v in (("input_dir", input_dir), ("output_dir", output_dir))
+        if v is not None
+    }
+    workdir = Path.cwd()
+    adapter = _build_adapter(host, source, policy, options, workdir)
+    when = _parse_at(at)
+    clock = (lambda: when) if when is not None else utcnow
+    store_path = store or default_store_path(workdir)
+    with Router(policy, store=Store.open(store_path), host=host, clock=clock) as router:
+        snapshot = adapter.read()
+        result = _rebalance_with_progress(
+            router, snapshot, adapter, source, dry_run, show=not as_json and err.is_terminal
+        )
+    diff_path = (
+        diff
+        or Path(options.get("output_dir") or options.get("input_dir") or workdir)
+        / "rebalance-diff.csv"
+    )
+    rows = [
+        [
+            m.lead_id,
+            m.from_owner,
+            m.to_owner,
+            ";".join(m.reasons),
+            "" if m.fit_before is None else round(m.fit_before, 4),
+            "" if m.fit_after is None else round(m.fit_after, 4),
+        ]
+        for m in result.plan.moves
+    ]
+    write_csv_atomic(diff_path, DIFF_COLUMNS, rows)
+    counts = result.counts()
+    if as_json:
+        _emit_json(
+            {
+                "command": "rebalance",
+                "dry_run": dry_run,
+                "counts": counts,
+                "moves": [dict(zip(DIFF_COLUMNS, row, strict=True)) for row in rows],
+                "solver": _solution_summary(result.plan.solution),
+                "outputs": {"diff": str(diff_path), "audit store": str(store_path)},
+            }
+        )
+        return
+    render_rebalance(out, counts, rows, dry_run)
+    out.print(f"diff: {diff_path}", highlight=False)
+
+
+DIFF_COLUMNS = ("lead_id", "from_owner", "to_owner", "reasons", "fit_before", "fit_after")
+
+
+def _rebalance_with_progress(
+    router: Router,
+    snapshot: Snapshot,
+    adapter: Adapter,
+    source: str,
+    dry_run: bool,
+    *,
+    show: bool,
+) -> RebalanceResult:
+    if not show or dry_run:
+        return router.rebalance(snapshot, adapter=adapter, dry_run=dry_run, source=source)
+    with Progress(
+        TextColumn("moving"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("move", total=None)
+        return router.rebalance(
+            snapshot,
+            adapter=adapter,
+            source=source,
+            progress=lambda n: bar.update(task, completed=n),
+        )
 
 
 @app.command()

@@ -72,6 +72,28 @@ def render_summary(
         console.print(f"{label}: {path}")
 
 
+def render_rebalance(
+    console: Console, counts: Mapping[str, Any], rows: Sequence[Sequence[object]], dry_run: bool
+) -> None:
+    """Totals and the diff of a rebalance."""
+    verb = "would move" if dry_run else "moved"
+    reasons = ", ".join(f"{n} {r}" for r, n in counts["movable_by_reason"].items()) or "none"
+    console.print(
+        f"{counts['considered']} owned leads considered, {counts['movable']} movable "
+        f"({reasons}); {verb} [bold]{counts['moves']}[/], kept {counts['kept']}"
+    )
+    if not rows:
+        return
+    table = Table(
+        title="Moves" + (" (dry run: nothing written)" if dry_run else ""), title_justify="left"
+    )
+    for col in ("lead", "from", "to", "reasons", "fit before", "fit after"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)
+
+
 def explain_lines(decision: Decision) -> list[str]:
     """The explanation as plain lines: the owner, the path, every rep considered, and why."""
     d = decision

@@ -1,0 +1,147 @@
+"""The nightly rebalance: who may move, how few move, caps, and idempotent application."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep
+
+from leadroute.models import Availability, LeaveWindow, RouteStep, Snapshot
+from leadroute.router import Router
+
+LATER = AT + timedelta(days=3)
+# Two NA reps of equal standing, one of whom speaks German: fit separates them.
+TEXT = BASE_POLICY + "constraints: [territory]\n"
+
+
+def reps(**over):
+    base = {
+        "a": rep("a", pools=["na"], cap=10, languages=("en",)),
+        "b": rep("b", pools=["na"], cap=10, languages=("en", "de")),
+        "emea-backup": rep("emea-backup"),
+        "ops": rep("ops"),
+    }
+    base.update(over)
+    return list(base.values())
+
+
+def owned(lead_id, owner, **kw):
+    kw.setdefault("created_at", AT)
+    return lead(lead_id, owner_id=owner, **kw)
+
+
+def router_at(store, host, when, text=TEXT):
+    return Router(policy_from(text), store=store, host=host, clock=lambda: when)
+
+
+def test_unworked_lead_moves_to_a_clearly_better_fit(store, host):
+    """A German lead sitting untouched with an English-only rep moves to the German speaker."""
+    snap = Snapshot(leads=(owned("L1", "a", language="de"),), reps=tuple(reps()))
+    result = router_at(store, host, LATER).rebalance(snap)
+    [move] = result.plan.moves
+    assert (move.from_owner, move.to_owner, move.reasons) == ("a", "b", ("UNWORKED",))
+    decision = store.current_decision("L1")
+    assert decision is not None
+    assert (decision.owner_id, decision.step, decision.epoch) == ("b", RouteStep.REBALANCE, 1)
+
+
+def test_worked_leads_never_move(store, host):
+    """A lead with activity since assignment stays, even with an inactive owner."""
+    gone = rep("a", pools=["na"], active=False)
+    snap = Snapshot(
+        leads=(owned("L1", "a", language="de", last_activity_at=AT + timedelta(hours=2)),),
+        reps=tuple(reps(a=gone)),
+    )
+    result = router_at(store, host, LATER).rebalance(snap)
+    assert result.plan.movable == {} and result.plan.moves == ()
+
+
+def test_fresh_leads_are_not_unworked_yet(store, host):
+    """A lead assigned an hour ago is not up for a move (unworked_after is 48h)."""
+    snap = Snapshot(leads=(owned("L1", "a", language="de"),), reps=tuple(reps()))
+    result = router_at(store, host, AT + timedelta(hours=1)).rebalance(snap)
+    assert result.plan.movable == {}
+
+
+def test_stay_bonus_keeps_leads_with_small_gains(store, host):
+    """When the gain is smaller than the stay bonus, the lead stays."""
+    snap = Snapshot(leads=(owned("L1", "a", language="de"),), reps=tuple(reps()))
+    text = TEXT + "rebalance: {stay_bonus: 5}\n"
+    result = router_at(store, host, LATER, text).rebalance(snap)
+    assert result.plan.movable == {"L1": ("UNWORKED",)} and result.plan.moves == ()
+
+
+def test_inactive_and_long_leave_owners_lose_their_leads(store, host):
+    """Leads of an inactive owner and of an owner on a long leave are moved."""
+    away = rep(
+        "c",
+        pools=["na"],
+        availability=Availability(leave=(LeaveWindow(start=AT, end=LATER + timedelta(days=10)),)),
+    )
+    snap = Snapshot(
+        leads=(owned("L1", "gone"), owned("L2", "c")),
+        reps=tuple(reps(gone=rep("gone", active=False), c=away)),
+    )
+    result = router_at(store, host, AT + timedelta(hours=1)).rebalance(snap)
+    assert result.plan.movable == {"L1": ("OWNER_INACTIVE",), "L2": ("OWNER_ON_LEAVE",)}
+    assert {m.lead_id: m.to_owner in {"a", "b"} for m in result.plan.moves} == {
+        "L1": True,
+        "L2": True,
+    }
+
+
+def test_moves_respect_capacity(store, host):
+    """No rep ends above capacity, however many leads want them."""
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(6))
+    snap = Snapshot(
+        leads=leads, reps=tuple(reps(b=rep("b", pools=["na"], cap=2, languages=("en", "de"))))
+    )
+    result = router_at(store, host, LATER).rebalance(snap)
+    assert sum(m.to_owner == "b" for m in result.plan.moves) == 2
+
+
+def test_move_caps_are_honoured_with_cp_sat(store, host):
+    """max_moves_per_rep limits discretionary moves away from one rep; the best gains go first."""
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(5))
+    snap = Snapshot(leads=leads, reps=tuple(reps()))
+    text = TEXT + "rebalance: {max_moves_per_rep: 2}\n"
+    result = router_at(store, host, LATER, text).rebalance(snap)
+    assert len(result.plan.moves) == 2
+    assert result.plan.solution is not None and result.plan.solution.status == "OPTIMAL"
+
+
+def test_forced_moves_ignore_the_caps(store, host):
+    """Leads of an inactive owner move even past max_moves: a cap must not strand them."""
+    leads = tuple(owned(f"L{i}", "gone") for i in range(3))
+    snap = Snapshot(leads=leads, reps=tuple(reps(gone=rep("gone", active=False))))
+    text = TEXT + "rebalance: {max_moves: 1}\n"
+    result = router_at(store, host, AT + timedelta(hours=1), text).rebalance(snap)
+    assert len(result.plan.moves) == 3
+
+
+def test_dry_run_writes_nothing(store, host):
+    """A dry run plans the moves but records no decision and no run."""
+    snap = Snapshot(leads=(owned("L1", "a", language="de"),), reps=tuple(reps()))
+    result = router_at(store, host, LATER).rebalance(snap, dry_run=True)
+    assert len(result.plan.moves) == 1 and result.applied == 0
+    assert store.current_decision("L1") is None and store.runs() == []
+
+
+def test_applying_twice_moves_nothing_the_second_time(store, host):
+    """A second rebalance right after the first has nothing left to move."""
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(4))
+    snap = Snapshot(leads=leads, reps=tuple(reps()))
+    first = router_at(store, host, LATER).rebalance(snap)
+    second = router_at(store, host, LATER).rebalance(snap)
+    assert first.applied == 4 and second.applied == 0
+
+
+def test_nobody_with_room_sends_forced_moves_to_fallback(store, host):
+    """A lead of an inactive owner with no eligible rep left goes to the fallback queue."""
+    full = {"a": rep("a", pools=["na"], cap=0), "b": rep("b", pools=["na"], cap=0)}
+    snap = Snapshot(
+        leads=(owned("L1", "gone"),), reps=tuple(reps(gone=rep("gone", active=False), **full))
+    )
+    [move] = router_at(store, host, AT + timedelta(hours=1)).rebalance(snap).plan.moves
+    assert move.to_owner == "ops"
+    assert "fallback queue" in move.decided.decision.reason
