@@ -291,7 +291,7 @@ def test_bad_at_is_exit_2(demo_dir):
 
 
 def test_rebalance_on_the_demo_dry_run_then_apply_twice(tmp_path):
-    """Three days on, a dry run shows a diff and writes nothing; applying twice moves nothing the second time."""
+    """Three days on: a dry run shows a diff and writes nothing; a second apply moves nothing."""
     assert invoke("demo", "--out", str(tmp_path), "--json").exit_code == 0
     args = [
         "rebalance",
