@@ -7,13 +7,16 @@ On one generated instance, in one process, runs:
 * ``raw_flow``: OR-Tools ``SimpleMinCostFlow`` on the same arrays with nothing around it;
 * ``greedy``: global greedy, best pair first (what a careful batch script does);
 * ``online``: one lead at a time in arrival order, round robin among eligible reps with
-  room left, ignoring fit (what routing products do).
+  room left, ignoring fit (what routing products do);
+* ``online_best_fit``: one lead at a time, the best-fit eligible rep with room;
+* ``priced_online``: one lead at a time, the eligible rep with room maximising fit minus
+  the rep's capacity price, with prices computed from the previous day's leads (same
+  team, other leads): the back-test of priced real-time routing.
 
 Prints, per method: total fit, ratio to the optimum, wall seconds, wall ratio to
 ``raw_flow``, peak memory above the instance and the process's peak during the method
 (MB, from the kernel's high-water mark, reset before each method), and whether any cap
 was violated.
-``priced_online`` (online with capacity prices) is not built yet.
 
 Usage: uv run python benchmarks/assign.py --leads 10000 --reps 200 [--seed 1] [--json]
 """
@@ -33,17 +36,26 @@ import structlog
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
-from leadroute.solver import BatchProblem, solve_flow
+from leadroute.solver import BatchProblem, capacity_prices, price_online, solve_flow
 
 Assignment = NDArray[np.int32]
 GROUPS = 6  # 3 regions x 2 segments
 
 
-def generate(n: int, m: int, seed: int, per_lead: int = 20) -> BatchProblem:
-    """Regions x segments, ~20 eligible reps per lead, skewed rep quality, capacity ~110%."""
-    rng = np.random.default_rng(seed)
-    rep_group = rng.integers(0, GROUPS, m)
-    quality = rng.beta(2, 5, m)
+def generate(n: int, m: int, seed: int, day: int = 1, per_lead: int = 20) -> BatchProblem:
+    """Regions x segments, ~20 eligible reps per lead, skewed rep quality, capacity ~110%.
+
+    ``seed`` fixes the team (groups, quality, capacity); ``day`` draws that day's leads, so
+    two days share the same reps: prices learnt on one day can be tested on the next.
+    """
+    team = np.random.default_rng(seed)
+    rep_group = team.integers(0, GROUPS, m)
+    quality = team.beta(2, 5, m)
+    weights = team.gamma(2.0, 1.0, m)
+    group_weight = np.bincount(rep_group, weights=weights, minlength=GROUPS)
+    share = weights / group_weight[rep_group]
+    capacity = np.maximum(1, np.floor(1.1 * (n / GROUPS) * share)).astype(np.int64)
+    rng = np.random.default_rng([seed, day])
     lead_group = rng.integers(0, GROUPS, n)
     order = np.argsort(rep_group, kind="stable")
     sizes = np.bincount(rep_group, minlength=GROUPS)
@@ -60,11 +72,6 @@ def generate(n: int, m: int, seed: int, per_lead: int = 20) -> BatchProblem:
     key = np.unique(leads.astype(np.int64) * m + reps)  # drop repeated picks, sort by lead
     pair_lead, pair_rep = (key // m).astype(np.int32), (key % m).astype(np.int32)
     fit = np.rint(600 * quality[pair_rep] + 400 * rng.random(len(key)))
-    demand = np.bincount(lead_group, minlength=GROUPS)
-    weights = rng.gamma(2.0, 1.0, m)
-    group_weight = np.bincount(rep_group, weights=weights, minlength=GROUPS)
-    share = weights / group_weight[rep_group]
-    capacity = np.maximum(1, np.floor(1.1 * demand[rep_group] * share)).astype(np.int64)
     return BatchProblem(
         lead_ids=tuple(f"L{i}" for i in range(n)),
         rep_ids=tuple(f"r{j}" for j in range(m)),
@@ -154,12 +161,16 @@ def online(p: BatchProblem) -> Assignment:
     return out
 
 
-METHODS: dict[str, Callable[[BatchProblem], Assignment]] = {
-    "raw_flow": raw_flow,
-    "leadroute": leadroute,
-    "greedy": greedy,
-    "online": online,
-}
+def methods(prices: NDArray[np.float64]) -> dict[str, Callable[[BatchProblem], Assignment]]:
+    """Every method; ``priced_online`` uses capacity prices learnt on the previous day."""
+    return {
+        "raw_flow": raw_flow,
+        "leadroute": leadroute,
+        "greedy": greedy,
+        "online": online,
+        "online_best_fit": lambda p: price_online(p, np.zeros(len(p.rep_ids))),
+        "priced_online": lambda p: price_online(p, prices),
+    }
 
 
 def _rss_kb(field: str) -> int | None:
@@ -197,9 +208,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    problem = generate(args.leads, args.reps, args.seed)
+    problem = generate(args.leads, args.reps, args.seed, day=1)
+    # Prices come from the previous day's batch optimum, as the nightly job would publish.
+    yesterday = generate(args.leads, args.reps, args.seed, day=0)
+    prices = capacity_prices(yesterday, solve_flow(yesterday))
     results: dict[str, dict[str, Any]] = {}
-    for name, method in METHODS.items():
+    for name, method in methods(prices).items():
         before = _rss_kb("VmRSS")
         measured = _reset_peak()
         start = time.perf_counter()
