@@ -96,3 +96,55 @@ def snapshot_of(leads, reps, accounts=()):
     from tests.conftest import snapshot
 
     return snapshot(leads, reps, accounts)
+
+
+def test_batch_publishes_prices_that_the_optimize_strategy_uses_online(store):
+    """After a batch run, an optimize pool spends contended capacity only where it is worth it."""
+    from leadroute.host import hookimpl, make_host
+    from leadroute.models import FitContribution
+
+    fits = {
+        ("L1", "a"): 10,
+        ("L1", "b"): 8,
+        ("L2", "a"): 9,
+        ("L3", "a"): 10,
+        ("L3", "b"): 8,
+        ("L4", "a"): 9,
+    }
+
+    class TableFit:
+        @hookimpl
+        def leadroute_score_fit(self, lead, rep, ctx):
+            return [FitContribution(name="table", value=fits.get((lead.id, rep.id), 0))]
+
+    text = BASE_POLICY.replace(
+        "{name: na, strategy: round_robin}", "{name: na, strategy: optimize}"
+    ) + ("constraints: [territory]\nfit: {weights: {language: 0, product: 0, headroom: 0}}\n")
+    host = make_host(load_entrypoints=False, plugins=[TableFit()])
+    only_l2 = {"L2", "L4"}
+
+    def team(cap):
+        return [
+            rep("a", pools=["na"], cap=cap),
+            rep("b", pools=["na"], cap=cap),
+            rep("emea-backup"),
+            rep("ops"),
+        ]
+
+    def leads(*ids):
+        # L2 and L4 can only go to a: b is outside their territory.
+        return [lead(i, country="US" if i not in only_l2 else "CA") for i in ids]
+
+    reps_day1 = team(1)
+    reps_day1[1] = rep("b", pools=["na"], cap=1, territories=("US",))
+    router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
+    router.route(snapshot_of(leads("L1", "L2"), reps_day1), batch=True)
+    assert store.load_prices() == {"a": 2.0, "b": 0.0, "emea-backup": 0.0, "ops": 0.0}
+
+    reps_day2 = team(2)
+    reps_day2[1] = rep("b", pools=["na"], cap=2, territories=("US",))
+    result = router.route(snapshot_of(leads("L1", "L2", "L3", "L4"), reps_day2))
+    owners = {d.lead_id: d.owner_id for d in result.decisions}
+    assert (owners["L3"], owners["L4"]) == ("b", "a")
+    l3 = next(d for d in result.decisions if d.lead_id == "L3")
+    assert l3.candidates[0].reason.startswith("fit 8.00 - capacity price 0.00 = 8.00")

@@ -152,6 +152,7 @@ class Pipeline:
     loads: dict[str, int]
     ledger: Ledger
     members: Mapping[str, tuple[str, ...]]
+    prices: Mapping[str, float] = attrs.field(factory=dict)
 
     @classmethod
     def build(
@@ -163,12 +164,22 @@ class Pipeline:
         *,
         assigned: Mapping[str, int],
         ledger: Ledger,
+        prices: Mapping[str, float] | None = None,
     ) -> Pipeline:
         """Check the policy against the reps and set up loads (``open_leads`` + ``assigned``)."""
         by_id = {r.id: r for r in reps}
         check_rep_references(policy, by_id)
         loads = {r.id: r.open_leads + assigned.get(r.id, 0) for r in reps}
-        return cls(host, policy, by_id, accounts, loads, ledger, pool_members(policy, by_id))
+        return cls(
+            host,
+            policy,
+            by_id,
+            accounts,
+            loads,
+            ledger,
+            pool_members(policy, by_id),
+            dict(prices or {}),
+        )
 
     # ----------------------------------------------------------------- entry point
 
@@ -284,7 +295,15 @@ class Pipeline:
         rule, pool, candidates = found
         if not candidates:
             return self._pool_backup(trail, rule, pool)
-        ranked = rank(pool.strategy, pool.name, trail.lead.id, candidates, self.ledger, self.reps)
+        ranked = rank(
+            pool.strategy,
+            pool.name,
+            trail.lead.id,
+            candidates,
+            self.ledger,
+            self.reps,
+            self.prices,
+        )
         winner = ranked[0]
         entry = self.ledger.take_turn(pool.name, winner.rep_id)
         trail.path.append(f"strategy:{pool.strategy}")

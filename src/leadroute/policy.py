@@ -60,6 +60,7 @@ class Strategy(enum.StrEnum):
     ROUND_ROBIN = "round_robin"
     WEIGHTED = "weighted"
     LEAST_LOADED = "least_loaded"
+    OPTIMIZE = "optimize"
 
 
 # --------------------------------------------------------------------------- conditions

@@ -34,7 +34,7 @@ from leadroute.models import (
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
 from leadroute.policy import Policy, load_policy
 from leadroute.rebalance import RebalancePlan, plan_rebalance
-from leadroute.solver import BatchProblem, Solution
+from leadroute.solver import BatchProblem, Solution, capacity_prices
 from leadroute.store import RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
@@ -233,6 +233,7 @@ class Router:
             AccountIndex.build(list(snapshot.accounts)),
             assigned=_assigned_loads(known.values()),
             ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
+            prices=self.store.load_prices(),
         )
         reps = pipeline.reps
         result = RunResult(problems=list(snapshot.problems))
@@ -294,6 +295,12 @@ class Router:
         )
         solution = self.host.solve(problem)
         result.solution = solution
+        if solution.optimal:
+            # Publish what each rep's capacity is worth, for the optimize strategy online.
+            prices = capacity_prices(problem, solution)
+            self.store.save_prices(
+                dict(zip(problem.rep_ids, prices.tolist(), strict=True)), self.clock()
+            )
         chosen = {
             problem.lead_ids[i]: problem.rep_ids[r]
             for i, r in enumerate(solution.assignment.tolist())

@@ -8,6 +8,8 @@ rep so that no rep wins ties because of creation order or list position.
   time each rep's share follows their weight.
 * ``least_loaded``: the rep with the lowest utilisation (open / cap; open count when
   uncapped), then the oldest turn.
+* ``optimize``: the rep with the highest fit minus its capacity price from the last batch
+  solve (``route --batch``), which keeps one-at-a-time routing near the batch optimum.
 """
 
 from __future__ import annotations
@@ -71,7 +73,21 @@ def _least_loaded(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
     return (utilisation, e.last_seq)
 
 
-def _reason(strategy: Strategy, c: Candidate, e: LedgerEntry, rep: Rep) -> str:
+def _priced(prices: Mapping[str, float]) -> Key:
+    def key(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+        price = prices.get(c.rep_id, 0.0)
+        # Minimal prices put the optimal choice at a tie: spend the cheaper capacity.
+        return (-(c.fit - price), price, e.last_seq)
+
+    return key
+
+
+def _reason(
+    strategy: Strategy, c: Candidate, e: LedgerEntry, rep: Rep, prices: Mapping[str, float]
+) -> str:
+    if strategy is Strategy.OPTIMIZE:
+        price = prices.get(c.rep_id, 0.0)
+        return f"fit {c.fit:.2f} - capacity price {price:.2f} = {c.fit - price:.2f}"
     if strategy is Strategy.ROUND_ROBIN:
         return f"last turn #{e.last_seq}" if e.last_seq else "no turn yet in this pool"
     if strategy is Strategy.WEIGHTED:
@@ -94,9 +110,15 @@ def rank(
     candidates: Sequence[Candidate],
     ledger: Ledger,
     reps: Mapping[str, Rep],
+    prices: Mapping[str, float] | None = None,
 ) -> list[Candidate]:
-    """Candidates in the order the strategy prefers them, with ``rank`` and ``reason`` set."""
-    key = KEYS[strategy]
+    """Candidates in the order the strategy prefers them, with ``rank`` and ``reason`` set.
+
+    ``optimize`` uses the capacity prices of the last batch solve (none yet: all 0, which
+    makes it best fit).
+    """
+    prices = prices or {}
+    key = _priced(prices) if strategy is Strategy.OPTIMIZE else KEYS[strategy]
 
     def sort_key(c: Candidate) -> tuple[float, ...]:
         entry = ledger.entry(pool, c.rep_id)
@@ -105,7 +127,9 @@ def rank(
     ordered = sorted(candidates, key=sort_key)
     ranked = [
         attrs.evolve(
-            c, rank=i, reason=_reason(strategy, c, ledger.entry(pool, c.rep_id), reps[c.rep_id])
+            c,
+            rank=i,
+            reason=_reason(strategy, c, ledger.entry(pool, c.rep_id), reps[c.rep_id], prices),
         )
         for i, c in enumerate(ordered, start=1)
     ]

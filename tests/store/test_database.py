@@ -195,3 +195,10 @@ def test_runs_log(store: Store):
         {"routed": 3},
     )
     assert logged["finished_at"]
+
+
+def test_prices_are_replaced_as_a_whole(store: Store):
+    """Publishing prices replaces the previous set entirely."""
+    store.save_prices({"r1": 2.5, "r2": 0.0}, AT)
+    store.save_prices({"r3": 1.0}, AT)
+    assert store.load_prices() == {"r3": 1.0}

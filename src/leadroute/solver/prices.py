@@ -65,7 +65,8 @@ def capacity_prices(
 
 
 def price_online(
-    problem: BatchProblem, prices: Sequence[float] | NDArray[np.float64],
+    problem: BatchProblem,
+    prices: Sequence[float] | NDArray[np.float64],
     order: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int32]:
     """Route leads one at a time (in ``order``) to the eligible rep with room maximising fit - price."""

@@ -258,6 +258,28 @@ class Store:
             value = conn.execute(sa.select(m.c.value).where(m.c.key == SEQUENCE_KEY)).scalar()
         return int(value) if value is not None else 0
 
+    # ----------------------------------------------------------------- prices
+
+    def save_prices(self, prices: Mapping[str, float], computed_at: datetime) -> None:
+        """Replace the published capacity prices (one per rep) in one transaction."""
+        when = to_iso(computed_at)
+        with self._tx() as conn:
+            conn.execute(schema.prices.delete())
+            if prices:
+                conn.execute(
+                    schema.prices.insert(),
+                    [
+                        {"rep_id": rep_id, "price": float(price), "computed_at": when}
+                        for rep_id, price in prices.items()
+                    ],
+                )
+
+    def load_prices(self) -> dict[str, float]:
+        """The capacity prices of the last batch solve (empty before the first)."""
+        t = schema.prices
+        with self.engine.connect() as conn:
+            return {row.rep_id: float(row.price) for row in conn.execute(sa.select(t))}
+
     # ----------------------------------------------------------------- outbox
 
     def pending_effects(self, limit: int = 500) -> list[Effect]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["decisions", "ledger", "meta", "metadata", "outbox", "runs"]
+__all__ = ["decisions", "ledger", "meta", "metadata", "outbox", "prices", "runs"]
 
 metadata = sa.MetaData()
 
@@ -69,4 +69,12 @@ meta = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(255), nullable=False),
+)
+
+prices = sa.Table(
+    "prices",
+    metadata,
+    sa.Column("rep_id", sa.String(255), primary_key=True),
+    sa.Column("price", sa.Float, nullable=False),
+    sa.Column("computed_at", sa.String(40), nullable=False),
 )
