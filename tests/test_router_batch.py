@@ -65,22 +65,37 @@ def test_sticky_owners_use_capacity_before_the_solve(store, host):
     assert by_lead["L1"].owner_id == "b"
 
 
-def test_batch_explains_a_lead_that_did_not_get_its_best_fit(store, host):
-    """A lead placed away from its best-fit rep says which rep that was and why."""
-    text = BASE_POLICY + "constraints: [territory, language]\n"
+def test_batch_explains_a_lead_that_did_not_get_its_best_fit(store):
+    """A lead placed away from its best-fit rep says what moving it would gain and cost."""
+    from leadroute.host import hookimpl, make_host
+    from leadroute.models import FitContribution
+
+    fits = {("L1", "a"): 10, ("L1", "b"): 8, ("L2", "a"): 9}
+
+    class TableFit:
+        @hookimpl
+        def leadroute_score_fit(self, lead, rep, ctx):
+            return [FitContribution(name="table", value=fits.get((lead.id, rep.id), 0))]
+
+    text = BASE_POLICY + (
+        "constraints: [territory]\nfit: {weights: {language: 0, product: 0, headroom: 0}}\n"
+    )
     reps = [
-        rep("de", pools=["na"], cap=1, languages=("de", "en")),
-        rep("en", pools=["na"], cap=1, languages=("en",)),
+        rep("a", pools=["na"], cap=1),
+        rep("b", pools=["na"], cap=1, territories=("US",)),
         rep("emea-backup"),
         rep("ops"),
     ]
+    host = make_host(load_entrypoints=False, plugins=[TableFit()])
     router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
-    result = router.route(
-        snapshot_of([lead("L1", language="en"), lead("L2", language="de")], reps), batch=True
-    )
+    result = router.route(snapshot_of([lead("L1"), lead("L2", country="CA")], reps), batch=True)
     l1 = next(d for d in result.decisions if d.lead_id == "L1")
-    assert l1.strategy == "optimize" and l1.candidates[0].rep_id == "en"
-    assert l1.reason.startswith("batch optimizer in pool na: ")
+    assert (l1.owner_id, l1.strategy) == ("b", "optimize")
+    assert l1.reason == (
+        "batch optimizer in pool na: best-fit a (fit 10.00, load 0/1) is full at the optimum: "
+        "moving this lead there would gain 2.00 in fit, but its capacity is priced 2.00 above "
+        "b's by the leads that hold it"
+    )
 
 
 def test_batch_rerun_replays(store, host):

@@ -111,6 +111,18 @@ class Trail:
     miss: str = "no routing rule matched"
 
 
+def _binding_note(best: Candidate, chosen: Candidate, prices: Mapping[str, float]) -> str:
+    """Why the optimum did not give a lead its best-fit rep: that rep's capacity was worth more."""
+    cap = f"/{best.capacity}" if best.capacity is not None else ""
+    gain = best.fit - chosen.fit
+    premium = prices.get(best.rep_id, 0.0) - prices.get(chosen.rep_id, 0.0)
+    return (
+        f"best-fit {best.rep_id} (fit {best.fit:.2f}, load {best.load}{cap}) is full at the "
+        f"optimum: moving this lead there would gain {gain:.2f} in fit, but its capacity is "
+        f"priced {premium:.2f} above {chosen.rep_id}'s by the leads that hold it"
+    )
+
+
 def pool_members(policy: Policy, reps: Mapping[str, Rep]) -> dict[str, tuple[str, ...]]:
     """Pool name to member rep ids: the policy's list plus reps that name the pool."""
     members: dict[str, set[str]] = {p.name: set(p.members) for p in policy.pools}
@@ -294,7 +306,7 @@ class Pipeline:
             return None
         rule, pool, candidates = found
         if not candidates:
-            return self._pool_backup(trail, rule, pool)
+            return self.pool_backup(trail, rule, pool)
         ranked = rank(
             pool.strategy,
             pool.name,
@@ -341,7 +353,7 @@ class Pipeline:
         ]
         return rule, pool, candidates
 
-    def _pool_backup(
+    def pool_backup(
         self, trail: Trail, rule: Rule, pool: PoolPolicy, why: str = ""
     ) -> Decided | None:
         """The pool's backup rep when no member can take the lead; None sends it to fallback."""
@@ -377,26 +389,28 @@ class Pipeline:
             return self.fallback(trail, trail.miss)
         rule, pool, candidates = found
         if not candidates:
-            return self._pool_backup(trail, rule, pool) or self.fallback(trail, trail.miss)
+            return self.pool_backup(trail, rule, pool) or self.fallback(trail, trail.miss)
         return Pending(trail=trail, rule=rule, pool=pool, candidates=tuple(candidates))
 
-    def finish(self, pending: Pending, rep_id: str | None) -> Decided:
-        """Turn the solver's choice for a pending lead into a decision (or backup/fallback)."""
+    def finish(
+        self, pending: Pending, rep_id: str | None, prices: Mapping[str, float] | None = None
+    ) -> Decided:
+        """Turn the solver's choice for a pending lead into a decision (or backup/fallback).
+
+        With the solve's capacity prices, a lead placed away from its best-fit rep says what
+        moving it there would gain and what that capacity is worth to the leads holding it.
+        """
         trail, rule, pool = pending.trail, pending.rule, pending.pool
         ranked = sorted(pending.candidates, key=lambda c: (c.rep_id != rep_id, -c.fit, c.rep_id))
         best = max(pending.candidates, key=lambda c: (c.fit, c.rep_id))
         if rep_id is None:
             why = f"no room left among {len(ranked)} eligible reps in the joint optimum"
-            return self._pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
+            return self.pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
         trail.path.append("strategy:optimize")
         note = (
             "its best fit"
             if best.rep_id == rep_id
-            else (
-                f"best-fit {best.rep_id} (fit {best.fit:.2f}, load {best.load}"
-                f"{'/' + str(best.capacity) if best.capacity is not None else ''}) had its room "
-                "taken by leads it suits better in the joint optimum"
-            )
+            else _binding_note(best, ranked[0], prices or {})
         )
         ranked = [
             attrs.evolve(

@@ -295,19 +295,19 @@ class Router:
         )
         solution = self.host.solve(problem)
         result.solution = solution
+        prices: dict[str, float] = {}
         if solution.optimal:
             # Publish what each rep's capacity is worth, for the optimize strategy online.
-            prices = capacity_prices(problem, solution)
-            self.store.save_prices(
-                dict(zip(problem.rep_ids, prices.tolist(), strict=True)), self.clock()
-            )
+            values = capacity_prices(problem, solution).tolist()
+            prices = dict(zip(problem.rep_ids, values, strict=True))
+            self.store.save_prices(prices, self.clock())
         chosen = {
             problem.lead_ids[i]: problem.rep_ids[r]
             for i, r in enumerate(solution.assignment.tolist())
             if r >= 0
         }
         return [
-            pipeline.finish(o, chosen.get(o.lead_id)) if isinstance(o, Pending) else o
+            pipeline.finish(o, chosen.get(o.lead_id), prices) if isinstance(o, Pending) else o
             for o in outcomes
         ]
 
