@@ -193,6 +193,15 @@ class Pipeline:
             dict(prices or {}),
         )
 
+    def room(self) -> dict[str, int | None]:
+        """Leads each rep can still take at the current loads (None: no cap)."""
+        return {
+            rep.id: None
+            if rep.capacity.max_open is None
+            else max(0, rep.capacity.max_open - self.loads.get(rep.id, 0))
+            for rep in self.reps.values()
+        }
+
     # ----------------------------------------------------------------- entry point
 
     def decide(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected:

@@ -187,12 +187,7 @@ def _prepare(
 
 
 def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[str, str]]:
-    room = {
-        rep.id: None
-        if rep.capacity.max_open is None
-        else max(0, rep.capacity.max_open - pipeline.loads.get(rep.id, 0))
-        for rep in pipeline.reps.values()
-    }
+    room = pipeline.room()
     problem = BatchProblem.from_candidates(
         {m.lead.id: [(c.rep_id, max(0.0, c.fit)) for c in m.candidates] for m in movable}, room
     )

@@ -226,15 +226,7 @@ class Router:
         """
         run_id = self.store.begin_run("route", source)
         known = self.store.current_decisions()
-        pipeline = Pipeline.build(
-            self.host,
-            self.policy,
-            snapshot.reps,
-            AccountIndex.build(list(snapshot.accounts)),
-            assigned=_assigned_loads(known.values()),
-            ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
-            prices=self.store.load_prices(),
-        )
+        pipeline = self._pipeline(snapshot, known)
         reps = pipeline.reps
         result = RunResult(problems=list(snapshot.problems))
         at = self.clock()
@@ -272,6 +264,18 @@ class Router:
         )
         return result
 
+    def _pipeline(self, snapshot: Snapshot, known: Mapping[str, Decision]) -> Pipeline:
+        """The pipeline over a snapshot, with loads, ledger and prices from the store."""
+        return Pipeline.build(
+            self.host,
+            self.policy,
+            snapshot.reps,
+            AccountIndex.build(list(snapshot.accounts)),
+            assigned=_assigned_loads(known.values()),
+            ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
+            prices=self.store.load_prices(),
+        )
+
     def _solve_batch(
         self,
         pipeline: Pipeline,
@@ -283,12 +287,7 @@ class Router:
         if not pending:
             return outcomes
         # Room left after this batch's sticky decisions (current and account owners).
-        room = {
-            rep.id: None
-            if rep.capacity.max_open is None
-            else max(0, rep.capacity.max_open - pipeline.loads.get(rep.id, 0))
-            for rep in pipeline.reps.values()
-        }
+        room = pipeline.room()
         problem = BatchProblem.from_candidates(
             {p.lead_id: [(c.rep_id, max(0.0, c.fit)) for c in p.candidates] for p in pending},
             room,
@@ -348,14 +347,7 @@ class Router:
         after moves nothing: moved leads are freshly assigned, kept ones stay kept.
         """
         known = self.store.current_decisions()
-        pipeline = Pipeline.build(
-            self.host,
-            self.policy,
-            snapshot.reps,
-            AccountIndex.build(list(snapshot.accounts)),
-            assigned=_assigned_loads(known.values()),
-            ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
-        )
+        pipeline = self._pipeline(snapshot, known)
         plan = plan_rebalance(pipeline, self.host, snapshot.leads, known, self.clock())
         result = RunResult()
         if dry_run:

@@ -63,7 +63,53 @@ StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", help="Audit store (SQLite file). [default: .leadroute/leadroute.db]"),
 ]
+PolicyOpt = Annotated[Path, typer.Option("--policy", help="The policy file.")]
+SourceOpt = Annotated[str, typer.Option(help="Adapter to read from and write to.")]
+InputOpt = Annotated[
+    Path | None,
+    typer.Option("--input", help="CSV: folder with leads.csv, reps.csv, accounts.csv."),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="CSV: folder for outputs (assignments, exceptions, diff)."),
+]
+AtOpt = Annotated[str | None, typer.Option(help="Act as of this ISO time (default now).")]
 DEMO_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@attrs.frozen(kw_only=True)
+class _Target:
+    """What route and rebalance act on: the policy, the adapter, the store, the output folder."""
+
+    policy: Policy
+    host: PluginHost
+    adapter: Adapter
+    store_path: Path
+    folder: Path
+
+
+def _target(
+    policy_file: Path,
+    source: str,
+    input_dir: Path | None,
+    output_dir: Path | None,
+    store: Path | None,
+) -> _Target:
+    policy = load_policy(policy_file)
+    host = make_host()
+    options = {
+        key: str(value)
+        for key, value in (("input_dir", input_dir), ("output_dir", output_dir))
+        if value
+    }
+    workdir = Path.cwd()
+    return _Target(
+        policy=policy,
+        host=host,
+        adapter=_build_adapter(host, source, policy, options, workdir),
+        store_path=store or default_store_path(workdir),
+        folder=Path(output_dir or input_dir or workdir),
+    )
 
 
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -232,22 +278,12 @@ def demo(
 @app.command()
 @handles_errors
 def route(
-    policy_file: Annotated[Path, typer.Option("--policy", help="The policy file.")] = Path(
-        "leadroute.yaml"
-    ),
-    source: Annotated[str, typer.Option(help="Adapter to read from and write to.")] = "csv",
-    input_dir: Annotated[
-        Path | None,
-        typer.Option("--input", help="CSV: folder with leads.csv, reps.csv, accounts.csv."),
-    ] = None,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="CSV: folder for assignments.csv and exceptions.csv."),
-    ] = None,
+    policy_file: PolicyOpt = Path("leadroute.yaml"),
+    source: SourceOpt = "csv",
+    input_dir: InputOpt = None,
+    output_dir: OutOpt = None,
     store: StoreOpt = None,
-    at: Annotated[
-        str | None, typer.Option(help="Decide as of this ISO time (default now).")
-    ] = None,
+    at: AtOpt = None,
     batch: Annotated[
         bool,
         typer.Option("--batch", help="Assign pool leads jointly with the optimizer."),
@@ -255,31 +291,21 @@ def route(
     as_json: JsonOpt = False,
 ) -> None:
     """Route every lead the source has, write owners back and report exceptions."""
-    policy = load_policy(policy_file)
-    host = make_host()
-    options: dict[str, Any] = {}
-    if input_dir is not None:
-        options["input_dir"] = str(input_dir)
-    if output_dir is not None:
-        options["output_dir"] = str(output_dir)
-    workdir = Path.cwd()
-    adapter = _build_adapter(host, source, policy, options, workdir)
-    store_path = store or default_store_path(workdir)
+    target = _target(policy_file, source, input_dir, output_dir, store)
     result, snapshot = _run(
-        policy,
-        store_path,
-        adapter,
+        target.policy,
+        target.store_path,
+        target.adapter,
         source,
         _parse_at(at),
         show_progress=not as_json and err.is_terminal,
         batch=batch,
     )
-    outputs = {"audit store": str(store_path)}
+    outputs = {"audit store": str(target.store_path)}
     if source == "csv":
-        folder = Path(options.get("output_dir") or options.get("input_dir") or workdir)
         outputs |= {
-            "assignments": str(folder / "assignments.csv"),
-            "exceptions": str(folder / "exceptions.csv"),
+            "assignments": str(target.folder / "assignments.csv"),
+            "exceptions": str(target.folder / "exceptions.csv"),
         }
     _report(result, snapshot, outputs, as_json, "route")
 
@@ -287,14 +313,12 @@ def route(
 @app.command()
 @handles_errors
 def rebalance(
-    policy_file: Annotated[Path, typer.Option("--policy", help="The policy file.")] = Path(
-        "leadroute.yaml"
-    ),
-    source: Annotated[str, typer.Option(help="Adapter to read from and write to.")] = "csv",
-    input_dir: Annotated[Path | None, typer.Option("--input", help="CSV: input folder.")] = None,
-    output_dir: Annotated[Path | None, typer.Option("--out", help="CSV: output folder.")] = None,
+    policy_file: PolicyOpt = Path("leadroute.yaml"),
+    source: SourceOpt = "csv",
+    input_dir: InputOpt = None,
+    output_dir: OutOpt = None,
     store: StoreOpt = None,
-    at: Annotated[str | None, typer.Option(help="Rebalance as of this ISO time.")] = None,
+    at: AtOpt = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Plan and show the diff; write no decision and no owner."),
@@ -308,28 +332,17 @@ def rebalance(
     as_json: JsonOpt = False,
 ) -> None:
     """Move owned-but-unworked leads jointly, as few as it must (nightly)."""
-    policy = load_policy(policy_file)
-    host = make_host()
-    options = {
-        k: str(v)
-        for k, v in (("input_dir", input_dir), ("output_dir", output_dir))
-        if v is not None
-    }
-    workdir = Path.cwd()
-    adapter = _build_adapter(host, source, policy, options, workdir)
+    target = _target(policy_file, source, input_dir, output_dir, store)
     when = _parse_at(at)
     clock = (lambda: when) if when is not None else utcnow
-    store_path = store or default_store_path(workdir)
-    with Router(policy, store=Store.open(store_path), host=host, clock=clock) as router:
-        snapshot = adapter.read()
+    with Router(
+        target.policy, store=Store.open(target.store_path), host=target.host, clock=clock
+    ) as router:
+        snapshot = target.adapter.read()
         result = _rebalance_with_progress(
-            router, snapshot, adapter, source, dry_run, show=not as_json and err.is_terminal
+            router, snapshot, target.adapter, source, dry_run, show=not as_json and err.is_terminal
         )
-    diff_path = (
-        diff
-        or Path(options.get("output_dir") or options.get("input_dir") or workdir)
-        / "rebalance-diff.csv"
-    )
+    diff_path = diff or target.folder / "rebalance-diff.csv"
     rows = [
         [
             m.lead_id,
@@ -351,7 +364,7 @@ def rebalance(
                 "counts": counts,
                 "moves": [dict(zip(DIFF_COLUMNS, row, strict=True)) for row in rows],
                 "solver": _solution_summary(result.plan.solution),
-                "outputs": {"diff": str(diff_path), "audit store": str(store_path)},
+                "outputs": {"diff": str(diff_path), "audit store": str(target.store_path)},
             }
         )
         return
