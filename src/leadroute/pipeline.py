@@ -11,6 +11,11 @@ Stages, in order (each is a method; the first to produce an owner wins):
 
 The pipeline keeps loads and the rotation ledger in memory so each lead sees the ones
 decided before it; the router persists what changed with each decision.
+
+Batch mode uses the same stages with a different chooser: ``prepare`` runs everything up
+to the pool choice (leaving capacity to the solver) and ``finish`` turns the solver's
+choice into a decision. The rebalance reuses ``start``, ``pool_candidates``,
+``available``, ``candidate``, ``decided`` and ``fallback``.
 """
 
 from __future__ import annotations
@@ -231,6 +236,7 @@ class Pipeline:
     # ----------------------------------------------------------------- stages
 
     def context(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
+        """The context per-rep hooks see, over this run's live loads."""
         return RoutingContext(
             at=at, policy=self.policy, loads=self.loads, constraints=constraints, rule=rule
         )

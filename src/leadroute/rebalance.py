@@ -21,7 +21,6 @@ from datetime import datetime
 import attrs
 import numpy as np
 
-from leadroute.host import PluginHost
 from leadroute.models import Candidate, Decision, Lead, Rep, RouteStep
 from leadroute.pipeline import Decided, Pipeline, Trail
 from leadroute.solver import BatchProblem, MoveCaps, Solution, solve_with_move_caps
@@ -114,7 +113,6 @@ class _Movable:
 
 def plan_rebalance(
     pipeline: Pipeline,
-    host: PluginHost,
     leads: Sequence[Lead],
     known: Mapping[str, Decision],
     at: datetime,

@@ -348,7 +348,7 @@ class Router:
         """
         known = self.store.current_decisions()
         pipeline = self._pipeline(snapshot, known)
-        plan = plan_rebalance(pipeline, self.host, snapshot.leads, known, self.clock())
+        plan = plan_rebalance(pipeline, snapshot.leads, known, self.clock())
         result = RunResult()
         if dry_run:
             return RebalanceResult(plan=plan, applied=0, relay=None)
