@@ -230,27 +230,20 @@ class Router:
         reps = pipeline.reps
         result = RunResult(problems=list(snapshot.problems))
         at = self.clock()
-        decide = pipeline.prepare if batch else pipeline.decide
-        outcomes: list[Decision | Decided | Rejected | Pending] = []
+        waiting: list[Decision | Decided | Rejected | Pending] = []
         for index, lead in enumerate(snapshot.leads, start=1):
             stored = known.get(lead.id)
-            outcomes.append(stored if stored is not None else decide(lead, at))
+            if batch:
+                waiting.append(stored if stored is not None else pipeline.prepare(lead, at))
+            else:
+                # Online, each decision is durable as soon as it is made.
+                self._handle(
+                    stored if stored is not None else pipeline.decide(lead, at), reps, result
+                )
             if progress is not None:
                 progress(index)
-        if batch:
-            outcomes = self._solve_batch(pipeline, outcomes, result)
-        for outcome in outcomes:
-            if isinstance(outcome, Decision):
-                result.decisions.append(outcome)
-            elif isinstance(outcome, Decided):
-                self._commit(outcome, reps, result)
-            elif isinstance(outcome, Rejected):
-                result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
-                log.info(
-                    "lead.rejected",
-                    lead_id=outcome.lead.id,
-                    codes=[p.code for p in outcome.problems],
-                )
+        for outcome in self._solve_batch(pipeline, waiting, result) if batch else ():
+            self._handle(outcome, reps, result)
         if adapter is not None:
             result.relay = relay(self.store, adapter)
             adapter.report_problems(result.problems)
@@ -263,6 +256,23 @@ class Router:
             **{k: v for k, v in counts.items() if isinstance(v, int)},
         )
         return result
+
+    def _handle(
+        self,
+        outcome: Decision | Decided | Rejected,
+        reps: Mapping[str, Rep],
+        result: RunResult,
+    ) -> None:
+        """Replay a stored decision, commit a new one, or report a rejection."""
+        if isinstance(outcome, Decision):
+            result.decisions.append(outcome)
+        elif isinstance(outcome, Decided):
+            self._commit(outcome, reps, result)
+        else:
+            result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
+            log.info(
+                "lead.rejected", lead_id=outcome.lead.id, codes=[p.code for p in outcome.problems]
+            )
 
     def _pipeline(self, snapshot: Snapshot, known: Mapping[str, Decision]) -> Pipeline:
         """The pipeline over a snapshot, with loads, ledger and prices from the store."""
@@ -281,11 +291,11 @@ class Router:
         pipeline: Pipeline,
         outcomes: list[Decision | Decided | Rejected | Pending],
         result: RunResult,
-    ) -> list[Decision | Decided | Rejected | Pending]:
+    ) -> list[Decision | Decided | Rejected]:
         """Solve every pending lead jointly, then finish each with the solver's choice."""
         pending = [o for o in outcomes if isinstance(o, Pending)]
         if not pending:
-            return outcomes
+            return [o for o in outcomes if not isinstance(o, Pending)]
         # Room left after this batch's sticky decisions (current and account owners).
         room = pipeline.room()
         problem = BatchProblem.from_candidates(
