@@ -163,3 +163,26 @@ def test_batch_publishes_prices_that_the_optimize_strategy_uses_online(store):
     assert (owners["L3"], owners["L4"]) == ("b", "a")
     l3 = next(d for d in result.decisions if d.lead_id == "L3")
     assert l3.candidates[0].reason.startswith("fit 8.00 - capacity price 0.00 = 8.00")
+
+
+def test_batch_fairness_from_the_policy_spreads_load(tmp_path, host):
+    """Without fairness the better-fit rep takes every lead; with batch.fairness they split."""
+    from leadroute.store import Store
+
+    text = BASE_POLICY + "constraints: [territory]\n"
+    reps = [
+        rep("a", pools=["na"], cap=8, languages=("en",)),
+        rep("b", pools=["na"], cap=8, languages=("en", "de")),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    leads = [lead(f"L{i}", language="de") for i in range(8)]
+    results = {}
+    for name, extra in (("plain", ""), ("fair", "batch: {fairness: 1.5}\n")):
+        with Store.open(tmp_path / f"{name}.db") as store:
+            router = Router(policy_from(text + extra), store=store, host=host, clock=lambda: AT)
+            results[name] = router.route(snapshot_of(leads, reps), batch=True)
+    assert {d.owner_id for d in results["plain"].decisions} == {"b"}
+    owners = [d.owner_id for d in results["fair"].decisions]
+    assert 0 < owners.count("a") < 8
+    assert results["fair"].solution is not None and results["fair"].solution.penalty > 0

@@ -29,6 +29,7 @@ from leadroute.models import Lead
 
 __all__ = [
     "AccountOwnerPolicy",
+    "BatchPolicy",
     "Condition",
     "FallbackPolicy",
     "FitPolicy",
@@ -303,6 +304,19 @@ class FitPolicy:
 
 
 @attrs.frozen(kw_only=True)
+class BatchPolicy:
+    """How the joint optimizer (``route --batch``, ``rebalance``) weighs load against fit.
+
+    Attributes:
+        fairness: Convex cost of filling a rep, in fit units per lead: each quarter of a
+            rep's capacity costs this much more per lead than the one before. 0 (default)
+            maximises fit alone.
+    """
+
+    fairness: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
 class RebalancePolicy:
     """Which owned leads the nightly rebalance may move, and how reluctantly.
 
@@ -340,6 +354,7 @@ class Policy:
         fallback: The fallback queue and its owner.
         validation: Required fields.
         fit: Fit weights.
+        batch: How the joint optimizer weighs load against fit.
         rebalance: What the nightly rebalance may move.
         adapters: Per-adapter settings (``adapters.csv.columns``...), checked by each adapter.
         digest: Content hash of the file (set by the loader, not written in YAML).
@@ -357,6 +372,7 @@ class Policy:
     routing: tuple[Rule, ...] = ()
     validation: ValidationPolicy = attrs.field(factory=ValidationPolicy)
     fit: FitPolicy = attrs.field(factory=FitPolicy)
+    batch: BatchPolicy = attrs.field(factory=BatchPolicy)
     rebalance: RebalancePolicy = attrs.field(factory=RebalancePolicy)
     adapters: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     digest: str = attrs.field(default="", metadata={"internal": True})
@@ -545,6 +561,8 @@ def _check_regions(policy: Policy, source: str) -> None:
 
 
 def _check_rebalance(policy: Policy, source: str) -> None:
+    if policy.batch.fairness < 0:
+        raise PolicyError("must be 0 or more", path="batch.fairness", source=source)
     rebalance = policy.rebalance
     for key in ("max_moves_per_rep", "max_moves"):
         value = getattr(rebalance, key)

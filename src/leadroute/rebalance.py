@@ -187,7 +187,9 @@ def _prepare(
 def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[str, str]]:
     room = pipeline.room()
     problem = BatchProblem.from_candidates(
-        {m.lead.id: [(c.rep_id, max(0.0, c.fit)) for c in m.candidates] for m in movable}, room
+        {m.lead.id: [(c.rep_id, max(0.0, c.fit)) for c in m.candidates] for m in movable},
+        room,
+        fairness=pipeline.policy.batch.fairness,
     )
     index = {rep_id: i for i, rep_id in enumerate(problem.rep_ids)}
     stay = np.array([index.get(m.owner_id, -1) for m in movable], np.int32)

@@ -301,6 +301,7 @@ class Router:
         problem = BatchProblem.from_candidates(
             {p.lead_id: [(c.rep_id, max(0.0, c.fit)) for c in p.candidates] for p in pending},
             room,
+            fairness=self.policy.batch.fairness,
         )
         solution = self.host.solve(problem)
         result.solution = solution

@@ -131,3 +131,81 @@ def test_empty_problem():
     """No pairs at all leaves every lead unassigned, optimally."""
     solution = solve_flow(BatchProblem.from_candidates({"L1": [], "L2": []}, {"a": 2}))
     assert solution.optimal and solution.unassigned == 2 and solution.objective == 0
+
+
+def fairness_cost(load: int, capacity: int, step: float) -> float:
+    """What filling a rep to ``load`` costs: the k-th quarter of capacity costs k x step per lead."""
+    edges = [capacity * q // 4 for q in range(5)]
+    return sum(step * k * max(0, min(load, edges[k + 1]) - edges[k]) for k in range(4))
+
+
+def brute_force_fair(problem: BatchProblem, bonus: float) -> float:
+    """Best fit - fairness cost + bonus per placed lead, by trying every assignment.
+
+    The flow prices "unassigned" above any assignment, which is the same as a bonus for
+    each placed lead larger than any fairness step: placing comes first, then fit.
+    """
+    options = [[(-1, 0.0)] for _ in problem.lead_ids]
+    for lead, rep, fit in zip(problem.pair_lead, problem.pair_rep, problem.pair_fit, strict=True):
+        options[lead].append((int(rep), float(fit)))
+    best = float("-inf")
+    for choice in itertools.product(*options):
+        used = np.bincount([r for r, _ in choice if r >= 0], minlength=len(problem.rep_ids))
+        if np.any(used > problem.capacity):
+            continue
+        value = sum(f + bonus for r, f in choice if r >= 0) - sum(
+            fairness_cost(int(u), int(c), problem.fairness)
+            for u, c in zip(used, problem.capacity, strict=True)
+        )
+        best = max(best, value)
+    return best
+
+
+def test_fairness_spreads_load_without_leaving_leads_out():
+    """With fairness, four leads split 2/2 between a slightly better and a slightly worse rep."""
+    leads = {f"L{i}": [("a", 10), ("b", 9)] for i in range(4)}
+    plain = solve_flow(BatchProblem.from_candidates(leads, {"a": 4, "b": 4}))
+    assert np.bincount(plain.assignment, minlength=2).tolist() == [4, 0]
+    fair = solve_flow(BatchProblem.from_candidates(leads, {"a": 4, "b": 4}, fairness=2))
+    assert np.bincount(fair.assignment, minlength=2).tolist() == [2, 2]
+    assert (fair.objective, fair.penalty, fair.gap) == (38, 4, 0)
+    heavy = solve_flow(BatchProblem.from_candidates(leads, {"a": 4, "b": 4}, fairness=1000))
+    assert heavy.unassigned == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(instances(), st.integers(0, 300))
+def test_fairness_optimum_matches_brute_force(problem, step):
+    """Fit minus fairness cost equals the brute-force best over placements that leave no lead out."""
+    fair = BatchProblem(
+        lead_ids=problem.lead_ids,
+        rep_ids=problem.rep_ids,
+        pair_lead=problem.pair_lead,
+        pair_rep=problem.pair_rep,
+        pair_fit=problem.pair_fit,
+        capacity=problem.capacity,
+        fairness=step,
+    )
+    solution = solve_flow(fair)
+    assert solution.optimal and respects_capacity(fair, solution.assignment)
+    bonus = 3 * step + 1  # the bypass arc's margin over the most expensive assignment
+    placed = int(np.count_nonzero(solution.assignment >= 0))
+    assert solution.objective - solution.penalty + bonus * placed == pytest.approx(
+        brute_force_fair(fair, bonus)
+    )
+    load = np.bincount(solution.assignment[solution.assignment >= 0], minlength=len(fair.rep_ids))
+    for lead in np.flatnonzero(solution.assignment < 0):
+        eligible = fair.pair_rep[fair.pair_lead == lead]
+        assert np.all(load[eligible] >= fair.capacity[eligible])  # no room was left for it
+    assert solution.penalty == pytest.approx(
+        sum(
+            fairness_cost(int(u), int(c), step)
+            for u, c in zip(
+                np.bincount(
+                    solution.assignment[solution.assignment >= 0], minlength=len(fair.rep_ids)
+                ),
+                fair.capacity,
+                strict=True,
+            )
+        )
+    )

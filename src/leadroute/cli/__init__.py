@@ -214,6 +214,7 @@ def _solution_summary(s: Solution | None) -> dict[str, Any] | None:
         "gap": s.gap,
         "unassigned": s.unassigned,
         "build_seconds": s.build_seconds,
+        "penalty": s.penalty,
         "solve_seconds": s.solve_seconds,
         "extract_seconds": s.extract_seconds,
     }

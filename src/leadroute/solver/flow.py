@@ -7,6 +7,9 @@ cost ``S + 1``), so an infeasible lead is reported unassigned instead of making 
 problem infeasible. Minimising cost maximises total score; the constraint matrix is
 totally unimodular, so the integral optimum is the optimum.
 
+With ``fairness``, each rep's arc to the sink splits into four arcs, one per quarter of its
+capacity, at rising unit cost: a convex cost on load that keeps the problem a flow.
+
 Scores are integers (the algorithm's running time grows with log of the largest cost):
 integral fits up to ``SCALE`` are used as they are, anything else is scaled to 0..SCALE
 and the possible rounding loss is reported in ``bound`` and ``gap``. Arcs are added in
@@ -41,11 +44,13 @@ class Solution:
         status: ``OPTIMAL`` or the solver's failure status.
         assignment: Rep index per lead, -1 for unassigned.
         objective: Total fit of the assignment (original units).
-        bound: An upper bound on the best possible total fit (original units).
-        gap: ``(bound - objective) / bound`` (0 when proven optimal).
+        bound: An upper bound on the best possible total fit (original units), minus the
+            fairness cost when the problem has fairness.
+        gap: ``(bound - (objective - penalty)) / bound`` (0 when proven optimal).
         build_seconds: Time to build the network.
         solve_seconds: Time in the solver.
         extract_seconds: Time to read the assignment back.
+        penalty: Fairness cost paid (fit units; 0 without fairness).
     """
 
     status: str
@@ -54,6 +59,7 @@ class Solution:
     bound: float
     gap: float
     build_seconds: float
+    penalty: float = 0.0
     solve_seconds: float
     extract_seconds: float
 
@@ -91,12 +97,16 @@ def solve_flow(problem: BatchProblem) -> Solution:
     top = int(scores.max()) if e else 0
     sink = n + m
     leads = np.arange(n, dtype=np.int32)
-    tails = np.concatenate([problem.pair_lead, n + np.arange(m, dtype=np.int32), leads])
+    seg_tails, seg_caps, seg_costs = _capacity_arcs(problem, n, factor)
+    # "Unassigned" must cost more than any assignment, fairness included, so fairness
+    # spreads load but never leaves a lead without an owner.
+    bypass = top + int(seg_costs.max(initial=0)) + 1
+    tails = np.concatenate([problem.pair_lead, seg_tails, leads])
     heads = np.concatenate(
-        [n + problem.pair_rep, np.full(m, sink, np.int32), np.full(n, sink, np.int32)]
+        [n + problem.pair_rep, np.full(len(seg_tails), sink, np.int32), np.full(n, sink, np.int32)]
     )
-    caps = np.concatenate([np.ones(e, np.int64), problem.capacity, np.ones(n, np.int64)])
-    costs = np.concatenate([top - scores, np.zeros(m, np.int64), np.full(n, top + 1, np.int64)])
+    caps = np.concatenate([np.ones(e, np.int64), seg_caps, np.ones(n, np.int64)])
+    costs = np.concatenate([top - scores, seg_costs, np.full(n, bypass, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(n + m + 1, np.int64)
@@ -107,26 +117,29 @@ def solve_flow(problem: BatchProblem) -> Solution:
     status = flow.solve()
     solved = time.perf_counter()
     assignment = np.full(n, -1, np.int32)
+    penalty_scores = 0
     if status == flow.OPTIMAL and e:
         used = flow.flows(np.arange(e, dtype=np.int32)) > 0
         assignment[problem.pair_lead[used]] = problem.pair_rep[used]
+        segment_flow = flow.flows(np.arange(e, e + len(seg_tails), dtype=np.int32))
+        penalty_scores = int((segment_flow * seg_costs).sum())
     done = time.perf_counter()
     placed = assignment >= 0
     objective = _objective(problem, assignment)
+    penalty = penalty_scores / factor
     # The integer optimum is exact for the scores; rounding fits to scores can lose at most
     # half a score unit per placed lead, which bounds how far from the true optimum we are.
+    # With fairness the optimum is of fit minus fairness cost, and so are bound and gap.
     rounding = 0.0 if factor == 1.0 else 0.5 * int(placed.sum()) / factor
-    optimum_of_scores = (
-        (n * top + int(placed.size - placed.sum()) - flow.optimal_cost())
+    unplaced = int(placed.size - placed.sum())
+    best_scores = (
+        (int(placed.sum()) * top + unplaced * bypass - flow.optimal_cost())
         if status == flow.OPTIMAL
         else 0
     )
-    bound = (
-        max(objective, optimum_of_scores / factor + rounding)
-        if status == flow.OPTIMAL
-        else float("inf")
-    )
-    gap = (bound - objective) / bound if bound and bound != float("inf") else 0.0
+    net = objective - penalty
+    bound = max(net, best_scores / factor + rounding) if status == flow.OPTIMAL else float("inf")
+    gap = (bound - net) / bound if bound and bound != float("inf") else 0.0
     names = {
         flow.OPTIMAL: "OPTIMAL",
         flow.INFEASIBLE: "INFEASIBLE",
@@ -141,6 +154,7 @@ def solve_flow(problem: BatchProblem) -> Solution:
         objective=objective,
         bound=bound,
         gap=gap,
+        penalty=penalty,
         build_seconds=built - started,
         solve_seconds=solved - built,
         extract_seconds=done - solved,
@@ -157,6 +171,26 @@ def solve_flow(problem: BatchProblem) -> Solution:
         solve_seconds=round(solution.solve_seconds, 3),
     )
     return solution
+
+
+SEGMENTS = 4
+
+
+def _capacity_arcs(
+    problem: BatchProblem, n: int, factor: float
+) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]]:
+    """Rep -> sink arcs: one per rep, or, with fairness, one per capacity quarter at rising cost."""
+    m = len(problem.rep_ids)
+    reps = n + np.arange(m, dtype=np.int32)
+    step = round(problem.fairness * factor)
+    if not step:
+        return reps, problem.capacity.astype(np.int64), np.zeros(m, np.int64)
+    edges = problem.capacity[:, None] * np.arange(SEGMENTS + 1)[None, :] // SEGMENTS
+    return (
+        np.repeat(reps, SEGMENTS),
+        np.diff(edges, axis=1).ravel().astype(np.int64),
+        np.tile(np.arange(SEGMENTS, dtype=np.int64) * step, m),
+    )
 
 
 def _objective(problem: BatchProblem, assignment: NDArray[np.int32]) -> float:

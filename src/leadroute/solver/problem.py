@@ -25,6 +25,9 @@ class BatchProblem:
         pair_rep: Rep index of each eligible pair.
         pair_fit: Fit of each pair (>= 0; higher is better).
         capacity: Leads each rep may still take (remaining capacity, >= 0).
+        fairness: Convex cost on filling a rep (fit units per lead): each quarter of a rep's
+            capacity costs this much more per lead than the one before, so load spreads
+            unless fit says otherwise. 0 turns it off.
     """
 
     lead_ids: tuple[str, ...]
@@ -33,6 +36,7 @@ class BatchProblem:
     pair_rep: NDArray[np.int32]
     pair_fit: NDArray[np.float64]
     capacity: NDArray[np.int64]
+    fairness: float = 0.0
 
     def __attrs_post_init__(self) -> None:
         n, m, e = len(self.lead_ids), len(self.rep_ids), len(self.pair_lead)
@@ -48,6 +52,8 @@ class BatchProblem:
             raise ValueError("pair_fit must be finite and >= 0")
         if m and self.capacity.min() < 0:
             raise ValueError("capacity must be >= 0")
+        if not np.isfinite(self.fairness) or self.fairness < 0:
+            raise ValueError("fairness must be finite and >= 0")
 
     @property
     def num_pairs(self) -> int:
@@ -59,6 +65,8 @@ class BatchProblem:
         cls,
         candidates: Mapping[str, Sequence[tuple[str, float]]],
         capacity: Mapping[str, int | None],
+        *,
+        fairness: float = 0.0,
     ) -> BatchProblem:
         """Build from ``lead_id -> [(rep_id, fit), ...]`` and remaining capacity per rep.
 
@@ -84,4 +92,5 @@ class BatchProblem:
             pair_rep=np.asarray(rep_col, dtype=np.int32),
             pair_fit=np.asarray(fit_col, dtype=np.float64),
             capacity=np.asarray(room, dtype=np.int64),
+            fairness=fairness,
         )
