@@ -186,3 +186,39 @@ def test_batch_fairness_from_the_policy_spreads_load(tmp_path, host):
     owners = [d.owner_id for d in results["fair"].decisions]
     assert 0 < owners.count("a") < 8
     assert results["fair"].solution is not None and results["fair"].solution.penalty > 0
+
+
+def test_policy_side_constraints_reach_the_solver(store, host):
+    """batch.same_owner_per_account keeps two leads of one ownerless account on one rep."""
+    from leadroute.models import Account
+
+    text = BASE_POLICY + (
+        "constraints: [territory, language]\n"
+        "batch: {same_owner_per_account: true, time_limit: 5s}\n"
+    )
+    reps = [
+        rep("en", pools=["na"], cap=5, languages=("en",)),
+        rep("de", pools=["na"], cap=5, languages=("de",)),
+        rep("both", pools=["na"], cap=5, languages=("en", "de")),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    accounts = [Account(id="A1", name="Acme", domain="acme.com", owner_id="")]
+    leads = [
+        lead("L1", email="x@acme.com", language="en"),
+        lead("L2", email="y@acme.com", language="de"),
+    ]
+    router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
+    result = router.route(snapshot_of(leads, reps, accounts), batch=True)
+    assert {d.owner_id for d in result.decisions} == {"both"}
+    assert {d.account_id for d in result.decisions} == {"A1"}
+
+
+def test_bad_type_share_is_a_policy_error():
+    """A share outside (0, 1] is refused with its path."""
+    import pytest
+
+    from leadroute.errors import PolicyError
+
+    with pytest.raises(PolicyError, match=r"batch\.max_type_share\.demo: must be a share"):
+        policy_from(BASE_POLICY + "batch: {max_type_share: {demo: 1.5}}\n")

@@ -311,9 +311,16 @@ class BatchPolicy:
         fairness: Convex cost of filling a rep, in fit units per lead: each quarter of a
             rep's capacity costs this much more per lead than the one before. 0 (default)
             maximises fit alone.
+        same_owner_per_account: All leads of one account in a batch go to one rep.
+        max_type_share: Lead type -> most of a rep's remaining capacity that type may
+            take in one batch (``{demo: 0.5}``).
+        time_limit: Time limit of the exact solver used when one of these rules binds.
     """
 
     fairness: float = 0.0
+    same_owner_per_account: bool = False
+    max_type_share: Mapping[str, float] = attrs.field(factory=dict)
+    time_limit: timedelta = timedelta(seconds=10)
 
 
 @attrs.frozen(kw_only=True)
@@ -563,6 +570,13 @@ def _check_regions(policy: Policy, source: str) -> None:
 def _check_rebalance(policy: Policy, source: str) -> None:
     if policy.batch.fairness < 0:
         raise PolicyError("must be 0 or more", path="batch.fairness", source=source)
+    for kind, share in policy.batch.max_type_share.items():
+        if not 0 < share <= 1:
+            raise PolicyError(
+                "must be a share between 0 (exclusive) and 1",
+                path=f"batch.max_type_share.{kind}",
+                source=source,
+            )
     rebalance = policy.rebalance
     for key in ("max_moves_per_rep", "max_moves"):
         value = getattr(rebalance, key)

@@ -23,7 +23,7 @@ import numpy as np
 
 from leadroute.models import Candidate, Decision, Lead, Rep, RouteStep
 from leadroute.pipeline import Decided, Pipeline, Trail
-from leadroute.solver import BatchProblem, MoveCaps, Solution, solve_with_move_caps
+from leadroute.solver import BatchProblem, MoveCaps, SideConstraints, Solution
 
 __all__ = ["Move", "RebalancePlan", "movable_reasons", "plan_rebalance"]
 
@@ -185,22 +185,22 @@ def _prepare(
 
 
 def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[str, str]]:
+    settings = pipeline.policy.rebalance
+    reps = list(pipeline.reps)
+    index = {rep_id: i for i, rep_id in enumerate(reps)}
+    side = SideConstraints(
+        stay=np.array([index.get(m.owner_id, -1) for m in movable], np.int32),
+        move_caps=MoveCaps(per_rep=settings.max_moves_per_rep, total=settings.max_moves),
+        time_limit=settings.time_limit.total_seconds(),
+    )
     room = pipeline.room()
     problem = BatchProblem.from_candidates(
         {m.lead.id: [(c.rep_id, max(0.0, c.fit)) for c in m.candidates] for m in movable},
-        room,
+        {rep_id: room[rep_id] for rep_id in reps},
         fairness=pipeline.policy.batch.fairness,
+        side=side,
     )
-    index = {rep_id: i for i, rep_id in enumerate(problem.rep_ids)}
-    stay = np.array([index.get(m.owner_id, -1) for m in movable], np.int32)
-    settings = pipeline.policy.rebalance
-    caps = MoveCaps(per_rep=settings.max_moves_per_rep, total=settings.max_moves)
-    if caps.per_rep is None and caps.total is None:
-        solution = pipeline.host.solve(problem)
-    else:
-        solution = solve_with_move_caps(
-            problem, stay, caps, time_limit=settings.time_limit.total_seconds()
-        )
+    solution = pipeline.host.solve(problem)
     chosen = {
         problem.lead_ids[i]: problem.rep_ids[r]
         for i, r in enumerate(solution.assignment.tolist())

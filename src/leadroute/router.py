@@ -34,7 +34,7 @@ from leadroute.models import (
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
 from leadroute.policy import Policy, load_policy
 from leadroute.rebalance import RebalancePlan, plan_rebalance
-from leadroute.solver import BatchProblem, Solution, capacity_prices
+from leadroute.solver import BatchProblem, SideConstraints, Solution, capacity_prices
 from leadroute.store import RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
@@ -302,6 +302,7 @@ class Router:
             {p.lead_id: [(c.rep_id, max(0.0, c.fit)) for c in p.candidates] for p in pending},
             room,
             fairness=self.policy.batch.fairness,
+            side=self._side_constraints(pending),
         )
         solution = self.host.solve(problem)
         result.solution = solution
@@ -320,6 +321,23 @@ class Router:
             pipeline.finish(o, chosen.get(o.lead_id), prices) if isinstance(o, Pending) else o
             for o in outcomes
         ]
+
+    def _side_constraints(self, pending: list[Pending]) -> SideConstraints | None:
+        """The batch rules the policy asks for, per pending lead (None when it asks for none)."""
+        settings = self.policy.batch
+        if not settings.same_owner_per_account and not settings.max_type_share:
+            return None
+        return SideConstraints(
+            account=tuple(
+                p.trail.match.account_id
+                if settings.same_owner_per_account and p.trail.match
+                else ""
+                for p in pending
+            ),
+            lead_type=tuple(p.trail.lead.lead_type.strip().lower() for p in pending),
+            max_type_share={k.lower(): v for k, v in settings.max_type_share.items()},
+            time_limit=settings.time_limit.total_seconds(),
+        )
 
     def _commit(self, outcome: Decided, reps: Mapping[str, Rep], result: RunResult) -> None:
         decision = outcome.decision

@@ -1,20 +1,29 @@
-"""Batch assignment: fit against capacity, solved jointly and provably (OR-Tools min-cost flow)."""
+"""Batch assignment: fit against capacity, solved jointly and provably (OR-Tools)."""
 
 from __future__ import annotations
 
-from leadroute.solver.capped import MoveCaps, moves_within_caps, solve_with_move_caps
 from leadroute.solver.flow import SCALE, Solution, solve_flow
 from leadroute.solver.prices import capacity_prices, price_online
-from leadroute.solver.problem import BatchProblem
+from leadroute.solver.problem import BatchProblem, MoveCaps, SideConstraints
+from leadroute.solver.side import satisfies, solve_with_side_constraints
 
 __all__ = [
     "SCALE",
     "BatchProblem",
     "MoveCaps",
+    "SideConstraints",
     "Solution",
     "capacity_prices",
-    "moves_within_caps",
     "price_online",
+    "satisfies",
+    "solve",
     "solve_flow",
-    "solve_with_move_caps",
+    "solve_with_side_constraints",
 ]
+
+
+def solve(problem: BatchProblem) -> Solution:
+    """Min-cost flow, or CP-SAT from the flow when the problem's side constraints bind."""
+    if problem.side is not None and problem.side.active:
+        return solve_with_side_constraints(problem, time_limit=problem.side.time_limit)
+    return solve_flow(problem)

@@ -8,7 +8,52 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BatchProblem"]
+__all__ = ["BatchProblem", "MoveCaps", "SideConstraints"]
+
+
+@attrs.frozen(kw_only=True)
+class MoveCaps:
+    """Limits on how many leads may leave their current owner (rebalance).
+
+    Attributes:
+        per_rep: Most discretionary moves away from any one rep (None: no cap).
+        total: Most discretionary moves in all (None: no cap).
+    """
+
+    per_rep: int | None = None
+    total: int | None = None
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SideConstraints:
+    """Rules a flow cannot express; when the flow optimum breaks one, CP-SAT takes over.
+
+    Attributes:
+        stay: Current owner's rep index per lead (-1: none), for move caps.
+        move_caps: Limits on discretionary moves (leads whose owner could keep them).
+        account: Account id per lead (``""``: none); leads of one account go to one rep.
+        lead_type: Lead type per lead, for ``max_type_share``.
+        max_type_share: Lead type -> most of a rep's remaining capacity that leads of that
+            type may take in one batch (0..1).
+        time_limit: Seconds CP-SAT may take when a rule binds.
+    """
+
+    stay: NDArray[np.int32] | None = None
+    move_caps: MoveCaps = attrs.field(factory=MoveCaps)
+    account: tuple[str, ...] = ()
+    lead_type: tuple[str, ...] = ()
+    max_type_share: Mapping[str, float] = attrs.field(factory=dict)
+    time_limit: float = 10.0
+
+    @property
+    def active(self) -> bool:
+        """Whether any rule is set."""
+        caps = self.move_caps.per_rep is not None or self.move_caps.total is not None
+        return (
+            (caps and self.stay is not None)
+            or bool(self.account)
+            or bool(self.max_type_share and self.lead_type)
+        )
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -28,6 +73,7 @@ class BatchProblem:
         fairness: Convex cost on filling a rep (fit units per lead): each quarter of a rep's
             capacity costs this much more per lead than the one before, so load spreads
             unless fit says otherwise. 0 turns it off.
+        side: Side constraints (move caps, account co-assignment, type shares), if any.
     """
 
     lead_ids: tuple[str, ...]
@@ -37,6 +83,7 @@ class BatchProblem:
     pair_fit: NDArray[np.float64]
     capacity: NDArray[np.int64]
     fairness: float = 0.0
+    side: SideConstraints | None = None
 
     def __attrs_post_init__(self) -> None:
         n, m, e = len(self.lead_ids), len(self.rep_ids), len(self.pair_lead)
@@ -67,6 +114,7 @@ class BatchProblem:
         capacity: Mapping[str, int | None],
         *,
         fairness: float = 0.0,
+        side: SideConstraints | None = None,
     ) -> BatchProblem:
         """Build from ``lead_id -> [(rep_id, fit), ...]`` and remaining capacity per rep.
 
@@ -93,4 +141,5 @@ class BatchProblem:
             pair_fit=np.asarray(fit_col, dtype=np.float64),
             capacity=np.asarray(room, dtype=np.int64),
             fairness=fairness,
+            side=side,
         )

@@ -1,0 +1,86 @@
+"""Side constraints: kept exactly, solved by CP-SAT only when the flow breaks them."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.solver.test_flow import instances
+
+from leadroute.solver import BatchProblem, MoveCaps, SideConstraints, satisfies, solve
+
+
+def with_side(problem: BatchProblem, side: SideConstraints) -> BatchProblem:
+    return BatchProblem(
+        lead_ids=problem.lead_ids,
+        rep_ids=problem.rep_ids,
+        pair_lead=problem.pair_lead,
+        pair_rep=problem.pair_rep,
+        pair_fit=problem.pair_fit,
+        capacity=problem.capacity,
+        side=side,
+    )
+
+
+def test_account_leads_share_one_rep():
+    """Two leads of one account that fit different reps best end with the same rep."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 10), ("b", 1)], "L2": [("a", 1), ("b", 10)]},
+        {"a": 2, "b": 2},
+        side=SideConstraints(account=("ACC-1", "ACC-1")),
+    )
+    solution = solve(problem)
+    assert solution.status == "OPTIMAL"
+    assert len(set(solution.assignment.tolist())) == 1
+    assert solution.objective == 11
+    assert solution.bound == 20 and solution.gap == 0.45  # against the unconstrained flow
+
+
+def test_type_share_caps_a_rep():
+    """With demo capped at half of a rep's room, the best rep takes only two of four demos."""
+    leads = {f"L{i}": [("a", 10), ("b", 5)] for i in range(4)}
+    problem = BatchProblem.from_candidates(
+        leads,
+        {"a": 4, "b": 4},
+        side=SideConstraints(lead_type=("demo",) * 4, max_type_share={"demo": 0.5}),
+    )
+    counts = np.bincount(solve(problem).assignment, minlength=2).tolist()
+    assert counts == [2, 2]
+
+
+def test_flow_answer_is_kept_when_it_already_satisfies_the_rules():
+    """No CP-SAT when the flow optimum keeps every rule: the flow's solution is returned."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 10)], "L2": [("a", 9)]},
+        {"a": 2},
+        side=SideConstraints(account=("ACC-1", "ACC-1")),
+    )
+    solution = solve(problem)
+    assert solution.status == "OPTIMAL" and solution.gap == 0
+    assert solution.assignment.tolist() == [0, 0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances(), st.data())
+def test_every_solution_keeps_its_side_constraints(problem, data):
+    """Whatever the instance, the solve keeps every rule it was given and never exceeds caps."""
+    n = len(problem.lead_ids)
+    side = SideConstraints(
+        account=tuple(data.draw(st.sampled_from(["", "A", "B"])) for _ in range(n)),
+        lead_type=tuple(data.draw(st.sampled_from(["demo", "trial"])) for _ in range(n)),
+        max_type_share={"demo": data.draw(st.sampled_from([0.34, 0.5, 1.0]))},
+        stay=np.array(
+            [data.draw(st.integers(-1, len(problem.rep_ids) - 1)) for _ in range(n)], np.int32
+        ),
+        move_caps=MoveCaps(
+            per_rep=data.draw(st.sampled_from([None, 0, 1])),
+            total=data.draw(st.sampled_from([None, 1, 2])),
+        ),
+    )
+    constrained = with_side(problem, side)
+    solution = solve(constrained)
+    assert solution.status in {"OPTIMAL", "FEASIBLE"}
+    assert satisfies(constrained, side, solution.assignment)
+    placed = solution.assignment[solution.assignment >= 0]
+    assert np.all(np.bincount(placed, minlength=len(problem.rep_ids)) <= problem.capacity)
+    assert solution.objective <= solution.bound + 1e-9
