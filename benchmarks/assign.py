@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import structlog
 from numpy.typing import NDArray
@@ -112,14 +113,7 @@ def raw_flow(p: BatchProblem) -> Assignment:
 
 
 def leadroute(p: BatchProblem) -> Assignment:
-    again = BatchProblem(
-        lead_ids=p.lead_ids,
-        rep_ids=p.rep_ids,
-        pair_lead=p.pair_lead,
-        pair_rep=p.pair_rep,
-        pair_fit=p.pair_fit,
-        capacity=p.capacity,
-    )
+    again = attrs.evolve(p)  # validated again, as arrays from outside would be
     solution = solve_flow(again)
     assert solution.optimal
     decided = {

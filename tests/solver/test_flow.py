@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -176,16 +177,8 @@ def test_fairness_spreads_load_without_leaving_leads_out():
 @settings(max_examples=200, deadline=None)
 @given(instances(), st.integers(0, 300))
 def test_fairness_optimum_matches_brute_force(problem, step):
-    """Fit minus fairness cost equals the brute-force best over placements that leave no lead out."""
-    fair = BatchProblem(
-        lead_ids=problem.lead_ids,
-        rep_ids=problem.rep_ids,
-        pair_lead=problem.pair_lead,
-        pair_rep=problem.pair_rep,
-        pair_fit=problem.pair_fit,
-        capacity=problem.capacity,
-        fairness=step,
-    )
+    """Fit - fairness cost + the placement bonus equals the brute-force best, and no lead is left out."""
+    fair = attrs.evolve(problem, fairness=step)
     solution = solve_flow(fair)
     assert solution.optimal and respects_capacity(fair, solution.assignment)
     bonus = 3 * step + 1  # the bypass arc's margin over the most expensive assignment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,15 +12,7 @@ from leadroute.solver import BatchProblem, MoveCaps, SideConstraints, satisfies,
 
 
 def with_side(problem: BatchProblem, side: SideConstraints) -> BatchProblem:
-    return BatchProblem(
-        lead_ids=problem.lead_ids,
-        rep_ids=problem.rep_ids,
-        pair_lead=problem.pair_lead,
-        pair_rep=problem.pair_rep,
-        pair_fit=problem.pair_fit,
-        capacity=problem.capacity,
-        side=side,
-    )
+    return attrs.evolve(problem, side=side)
 
 
 def test_account_leads_share_one_rep():
