@@ -527,12 +527,20 @@ class EffectResult:
         ok: Applied (or already applied: idempotent success).
         detail: Why not, when not.
         retryable: Whether trying again later may succeed.
+        reroute: The target refused the owner itself (deactivated or removed since the
+            decision): the core must decide the lead again without that owner, rather than
+            retry or give up. Implies ``ok`` is False.
+        observed_owner: For an owner write, the owner the target holds after the write when
+            it differs from the one written (an assignment rule or another tool changed it);
+            ``""`` when it matches or was not read back.
     """
 
     idem_key: str
     ok: bool
     detail: str = ""
     retryable: bool = False
+    reroute: bool = False
+    observed_owner: str = ""
 
 
 @attrs.frozen(kw_only=True)
