@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
@@ -30,11 +30,15 @@ class AdapterConfig:
         options: The adapter's own settings: the policy's ``adapters.<name>`` table merged
             with command-line overrides (for CSV: ``input_dir`` and ``output_dir``).
         workdir: Directory for checkpoints and outputs when the options name none.
+        purpose: What the run reads for: ``route`` (leads waiting for an owner) or
+            ``rebalance`` (owned leads, with their last activity, that may move). A CRM
+            adapter queries differently for each; a file adapter may ignore it.
     """
 
     policy: Policy
     options: Mapping[str, Any] = attrs.field(factory=dict)
     workdir: Path = attrs.field(factory=Path.cwd)
+    purpose: Literal["route", "rebalance"] = "route"
 
 
 @runtime_checkable

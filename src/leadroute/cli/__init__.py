@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import attrs
 import typer
@@ -94,6 +94,7 @@ def _target(
     input_dir: Path | None,
     output_dir: Path | None,
     store: Path | None,
+    purpose: Literal["route", "rebalance"] = "route",
 ) -> _Target:
     policy = load_policy(policy_file)
     host = make_host()
@@ -106,7 +107,7 @@ def _target(
     return _Target(
         policy=policy,
         host=host,
-        adapter=_build_adapter(host, source, policy, options, workdir),
+        adapter=_build_adapter(host, source, policy, options, workdir, purpose),
         store_path=store or default_store_path(workdir),
         folder=Path(output_dir or input_dir or workdir),
     )
@@ -157,7 +158,12 @@ def _parse_at(text: str | None) -> datetime | None:
 
 
 def _build_adapter(
-    host: PluginHost, name: str, policy: Policy, options: Mapping[str, Any], workdir: Path
+    host: PluginHost,
+    name: str,
+    policy: Policy,
+    options: Mapping[str, Any],
+    workdir: Path,
+    purpose: Literal["route", "rebalance"] = "route",
 ) -> Adapter:
     registry = host.adapters()
     factory = registry.get(name)
@@ -168,7 +174,7 @@ def _build_adapter(
             f"install it, e.g. pip install leadroute-{name}"
         )
     merged = {**policy.adapter_options(name), **options}
-    return factory(AdapterConfig(policy=policy, options=merged, workdir=workdir))
+    return factory(AdapterConfig(policy=policy, options=merged, workdir=workdir, purpose=purpose))
 
 
 def _run(
@@ -333,7 +339,7 @@ def rebalance(
     as_json: JsonOpt = False,
 ) -> None:
     """Move owned-but-unworked leads jointly, as few as it must (nightly)."""
-    target = _target(policy_file, source, input_dir, output_dir, store)
+    target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     when = _parse_at(at)
     clock = (lambda: when) if when is not None else utcnow
     with Router(
