@@ -1,0 +1,247 @@
+"""Working time: weekly hours in a time zone, minus public holidays.
+
+One calendar type serves every clock that counts only working time: a rep's working
+hours (is the rep on shift now? when does their next shift start?) and SLA deadlines
+("first touch within 4 working hours"). Hours are written per weekday in local time
+(``{"mon-fri": "09:00-17:30", "sat": "10:00-14:00"}``); public holidays come from the
+``holidays`` library for a country (and optionally a subdivision, ``DE-BY``).
+
+Everything returned is timezone-aware UTC. Local times that do not exist (the hour
+skipped when clocks go forward) are resolved by ``zoneinfo``'s rules, so a shift that
+starts inside the gap starts at the first instant after it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import holidays
+
+__all__ = ["WorkingHours", "WorktimeError", "parse_days"]
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# How far ahead to look for the next working instant before declaring the calendar empty:
+# a year covers any real holiday season with room to spare.
+HORIZON_DAYS = 400
+
+Window = tuple[time, time]
+
+_WINDOW_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+class WorktimeError(ValueError):
+    """A working-hours specification is malformed; the message is shown as is."""
+
+
+def _parse_time(hours: str, minutes: str, text: str) -> time:
+    h, m = int(hours), int(minutes)
+    if h == 24 and m == 0:
+        return time.max  # "…-24:00": until the end of the day
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise WorktimeError(f"{text!r} is not a time range like '09:00-17:30'")
+    return time(h, m)
+
+
+def _parse_windows(text: str) -> tuple[Window, ...]:
+    """``"09:00-12:00, 13:00-17:30"`` -> ordered, non-overlapping windows."""
+    if text.strip().lower() in ("", "off", "closed"):
+        return ()
+    windows: list[Window] = []
+    for part in text.split(","):
+        match = _WINDOW_RE.match(part.strip())
+        if not match:
+            raise WorktimeError(f"{part.strip()!r} is not a time range like '09:00-17:30'")
+        start = _parse_time(match[1], match[2], part)
+        end = _parse_time(match[3], match[4], part)
+        if end <= start:
+            raise WorktimeError(
+                f"{part.strip()!r} ends before it starts (split a night shift over two days)"
+            )
+        windows.append((start, end))
+    windows.sort()
+    for (_, end), (start, _) in pairwise(windows):
+        if start < end:
+            raise WorktimeError(f"{text!r} has overlapping time ranges")
+    return tuple(windows)
+
+
+def _parse_day_names(spec: str) -> list[int]:
+    """``mon-fri``, ``sat,sun``, ``wed`` -> weekday numbers (Monday is 0)."""
+    found: list[int] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise WorktimeError(f"{spec!r}: days are mon, tue, wed, thu, fri, sat, sun or ranges")
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        if b < a:
+            raise WorktimeError(f"{spec!r}: a day range runs forwards (mon-fri, not fri-mon)")
+        found.extend(range(a, b + 1))
+    return found
+
+
+def parse_days(days: Mapping[str, str]) -> tuple[tuple[Window, ...], ...]:
+    """Weekday specs to seven tuples of windows (Monday first); unnamed days are closed.
+
+    A day named twice is an error, so ``mon-fri`` and ``fri`` cannot silently disagree.
+    """
+    week: list[tuple[Window, ...] | None] = [None] * 7
+    for spec, hours in days.items():
+        windows = _parse_windows(str(hours))
+        for day in _parse_day_names(str(spec)):
+            if week[day] is not None:
+                raise WorktimeError(f"{DAYS[day]} is given twice")
+            week[day] = windows
+    return tuple(w or () for w in week)
+
+
+@functools.lru_cache(maxsize=256)
+def _holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
+    calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    return frozenset(calendar.keys())
+
+
+def _split_region(region: str) -> tuple[str, str]:
+    country, _, subdivision = region.strip().upper().partition("-")
+    return country, subdivision
+
+
+@attrs.frozen(kw_only=True)
+class WorkingHours:
+    """Weekly working hours in one time zone, closed on that place's public holidays.
+
+    Build with ``WorkingHours.from_spec``; the default is open around the clock in UTC.
+
+    Attributes:
+        timezone: IANA zone the hours are written in (``Europe/Berlin``).
+        week: Seven tuples of ``(start, end)`` local windows, Monday first.
+        holidays: ``""`` for none, a country (``DE``) or country and subdivision (``DE-BY``)
+            whose public holidays are closed.
+        closed: Extra closed dates (company shutdowns), local.
+    """
+
+    timezone: str = "UTC"
+    week: tuple[tuple[Window, ...], ...] = (((time.min, time.max),),) * 7
+    holidays: str = ""
+    closed: tuple[date, ...] = ()
+
+    @classmethod
+    def from_spec(
+        cls,
+        days: Mapping[str, str] | None = None,
+        *,
+        timezone: str = "UTC",
+        holidays_in: str = "",
+        closed: Sequence[date] = (),
+    ) -> WorkingHours:
+        """Parse and check hours; ``WorktimeError`` names what is wrong.
+
+        :param days: Weekday spec to hours (``{"mon-fri": "09:00-17:30"}``); ``None`` means
+            open around the clock every day.
+        :param timezone: IANA zone name.
+        :param holidays_in: Country (``GB``) or country-subdivision (``DE-BY``) for public
+            holidays, ``""`` for none.
+        :param closed: Extra closed local dates.
+        """
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise WorktimeError(f"unknown time zone {timezone!r}") from None
+        country, subdivision = _split_region(holidays_in)
+        if country:
+            supported = holidays.list_supported_countries()
+            if country not in supported:
+                raise WorktimeError(f"no public-holiday calendar for country {country!r}")
+            if subdivision and subdivision not in supported[country]:
+                raise WorktimeError(f"{country} has no subdivision {subdivision!r}")
+        week = parse_days(days) if days is not None else cls().week
+        return cls(
+            timezone=timezone,
+            week=week,
+            holidays=holidays_in.strip().upper(),
+            closed=tuple(closed),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone."""
+        return ZoneInfo(self.timezone)
+
+    def is_closed_day(self, day: date) -> bool:
+        """Whether a local date is a public holiday or an extra closed day."""
+        if day in self.closed:
+            return True
+        if not self.holidays:
+            return False
+        country, subdivision = _split_region(self.holidays)
+        return day in _holiday_dates(country, subdivision, day.year)
+
+    def holiday_name(self, day: date) -> str:
+        """The public holiday's name on a local date, ``""`` when it is none."""
+        if not self.holidays:
+            return ""
+        country, subdivision = _split_region(self.holidays)
+        calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=day.year)
+        return str(calendar.get(day, ""))
+
+    def windows_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The working windows of a local date, as UTC instants (none on a closed day)."""
+        if self.is_closed_day(day):
+            return []
+        zone = self.zone
+        spans = []
+        for start, end in self.week[day.weekday()]:
+            begin = datetime.combine(day, start, tzinfo=zone)
+            finish = (
+                datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+                if end == time.max
+                else datetime.combine(day, end, tzinfo=zone)
+            )
+            spans.append((begin.astimezone(UTC), finish.astimezone(UTC)))
+        return spans
+
+    def _windows_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working windows that end after ``at``, in order, for up to ``HORIZON_DAYS``."""
+        first = at.astimezone(self.zone).date() - timedelta(days=1)
+        for offset in range(HORIZON_DAYS + 1):
+            for start, end in self.windows_on(first + timedelta(days=offset)):
+                if end > at:
+                    yield start, end
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` falls inside working hours."""
+        day = at.astimezone(self.zone).date()
+        return any(
+            start <= at < end
+            for d in (day - timedelta(days=1), day)
+            for start, end in self.windows_on(d)
+        )
+
+    def next_open(self, at: datetime) -> datetime:
+        """The first working instant at or after ``at`` (``at`` itself when open)."""
+        for start, _ in self._windows_from(at):
+            return max(start, at)
+        raise WorktimeError(f"no working hours within {HORIZON_DAYS} days of {at.isoformat()}")
+
+    def add(self, at: datetime, duration: timedelta) -> datetime:
+        """The instant ``duration`` of working time after ``at`` (an SLA deadline).
+
+        Time outside working hours does not count: 4 working hours from Friday 16:00 on a
+        09:00-17:00 week end on Monday at 12:00.
+        """
+        left = duration
+        for start, end in self._windows_from(at):
+            begin = max(start, at)
+            if begin + left <= end:
+                return begin + left
+            left -= end - begin
+        raise WorktimeError(f"no working hours within {HORIZON_DAYS} days of {at.isoformat()}")
+
+    def local_label(self, at: datetime) -> str:
+        """``Europe/Berlin 19:40``: the local clock, as exclusion details show it."""
+        return f"{self.timezone} {at.astimezone(self.zone):%H:%M}"
