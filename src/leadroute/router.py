@@ -35,7 +35,7 @@ from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
 from leadroute.policy import Policy, load_policy
 from leadroute.rebalance import RebalancePlan, plan_rebalance
 from leadroute.solver import BatchProblem, SideConstraints, Solution, capacity_prices
-from leadroute.store import RelayReport, Store, relay
+from leadroute.store import EffectFailure, RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
 __all__ = [
@@ -118,6 +118,7 @@ class RunResult:
             every data problem worth a human's look (reps, accounts).
         relay: What the outbox relay applied, when an adapter was given.
         solution: The batch solve (status, objective, bound, gap, timings) in batch mode.
+        rerouted: Leads decided again in this run because the target refused their owner.
     """
 
     decisions: list[Decision] = attrs.field(factory=list)
@@ -125,6 +126,7 @@ class RunResult:
     problems: list[InputProblem] = attrs.field(factory=list)
     relay: RelayReport | None = None
     solution: Solution | None = None
+    rerouted: set[str] = attrs.field(factory=set)
 
     def counts(self) -> dict[str, Any]:
         """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``."""
@@ -140,6 +142,7 @@ class RunResult:
             "new": len(self.new_ids),
             "replayed": len(self.decisions) - len(self.new_ids),
             "data_problems": len(data),
+            "rerouted": len(self.rerouted),
             "by_step": dict(sorted(Counter(str(d.step) for d in self.decisions).items())),
             "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
             "exceptions_by_code": dict(
@@ -245,7 +248,7 @@ class Router:
         for outcome in self._solve_batch(pipeline, waiting, result) if batch else ():
             self._handle(outcome, reps, result)
         if adapter is not None:
-            result.relay = relay(self.store, adapter)
+            result.relay = self._relay(adapter, snapshot, result)
             adapter.report_problems(result.problems)
         counts = result.counts()
         self.store.finish_run(run_id, {k: v for k, v in counts.items() if isinstance(v, int)})
@@ -386,7 +389,7 @@ class Router:
             self._commit(move.decided, pipeline.reps, result)
             if progress is not None:
                 progress(index)
-        relay_report = relay(self.store, adapter) if adapter is not None else None
+        relay_report = self._relay(adapter, snapshot, result) if adapter is not None else None
         counts = {
             "considered": plan.considered,
             "movable": len(plan.movable),
@@ -396,6 +399,78 @@ class Router:
         self.store.finish_run(run_id, counts)
         log.info("rebalance.finished", run_id=run_id, **counts)
         return RebalanceResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
+
+    # ----------------------------------------------------------------- relay
+
+    def _relay(self, adapter: Adapter, snapshot: Snapshot, result: RunResult) -> RelayReport:
+        """Relay the outbox; decide again the leads whose owner the target refused.
+
+        A refused owner is unavailable for the rest of the run (``active=False``), so the
+        new decision (the next epoch, with its own effect) picks someone else. The loop is
+        bounded by ``MAX_REROUTE_ROUNDS``; effects that end dead, and refusals that could
+        not be rerouted, become rows of the exception report.
+        """
+        report = relay(self.store, adapter)
+        refused: set[str] = set()
+        superseded: set[str] = set()
+        leads = {lead.id: lead for lead in snapshot.leads}
+        for _ in range(MAX_REROUTE_ROUNDS):
+            reroutes = [f for f in report.failures if f.reroute and f.decision_id not in superseded]
+            if not reroutes:
+                break
+            refused |= {f.owner_id for f in reroutes}
+            if self.policy.fallback.owner in refused:
+                break  # the last resort itself is refused: nobody is left to decide for
+            again = self._decide_again(reroutes, refused, snapshot, leads, result)
+            if not again:
+                break
+            superseded |= again
+            report = report + relay(self.store, adapter)
+        for failure in report.failures:
+            if failure.decision_id not in superseded:
+                result.problems.append(_failure_problem(failure, refused))
+        return report
+
+    def _decide_again(
+        self,
+        reroutes: list[EffectFailure],
+        refused: set[str],
+        snapshot: Snapshot,
+        leads: Mapping[str, Lead],
+        result: RunResult,
+    ) -> set[str]:
+        """Commit a new epoch for each refused lead without the refused owners.
+
+        Returns the ids of the decisions replaced.
+        """
+        reps = tuple(attrs.evolve(r, active=False) if r.id in refused else r for r in snapshot.reps)
+        known = self.store.current_decisions()
+        pipeline = self._pipeline(attrs.evolve(snapshot, reps=reps), known)
+        replaced: set[str] = set()
+        for failure in reroutes:
+            lead, current = leads.get(failure.lead_id), known.get(failure.lead_id)
+            if lead is None or current is None or current.id != failure.decision_id:
+                continue  # not in this snapshot, or already decided again elsewhere
+            outcome = pipeline.decide(lead, self.clock(), epoch=current.epoch + 1)
+            if not isinstance(outcome, Decided) or outcome.decision.owner_id in refused:
+                continue
+            again = RunResult()
+            self._commit(outcome, pipeline.reps, again)
+            decision = again.decisions[0]
+            result.decisions = [
+                decision if d.lead_id == decision.lead_id else d for d in result.decisions
+            ]
+            result.new_ids |= again.new_ids
+            result.rerouted.add(decision.lead_id)
+            replaced.add(failure.decision_id)
+            log.info(
+                "lead.rerouted",
+                lead_id=decision.lead_id,
+                refused=failure.owner_id,
+                rep_id=decision.owner_id,
+                epoch=decision.epoch,
+            )
+        return replaced
 
     # ----------------------------------------------------------------- explain
 
@@ -410,6 +485,32 @@ def explain_decision(store: Store, lead_id: str) -> Decision:
     if decision is None:
         raise UnknownLeadError(f"no decision recorded for lead {lead_id!r}")
     return decision
+
+
+# A refusal can only reroute a lead this many times in one run; then it is an exception.
+MAX_REROUTE_ROUNDS = 3
+
+
+def _failure_problem(failure: EffectFailure, refused: set[str]) -> InputProblem:
+    """An effect that ended dead, or a refusal that could not be rerouted, as a report row."""
+    if failure.reroute:
+        code = "OWNER_REFUSED"
+        message = (
+            f"the target refused owner {failure.owner_id} ({failure.detail}) and no other "
+            f"owner could be chosen without {', '.join(sorted(refused))}"
+        )
+    else:
+        code = "EFFECT_FAILED"
+        message = f"{failure.kind} not applied: {failure.detail}"
+    return InputProblem(
+        file=f"outbox:{failure.kind}",
+        line=None,
+        record_id=failure.lead_id,
+        kind="effect",
+        field=failure.kind,
+        code=code,
+        message=message,
+    )
 
 
 def _assigned_loads(decisions: Iterable[Decision]) -> dict[str, int]:

@@ -122,3 +122,59 @@ def test_relay_stops_when_nothing_succeeds(store: Store):
     adapter = ScriptedAdapter(*["retry"] * 10)
     relay(store, adapter, batch_size=2)
     assert len(adapter.calls) == 1
+
+
+class VerdictAdapter:
+    """Answers every effect with one fixed result (reroute, observed owner, dead...)."""
+
+    name = "verdict"
+
+    def __init__(self, **result: object) -> None:
+        self.result = result
+
+    def read(self) -> Snapshot:
+        return Snapshot()
+
+    def report_problems(self, problems: Sequence[InputProblem]) -> None:
+        return None
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        return [EffectResult(idem_key=e.idem_key, **self.result) for e in effects]  # type: ignore[arg-type]
+
+
+def test_refused_owner_is_final_and_reported_as_reroute(store: Store):
+    """A reroute result is neither retried nor dead: the relay lists it for the router."""
+    keys = seed(store, 2)
+    report = relay(store, VerdictAdapter(ok=False, reroute=True, detail="owner archived"))
+    assert store.outbox_counts() == {"rerouted": 2}
+    assert (report.rerouted, report.dead, report.pending) == (2, 0, 0)
+    assert [(f.idem_key, f.owner_id, f.reroute, f.detail) for f in report.failures] == [
+        (k, "r1", True, "owner archived") for k in keys
+    ]
+    assert relay(store, VerdictAdapter(ok=True)).applied == 0
+
+
+def test_observed_owner_is_kept_against_the_decision(store: Store):
+    """An owner write the target overrode is done, counted, and its observed owner stored."""
+    seed(store, 1)
+    report = relay(store, VerdictAdapter(ok=True, observed_owner="r9"))
+    assert (report.applied, report.overridden, report.failures) == (1, 1, ())
+    assert store.observed_owner(decision_id_for("L0", 1)) == "r9"
+    assert store.observed_owner(decision_id_for("L1", 1)) == ""
+
+
+def test_dead_effects_are_listed_with_their_reason(store: Store):
+    """An effect that ends dead is in the report's failures with the target's reason."""
+    (key,) = seed(store, 1)
+    report = relay(store, VerdictAdapter(ok=False, detail="VALIDATION_ERROR: bad status"))
+    assert [(f.idem_key, f.lead_id, f.reroute, f.detail) for f in report.failures] == [
+        (key, "L0", False, "VALIDATION_ERROR: bad status")
+    ]
+
+
+def test_retryable_failure_is_not_listed_until_it_ends_dead(store: Store):
+    """A failure that will be retried is not a reported failure yet; the fifth one is."""
+    seed(store, 1)
+    for _ in range(4):
+        assert relay(store, VerdictAdapter(ok=False, retryable=True)).failures == ()
+    assert len(relay(store, VerdictAdapter(ok=False, retryable=True)).failures) == 1

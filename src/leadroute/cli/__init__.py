@@ -418,17 +418,19 @@ def explain(
         raise UserInputError(f"--store: {path} does not exist (run route or demo first)")
     with Store.open(path) as opened:
         decision = explain_decision(opened, lead_id)
+        observed = opened.observed_owner(decision.id)
     if as_json:
         from leadroute.store.codec import decision_to_json  # noqa: PLC0415
 
         _emit_json(
             {
                 "decision": json.loads(decision_to_json(decision)),
-                "explanation": explain_lines(decision),
+                "explanation": explain_lines(decision, observed),
+                "observed_owner": observed,
             }
         )
     else:
-        render_explain(out, decision)
+        render_explain(out, decision, observed)
 
 
 @app.command("check-policy")

@@ -94,8 +94,11 @@ def render_rebalance(
     console.print(table)
 
 
-def explain_lines(decision: Decision) -> list[str]:
-    """The explanation as plain lines: the owner, the path, every rep considered, and why."""
+def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
+    """The explanation as plain lines: the owner, the path, every rep considered, and why.
+
+    ``observed_owner`` is the owner the target reported after the write, when it differs.
+    """
     d = decision
     lines = [
         f"Lead {d.lead_id} -> {d.owner_id}"
@@ -126,6 +129,8 @@ def explain_lines(decision: Decision) -> list[str]:
     lines.append(_why_winner(d))
     if d.pool:
         lines.append(f"Reps outside pool {d.pool} were not considered (NOT_IN_POOL).")
+    if observed_owner:
+        lines.append(f"Owner changed to {observed_owner} after the write (by the target system).")
     return lines
 
 
@@ -143,9 +148,9 @@ def _why_winner(d: Decision) -> str:
     return f"Why {d.owner_id}: decided at step {d.step} ({summary} among reps considered)."
 
 
-def render_explain(console: Console, decision: Decision) -> None:
+def render_explain(console: Console, decision: Decision, observed_owner: str = "") -> None:
     """Print the explanation."""
-    for line in explain_lines(decision):
+    for line in explain_lines(decision, observed_owner):
         # soft_wrap: one explanation line stays one line when piped or grepped.
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 

@@ -300,17 +300,27 @@ class Store:
             for r in rows
         ]
 
-    def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> None:
-        """Record what the adapter did: done, still pending (retryable) or dead."""
+    def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> set[str]:
+        """Record what the adapter did: done, still pending (retryable), rerouted or dead.
+
+        A ``reroute`` result is final for its effect (the core decides the lead again
+        with a new epoch and a new effect). An ``observed_owner`` is kept on the row.
+        Returns the keys of the effects that ended dead with this call.
+        """
         t = schema.outbox
         now = _now()
+        dead_keys: set[str] = set()
         with self._tx() as conn:
             for result in results:
+                row = t.update().where(t.c.idem_key == result.idem_key)
                 if result.ok:
                     conn.execute(
-                        t.update()
-                        .where(t.c.idem_key == result.idem_key)
-                        .values(status="done", applied_at=now, last_error="")
+                        row.values(
+                            status="done",
+                            applied_at=now,
+                            last_error="",
+                            observed_owner=result.observed_owner,
+                        )
                     )
                     continue
                 attempts = (
@@ -319,16 +329,26 @@ class Store:
                     ).scalar()
                     or 0
                 ) + 1
-                dead = not result.retryable or attempts >= max_attempts
-                conn.execute(
-                    t.update()
-                    .where(t.c.idem_key == result.idem_key)
-                    .values(
-                        status="dead" if dead else "pending",
-                        attempts=attempts,
-                        last_error=result.detail,
-                    )
+                if result.reroute:
+                    status = "rerouted"
+                elif not result.retryable or attempts >= max_attempts:
+                    status = "dead"
+                    dead_keys.add(result.idem_key)
+                else:
+                    status = "pending"
+                conn.execute(row.values(status=status, attempts=attempts, last_error=result.detail))
+        return dead_keys
+
+    def observed_owner(self, decision_id: str) -> str:
+        """The owner the target reported after writing this decision's owner (``""``: as written)."""
+        t = schema.outbox
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(t.c.observed_owner).where(
+                    t.c.decision_id == decision_id, t.c.kind == "owner_write"
                 )
+            ).scalar()
+        return value or ""
 
     def outbox_counts(self) -> dict[str, int]:
         """Outbox rows by status."""

@@ -6,12 +6,48 @@ import attrs
 import structlog
 
 from leadroute.adapters import Adapter
-from leadroute.models import EffectResult
+from leadroute.models import Effect, EffectResult
 from leadroute.store.database import Store
 
-__all__ = ["RelayReport", "relay"]
+__all__ = ["EffectFailure", "RelayReport", "relay"]
 
 log = structlog.get_logger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class EffectFailure:
+    """An effect that will not be applied as decided: dead, or its owner refused.
+
+    Attributes:
+        idem_key: The effect's key.
+        decision_id: The decision that caused it.
+        lead_id: The lead it touches.
+        kind: The effect kind (``owner_write``, ``task``...).
+        owner_id: The owner the effect carried (``""`` when its payload names none).
+        detail: The target's reason, as the adapter reported it.
+        reroute: The target refused the owner itself: decide the lead again without them.
+    """
+
+    idem_key: str
+    decision_id: str
+    lead_id: str
+    kind: str
+    owner_id: str = ""
+    detail: str = ""
+    reroute: bool = False
+
+    @classmethod
+    def of(cls, effect: Effect, result: EffectResult) -> EffectFailure:
+        """The failure of ``effect`` as ``result`` describes it."""
+        return cls(
+            idem_key=effect.idem_key,
+            decision_id=effect.decision_id,
+            lead_id=effect.lead_id,
+            kind=effect.kind,
+            owner_id=str(effect.payload.get("owner_id", "")),
+            detail=result.detail,
+            reroute=result.reroute,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -23,17 +59,36 @@ class RelayReport:
         failed: Failed attempts that will be retried later.
         dead: Effects given up on (not retryable, or out of attempts).
         pending: Effects still waiting when the relay stopped.
+        rerouted: Effects whose owner the target refused (the lead must be decided again).
+        overridden: Owner writes after which the target held another owner.
+        failures: The dead and rerouted effects, with the target's reason.
     """
 
     applied: int = 0
     failed: int = 0
     dead: int = 0
     pending: int = 0
+    rerouted: int = 0
+    overridden: int = 0
+    failures: tuple[EffectFailure, ...] = ()
+
+    def __add__(self, later: RelayReport) -> RelayReport:
+        """Two passes as one report (``pending`` is the later pass's)."""
+        return RelayReport(
+            applied=self.applied + later.applied,
+            failed=self.failed + later.failed,
+            dead=self.dead + later.dead,
+            pending=later.pending,
+            rerouted=self.rerouted + later.rerouted,
+            overridden=self.overridden + later.overridden,
+            failures=self.failures + later.failures,
+        )
 
 
 def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayReport:
     """Apply pending effects in batches until none are left or a batch makes no progress."""
-    applied = failed = 0
+    applied = failed = rerouted = overridden = 0
+    failures: list[EffectFailure] = []
     dead_before = store.outbox_counts().get("dead", 0)
     while True:
         effects = store.pending_effects(batch_size)
@@ -47,7 +102,19 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayRepo
             )
             for e in effects
         ]
-        store.mark_effects(results)
+        dead = store.mark_effects(results)
+        for effect, result in zip(effects, results, strict=True):
+            if result.ok and result.observed_owner:
+                overridden += 1
+                log.warning(
+                    "outbox.owner_overridden",
+                    lead_id=effect.lead_id,
+                    rep_id=effect.payload.get("owner_id", ""),
+                    observed=result.observed_owner,
+                )
+            elif result.reroute or result.idem_key in dead:
+                failures.append(EffectFailure.of(effect, result))
+                rerouted += result.reroute
         ok = sum(r.ok for r in results)
         applied += ok
         failed += len(results) - ok
@@ -60,4 +127,7 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayRepo
         failed=failed,
         dead=counts.get("dead", 0) - dead_before,
         pending=counts.get("pending", 0),
+        rerouted=rerouted,
+        overridden=overridden,
+        failures=tuple(failures),
     )

@@ -51,6 +51,8 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("applied_at", sa.String(40), nullable=True),
+    # The owner the target held after an owner write, when something else changed it.
+    sa.Column("observed_owner", sa.String(255), nullable=False, server_default=""),
 )
 
 runs = sa.Table(
