@@ -1,0 +1,279 @@
+"""``HubSpotAdapter``: read a portal for routing or rebalancing, write owners and tasks back.
+
+Secrets come from the environment only (``leadroute_hubspot.auth``). The HTTP client,
+clock, sleep and search window can be replaced for a block of code with ``use_runtime``
+(the fake HubSpot in ``leadroute_hubspot.testing`` does), so the CLI can run end to end
+against the fake without sleeping and without the network.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import structlog
+
+from leadroute.adapters import AdapterConfig
+from leadroute.errors import AdapterError, QuotaExhaustedError, RateLimitedError
+from leadroute.models import Effect, EffectResult, InputProblem, Lead, Snapshot
+from leadroute.router import utcnow
+from leadroute.spreadsheet import write_csv_atomic
+from leadroute_hubspot.auth import auth_from_env
+from leadroute_hubspot.client import HubSpotClient
+from leadroute_hubspot.mapping import (
+    HubSpotSettings,
+    account_from_company,
+    lead_from_contact,
+    rep_from_owner,
+    settings_from_options,
+)
+from leadroute_hubspot.reading import SEARCH_CAP, PortalReader, search_filters
+from leadroute_hubspot.tasks import TaskWriter
+from leadroute_hubspot.writing import OwnerWriter
+
+__all__ = ["EXCEPTION_COLUMNS", "HubSpotAdapter", "Runtime", "use_runtime"]
+
+log = structlog.get_logger(__name__)
+
+EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
+COMPANY_PROPERTIES = ("name", "domain", "hubspot_owner_id", "lifecyclestage", "country")
+
+
+def _http() -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+
+
+@attrs.frozen(kw_only=True)
+class Runtime:
+    """What the adapter takes from the process: HTTP client, environment, time, search window.
+
+    Attributes:
+        http: Builds the HTTP client.
+        env: Where secrets are read from.
+        clock: Monotonic seconds.
+        sleep: How to wait.
+        now: Wall-clock UTC.
+        window_cap: Results one search query may page through (HubSpot's cap: 10,000).
+    """
+
+    http: Callable[[], httpx.Client] = _http
+    env: Mapping[str, str] | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = utcnow
+    window_cap: int = SEARCH_CAP
+
+
+_RUNTIME: ContextVar[Runtime] = ContextVar("leadroute_hubspot_runtime", default=Runtime())  # noqa: B039
+
+
+@contextmanager
+def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """Build adapters with ``runtime`` inside the block."""
+    token = _RUNTIME.set(runtime)
+    try:
+        yield runtime
+    finally:
+        _RUNTIME.reset(token)
+
+
+@attrs.define
+class HubSpotAdapter:
+    """Reads contacts, owners and companies from a portal; writes owners and tasks back.
+
+    Attributes:
+        client: The HubSpot client.
+        settings: The checked ``adapters.hubspot`` table.
+        purpose: ``route`` (contacts without an owner) or ``rebalance`` (owned contacts).
+        output_dir: Where the exception report is written.
+        reader: Owners, search and associations.
+    """
+
+    client: HubSpotClient
+    settings: HubSpotSettings
+    purpose: str
+    output_dir: Path
+    reader: PortalReader
+    name: str = "hubspot"
+    _refused: dict[str, str] = attrs.field(factory=dict)
+    _lead_types: dict[str, str] = attrs.field(factory=dict)
+    _names: dict[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_config(cls, config: AdapterConfig) -> HubSpotAdapter:
+        """Build from the policy's ``adapters.hubspot`` table and the environment."""
+        settings = settings_from_options(config.options)
+        runtime = _RUNTIME.get()
+        http = runtime.http()
+        env = runtime.env if runtime.env is not None else os.environ
+        auth = auth_from_env(env, http, f"{settings.base_url}/oauth/v1/token", runtime.clock)
+        client = HubSpotClient(
+            http=http,
+            auth=auth,
+            base_url=settings.base_url,
+            api_version=settings.api_version,
+            clock=runtime.clock,
+            sleep=runtime.sleep,
+            now=runtime.now,
+        )
+        output = settings.output_dir or config.options.get("output_dir") or config.workdir
+        return cls(
+            client=client,
+            settings=settings,
+            purpose=config.purpose,
+            output_dir=Path(output),
+            reader=PortalReader(
+                client, window_cap=runtime.window_cap, page_size=settings.page_size
+            ),
+        )
+
+    @property
+    def exceptions_path(self) -> Path:
+        """Where the exception report is written."""
+        return self.output_dir / "hubspot-exceptions.csv"
+
+    # ----------------------------------------------------------------- read
+
+    def read(self) -> Snapshot:
+        """Owners, the contacts this purpose needs, companies and contact-company links."""
+        s = self.settings
+        owners = self.reader.owners()
+        self._refused = {
+            str(o["id"]): (
+                f"owner {o['id']} is deactivated in HubSpot"
+                if o.get("archived")
+                else f"owner {o['id']} is a queue, not a person"
+            )
+            for o in owners
+            if o.get("archived") or str(o.get("type") or "PERSON") != "PERSON"
+        }
+        since = s.created_since - s.lookback if s.created_since else None
+        contacts = self.reader.search_all(
+            "contacts",
+            search_filters(
+                owned=self.purpose == "rebalance",
+                lifecycle_stages=s.lifecycle_stages,
+                created_since=since,
+            ),
+            s.contact_properties(),
+        )
+        leads: list[Lead] = []
+        problems: list[InputProblem] = []
+        for contact in sorted(contacts, key=lambda c: int(c["id"])):
+            item = lead_from_contact(contact, s)
+            (leads if isinstance(item, Lead) else problems).append(item)  # type: ignore[arg-type]
+        companies = self.reader.company_ids([lead.id for lead in leads])
+        leads = [
+            attrs.evolve(
+                lead, attributes={**lead.attributes, "hubspot_company_id": companies[lead.id][0]}
+            )
+            if companies.get(lead.id)
+            else lead
+            for lead in leads
+        ]
+        self._lead_types = {lead.id: lead.lead_type for lead in leads}
+        self._names = {lead.id: lead.name for lead in leads}
+        reps = self._reps(owners, leads)
+        accounts = tuple(account_from_company(c) for c in self.reader.companies(COMPANY_PROPERTIES))
+        log.info(
+            "hubspot.read",
+            purpose=self.purpose,
+            leads=len(leads),
+            reps=len(reps),
+            accounts=len(accounts),
+            problems=len(problems),
+        )
+        return Snapshot(
+            leads=tuple(leads), reps=tuple(reps), accounts=accounts, problems=tuple(problems)
+        )
+
+    def _reps(self, owners: Sequence[Mapping[str, Any]], leads: Sequence[Lead]) -> list[Any]:
+        """Reps with their open-lead counts (from the read when rebalancing, else by search)."""
+        if self.purpose == "rebalance":
+            held = Counter(lead.owner_id for lead in leads)
+            return [rep_from_owner(o, self.settings, held.get(str(o["id"]), 0)) for o in owners]
+        reps = []
+        for owner in owners:
+            rep = rep_from_owner(owner, self.settings)
+            if rep.active and rep.capacity.max_open is not None:
+                filters = search_filters(
+                    owned=True, lifecycle_stages=self.settings.lifecycle_stages
+                )
+                filters[0] = {
+                    "propertyName": "hubspot_owner_id",
+                    "operator": "EQ",
+                    "value": rep.id,
+                }
+                rep = attrs.evolve(rep, open_leads=self.reader.count("contacts", filters))
+            reps.append(rep)
+        return reps
+
+    # ----------------------------------------------------------------- write
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        """Write owners (and properties) in batches; create follow-up tasks for those written."""
+        owner_writes = [e for e in effects if e.kind == "owner_write"]
+        results: dict[str, EffectResult] = {
+            e.idem_key: EffectResult(
+                idem_key=e.idem_key,
+                ok=False,
+                detail=f"hubspot adapter does not handle {e.kind!r} effects",
+            )
+            for e in effects
+            if e.kind != "owner_write"
+        }
+        writer = OwnerWriter(
+            self.client,
+            on_routed=self.settings.on_routed,
+            on_fallback=self.settings.on_fallback,
+            refused_owners=self._refused,
+        )
+        results |= writer.apply(owner_writes)
+        if self.settings.tasks.enabled:
+            results |= self._tasks([e for e in owner_writes if results[e.idem_key].ok], results)
+        return [results[e.idem_key] for e in effects]
+
+    def _tasks(
+        self, written: Sequence[Effect], results: Mapping[str, EffectResult]
+    ) -> dict[str, EffectResult]:
+        """Owner writes whose task was not created become retryable (re-writing the owner is harmless)."""
+        tasks = TaskWriter(
+            self.client, self.settings.tasks, lead_types=self._lead_types, names=self._names
+        )
+        fresh = [
+            e for e in written if results[e.idem_key].detail != "superseded by a later decision"
+        ]
+        try:
+            failed = tasks.create(fresh)
+        except (QuotaExhaustedError, RateLimitedError, AdapterError) as exc:
+            failed = {e.idem_key: str(exc) for e in fresh}
+        return {
+            key: EffectResult(
+                idem_key=key,
+                ok=False,
+                retryable=True,
+                detail=f"owner written; follow-up task not created: {why}",
+            )
+            for key, why in failed.items()
+        }
+
+    def report_problems(self, problems: Sequence[InputProblem]) -> None:
+        """Write this run's exception report to ``hubspot-exceptions.csv``."""
+        write_csv_atomic(
+            self.exceptions_path,
+            EXCEPTION_COLUMNS,
+            (
+                ["" if getattr(p, c) is None else getattr(p, c) for c in EXCEPTION_COLUMNS]
+                for p in problems
+            ),
+        )
+        log.info("hubspot.exceptions_written", rows=len(problems), file=str(self.exceptions_path))

@@ -1,0 +1,657 @@
+"""A fake HubSpot portal for tests: a respx router over in-memory owners, contacts, companies and tasks.
+
+It answers the calls the adapter makes with HubSpot's shapes (search with filters, sorts,
+paging and the 10,000-result cap; batch update with 200/207 per-record errors; owners
+with ``archived``; v4 association batch reads; task search and batch create; the OAuth
+token endpoint), sends the ``X-HubSpot-RateLimit-*`` headers, enforces search's four
+requests a second, and injects faults (any status and body, timeouts before or after
+the server applied the request, expiring tokens). Any request it does not know fails
+the test: nothing reaches the network.
+
+Use ``FakeHubSpot.portal(...)`` for a realistic portal and ``fake.installed()`` to make
+adapters built in the block (including by the CLI) talk to it without sleeping::
+
+    fake = FakeHubSpot.portal(contacts=600, seed=7)
+    with fake.installed():
+        CliRunner().invoke(app, ["route", "--source", "hubspot", ...])
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import httpx
+import respx
+
+from leadroute_hubspot.adapter import Runtime, use_runtime
+from leadroute_hubspot.reading import SEARCH_CAP
+
+__all__ = ["FakeClock", "FakeHubSpot", "Fault"]
+
+TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"  # noqa: S105  (the fake's test token)
+_VERSION = r"(?:v3/objects|objects/\d{4}-\d{2})"
+_OWNERS = r"(?:v3/owners|owners/\d{4}-\d{2})"
+
+
+@attrs.define
+class FakeClock:
+    """Monotonic and wall time that only move when someone sleeps (or a test advances them).
+
+    Attributes:
+        t: Monotonic seconds.
+        start: The wall-clock instant at ``t == 0``.
+        slept: Every sleep, in order.
+    """
+
+    t: float = 0.0
+    start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    slept: list[float] = attrs.field(factory=list)
+
+    def monotonic(self) -> float:
+        """Monotonic seconds."""
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        """Advance time instead of waiting."""
+        self.slept.append(seconds)
+        self.t += max(0.0, seconds)
+
+    def now(self) -> datetime:
+        """Wall-clock UTC."""
+        return self.start + timedelta(seconds=self.t)
+
+
+@attrs.define
+class Fault:
+    """A canned failure for the next matching requests.
+
+    Attributes:
+        status: HTTP status to answer (0: raise a timeout instead).
+        body: JSON body.
+        headers: Extra response headers.
+        times: How many requests it applies to.
+        after_commit: For a timeout: apply the request first, then time out (ambiguous outcome).
+    """
+
+    status: int
+    body: Mapping[str, Any] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    times: int = 1
+    after_commit: bool = False
+
+
+def rate_limit_body(policy: str) -> dict[str, Any]:
+    """HubSpot's 429 body for a policy (``TEN_SECONDLY_ROLLING``, ``SECONDLY``, ``DAILY``)."""
+    message = {
+        "DAILY": "You have reached your daily limit.",
+        "SECONDLY": "You have reached your secondly limit.",
+    }.get(policy, "You have reached your ten_secondly_rolling limit.")
+    return {
+        "status": "error",
+        "message": message,
+        "errorType": "RATE_LIMIT",
+        "correlationId": "c033cdaa-2c40-4a64-ae48-b4cec88dad24",
+        "policyName": policy,
+        "requestId": "3d3e35b7-0dae-4b9f-a6a3-9c0d4c0b3b7b",
+    }
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(actual: Any, wanted: Any) -> int:
+    a, b = _number(actual), _number(wanted)
+    if a is not None and b is not None:
+        return (a > b) - (a < b)
+    x, y = str(actual or ""), str(wanted or "")
+    return (x > y) - (x < y)
+
+
+def _matches(props: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
+    value = props.get(f["propertyName"])
+    present = value not in (None, "")
+    op = str(f["operator"])
+    if op == "HAS_PROPERTY":
+        return present
+    if op == "NOT_HAS_PROPERTY":
+        return not present
+    if op in {"IN", "NOT_IN"}:
+        inside = str(value) in {str(v) for v in f.get("values", [])}
+        return inside if op == "IN" else (present and not inside)
+    if not present:
+        return op == "NEQ"
+    c = _compare(value, f.get("value"))
+    outcome: bool = {
+        "EQ": c == 0,
+        "NEQ": c != 0,
+        "LT": c < 0,
+        "LTE": c <= 0,
+        "GT": c > 0,
+        "GTE": c >= 0,
+    }.get(op, False)
+    return outcome
+
+
+def _ms(when: datetime) -> str:
+    return str(int(when.timestamp() * 1000))
+
+
+@attrs.define
+class FakeHubSpot:
+    """An in-memory HubSpot portal behind a respx router.
+
+    Attributes:
+        owners: Owner objects by id (``PublicOwner`` shape, ``archived`` included).
+        contacts: Contact properties by id (all values strings, as HubSpot sends them).
+        companies: Company properties by id.
+        contact_companies: Company ids associated with each contact (the first is primary).
+        tasks: Created tasks by id (``properties`` and ``associations``).
+        clock: The shared fake clock.
+        search_cap: Results one search query may page through.
+        tokens: Bearer tokens the portal accepts.
+        refresh_token: The refresh token the OAuth endpoint accepts.
+        token_lifetime: ``expires_in`` of issued OAuth tokens, in seconds.
+        reassign: A workflow: writing owner K makes the contact end with owner V.
+        lead_statuses: Allowed ``hs_lead_status`` values (others are VALIDATION_ERRORs).
+        whole_batch_validation: Answer an invalid input with a 400 for the whole batch.
+        rate_max: ``X-HubSpot-RateLimit-Max`` (requests per 10 s window).
+        daily_limit: Requests per day before every call gets a DAILY 429.
+        requests: Every request, as ``(method, path)``.
+    """
+
+    owners: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    contacts: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    companies: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    contact_companies: dict[str, list[str]] = attrs.field(factory=dict)
+    tasks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    clock: FakeClock = attrs.field(factory=FakeClock)
+    search_cap: int = SEARCH_CAP
+    tokens: set[str] = attrs.field(factory=lambda: {TOKEN})
+    refresh_token: str = "refresh-token-for-tests"  # noqa: S105
+    token_lifetime: int = 1800
+    reassign: dict[str, str] = attrs.field(factory=dict)
+    lead_statuses: frozenset[str] = frozenset(
+        {"NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT"}
+    )
+    whole_batch_validation: bool = False
+    rate_max: int = 190
+    daily_limit: int = 1_000_000
+    requests: list[tuple[str, str]] = attrs.field(factory=list)
+    _faults: dict[str, list[Fault]] = attrs.field(factory=dict)
+    _window: list[float] = attrs.field(factory=list)
+    _search_times: list[float] = attrs.field(factory=list)
+    _ids: Iterator[int] = attrs.field(factory=lambda: itertools.count(900_000_001))
+    _issued: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
+    _token_expiry: dict[str, float] = attrs.field(factory=dict)
+    search_429s: int = 0
+    router: respx.MockRouter = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.router = self._build_router()
+
+    # ----------------------------------------------------------------- set-up
+
+    @classmethod
+    def portal(
+        cls,
+        *,
+        contacts: int = 600,
+        owned: int = 0,
+        seed: int = 7,
+        clock: FakeClock | None = None,
+        **kwargs: Any,
+    ) -> FakeHubSpot:
+        """A realistic portal: NA and EMEA teams, archived and queue owners, companies with owners.
+
+        ``contacts`` contacts have no owner (to route); ``owned`` more have one, half of
+        them never worked (for rebalance). Some contacts carry a bad ``numemployees``.
+        """
+        rng = random.Random(seed)  # noqa: S311  (seeded sample data, not security)
+        fake = cls(clock=clock or FakeClock(), **kwargs)
+        people = [
+            ("101", "Ana", "Silva", "na"),
+            ("102", "Ben", "Ortiz", "na"),
+            ("103", "Cai", "Wong", "na"),
+            ("201", "Dora", "Klein", "emea"),
+            ("202", "Eli", "Novak", "emea"),
+            ("203", "Fay", "Moreau", "emea"),
+            ("900", "Ops", "Queue", "ops"),
+        ]
+        for oid, first, last, team in people:
+            fake.add_owner(oid, first, last, team=team)
+        fake.add_owner("104", "", "", team="na", archived=True)  # names cleared on deactivation
+        fake.add_owner("205", "Gus", "Left", team="emea", archived=True)
+        fake.add_owner("950", "Inbound", "Queue", team="na", kind="QUEUE")
+        countries = ["US", "US", "CA", "DE", "GB", "FR", "US", "DE"]
+        owner_pool = ["101", "102", "201", "202", "104", "205"]
+        for i in range(40):
+            cid = str(5_000 + i)
+            fake.companies[cid] = {
+                "hs_object_id": cid,
+                "name": f"Company {i} Inc.",
+                "domain": f"company{i}.com",
+                "hubspot_owner_id": owner_pool[i % len(owner_pool)] if i % 3 == 0 else "",
+                "lifecyclestage": "customer" if i % 3 == 0 else "lead",
+                "country": countries[i % len(countries)],
+            }
+        created = fake.clock.now() - timedelta(days=3)
+        next_id = itertools.count(1_001, 7)  # sparse ids, as in a real portal
+        for i in range(contacts + owned):
+            cid = str(next(next_id))
+            company = i % 5 == 0
+            domain = f"company{i % 40}.com" if company else f"person{i}.example"
+            props = {
+                "hs_object_id": cid,
+                "email": f"lead{i}@{domain}",
+                "firstname": f"Lead{i}",
+                "lastname": "Tester",
+                "company": f"Company {i % 40}" if company else f"Startup {i}",
+                "country": countries[rng.randrange(len(countries))],
+                "numemployees": "many" if i % 97 == 13 else str(rng.choice([5, 40, 150, 800])),
+                "hs_language": rng.choice(["en", "de", "fr"]),
+                "lifecyclestage": "lead",
+                "hs_lead_status": "",
+                "createdate": _ms(created + timedelta(minutes=i)),
+                "lastmodifieddate": _ms(created + timedelta(minutes=i)),
+                "hubspot_owner_id": "",
+                "notes_last_contacted": "",
+            }
+            if i >= contacts:
+                props["hubspot_owner_id"] = owner_pool[i % len(owner_pool)]
+                if i % 2 == 0:
+                    props["notes_last_contacted"] = _ms(fake.clock.now() - timedelta(hours=2))
+            fake.contacts[cid] = props
+            if company and i % 10 == 0:
+                fake.contact_companies[cid] = [str(5_000 + i % 40)]
+        return fake
+
+    def add_owner(
+        self,
+        owner_id: str,
+        first: str,
+        last: str,
+        *,
+        team: str = "",
+        archived: bool = False,
+        kind: str = "PERSON",
+    ) -> None:
+        """Add an owner (``archived`` ones have no ``userId``, as HubSpot sends them)."""
+        self.owners[owner_id] = {
+            "id": owner_id,
+            "email": f"{(first or 'former').lower()}.{owner_id}@seller.example",
+            "firstName": first,
+            "lastName": last,
+            "userId": None if archived else int(owner_id) * 10,
+            "userIdIncludingInactive": int(owner_id) * 10,
+            "type": kind,
+            "teams": [{"id": team, "name": team, "primary": True}] if team else [],
+            "archived": archived,
+            "createdAt": "2025-01-06T10:00:00Z",
+            "updatedAt": "2026-10-01T10:00:00Z",
+        }
+
+    def fail(self, route: str, fault: Fault) -> None:
+        """Answer the next requests to ``route`` with ``fault``.
+
+        Routes: ``owners``, ``companies``, ``search``, ``batch_update``, ``associations``,
+        ``task_search``, ``task_create``, ``token``, or ``*`` for any.
+        """
+        self._faults.setdefault(route, []).append(fault)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far stops working (a 30-minute OAuth token running out)."""
+        self.tokens.clear()
+
+    @contextmanager
+    def installed(self, env: Mapping[str, str] | None = None) -> Iterator[FakeHubSpot]:
+        """Adapters built in the block talk to this portal, with its clock and search cap."""
+        runtime = Runtime(
+            http=self.http_client,
+            env=dict(env) if env is not None else {"HUBSPOT_ACCESS_TOKEN": TOKEN},
+            clock=self.clock.monotonic,
+            sleep=self.clock.sleep,
+            now=self.clock.now,
+            window_cap=self.search_cap,
+        )
+        with use_runtime(runtime):
+            yield self
+
+    def http_client(self) -> httpx.Client:
+        """An httpx client whose transport is this portal (no sockets)."""
+        return httpx.Client(transport=httpx.MockTransport(self.router.handler))
+
+    def calls(self, route_path: str) -> int:
+        """How many requests hit a path ending with ``route_path``."""
+        return sum(1 for _, path in self.requests if path.endswith(route_path))
+
+    # ----------------------------------------------------------------- router
+
+    def _build_router(self) -> respx.MockRouter:
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        base = "https://api.hubapi.com"
+        routes: list[tuple[str, str, str, Callable[[httpx.Request], httpx.Response]]] = [
+            ("POST", r"^/oauth/(?:v1|v3|\d{4}-\d{2})/token$", "token", self._token),
+            ("GET", rf"^/crm/{_OWNERS}/?$", "owners", self._owners),
+            ("GET", rf"^/crm/{_VERSION}/companies$", "companies", self._companies),
+            ("POST", rf"^/crm/{_VERSION}/contacts/search$", "search", self._search_contacts),
+            ("POST", rf"^/crm/{_VERSION}/contacts/batch/update$", "batch_update", self._update),
+            (
+                "POST",
+                r"^/crm/(?:v4/associations|associations/\d{4}-\d{2})/contacts/companies/batch/read$",
+                "associations",
+                self._associations,
+            ),
+            ("POST", rf"^/crm/{_VERSION}/tasks/search$", "task_search", self._search_tasks),
+            ("POST", rf"^/crm/{_VERSION}/tasks/batch/create$", "task_create", self._create_tasks),
+        ]
+        for method, pattern, name, handler in routes:
+            router.route(method=method, url__startswith=base, path__regex=pattern).mock(
+                side_effect=self._wrap(name, handler)
+            )
+        router.route().mock(side_effect=_unexpected)
+        return router
+
+    def _wrap(
+        self, name: str, handler: Callable[[httpx.Request], httpx.Response]
+    ) -> Callable[[httpx.Request], httpx.Response]:
+        def respond(request: httpx.Request) -> httpx.Response:
+            self.requests.append((request.method, request.url.path))
+            for key in (name, "*"):
+                queue = self._faults.get(key)
+                if queue:
+                    fault = queue[0]
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        queue.pop(0)
+                    if fault.status == 0:
+                        if fault.after_commit:
+                            handler(request)
+                        raise httpx.ReadTimeout("timed out", request=request)
+                    return httpx.Response(
+                        fault.status, json=dict(fault.body), headers=dict(fault.headers)
+                    )
+            if name != "token":
+                denied = self._check_auth(request)
+                if denied is not None:
+                    return denied
+                limited = self._limits(search=name.endswith("search"))
+                if limited is not None:
+                    return limited
+            response = handler(request)
+            if name != "token" and not name.endswith("search"):
+                response.headers.update(self._rate_headers())
+            return response
+
+        return respond
+
+    def _check_auth(self, request: httpx.Request) -> httpx.Response | None:
+        header = request.headers.get("authorization", "")
+        token = header.removeprefix("Bearer ")
+        expiry = self._token_expiry.get(token)
+        if token in self.tokens and (expiry is None or self.clock.t < expiry):
+            return None
+        category = "EXPIRED_AUTHENTICATION" if token.startswith("at-") else "INVALID_AUTHENTICATION"
+        return httpx.Response(
+            401,
+            json={
+                "status": "error",
+                "message": "The OAuth token used to make this call expired 0 second(s) ago."
+                if category == "EXPIRED_AUTHENTICATION"
+                else "Authentication credentials not found.",
+                "correlationId": "0b9e3a58-8a8e-4a5e-9c4f-6d1f6f1c2b11",
+                "category": category,
+            },
+        )
+
+    def _limits(self, *, search: bool) -> httpx.Response | None:
+        now = self.clock.t
+        if len(self.requests) > self.daily_limit:
+            return httpx.Response(429, json=rate_limit_body("DAILY"))
+        if search:
+            recent = [t for t in self._search_times if now - t < 1.0]
+            self._search_times = [*recent, now]
+            if len(recent) >= 4:
+                self.search_429s += 1
+                return httpx.Response(429, json=rate_limit_body("SECONDLY"))
+            return None
+        self._window = [t for t in self._window if now - t < 10.0] + [now]
+        if len(self._window) > self.rate_max:
+            return httpx.Response(429, json=rate_limit_body("TEN_SECONDLY_ROLLING"))
+        return None
+
+    def _rate_headers(self) -> dict[str, str]:
+        return {
+            "X-HubSpot-RateLimit-Max": str(self.rate_max),
+            "X-HubSpot-RateLimit-Remaining": str(max(0, self.rate_max - len(self._window))),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+            "X-HubSpot-RateLimit-Daily-Remaining": str(
+                max(0, self.daily_limit - len(self.requests))
+            ),
+        }
+
+    # ----------------------------------------------------------------- handlers
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != (
+            self.refresh_token
+        ):
+            return httpx.Response(
+                400,
+                json={"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"},
+            )
+        token = f"at-{next(self._issued)}"
+        self.tokens.add(token)
+        self._token_expiry[token] = self.clock.t + self.token_lifetime
+        return httpx.Response(
+            200,
+            json={
+                "token_type": "bearer",
+                "refresh_token": self.refresh_token,
+                "access_token": token,
+                "expires_in": self.token_lifetime,
+            },
+        )
+
+    def _owners(self, request: httpx.Request) -> httpx.Response:
+        archived = request.url.params.get("archived", "false") == "true"
+        owners = [o for o in self.owners.values() if bool(o["archived"]) == archived]
+        return _page(owners, request, default_limit=100)
+
+    def _companies(self, request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params.get("properties", "").split(",")
+        records = [_record(cid, props, wanted) for cid, props in sorted(self.companies.items())]
+        return _page(records, request, default_limit=10)
+
+    def _search(
+        self, store: Mapping[str, Mapping[str, str]], request: httpx.Request
+    ) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        limit = int(body.get("limit", 10))
+        after = int(body.get("after") or 0)
+        if limit > 200:
+            return _error(400, "VALIDATION_ERROR", "limit must be at most 200")
+        if after >= self.search_cap:
+            return _error(400, "VALIDATION_ERROR", f"paging past {self.search_cap} results")
+        groups = body.get("filterGroups") or [{"filters": []}]
+        hits = [
+            (rid, props)
+            for rid, props in store.items()
+            if any(all(_matches(props, f) for f in g.get("filters", [])) for g in groups)
+        ]
+        for sort in reversed(body.get("sorts") or [{"propertyName": "hs_object_id"}]):
+            name = sort["propertyName"] if isinstance(sort, Mapping) else str(sort)
+            desc = isinstance(sort, Mapping) and sort.get("direction") == "DESCENDING"
+            hits.sort(key=lambda h, n=name: _number(h[1].get(n)) or 0.0, reverse=desc)
+        stop = min(after + limit, self.search_cap, len(hits))
+        wanted = [*(body.get("properties") or []), "hs_object_id", "createdate"]
+        page = [_record(rid, props, wanted) for rid, props in hits[after:stop]]
+        result: dict[str, Any] = {"total": len(hits), "results": page}
+        if stop < len(hits):
+            result["paging"] = {"next": {"after": str(stop), "link": "?after=" + str(stop)}}
+        return httpx.Response(200, json=result)
+
+    def _search_contacts(self, request: httpx.Request) -> httpx.Response:
+        return self._search(self.contacts, request)
+
+    def _search_tasks(self, request: httpx.Request) -> httpx.Response:
+        store = {tid: t["properties"] for tid, t in self.tasks.items()}
+        return self._search(store, request)
+
+    def _update(self, request: httpx.Request) -> httpx.Response:
+        inputs = json.loads(request.content)["inputs"]
+        if len(inputs) > 100:
+            return _error(
+                400,
+                "VALIDATION_ERROR",
+                "The maximum number of inputs supported in a batch is 100. "
+                "Please reduce the number of items and try again",
+            )
+        results, errors = [], []
+        for item in inputs:
+            cid, props = str(item["id"]), dict(item["properties"])
+            error = self._invalid(cid, props)
+            if error is not None:
+                if self.whole_batch_validation and error["category"] == "VALIDATION_ERROR":
+                    return httpx.Response(400, json={**error, "status": "error"})
+                errors.append(error)
+                continue
+            owner = props.get("hubspot_owner_id")
+            if owner in self.reassign:
+                props["hubspot_owner_id"] = self.reassign[owner]  # a workflow steps in
+            self.contacts[cid].update(props)
+            results.append(_record(cid, self.contacts[cid], list(props)))
+        now = self.clock.now().isoformat()
+        body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": now,
+            "completedAt": now,
+        }
+        if errors:
+            body |= {"numErrors": len(errors), "errors": errors}
+        return httpx.Response(207 if errors else 200, json=body)
+
+    def _invalid(self, cid: str, props: Mapping[str, str]) -> dict[str, Any] | None:
+        if cid not in self.contacts:
+            return {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": "Could not get some CONTACT objects, they may be deleted or not "
+                f"exist. Check that ids are valid. ({cid})",
+                "context": {"ids": [cid]},
+            }
+        owner = props.get("hubspot_owner_id")
+        if owner and (owner not in self.owners or self.owners[owner]["archived"]):
+            return {
+                "status": "error",
+                "category": "VALIDATION_ERROR",
+                "message": f"Property values were not valid: {owner} was not one of the allowed "
+                "options for hubspot_owner_id",
+                "context": {"ids": [cid], "propertyName": ["hubspot_owner_id"]},
+                "errors": [{"code": "INVALID_OPTION", "in": "hubspot_owner_id"}],
+            }
+        status = props.get("hs_lead_status")
+        if status and status not in self.lead_statuses:
+            return {
+                "status": "error",
+                "category": "VALIDATION_ERROR",
+                "message": f"Property values were not valid: {status} was not one of the "
+                "allowed options for hs_lead_status",
+                "context": {"ids": [cid], "propertyName": ["hs_lead_status"]},
+                "errors": [{"code": "INVALID_OPTION", "in": "hs_lead_status"}],
+            }
+        return None
+
+    def _associations(self, request: httpx.Request) -> httpx.Response:
+        inputs = json.loads(request.content)["inputs"]
+        results = []
+        for item in inputs:
+            links = self.contact_companies.get(str(item["id"]), [])
+            if links:
+                results.append(
+                    {
+                        "from": {"id": str(item["id"])},
+                        "to": [
+                            {
+                                "toObjectId": int(company),
+                                "associationTypes": [
+                                    {
+                                        "category": "HUBSPOT_DEFINED",
+                                        "typeId": 1 if n == 0 else 279,
+                                        "label": "Primary" if n == 0 else None,
+                                    }
+                                ],
+                            }
+                            for n, company in enumerate(links)
+                        ],
+                    }
+                )
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results})
+
+    def _create_tasks(self, request: httpx.Request) -> httpx.Response:
+        inputs = json.loads(request.content)["inputs"]
+        if len(inputs) > 100:
+            return _error(400, "VALIDATION_ERROR", "The maximum number of inputs is 100")
+        results = []
+        for item in inputs:
+            props = item["properties"]
+            if not props.get("hs_timestamp"):
+                return _error(400, "VALIDATION_ERROR", "hs_timestamp is required")
+            types = [t for a in item.get("associations", []) for t in a["types"]]
+            if not any(t["associationTypeId"] == 204 for t in types):
+                return _error(400, "VALIDATION_ERROR", "task must be associated with a contact")
+            tid = str(next(self._ids))
+            self.tasks[tid] = {"properties": dict(props), "associations": item["associations"]}
+            results.append(_record(tid, props, list(props)))
+        return httpx.Response(201, json={"status": "COMPLETE", "results": results})
+
+
+def _unexpected(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"the fake HubSpot does not serve {request.method} {request.url}")
+
+
+def _error(status: int, category: str, message: str) -> httpx.Response:
+    return httpx.Response(
+        status,
+        json={
+            "status": "error",
+            "message": message,
+            "correlationId": "aeb5f871-7f07-4993-9211-075dc63e7cbf",
+            "category": category,
+        },
+    )
+
+
+def _record(rid: str, props: Mapping[str, Any], wanted: list[str]) -> dict[str, Any]:
+    now = "2026-11-02T09:00:00Z"
+    return {
+        "id": rid,
+        "properties": {name: props.get(name) for name in wanted if name},
+        "createdAt": now,
+        "updatedAt": now,
+        "archived": False,
+    }
+
+
+def _page(
+    records: list[dict[str, Any]], request: httpx.Request, default_limit: int
+) -> httpx.Response:
+    limit = int(request.url.params.get("limit", default_limit))
+    after = int(request.url.params.get("after", 0))
+    body: dict[str, Any] = {"results": records[after : after + limit]}
+    if after + limit < len(records):
+        body["paging"] = {"next": {"after": str(after + limit)}}
+    return httpx.Response(200, json=body)

@@ -1,0 +1,182 @@
+"""HubSpot webhooks: verify ``X-HubSpot-Signature-v3`` and parse contact event batches.
+
+The signature is ``base64(HMAC-SHA256(client_secret, method + uri + body + timestamp))``
+over the raw body bytes and the full URI HubSpot called, with the timestamp in
+milliseconds; requests older than five minutes (or from the future beyond the same
+tolerance) are refused, and signatures are compared in constant time. The HTTP endpoint
+that receives the requests belongs to the service; this module is what it calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from leadroute.errors import AuthError, UserInputError
+
+__all__ = [
+    "MAX_AGE_MS",
+    "ContactEvent",
+    "EventDeduplicator",
+    "parse_events",
+    "signature_v3",
+    "verify_signature_v3",
+]
+
+MAX_AGE_MS = 300_000  # five minutes, in milliseconds (HubSpot's timestamps are ms)
+CONTACT_EVENTS = frozenset({"contact.creation", "contact.propertyChange"})
+
+# HubSpot signs the URI with these percent-escapes decoded (its request-validation guide).
+_URI_DECODE = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+
+
+def _decode_uri(uri: str) -> str:
+    for escaped, char in _URI_DECODE.items():
+        uri = uri.replace(escaped, char).replace(escaped.lower(), char)
+    return uri
+
+
+def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
+    """The v3 signature HubSpot sends for a request."""
+    source = method.upper().encode() + _decode_uri(uri).encode() + body + timestamp.encode()
+    digest = hmac.new(secret.encode(), source, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_signature_v3(
+    *,
+    secret: str,
+    method: str,
+    uri: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime | None = None,
+) -> None:
+    """Check a webhook request; raise ``AuthError`` naming what is wrong (never the secret).
+
+    ``headers`` must give ``X-HubSpot-Signature-v3`` and ``X-HubSpot-Request-Timestamp``
+    (looked up case-insensitively); ``body`` must be the raw bytes as received.
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    signature = lower.get("x-hubspot-signature-v3", "")
+    timestamp = lower.get("x-hubspot-request-timestamp", "").strip()
+    if not signature or not timestamp:
+        raise AuthError("webhook: missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp")
+    if not timestamp.isdigit():
+        raise AuthError("webhook: X-HubSpot-Request-Timestamp is not milliseconds since the epoch")
+    now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
+    age = now_ms - int(timestamp)
+    if age > MAX_AGE_MS:
+        raise AuthError(f"webhook: timestamp is {age // 1000}s old (more than 5 minutes)")
+    if age < -MAX_AGE_MS:
+        raise AuthError(f"webhook: timestamp is {-age // 1000}s in the future")
+    expected = signature_v3(secret, method, uri, body, timestamp)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        raise AuthError("webhook: X-HubSpot-Signature-v3 does not match the request")
+
+
+@attrs.frozen(kw_only=True)
+class ContactEvent:
+    """One contact event from a webhook batch.
+
+    Attributes:
+        event_id: HubSpot's event id (the de-duplication key).
+        subscription_type: ``contact.creation`` or ``contact.propertyChange``.
+        contact_id: The contact's id.
+        occurred_at: When it happened (UTC).
+        property_name: For property changes, the property (``hubspot_owner_id``...).
+        property_value: For property changes, the new value.
+        portal_id: The portal.
+        attempt: HubSpot's delivery attempt number.
+    """
+
+    event_id: str
+    subscription_type: str
+    contact_id: str
+    occurred_at: datetime
+    property_name: str = ""
+    property_value: str = ""
+    portal_id: str = ""
+    attempt: int = 0
+
+
+def _event(raw: Mapping[str, Any], index: int) -> ContactEvent | None:
+    kind = str(raw.get("subscriptionType", ""))
+    if kind not in CONTACT_EVENTS:
+        return None
+    try:
+        return ContactEvent(
+            event_id=str(raw["eventId"]),
+            subscription_type=kind,
+            contact_id=str(raw["objectId"]),
+            occurred_at=datetime.fromtimestamp(int(raw["occurredAt"]) / 1000, tz=UTC),
+            property_name=str(raw.get("propertyName") or ""),
+            property_value=str(raw.get("propertyValue") or ""),
+            portal_id=str(raw.get("portalId") or ""),
+            attempt=int(raw.get("attemptNumber") or 0),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserInputError(f"webhook: event [{index}] is malformed ({exc})") from None
+
+
+def parse_events(body: bytes) -> list[ContactEvent]:
+    """The contact events of a webhook body (a JSON array), other subscriptions skipped."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise UserInputError("webhook: body is not JSON") from None
+    if not isinstance(data, list):
+        raise UserInputError("webhook: body is not a JSON array of events")
+    events = []
+    for index, raw in enumerate(data):
+        if not isinstance(raw, Mapping):
+            raise UserInputError(f"webhook: event [{index}] is not an object")
+        event = _event(raw, index)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+@attrs.define
+class EventDeduplicator:
+    """Remembers recent event ids so a redelivered event is handled once.
+
+    Attributes:
+        capacity: How many ids to remember (oldest forgotten first).
+    """
+
+    capacity: int = 100_000
+    _seen: OrderedDict[str, None] = attrs.field(factory=OrderedDict)
+
+    def fresh(self, events: list[ContactEvent]) -> list[ContactEvent]:
+        """The events not seen before, in order; marks them seen."""
+        out = []
+        for event in events:
+            if event.event_id in self._seen:
+                continue
+            self._seen[event.event_id] = None
+            if len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
+            out.append(event)
+        return out
