@@ -148,8 +148,13 @@ class HubSpotClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         search: bool = False,
+        idempotent: bool = True,
     ) -> httpx.Response | Rejected:
         """Send one request, retrying what the error table says to; a 4xx rejection is returned.
+
+        A non-``idempotent`` request (a create) is not retried after a timeout or a 5xx:
+        HubSpot may have applied it, so the caller checks before trying again. Limits
+        (429, 423) are still retried: HubSpot did not process those requests.
 
         Raises ``AuthError`` (401 after a refresh, 403), ``QuotaExhaustedError`` (daily
         limit), ``RateLimitedError`` (a burst limit outlasting the budget or ``max_wait``)
@@ -175,10 +180,17 @@ class HubSpotClient:
                     headers={"Authorization": f"Bearer {token}"},
                 )
             except httpx.TransportError as exc:
-                rule = classify(0, {})
-                raise _Transient(rule, f"{type(exc).__name__} on {method} {path}", None) from None
+                detail = f"{type(exc).__name__} on {method} {path}"
+                if not idempotent:
+                    raise AdapterError(f"HubSpot outcome unknown: {detail}") from None
+                raise _Transient(classify(0, {}), detail, None) from None
             self.pacer.observe(response.headers)
-            return self._verdict(response, f"{method} {path}", token, refreshed)
+            try:
+                return self._verdict(response, f"{method} {path}", token, refreshed)
+            except _Transient as exc:
+                if not idempotent and exc.rule.action is Action.BACKOFF:
+                    raise AdapterError(f"HubSpot outcome unknown: {exc.detail}") from None
+                raise
 
         backoff = tenacity.wait_random_exponential(multiplier=0.5, max=30)
 

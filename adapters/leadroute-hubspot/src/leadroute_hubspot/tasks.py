@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import structlog
 
+from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
 from leadroute.models import Effect
 from leadroute_hubspot.client import HubSpotClient, Rejected
 from leadroute_hubspot.mapping import TaskSettings, parse_timestamp
@@ -108,11 +109,19 @@ class TaskWriter:
         todo = [e for e in effects if task_key(e) not in have]
         for start in range(0, len(todo), BATCH_LIMIT):
             chunk = todo[start : start + BATCH_LIMIT]
-            response = self.client.request(
-                "POST",
-                self.client.objects("tasks") + "/batch/create",
-                json={"inputs": [self._input(e) for e in chunk]},
-            )
+            try:
+                response = self.client.request(
+                    "POST",
+                    self.client.objects("tasks") + "/batch/create",
+                    json={"inputs": [self._input(e) for e in chunk]},
+                    idempotent=False,
+                )
+            except AdapterError as exc:
+                # Maybe created, maybe not: the retry searches by key before creating again.
+                failed |= {e.idem_key: str(exc) for e in chunk}
+                if isinstance(exc, QuotaExhaustedError | RateLimitedError | AuthError):
+                    raise
+                continue
             if isinstance(response, Rejected):
                 failed |= {e.idem_key: f"{response.category}: {response.message}" for e in chunk}
                 continue

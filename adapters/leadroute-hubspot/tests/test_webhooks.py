@@ -1,0 +1,183 @@
+"""Webhook signatures (v3, HubSpot's published vector) and contact event batches."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from leadroute.errors import AuthError, UserInputError
+from leadroute_hubspot.webhooks import (
+    EventDeduplicator,
+    parse_events,
+    signature_v3,
+    verify_signature_v3,
+)
+
+# HubSpot's published v3 vector (hubspot-api-python tests/spec/utils/test_signature.py).
+SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
+URI = "https://www.example.com/webhook_uri"
+BODY = b"{'example_field':'example_value'}"
+TIMESTAMP = "1693657560000"
+SIGNATURE = "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y="
+SENT = datetime.fromtimestamp(int(TIMESTAMP) / 1000, tz=UTC)
+
+
+def headers(signature: str = SIGNATURE, timestamp: str = TIMESTAMP) -> dict[str, str]:
+    return {"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp}
+
+
+def verify(body: bytes = BODY, uri: str = URI, when: datetime = SENT, **kw: str) -> None:
+    verify_signature_v3(
+        secret=SECRET, method="POST", uri=uri, body=body, headers=headers(**kw), now=when
+    )
+
+
+def test_published_vector_matches():
+    """The vendor's test vector signs to the published value and verifies."""
+    assert signature_v3(SECRET, "POST", URI, BODY, TIMESTAMP) == SIGNATURE
+    verify(when=SENT + timedelta(seconds=30))
+
+
+def test_tampered_body_is_refused():
+    """One changed byte in the body fails the signature."""
+    with pytest.raises(AuthError, match="does not match"):
+        verify(body=BODY.replace(b"value", b"valuE"))
+
+
+def test_reserialized_json_is_refused():
+    """Verifying a re-serialized body instead of the raw bytes fails, as it must."""
+    with pytest.raises(AuthError, match="does not match"):
+        verify(body=json.dumps({"example_field": "example_value"}).encode())
+
+
+def test_other_uri_or_method_is_refused():
+    """The signature covers the full URI (query included) and the method."""
+    with pytest.raises(AuthError):
+        verify(uri=URI + "?x=1")
+    with pytest.raises(AuthError):
+        verify_signature_v3(
+            secret=SECRET, method="GET", uri=URI, body=BODY, headers=headers(), now=SENT
+        )
+
+
+def test_percent_encoded_uri_characters_are_decoded_before_signing():
+    """HubSpot signs the URI with ':' '/' '?' '@' etc. decoded; an encoded URI verifies the same."""
+    encoded = "https%3A%2F%2Fwww.example.com%2Fwebhook_uri"
+    assert signature_v3(SECRET, "POST", encoded, BODY, TIMESTAMP) == SIGNATURE
+
+
+@pytest.mark.parametrize(
+    ("offset", "message"),
+    [(timedelta(minutes=5, seconds=1), "old"), (timedelta(minutes=-5, seconds=-1), "future")],
+)
+def test_stale_and_future_timestamps_are_refused(offset, message):
+    """A request more than five minutes old, or from more than five minutes ahead, is refused."""
+    with pytest.raises(AuthError, match=message):
+        verify(when=SENT + offset)
+
+
+def test_just_inside_the_window_is_accepted():
+    """Four minutes fifty-nine seconds old is still fresh (milliseconds, not seconds)."""
+    verify(when=SENT + timedelta(minutes=4, seconds=59))
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"signature": ""}, "missing"),
+        ({"timestamp": ""}, "missing"),
+        ({"timestamp": "1693657560000.0"}, "milliseconds"),
+    ],
+)
+def test_missing_or_malformed_headers_are_refused(kw, message):
+    """No signature, no timestamp, or a float timestamp is refused with a clear reason."""
+    with pytest.raises(AuthError, match=message):
+        verify(**kw)
+
+
+def test_error_never_contains_the_secret():
+    """A refused request's message names the problem and never the secret or the expected value."""
+    with pytest.raises(AuthError) as caught:
+        verify(body=b"x")
+    assert SECRET not in str(caught.value) and SIGNATURE not in str(caught.value)
+
+
+EVENTS = [
+    {
+        "eventId": 567890123,
+        "subscriptionId": 234567,
+        "portalId": 12345678,
+        "appId": 987654,
+        "occurredAt": 1708986598741,
+        "subscriptionType": "contact.creation",
+        "attemptNumber": 0,
+        "objectId": 65059681032,
+        "changeFlag": "CREATED",
+        "changeSource": "CRM_UI",
+        "sourceId": "userId:45678",
+    },
+    {
+        "eventId": 567890124,
+        "subscriptionId": 234568,
+        "portalId": 12345678,
+        "occurredAt": 1708986599000,
+        "subscriptionType": "contact.propertyChange",
+        "attemptNumber": 1,
+        "objectId": 65059681032,
+        "propertyName": "hubspot_owner_id",
+        "propertyValue": "83012345",
+    },
+    {"eventId": 9, "subscriptionType": "company.creation", "objectId": 1, "occurredAt": 1},
+]
+
+
+def test_contact_events_are_parsed_and_others_skipped():
+    """contact.creation and contact.propertyChange are parsed; other subscriptions are skipped."""
+    created, changed = parse_events(json.dumps(EVENTS).encode())
+    assert (created.event_id, created.contact_id, created.subscription_type) == (
+        "567890123",
+        "65059681032",
+        "contact.creation",
+    )
+    assert created.occurred_at == datetime(2024, 2, 26, 22, 29, 58, 741000, tzinfo=UTC)
+    assert (changed.property_name, changed.property_value, changed.attempt) == (
+        "hubspot_owner_id",
+        "83012345",
+        1,
+    )
+
+
+def test_redelivered_events_are_handled_once():
+    """The same event id delivered again (a HubSpot retry) is dropped by the deduplicator."""
+    dedup = EventDeduplicator(capacity=10)
+    body = json.dumps(EVENTS[:2]).encode()
+    assert len(dedup.fresh(parse_events(body))) == 2
+    assert dedup.fresh(parse_events(body)) == []
+
+
+def test_deduplicator_memory_is_bounded():
+    """Past its capacity the deduplicator forgets the oldest ids instead of growing forever."""
+    dedup = EventDeduplicator(capacity=2)
+    make = lambda i: parse_events(  # noqa: E731
+        json.dumps([{**EVENTS[0], "eventId": i}]).encode()
+    )
+    for i in range(3):
+        dedup.fresh(make(i))
+    assert dedup.fresh(make(0)) and not dedup.fresh(make(2))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "not JSON"),
+        (b"{}", "array"),
+        (b"[1]", r"event \[0\] is not an object"),
+        (b'[{"subscriptionType": "contact.creation"}]', r"event \[0\] is malformed"),
+    ],
+)
+def test_malformed_bodies_are_one_clear_error(body, message):
+    """A body that is not an array of well-formed events is refused, naming the event."""
+    with pytest.raises(UserInputError, match=message):
+        parse_events(body)
