@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from leadroute.adapters import AdapterConfig
 from leadroute.policy import Policy, parse_policy
@@ -26,6 +27,13 @@ routing:
   - {name: emea, when: {region: EMEA}, pool: emea}
 fallback: {owner: "900", queue: unrouted, escalate_after: 4h}
 """
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """The CLI tests configure logging; put structlog back the way the library leaves it."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from leadroute.errors import AuthError, QuotaExhaustedError, RateLimitedError
 from leadroute_hubspot.client import Rejected
 from leadroute_hubspot.limits import ERROR_TABLE, Action, ErrorRule, Pacer, classify, retry_after
-from leadroute_hubspot.testing import Fault, FakeHubSpot, rate_limit_body
+from leadroute_hubspot.testing import FakeHubSpot, Fault, rate_limit_body
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -102,9 +102,7 @@ def test_429_without_retry_after_waits_the_policy_window(client_for):
     assert fake.clock.slept == [10.0]
 
 
-@pytest.mark.parametrize(
-    ("retry", "waited"), [("3", 3.0), ("Mon, 02 Nov 2026 09:00:05 GMT", 5.0)]
-)
+@pytest.mark.parametrize(("retry", "waited"), [("3", 3.0), ("Mon, 02 Nov 2026 09:00:05 GMT", 5.0)])
 def test_429_with_retry_after_waits_what_it_says(client_for, retry, waited):
     """A 429 with Retry-After in seconds or as an HTTP date waits exactly that long."""
     fake = FakeHubSpot.portal(contacts=3)

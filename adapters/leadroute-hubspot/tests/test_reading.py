@@ -80,7 +80,9 @@ def test_created_since_is_widened_by_the_lookback(adapter_for, fake):
     """created_since minus the lookback is what the search asks for (late-indexed records)."""
     adapter_for(fake, created_since="2026-11-01T00:00:00Z", lookback="15m").read()
     [created] = [
-        f for f in searches(fake)[0]["filterGroups"][0]["filters"] if f["propertyName"] == "createdate"
+        f
+        for f in searches(fake)[0]["filterGroups"][0]["filters"]
+        if f["propertyName"] == "createdate"
     ]
     expected = datetime(2026, 10, 31, 23, 45, tzinfo=UTC)
     assert created == {

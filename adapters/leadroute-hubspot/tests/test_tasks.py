@@ -7,7 +7,7 @@ from datetime import timedelta
 from leadroute.models import Effect
 from leadroute_hubspot.mapping import TaskSettings
 from leadroute_hubspot.tasks import TaskWriter, task_key
-from leadroute_hubspot.testing import Fault, FakeHubSpot
+from leadroute_hubspot.testing import FakeHubSpot, Fault
 
 SETTINGS = TaskSettings(
     enabled=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from leadroute.models import Effect, EffectResult
-from leadroute_hubspot.testing import Fault, FakeHubSpot, rate_limit_body
+from leadroute_hubspot.testing import FakeHubSpot, Fault, rate_limit_body
 from leadroute_hubspot.writing import OwnerWriter
 
 

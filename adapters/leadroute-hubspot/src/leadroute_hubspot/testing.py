@@ -165,6 +165,8 @@ class FakeHubSpot:
         reassign: A workflow: writing owner K makes the contact end with owner V.
         lead_statuses: Allowed ``hs_lead_status`` values (others are VALIDATION_ERRORs).
         whole_batch_validation: Answer an invalid input with a 400 for the whole batch.
+        deactivated: Owners refused on write though the owner list still shows them active
+            (deactivated between a run's read and its write).
         rate_max: ``X-HubSpot-RateLimit-Max`` (requests per 10 s window).
         daily_limit: Requests per day before every call gets a DAILY 429.
         requests: Every request, as ``(method, path)``.
@@ -185,6 +187,7 @@ class FakeHubSpot:
         {"NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT"}
     )
     whole_batch_validation: bool = False
+    deactivated: set[str] = attrs.field(factory=set)
     rate_max: int = 190
     daily_limit: int = 1_000_000
     requests: list[tuple[str, str]] = attrs.field(factory=list)
@@ -554,7 +557,8 @@ class FakeHubSpot:
                 "context": {"ids": [cid]},
             }
         owner = props.get("hubspot_owner_id")
-        if owner and (owner not in self.owners or self.owners[owner]["archived"]):
+        gone = owner not in self.owners or self.owners[owner]["archived"]
+        if owner and (gone or owner in self.deactivated):
             return {
                 "status": "error",
                 "category": "VALIDATION_ERROR",
