@@ -128,3 +128,18 @@ def test_token_never_appears_in_errors_or_logs(client_for, capsys):
         assert "adapter.retry" in buffer.getvalue()  # the retry was logged, without the token
     finally:
         structlog.reset_defaults()
+
+
+def test_concurrent_401s_refresh_once(client_for):
+    """Threads that all saw the same token rejected trigger a single refresh (single flight)."""
+    import threading
+
+    fake = FakeHubSpot.portal(contacts=3)
+    auth = oauth(fake)
+    stale = auth.token()
+    threads = [threading.Thread(target=auth.expired, args=(stale,)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fake.calls("/token") == 2 and auth.token() != stale

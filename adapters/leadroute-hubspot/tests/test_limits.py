@@ -172,3 +172,12 @@ def test_pacer_spreads_calls_when_the_window_runs_low():
     pacer.observe({"x-hubspot-ratelimit-remaining": "2", "x-hubspot-ratelimit-max": "100"})
     pacer.before(search=False)
     assert slept and slept[0] == pytest.approx(0.1 * 9)
+
+
+def test_pacing_from_headers_keeps_a_run_under_the_burst_limit(client_for):
+    """Many calls against a small 10-second limit never draw a 429: the pacer slows down first."""
+    fake = FakeHubSpot.portal(contacts=3, rate_max=20)
+    client = client_for(fake)
+    for _ in range(60):
+        client.call("GET", client.owners())
+    assert fake.burst_429s == 0 and fake.clock.t > 10

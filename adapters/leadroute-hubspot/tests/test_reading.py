@@ -171,3 +171,20 @@ def test_country_codes_are_upper_cased_and_names_kept():
     named = lead_from_contact({"id": "2", "properties": {"country": "Germany"}}, settings)
     assert getattr(named, "country", None) == "Germany"
     assert timedelta(0) == settings.lookback - timedelta(minutes=10)
+
+
+def test_capped_reps_get_their_open_count_from_hubspot(adapter_for, fake):
+    """An owner with max_open in reps gets open_leads from a count search; others are not counted."""
+    owned_by_101 = sum(
+        1
+        for p in fake.contacts.values()
+        if p["hubspot_owner_id"] == "101" and p["lifecyclestage"] == "lead"
+    )
+    reps = {
+        r.id: r
+        for r in adapter_for(fake, reps={"101": {"max_open": 50}}, lifecycle_stages=["lead"])
+        .read()
+        .reps
+    }
+    assert reps["101"].open_leads == owned_by_101 > 0
+    assert reps["101"].capacity.max_open == 50 and reps["102"].open_leads == 0

@@ -101,6 +101,7 @@ class PortalReader:
         windows = 0
         while True:
             windows += 1
+            window_start = last_id
             window_filters = [*filters]
             if last_id:
                 window_filters.append(
@@ -133,8 +134,8 @@ class PortalReader:
                 if after >= self.window_cap:
                     full = True  # the next page would be past the cap: open a new window
                     break
-            if not full:
-                break
+            if not full or last_id <= window_start:
+                break  # done, or a window that did not advance (never loop on the same ids)
         log.info("hubspot.searched", kind=kind, records=len(seen), windows=windows)
         return list(seen.values())
 

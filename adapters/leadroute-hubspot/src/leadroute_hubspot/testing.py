@@ -198,6 +198,7 @@ class FakeHubSpot:
     _issued: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
     _token_expiry: dict[str, float] = attrs.field(factory=dict)
     search_429s: int = 0
+    burst_429s: int = 0
     router: respx.MockRouter = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -430,6 +431,7 @@ class FakeHubSpot:
             return None
         self._window = [t for t in self._window if now - t < 10.0] + [now]
         if len(self._window) > self.rate_max:
+            self.burst_429s += 1
             return httpx.Response(429, json=rate_limit_body("TEN_SECONDLY_ROLLING"))
         return None
 
