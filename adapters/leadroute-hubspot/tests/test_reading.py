@@ -162,15 +162,22 @@ def test_timestamps_in_every_hubspot_form(text, expected):
     assert parse_timestamp(text) == expected
 
 
-def test_country_codes_are_upper_cased_and_names_kept():
-    """A two-letter country is an ISO code; anything else is kept as given."""
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("de", "DE"),
+        ("Germany", "DE"),
+        ("United Kingdom", "GB"),
+        ("UK", "GB"),
+        ("Atlantis", "Atlantis"),
+    ],
+)
+def test_country_names_become_iso_codes(written, code):
+    """HubSpot's free-text country becomes an ISO code; an unknown name is kept as written."""
     settings = settings_from_options({})
-    contact = {"id": "1", "properties": {"country": "de", "createdate": "1572480000000"}}
-    lead = lead_from_contact(contact, settings)
-    assert getattr(lead, "country", None) == "DE"
-    named = lead_from_contact({"id": "2", "properties": {"country": "Germany"}}, settings)
-    assert getattr(named, "country", None) == "Germany"
-    assert timedelta(0) == settings.lookback - timedelta(minutes=10)
+    lead = lead_from_contact({"id": "1", "properties": {"country": written}}, settings)
+    assert getattr(lead, "country", None) == code
+    assert settings.lookback == timedelta(minutes=10)
 
 
 def test_capped_reps_get_their_open_count_from_hubspot(adapter_for, fake):

@@ -14,6 +14,7 @@ import attrs
 
 from leadroute.errors import PolicyError
 from leadroute.models import Account, Capacity, InputProblem, Lead, Rep
+from leadroute.normalize import country_code
 from leadroute.policy import parse_duration
 
 __all__ = [
@@ -339,7 +340,8 @@ def lead_from_contact(contact: Mapping[str, Any], settings: HubSpotSettings) -> 
         name=name,
         company=prop("company"),
         website=prop("website"),
-        country=country.upper() if len(country) == 2 else country,
+        # HubSpot's country property is free text ("Germany", "UK"): routing needs ISO codes.
+        country=country_code(country) or country,
         state=prop("state"),
         employees=employees,
         language=prop("language").lower()[:2],
