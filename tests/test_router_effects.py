@@ -71,6 +71,7 @@ def test_refused_owner_is_rerouted_in_the_same_run(router: Router):
     assert rerouted and all("REP_INACTIVE" in {e.code for e in d.exclusions} for d in rerouted)
     counts = result.counts()
     assert counts["rerouted"] == len(rerouted) and counts["routed"] == 3
+    assert (counts["new"], counts["replayed"]) == (3, 0)
     assert adapter.reported == [] and router.store.outbox_counts()["rerouted"] == len(rerouted)
     for d in rerouted:
         assert router.explain(d.lead_id) == d
@@ -120,3 +121,15 @@ def test_observed_owner_is_counted_and_explained(store: Store, host, tmp_path: P
     assert "Owner changed to boss after the write" in shown.stdout
     data = json.loads(runner.invoke(app, ["explain", "L1", "--store", where, "--json"]).stdout)
     assert data["observed_owner"] == "boss"
+
+
+def test_refused_rebalance_move_is_decided_again(router: Router):
+    """A nightly move the target refuses is re-decided without that owner, in the same run."""
+    from datetime import timedelta
+
+    adapter = TargetAdapter(refused=["na-1", "na-2"])  # whoever the solver picks is refused
+    leads = [lead(f"L{i}", owner_id="gone", created_at=AT - timedelta(days=3)) for i in range(4)]
+    result = router.rebalance(snapshot(leads), adapter=adapter)
+    assert result.relay is not None and result.relay.rerouted >= 4
+    assert adapter.owners == {f"L{i}": "ops" for i in range(4)}
+    assert {router.explain(f"L{i}").owner_id for i in range(4)} == {"ops"}

@@ -460,6 +460,7 @@ class Router:
             result.decisions = [
                 decision if d.lead_id == decision.lead_id else d for d in result.decisions
             ]
+            result.new_ids.discard(failure.decision_id)  # replaced: not one of this run's
             result.new_ids |= again.new_ids
             result.rerouted.add(decision.lead_id)
             replaced.add(failure.decision_id)
