@@ -96,6 +96,7 @@ def test_route_reports_unusable_contacts_and_a_rerun_writes_nothing(workdir: Pat
         rows = list(csv.DictReader(fh))
     assert rows and all(r["code"] == "BAD_NUMBER" for r in rows)
     assert first["counts"]["exceptions"] == len(rows)
+    assert first["outputs"]["exceptions"] == str(workdir / "hubspot-exceptions.csv")
     writes, tasks = fake.calls("/batch/update"), len(fake.tasks)
     second = run(fake, "route")
     assert second["counts"]["new"] == 0 and second["counts"]["input"] == len(rows)
@@ -154,3 +155,13 @@ def test_daily_limit_during_the_read_stops_cleanly_with_exit_4(workdir: Path):
         result = runner.invoke(app, ["route", "--source", "hubspot"])
     assert result.exit_code == 4 and "daily" in result.output.lower()
     assert fake.clock.slept == [] or max(fake.clock.slept) < 1
+
+
+def test_route_without_json_prints_the_summary(workdir: Path):
+    """The human summary works for HubSpot too: totals, steps and reps, no token anywhere."""
+    fake = FakeHubSpot.portal(contacts=80)
+    with fake.installed():
+        result = runner.invoke(app, ["route", "--source", "hubspot"])
+    assert result.exit_code == 0, result.output
+    assert "80 leads" in result.stdout and "By rep" in result.stdout
+    assert "hubspot-exception" in result.stdout and TOKEN not in result.output  # rich may wrap

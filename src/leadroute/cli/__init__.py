@@ -314,6 +314,8 @@ def route(
             "assignments": str(target.folder / "assignments.csv"),
             "exceptions": str(target.folder / "exceptions.csv"),
         }
+    elif (report_path := getattr(target.adapter, "exceptions_path", None)) is not None:
+        outputs["exceptions"] = str(report_path)  # an adapter that writes its report to a file
     _report(result, snapshot, outputs, as_json, "route")
 
 
