@@ -195,3 +195,14 @@ def test_capped_reps_get_their_open_count_from_hubspot(adapter_for, fake):
     }
     assert reps["101"].open_leads == owned_by_101 > 0
     assert reps["101"].capacity.max_open == 50 and reps["102"].open_leads == 0
+
+
+def test_search_reads_past_hubspots_real_10000_cap(client_for):
+    """At HubSpot's real cap (10,000 per query) a 10,050-contact portal is read completely."""
+    fake = FakeHubSpot.portal(contacts=10_050)
+    reader = PortalReader(client_for(fake))
+    records = reader.search_all("contacts", search_filters(owned=False), ["email"])
+    assert len({r["id"] for r in records}) == 10_050
+    bodies = searches(fake)
+    assert max(int(b["after"]) for b in bodies) == 9_800 and len(bodies) == 51
+    assert fake.search_429s == 0

@@ -11,6 +11,7 @@ from leadroute.errors import AuthError, UserInputError
 from leadroute_hubspot.webhooks import (
     EventDeduplicator,
     parse_events,
+    secret_from_env,
     signature_v3,
     verify_signature_v3,
 )
@@ -181,3 +182,10 @@ def test_malformed_bodies_are_one_clear_error(body, message):
     """A body that is not an array of well-formed events is refused, naming the event."""
     with pytest.raises(UserInputError, match=message):
         parse_events(body)
+
+
+def test_signing_secret_comes_from_the_environment():
+    """The webhook key is HUBSPOT_CLIENT_SECRET; without it, one error names the variable."""
+    assert secret_from_env({"HUBSPOT_CLIENT_SECRET": SECRET}) == SECRET
+    with pytest.raises(AuthError, match="HUBSPOT_CLIENT_SECRET"):
+        secret_from_env({})

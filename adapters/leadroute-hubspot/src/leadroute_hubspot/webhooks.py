@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 from collections import OrderedDict
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +22,14 @@ from typing import Any
 import attrs
 
 from leadroute.errors import AuthError, UserInputError
+from leadroute_hubspot.auth import ENV_CLIENT_SECRET
 
 __all__ = [
     "MAX_AGE_MS",
     "ContactEvent",
     "EventDeduplicator",
     "parse_events",
+    "secret_from_env",
     "signature_v3",
     "verify_signature_v3",
 ]
@@ -49,6 +52,14 @@ _URI_DECODE = {
     "%2C": ",",
     "%3B": ";",
 }
+
+
+def secret_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The app's client secret (the signing key) from ``HUBSPOT_CLIENT_SECRET``."""
+    secret = (os.environ if env is None else env).get(ENV_CLIENT_SECRET, "")
+    if not secret:
+        raise AuthError(f"webhook: set {ENV_CLIENT_SECRET} (the app's client secret) to verify")
+    return secret
 
 
 def _decode_uri(uri: str) -> str:
