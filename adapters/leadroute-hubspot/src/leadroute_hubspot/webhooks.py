@@ -13,8 +13,8 @@ import base64
 import hashlib
 import hmac
 import json
-from collections import OrderedDict
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
