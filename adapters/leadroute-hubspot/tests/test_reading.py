@@ -137,6 +137,8 @@ def test_associated_company_is_the_matched_account(adapter_for, fake, policy):
         ({"page_size": 500}, "adapters.hubspot.page_size"),
         ({"api_version": "v9"}, "adapters.hubspot.api_version"),
         ({"reps": {"101": {"colour": "red"}}}, "adapters.hubspot.reps.101.colour"),
+        ({"reps": {"101": {"max_open": "ten"}}}, "adapters.hubspot.reps.101.max_open"),
+        ({"reps": {"101": {"weight": 0}}}, "adapters.hubspot.reps.101.weight"),
         ({"tasks": {"priority": {"demo": "URGENT"}}}, "adapters.hubspot.tasks.priority.demo"),
         ({"lookback": "soon"}, "adapters.hubspot.lookback"),
     ],

@@ -126,3 +126,16 @@ def test_daily_limit_mid_write_stops_and_leaves_the_rest_pending(client_for):
     assert all(r.ok for r in first.values())
     assert all(not r.ok and r.retryable and "daily" in r.detail for r in rest.values())
     assert len(updates(fake)) == 2 and fake.clock.slept == []
+
+
+def test_revoked_credentials_during_a_write_stop_the_run(client_for):
+    """A 401 while writing (a static token revoked) is an AuthError, not a silently retried write."""
+    import pytest
+
+    from leadroute.errors import AuthError
+
+    fake = FakeHubSpot.portal(contacts=3)
+    [cid] = unowned(fake, 1)
+    fake.expire_tokens()
+    with pytest.raises(AuthError, match="HTTP 401"):
+        OwnerWriter(client_for(fake)).apply([effect(cid, "101")])

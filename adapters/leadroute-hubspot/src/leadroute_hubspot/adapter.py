@@ -23,7 +23,7 @@ import httpx
 import structlog
 
 from leadroute.adapters import AdapterConfig
-from leadroute.errors import AdapterError, QuotaExhaustedError, RateLimitedError
+from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
 from leadroute.models import Effect, EffectResult, InputProblem, Lead, Snapshot
 from leadroute.router import utcnow
 from leadroute.spreadsheet import write_csv_atomic
@@ -254,6 +254,8 @@ class HubSpotAdapter:
         ]
         try:
             failed = tasks.create(fresh)
+        except AuthError:
+            raise
         except (QuotaExhaustedError, RateLimitedError, AdapterError) as exc:
             failed = {e.idem_key: str(exc) for e in fresh}
         return {

@@ -184,12 +184,21 @@ def _reps_option(reps: Any) -> dict[str, dict[str, Any]]:
     for owner, values in reps.items():
         if not isinstance(values, Mapping):
             raise PolicyError("expected a mapping", path=_path(f"reps.{owner}"))
-        for name in values:
+        for name, value in values.items():
+            where = _path(f"reps.{owner}.{name}")
             if name not in REP_KEYS:
                 raise PolicyError(
                     f"unknown rep attribute (expected one of: {', '.join(sorted(REP_KEYS))})",
-                    path=_path(f"reps.{owner}.{name}"),
+                    path=where,
                 )
+            if name == "max_open" and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise PolicyError("expected a whole number of leads, 0 or more", path=where)
+            if name == "weight" and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                raise PolicyError("expected a number above 0", path=where)
     return {str(k): dict(v) for k, v in reps.items()}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import structlog
 
-from leadroute.errors import AdapterError, QuotaExhaustedError, RateLimitedError
+from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
 from leadroute.models import Effect, EffectResult
 from leadroute_hubspot.client import HubSpotClient, Rejected
 
@@ -83,6 +83,8 @@ class OwnerWriter:
             chunk = writable[start : start + BATCH_LIMIT]
             try:
                 results |= self._batch(chunk)
+            except AuthError:
+                raise  # credentials are gone: the run stops, the outbox keeps every write
             except (QuotaExhaustedError, RateLimitedError, AdapterError) as exc:
                 # The run stops writing; everything not yet confirmed stays in the outbox.
                 log.warning("hubspot.write_stopped", error=str(exc), left=len(writable) - start)
