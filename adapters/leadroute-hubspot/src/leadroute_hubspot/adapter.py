@@ -24,7 +24,7 @@ import structlog
 
 from leadroute.adapters import AdapterConfig
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
-from leadroute.models import Effect, EffectResult, InputProblem, Lead, Snapshot
+from leadroute.models import Effect, EffectResult, InputProblem, Lead, Rep, Snapshot
 from leadroute.router import utcnow
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute_hubspot.auth import auth_from_env
@@ -170,7 +170,10 @@ class HubSpotAdapter:
         problems: list[InputProblem] = []
         for contact in sorted(contacts, key=lambda c: int(c["id"])):
             item = lead_from_contact(contact, s)
-            (leads if isinstance(item, Lead) else problems).append(item)  # type: ignore[arg-type]
+            if isinstance(item, Lead):
+                leads.append(item)
+            else:
+                problems.append(item)
         companies = self.reader.company_ids([lead.id for lead in leads])
         leads = [
             attrs.evolve(
@@ -196,7 +199,7 @@ class HubSpotAdapter:
             leads=tuple(leads), reps=tuple(reps), accounts=accounts, problems=tuple(problems)
         )
 
-    def _reps(self, owners: Sequence[Mapping[str, Any]], leads: Sequence[Lead]) -> list[Any]:
+    def _reps(self, owners: Sequence[Mapping[str, Any]], leads: Sequence[Lead]) -> list[Rep]:
         """Reps with their open-lead counts (from the read when rebalancing, else by search)."""
         if self.purpose == "rebalance":
             held = Counter(lead.owner_id for lead in leads)
