@@ -68,7 +68,7 @@ def test_digest_changes_when_the_content_changes():
         ),
         (
             MINIMAL + "validation: {missing_action: drop}",
-            "validation.missing_action: expected one of: reject, fallback, flag",
+            "validation.missing_action: expected one of: reject, fallback, nurture, flag",
         ),
         (MINIMAL + "pools: [{name: x}, {name: x}]", "pools[1].name: duplicate name 'x'"),
         (MINIMAL + "regions: {NA: [USA]}", "regions.NA: 'USA' is not a two-letter"),

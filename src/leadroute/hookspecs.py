@@ -7,7 +7,8 @@ calls ``pm.hook.*`` directly; it goes through the typed facade in ``leadroute.ho
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         Lead,
         Problem,
         Rep,
+        ScoreContribution,
     )
     from leadroute.policy import Policy
     from leadroute.solver import BatchProblem, Solution
@@ -70,6 +72,39 @@ def leadroute_enrich_lead(lead: Lead, policy: Policy) -> Mapping[str, str] | Non
 
     :param lead: The lead as read by the adapter.
     :param policy: The policy in force.
+    """
+
+
+@hookspec
+def leadroute_normalize_lead(lead: Lead, policy: Policy) -> Mapping[str, Any] | None:
+    """Put a lead's own fields into their normal form before anything else reads them.
+
+    Return a mapping of ``Lead`` field name to its normal value (``{"country": "GB"}``),
+    or ``None``. Every implementation sees the lead as read; when two change the same
+    field, the first in hook-call order wins (plugins registered later are called first,
+    so a plugin overrides the built-in normalizer). Routing, validation, enrichment and
+    scoring all see the normalized lead. ``id``, ``attributes`` and ``origin`` cannot be
+    changed here (derive attributes with ``leadroute_enrich_lead``).
+
+    :param lead: The lead as read by the adapter.
+    :param policy: The policy in force.
+    """
+
+
+@hookspec
+def leadroute_score_lead(
+    lead: Lead, policy: Policy, at: datetime
+) -> Iterable[ScoreContribution] | None:
+    """Contribute points to a lead's score.
+
+    Return named contributions (or ``None``); every implementation's are collected. The
+    core sums them, applies the policy's per-group ``scoring.caps``, and sets the lead's
+    ``score`` and ``lifecycle_stage`` attributes (MQL/SQL thresholds) before routing, so
+    routing rules see the score of this very request.
+
+    :param lead: The normalized, enriched and validated lead.
+    :param policy: The policy in force.
+    :param at: The decision time: behaviour points decay by age relative to it.
     """
 
 

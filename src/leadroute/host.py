@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         Lead,
         Problem,
         Rep,
+        ScoreContribution,
     )
     from leadroute.policy import Policy
     from leadroute.solver import BatchProblem, Solution
@@ -65,6 +67,8 @@ ENTRY_POINT_GROUP = "leadroute"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "leadroute.builtins.enrich",
     "leadroute.builtins.validate",
+    "leadroute.builtins.normalize",
+    "leadroute.builtins.score",
     "leadroute.builtins.matching",
     "leadroute.builtins.eligibility",
     "leadroute.builtins.fit",
@@ -166,6 +170,27 @@ class PluginHost:
                     merged[key] = str(value)
         return attrs.evolve(lead, attributes=merged)
 
+    def normalize_lead(self, lead: Lead, policy: Policy) -> Lead:
+        """The lead with normalized fields; the first implementation in call order wins."""
+        changes: dict[str, Any] = {}
+        for result in self._call("leadroute_normalize_lead", lead=lead, policy=policy):
+            for field, value in (result or {}).items():
+                if field in _FIXED_LEAD_FIELDS:
+                    raise PluginError(
+                        f"hook leadroute_normalize_lead may not change the lead's {field!r}"
+                    )
+                changes.setdefault(field, value)
+        if not changes:
+            return lead
+        try:
+            return attrs.evolve(lead, **changes)
+        except TypeError as exc:
+            raise PluginError(f"hook leadroute_normalize_lead returned {exc}") from exc
+
+    def score_lead(self, lead: Lead, policy: Policy, at: datetime) -> list[ScoreContribution]:
+        """Every score contribution, before caps."""
+        return _flatten(self._call("leadroute_score_lead", lead=lead, policy=policy, at=at))
+
     def match_account(
         self, lead: Lead, accounts: AccountIndex, policy: Policy
     ) -> AccountMatch | None:
@@ -201,6 +226,10 @@ class PluginHost:
         except Exception as exc:
             # A plugin bug must not look like a routing decision; name the hook that broke.
             raise PluginError(f"hook {hook_name} failed: {type(exc).__name__}: {exc}") from exc
+
+
+# Identity and provenance are the adapter's; derived attributes belong to enrichment.
+_FIXED_LEAD_FIELDS = frozenset({"id", "attributes", "origin"})
 
 
 def _flatten(results: Iterable[Iterable[Any] | None]) -> list[Any]:

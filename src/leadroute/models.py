@@ -30,11 +30,13 @@ __all__ = [
     "FitContribution",
     "InputProblem",
     "Lead",
+    "LeadEvent",
     "LeaveWindow",
     "Pool",
     "Problem",
     "Rep",
     "RouteStep",
+    "ScoreContribution",
     "Snapshot",
     "decision_id_for",
     "normalize_company",
@@ -51,6 +53,23 @@ def _tuple(value: Any) -> tuple[str, ...]:
 
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value or {})
+
+
+@attrs.frozen(kw_only=True)
+class LeadEvent:
+    """One behaviour event of a lead (a page visit, a download, a pricing-page view).
+
+    Attributes:
+        kind: What happened, as the policy's scoring rules name it (``pricing_page``).
+        at: When it happened (UTC); scoring decays points by age.
+        count: How many times (a day's page visits may arrive as one row).
+        origin: Where the record came from, for error messages (``events.csv:4``).
+    """
+
+    kind: str
+    at: datetime
+    count: int = 1
+    origin: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +94,8 @@ class Lead:
         last_activity_at: The owner's last activity on the lead (call, email, meeting), if any.
         attributes: Extra columns and derived fields (``domain``, ``region``, ``segment``).
         origin: Where the record came from, for error messages (``leads.csv:17``).
+        phone: Contact phone; E.164 (``+442079460958``) once normalized, as given before.
+        events: Behaviour events (page visits, downloads...) that scoring counts.
     """
 
     id: str
@@ -94,6 +115,8 @@ class Lead:
     last_activity_at: datetime | None = None
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     origin: str = ""
+    phone: str = ""
+    events: tuple[LeadEvent, ...] = attrs.field(default=(), converter=tuple)
 
     def get(self, field: str) -> str:
         """Return a field or attribute as text (``""`` when absent), for policy conditions."""
@@ -103,7 +126,7 @@ class Lead:
         return self.attributes.get(field, "")
 
 
-_LEAD_FIELDS = frozenset(a.name for a in attrs.fields(Lead)) - {"attributes"}
+_LEAD_FIELDS = frozenset(a.name for a in attrs.fields(Lead)) - {"attributes", "events"}
 
 
 @attrs.frozen(kw_only=True)
@@ -383,7 +406,8 @@ class Problem:
         code: Stable upper-case code (``MISSING_FIELD``).
         field: The lead field concerned.
         message: One human sentence.
-        action: ``reject`` (exception queue), ``fallback`` or ``flag`` (route and mark).
+        action: ``reject`` (exception queue), ``fallback``, ``nurture`` (the policy's
+            nurture queue) or ``flag`` (route and mark).
     """
 
     code: str
@@ -431,6 +455,25 @@ class RouteStep(enum.StrEnum):
     BACKUP = "backup"
     FALLBACK = "fallback"
     REBALANCE = "rebalance"
+    NURTURE = "nurture"
+
+
+@attrs.frozen(kw_only=True)
+class ScoreContribution:
+    """One named part of a lead's score.
+
+    Attributes:
+        name: The scoring rule (or plugin contribution) that gave the points.
+        points: Points after time decay; negative points lower the score. A group's cap
+            shows as its own negative contribution named ``cap:<group>``.
+        group: The group whose cap the points count against (``behaviour``, ``fit``).
+        detail: Why, for ``explain`` (``3 x pricing_page, decayed``).
+    """
+
+    name: str
+    points: float
+    group: str = "default"
+    detail: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -459,6 +502,13 @@ class Decision:
         decided_at: When the decision was made (UTC).
         escalate_at: For fallback: when the queue owner must escalate.
         features: Non-personal routing features (country, region, segment...) for audit.
+        lead_type: The lead type the policy classified the lead as, ``""`` for none.
+        priority: The lead type's priority (1 is the most urgent), ``None`` without a type.
+        sla_due_at: When the first touch is due under the type's SLA (in working time
+            when the policy gives an SLA calendar), ``None`` without an SLA.
+        score: The lead score routing saw, ``None`` when nothing scored it.
+        lifecycle_stage: ``lead``, ``mql`` or ``sql`` from the score, ``""`` when unscored.
+        score_contributions: The score's parts, caps included.
     """
 
     id: str
@@ -482,6 +532,12 @@ class Decision:
     decided_at: datetime
     escalate_at: datetime | None = None
     features: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    lead_type: str = ""
+    priority: int | None = None
+    sla_due_at: datetime | None = None
+    score: float | None = None
+    lifecycle_stage: str = ""
+    score_contributions: tuple[ScoreContribution, ...] = ()
 
     @property
     def winner(self) -> Candidate | None:

@@ -30,6 +30,14 @@ import structlog
 from leadroute.context import RoutingContext
 from leadroute.errors import PolicyError
 from leadroute.host import PluginHost
+from leadroute.intake import (
+    SlaClock,
+    check_intake_references,
+    decision_fields,
+    resolve_actions,
+    score_lead,
+    wants_nurture,
+)
 from leadroute.models import (
     AccountIndex,
     AccountMatch,
@@ -44,6 +52,7 @@ from leadroute.models import (
     decision_id_for,
 )
 from leadroute.policy import Policy, PoolPolicy, Rule
+from leadroute.scoring import LeadScore
 from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank
 
@@ -114,6 +123,7 @@ class Trail:
     exclusions: list[Exclusion] = attrs.field(factory=list)
     match: AccountMatch | None = None
     miss: str = "no routing rule matched"
+    score: LeadScore | None = None
 
 
 def _binding_note(best: Candidate, chosen: Candidate, prices: Mapping[str, float]) -> str:
@@ -170,6 +180,9 @@ class Pipeline:
     ledger: Ledger
     members: Mapping[str, tuple[str, ...]]
     prices: Mapping[str, float] = attrs.field(factory=dict)
+    sla: SlaClock = attrs.field(
+        init=False, default=attrs.Factory(lambda self: SlaClock.of(self.policy), takes_self=True)
+    )
 
     @classmethod
     def build(
@@ -186,6 +199,7 @@ class Pipeline:
         """Check the policy against the reps and set up loads (``open_leads`` + ``assigned``)."""
         by_id = {r.id: r for r in reps}
         check_rep_references(policy, by_id)
+        check_intake_references(policy, by_id)
         loads = {r.id: r.open_leads + assigned.get(r.id, 0) for r in reps}
         return cls(
             host,
@@ -214,23 +228,30 @@ class Pipeline:
         started = self.start(lead, at, epoch)
         if not isinstance(started, Trail):
             return started
-        for stage in (self._current_owner, self._account_owner, self._pool):
+        for stage in (self._current_owner, self._nurture, self._account_owner, self._pool):
             decided = stage(started)
             if decided is not None:
                 return decided
         return self.fallback(started, started.miss)
 
     def start(self, lead: Lead, at: datetime, epoch: int) -> Decided | Rejected | Trail:
-        """Enrich and validate: a rejection, a validation fallback, or the trail to continue."""
+        """Normalize, enrich, validate and score: a rejection, a validation fallback or
+        nurture, or the trail to continue (with the score routing will see)."""
+        lead = self.host.normalize_lead(lead, self.policy)
         lead = self.host.enrich_lead(lead, self.policy)
-        problems = tuple(self.host.validate_lead(lead, self.policy))
+        problems = resolve_actions(self.host.validate_lead(lead, self.policy), self.policy)
         if any(p.action == "reject" for p in problems):
             return Rejected(lead=lead, problems=problems)
-        trail = Trail(lead=lead, at=at, epoch=epoch, problems=problems)
+        lead, score = score_lead(self.host, lead, self.policy, at)
+        trail = Trail(lead=lead, at=at, epoch=epoch, problems=problems, score=score)
         to_fallback = [p for p in problems if p.action == "fallback"]
         if to_fallback:
             trail.path.append("validation:fallback")
             return self.fallback(trail, "; ".join(p.message for p in to_fallback))
+        to_nurture = [p for p in problems if p.action == "nurture"]
+        if to_nurture:
+            trail.path.append("validation:nurture")
+            return self.nurture(trail, "; ".join(p.message for p in to_nurture))
         return trail
 
     # ----------------------------------------------------------------- stages
@@ -271,6 +292,14 @@ class Pipeline:
             f"keeps its current owner {owner_id}",
             count_load=False,
         )
+
+    def _nurture(self, trail: Trail) -> Decided | None:
+        kind = wants_nurture(trail.lead, self.policy, trail.score)
+        if kind is None:
+            return None
+        trail.path.append(f"type:{kind.name}:nurture")
+        stage = f" at stage {trail.score.stage}" if trail.score and trail.score.stage else ""
+        return self.nurture(trail, f"lead type {kind.name} routes to nurture{stage}")
 
     def _account_owner(self, trail: Trail) -> Decided | None:
         settings = self.policy.account_owner
@@ -395,7 +424,7 @@ class Pipeline:
         trail = self.start(lead, at, epoch)
         if not isinstance(trail, Trail):
             return trail
-        for stage in (self._current_owner, self._account_owner):
+        for stage in (self._current_owner, self._nurture, self._account_owner):
             decided = stage(trail)
             if decided is not None:
                 return decided
@@ -458,6 +487,15 @@ class Pipeline:
                 escalate_at=trail.at + fallback.escalate_after,
             ),
         )
+
+    def nurture(self, trail: Trail, reason: str) -> Decided:
+        """The nurture queue and its owner (the fallback queue when the policy has none)."""
+        settings = self.policy.nurture
+        if settings is None:
+            return self.fallback(trail, f"{reason}; the policy has no nurture queue")
+        trail.path.append(f"nurture:{settings.queue}")
+        decided = self.decided(trail, RouteStep.NURTURE, settings.owner, reason)
+        return attrs.evolve(decided, decision=attrs.evolve(decided.decision, queue=settings.queue))
 
     # ----------------------------------------------------------------- helpers
 
@@ -528,5 +566,6 @@ class Pipeline:
             policy_version=self.policy.version_tag,
             decided_at=trail.at,
             features=features,
+            **decision_fields(lead, self.policy, trail.at, trail.score, self.sla),
         )
         return Decided(decision=decision, ledger=ledger)

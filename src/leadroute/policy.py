@@ -26,6 +26,7 @@ from cattrs.v import transform_error
 
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
+from leadroute.worktime import WorkingHours, WorktimeError
 
 __all__ = [
     "AccountOwnerPolicy",
@@ -33,16 +34,23 @@ __all__ = [
     "Condition",
     "FallbackPolicy",
     "FitPolicy",
+    "LeadTypePolicy",
+    "LeadTypesPolicy",
+    "NurturePolicy",
     "Policy",
     "PoolPolicy",
     "RebalancePolicy",
     "Rule",
+    "ScoreRule",
+    "ScoringPolicy",
     "Segment",
+    "SlaCalendarPolicy",
     "Strategy",
     "ValidationPolicy",
     "json_schema",
     "load_policy",
     "parse_policy",
+    "sla_calendar",
 ]
 
 CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product"], ...] = (
@@ -52,7 +60,7 @@ CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product"], ...] 
     "product",
 )
 Constraint = Literal["territory", "language", "segment", "product"]
-Action = Literal["reject", "fallback", "flag"]
+Action = Literal["reject", "fallback", "nurture", "flag"]
 
 
 class Strategy(enum.StrEnum):
@@ -285,11 +293,16 @@ class ValidationPolicy:
 
     Attributes:
         required: Lead fields that must be non-empty (``id`` is always required).
-        missing_action: ``reject`` (exception report), ``fallback`` or ``flag``.
+        missing_action: ``reject`` (exception report), ``fallback``, ``nurture`` or ``flag``.
+        sources: The known ``source`` values (case-insensitive); empty accepts any source.
+        actions: Problem code -> action, for every code but ``MISSING_FIELD`` (which
+            ``missing_action`` decides); applies to plugins' problems too.
     """
 
     required: tuple[str, ...] = ("email",)
     missing_action: Action = "reject"
+    sources: tuple[str, ...] = ()
+    actions: Mapping[str, Action] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -345,6 +358,134 @@ class RebalancePolicy:
 
 
 @attrs.frozen(kw_only=True)
+class NurturePolicy:
+    """Where leads go that sales should not work yet, with a named human owner.
+
+    Attributes:
+        owner: The rep (or marketing user) who owns the nurture queue.
+        queue: Queue name recorded on the decision.
+    """
+
+    owner: str
+    queue: str = "nurture"
+
+
+@attrs.frozen(kw_only=True)
+class LeadTypePolicy:
+    """One lead type: how to recognise it and how fast it must be worked.
+
+    Attributes:
+        name: The type's name; it becomes the lead's ``lead_type``.
+        when: Field name to condition, all must hold (as in routing rules); the first
+            type whose ``when`` holds is the lead's type. Empty matches every lead.
+        sla: Time to first touch; ``None`` for no SLA.
+        priority: 1 is the most urgent.
+        route: ``sales`` (the routing hierarchy) or ``nurture`` (the nurture queue, until
+            the lead's score makes it an MQL).
+        required: Fields this type needs on top of ``validation.required``.
+        business_only: A free-mail address on this type is ``FREE_MAIL_ON_BUSINESS_FORM``.
+    """
+
+    name: str
+    when: Mapping[str, tuple[Condition, ...]] = attrs.field(factory=dict)
+    sla: timedelta | None = None
+    priority: int = 3
+    route: Literal["sales", "nurture"] = "sales"
+    required: tuple[str, ...] = ()
+    business_only: bool = False
+
+    def matches(self, lead: Lead) -> bool:
+        """Whether every condition holds for the lead."""
+        return all(
+            all(c.matches(lead.get(field)) for c in tests) for field, tests in self.when.items()
+        )
+
+
+@attrs.frozen(kw_only=True)
+class SlaCalendarPolicy:
+    """The working time SLA clocks count in.
+
+    Attributes:
+        timezone: IANA zone the hours are written in.
+        days: Weekday spec to hours (``{mon-fri: "09:00-17:30"}``); unnamed days are closed.
+        holidays: Country (``GB``) or country-subdivision (``DE-BY``) whose public holidays
+            are closed, ``""`` for none.
+    """
+
+    timezone: str = "UTC"
+    days: Mapping[str, str] = attrs.field(factory=lambda: {"mon-fri": "09:00-17:00"})
+    holidays: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class LeadTypesPolicy:
+    """Lead types in classification order, and the calendar their SLAs count in.
+
+    Attributes:
+        types: Ordered types; the first whose ``when`` holds wins.
+        default: The type of a lead no type matches (``""``: keep the input's value and
+            report ``UNKNOWN_LEAD_TYPE``).
+        calendar: Working hours for SLA deadlines; ``None`` counts SLAs in wall-clock time.
+    """
+
+    types: tuple[LeadTypePolicy, ...] = ()
+    default: str = ""
+    calendar: SlaCalendarPolicy | None = None
+
+    def named(self, name: str) -> LeadTypePolicy | None:
+        """The type of that name (case-insensitive), if the policy has one."""
+        key = name.strip().lower()
+        return next((t for t in self.types if t.name.lower() == key), None)
+
+
+@attrs.frozen(kw_only=True)
+class ScoreRule:
+    """One scoring rule: points for a lead field condition or for behaviour events.
+
+    Attributes:
+        name: Unique rule name, shown in ``explain``.
+        points: Points per match (per event with ``event``); may be negative.
+        group: The group whose cap these points count against.
+        when: Field name to condition, all must hold, as in routing rules.
+        event: An event kind: the rule scores ``points`` per event (times its count),
+            decayed by age; ``""`` scores the lead's fields once.
+        cap: Most points this rule gives (``None``: no cap).
+    """
+
+    name: str
+    points: float
+    group: str = "default"
+    when: Mapping[str, tuple[Condition, ...]] = attrs.field(factory=dict)
+    event: str = ""
+    cap: float | None = None
+
+    def matches(self, lead: Lead) -> bool:
+        """Whether every field condition holds for the lead."""
+        return all(
+            all(c.matches(lead.get(field)) for c in tests) for field, tests in self.when.items()
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ScoringPolicy:
+    """Rule-based lead scoring and the thresholds that set the lifecycle stage.
+
+    Attributes:
+        rules: The scoring rules.
+        caps: Group name -> most points the group adds.
+        half_life: Event points halve every this long; ``None`` for no decay.
+        mql: Score at which a lead is a marketing-qualified lead.
+        sql: Score at which a lead is a sales-qualified lead.
+    """
+
+    rules: tuple[ScoreRule, ...] = ()
+    caps: Mapping[str, float] = attrs.field(factory=dict)
+    half_life: timedelta | None = None
+    mql: float | None = None
+    sql: float | None = None
+
+
+@attrs.frozen(kw_only=True)
 class Policy:
     """The whole routing policy.
 
@@ -364,6 +505,9 @@ class Policy:
         batch: How the joint optimizer weighs load against fit.
         rebalance: What the nightly rebalance may move.
         adapters: Per-adapter settings (``adapters.csv.columns``...), checked by each adapter.
+        lead_types: Lead types with SLA, priority and route, and the SLA calendar.
+        nurture: The nurture queue and its owner (needed when anything routes to nurture).
+        scoring: Scoring rules and MQL/SQL thresholds; ``None`` scores nothing.
         digest: Content hash of the file (set by the loader, not written in YAML).
     """
 
@@ -382,6 +526,9 @@ class Policy:
     batch: BatchPolicy = attrs.field(factory=BatchPolicy)
     rebalance: RebalancePolicy = attrs.field(factory=RebalancePolicy)
     adapters: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    lead_types: LeadTypesPolicy = attrs.field(factory=LeadTypesPolicy)
+    nurture: NurturePolicy | None = None
+    scoring: ScoringPolicy | None = None
     digest: str = attrs.field(default="", metadata={"internal": True})
     _country_region: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
 
@@ -545,6 +692,7 @@ def _check_references(policy: Policy, source: str) -> None:
     _check_regions(policy, source)
     _check_rebalance(policy, source)
     _check_segments(policy, source)
+    _check_intake(policy, source)
 
 
 def _check_regions(policy: Policy, source: str) -> None:
@@ -593,6 +741,88 @@ def _check_segments(policy: Policy, source: str) -> None:
             raise PolicyError(
                 "min_employees is above max_employees", path=f"segments[{i}]", source=source
             )
+
+
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def sla_calendar(policy: Policy) -> WorkingHours | None:
+    """The working hours SLA deadlines count in, ``None`` for wall-clock time."""
+    spec = policy.lead_types.calendar
+    if spec is None:
+        return None
+    return WorkingHours.from_spec(spec.days, timezone=spec.timezone, holidays_in=spec.holidays)
+
+
+def _check_intake(policy: Policy, source: str) -> None:
+    """Lead types, validation actions, nurture and scoring: what structure cannot check."""
+    types = policy.lead_types
+    _unique([t.name.lower() for t in types.types], "lead_types.types", source)
+    if types.default and types.named(types.default) is None:
+        raise PolicyError(
+            f"unknown lead type {types.default!r}", path="lead_types.default", source=source
+        )
+    for i, kind in enumerate(types.types):
+        if kind.priority < 1:
+            raise PolicyError(
+                "must be 1 or more", path=f"lead_types.types[{i}].priority", source=source
+            )
+        if kind.sla is not None and kind.sla <= timedelta(0):
+            raise PolicyError(
+                "must be longer than 0", path=f"lead_types.types[{i}].sla", source=source
+            )
+    try:
+        sla_calendar(policy)
+    except WorktimeError as exc:
+        raise PolicyError(str(exc), path="lead_types.calendar", source=source) from None
+    validation = policy.validation
+    for code in validation.actions:
+        if code == "MISSING_FIELD":
+            raise PolicyError(
+                "set it with validation.missing_action",
+                path="validation.actions.MISSING_FIELD",
+                source=source,
+            )
+        if not _CODE_RE.match(code):
+            raise PolicyError(
+                "problem codes are upper case (INVALID_EMAIL)",
+                path=f"validation.actions.{code}",
+                source=source,
+            )
+    wants_nurture = [
+        f"validation.actions.{code}" for code, a in validation.actions.items() if a == "nurture"
+    ]
+    if validation.missing_action == "nurture":
+        wants_nurture.append("validation.missing_action")
+    wants_nurture += [
+        f"lead_types.types[{i}].route" for i, t in enumerate(types.types) if t.route == "nurture"
+    ]
+    if wants_nurture and policy.nurture is None:
+        raise PolicyError(
+            "routes to nurture, but the policy has no 'nurture' section (queue and owner)",
+            path=wants_nurture[0],
+            source=source,
+        )
+    if policy.nurture is not None and not policy.nurture.owner.strip():
+        raise PolicyError("must name the queue's owner", path="nurture.owner", source=source)
+    _check_scoring(policy, source)
+
+
+def _check_scoring(policy: Policy, source: str) -> None:
+    scoring = policy.scoring
+    if scoring is None:
+        return
+    _unique([r.name for r in scoring.rules], "scoring.rules", source)
+    for i, rule in enumerate(scoring.rules):
+        if rule.cap is not None and rule.cap < 0:
+            raise PolicyError("must be 0 or more", path=f"scoring.rules[{i}].cap", source=source)
+    for group, cap in scoring.caps.items():
+        if cap < 0:
+            raise PolicyError("must be 0 or more", path=f"scoring.caps.{group}", source=source)
+    if scoring.half_life is not None and scoring.half_life <= timedelta(0):
+        raise PolicyError("must be longer than 0", path="scoring.half_life", source=source)
+    if scoring.mql is not None and scoring.sql is not None and scoring.mql > scoring.sql:
+        raise PolicyError("mql is above sql", path="scoring.mql", source=source)
 
 
 # --------------------------------------------------------------------------- JSON Schema

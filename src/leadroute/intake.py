@@ -1,0 +1,127 @@
+"""Intake decisions the pipeline takes before routing: problem actions, type, SLA, score.
+
+``Pipeline.start`` runs normalize -> enrich -> validate -> score through the hooks; this
+module holds the policy lookups around them, so the pipeline stays a list of stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from leadroute.errors import PolicyError
+from leadroute.host import PluginHost
+from leadroute.models import Lead, Problem, Rep
+from leadroute.policy import LeadTypePolicy, Policy, sla_calendar
+from leadroute.scoring import LeadScore, combine, with_score
+from leadroute.worktime import WorkingHours
+
+__all__ = [
+    "QUALIFIED",
+    "SlaClock",
+    "check_intake_references",
+    "decision_fields",
+    "resolve_actions",
+    "score_lead",
+    "wants_nurture",
+]
+
+# Lifecycle stages that sales works whatever the lead type's route says.
+QUALIFIED = frozenset({"mql", "sql"})
+
+
+def resolve_actions(problems: Iterable[Problem], policy: Policy) -> tuple[Problem, ...]:
+    """Every problem with the action the policy gives its code (plugins' codes included)."""
+    actions = policy.validation.actions
+    return tuple(
+        attrs.evolve(p, action=actions[p.code])
+        if p.code in actions and p.action != actions[p.code]
+        else p
+        for p in problems
+    )
+
+
+def score_lead(
+    host: PluginHost, lead: Lead, policy: Policy, at: datetime
+) -> tuple[Lead, LeadScore | None]:
+    """Score a lead through the hook and put ``score``/``lifecycle_stage`` on it.
+
+    Nothing is scored (``None``) when the policy has no ``scoring`` section and no plugin
+    contributes: the lead's own attributes stay as read.
+    """
+    contributions = host.score_lead(lead, policy, at)
+    if policy.scoring is None and not contributions:
+        return lead, None
+    score = combine(contributions, policy)
+    return with_score(lead, score), score
+
+
+def lead_type_of(lead: Lead, policy: Policy) -> LeadTypePolicy | None:
+    """The policy's lead type the (normalized) lead carries, if any."""
+    return policy.lead_types.named(lead.lead_type) if lead.lead_type else None
+
+
+def wants_nurture(lead: Lead, policy: Policy, score: LeadScore | None) -> LeadTypePolicy | None:
+    """The lead's type when it routes to nurture: its route says so and it is not an MQL/SQL."""
+    kind = lead_type_of(lead, policy)
+    if kind is None or kind.route != "nurture":
+        return None
+    if score is not None and score.stage in QUALIFIED:
+        return None
+    return kind
+
+
+@attrs.frozen
+class SlaClock:
+    """SLA deadlines for a policy: in working time with an SLA calendar, else wall-clock."""
+
+    hours: WorkingHours | None
+
+    @classmethod
+    def of(cls, policy: Policy) -> SlaClock:
+        """The clock of a policy (its calendar was checked when the policy loaded)."""
+        return cls(sla_calendar(policy))
+
+    def due(self, kind: LeadTypePolicy | None, at: datetime) -> datetime | None:
+        """When the first touch is due for a lead of this type decided at ``at``."""
+        if kind is None or kind.sla is None:
+            return None
+        return self.hours.add(at, kind.sla) if self.hours else at + kind.sla
+
+
+def decision_fields(
+    lead: Lead, policy: Policy, at: datetime, score: LeadScore | None, clock: SlaClock
+) -> Mapping[str, Any]:
+    """The intake fields of a decision: type, priority, SLA deadline and score."""
+    kind = lead_type_of(lead, policy)
+    fields: dict[str, Any] = {}
+    if kind is not None:
+        fields |= {
+            "lead_type": kind.name,
+            "priority": kind.priority,
+            "sla_due_at": clock.due(kind, at),
+        }
+    if score is not None:
+        fields |= {
+            "score": score.total,
+            "lifecycle_stage": score.stage,
+            "score_contributions": score.contributions,
+        }
+    return fields
+
+
+def check_intake_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
+    """The nurture queue's owner must be a known, active rep (like the fallback owner)."""
+    if policy.nurture is None:
+        return
+    owner = reps.get(policy.nurture.owner)
+    if owner is None:
+        raise PolicyError(f"unknown rep {policy.nurture.owner!r}", path="nurture.owner")
+    if not owner.active:
+        raise PolicyError(
+            f"rep {owner.id!r} is inactive; the nurture queue needs an active owner",
+            path="nurture.owner",
+        )
