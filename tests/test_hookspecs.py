@@ -6,10 +6,12 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
 from tests.conftest import AT, lead, policy_from, snapshot, standard_reps
 
 from leadroute import hookspecs
 from leadroute.adapters import AdapterConfig
+from leadroute.errors import PluginError
 from leadroute.host import hookimpl, make_host
 from leadroute.models import (
     Account,
@@ -227,3 +229,65 @@ def test_hook_specs_carry_the_docstring_template():
         opts = getattr(func, "leadroute_spec", {})
         if opts.get("firstresult"):
             assert "Stops at first non-None result" in doc
+
+
+def test_hook_leadroute_normalize_lead(make_pipeline):
+    """A normalizer plugin's value wins over the built-in one, and routing sees it."""
+
+    def leadroute_normalize_lead(lead, policy):
+        if lead.country == "Blighty":
+            return {"country": "GB"}
+        return None
+
+    pipeline = make_pipeline(plugins=[Plugin(leadroute_normalize_lead=leadroute_normalize_lead)])
+    outcome = pipeline.decide(lead("L1", country="Blighty"), AT)
+    assert isinstance(outcome, Decided)
+    assert outcome.decision.rule == "emea"
+    assert outcome.decision.features["country"] == "GB"
+
+    def bad(lead, policy):
+        return {"id": "other"}
+
+    broken = make_pipeline(plugins=[Plugin(leadroute_normalize_lead=bad)])
+    with pytest.raises(PluginError, match="may not change the lead's 'id'"):
+        broken.decide(lead("L2"), AT)
+
+
+def test_hook_leadroute_score_lead(make_pipeline):
+    """A scoring plugin's points add to the built-in rules, count against caps, and route."""
+    from leadroute.models import ScoreContribution
+
+    def leadroute_score_lead(lead, policy, at):
+        return [ScoreContribution(name="intent-data", points=50, group="intent")]
+
+    policy = policy_from(
+        BASE_POLICY_WITH_SCORE_RULE
+        + "scoring:\n  mql: 60\n  caps: {intent: 45}\n"
+        + "  rules: [{name: big, when: {employees: {gte: 200}}, points: 20, group: fit}]\n"
+    )
+    pipeline = make_pipeline(
+        policy=policy, plugins=[Plugin(leadroute_score_lead=leadroute_score_lead)]
+    )
+    outcome = pipeline.decide(lead("L1", employees=500), AT)
+    assert isinstance(outcome, Decided)
+    decision = outcome.decision
+    assert (decision.score, decision.lifecycle_stage) == (65, "mql")
+    assert [(c.name, c.points) for c in decision.score_contributions] == [
+        ("intent-data", 50),
+        ("big", 20),
+        ("cap:intent", -5),
+    ]
+    assert decision.rule == "hot"  # the rule on score saw this request's score
+
+
+BASE_POLICY_WITH_SCORE_RULE = """
+version: "t1"
+regions: {NA: [US, CA]}
+pools:
+  - {name: na, strategy: round_robin}
+  - {name: hot, strategy: round_robin, members: [na-2]}
+routing:
+  - {name: hot, when: {score: {gte: 60}}, pool: hot, constraints: []}
+  - {name: na, when: {region: NA}, pool: na}
+fallback: {owner: ops}
+"""

@@ -33,10 +33,12 @@ from leadroute.models import (
     FitContribution,
     InputProblem,
     Lead,
+    LeadEvent,
     LeaveWindow,
     Problem,
     Rep,
     RouteStep,
+    ScoreContribution,
     Snapshot,
 )
 from leadroute.policy import Policy, load_policy, parse_policy
@@ -64,6 +66,7 @@ __all__ = [
     "InputFileError",
     "InputProblem",
     "Lead",
+    "LeadEvent",
     "LeadrouteError",
     "LeaveWindow",
     "PluginError",
@@ -76,6 +79,7 @@ __all__ = [
     "Router",
     "RoutingContext",
     "RunResult",
+    "ScoreContribution",
     "Snapshot",
     "UserInputError",
     "hookimpl",

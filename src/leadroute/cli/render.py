@@ -12,7 +12,7 @@ from rich.table import Table
 from leadroute.host import PluginFailure, PluginInfo
 from leadroute.models import Decision, Rep
 
-__all__ = ["explain_lines", "render_explain", "render_plugins", "render_summary"]
+__all__ = ["explain_lines", "intake_lines", "render_explain", "render_plugins", "render_summary"]
 
 
 def render_summary(
@@ -115,6 +115,7 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
         lines.append(f"Escalates at {d.escalate_at.isoformat(timespec='minutes')}")
     for p in d.problems:
         lines.append(f"Problem: {p.code} on {p.field}: {p.message} ({p.action})")
+    lines.extend(intake_lines(d))
     if d.candidates:
         lines.append(f"Candidates in pool {d.pool} ({d.strategy}):")
         for c in d.candidates:
@@ -171,3 +172,23 @@ def render_plugins(
     console.print(f"Adapters: {', '.join(adapters) or '(none)'}")
     for f in failures:
         console.print(f"[red]failed[/] {f.name}: {f.error}", highlight=False)
+
+
+def intake_lines(d: Decision) -> list[str]:
+    """The lead's type with its priority and SLA deadline, and its score with every part."""
+    lines = []
+    if d.lead_type:
+        due = (
+            f", first touch due {d.sla_due_at.isoformat(timespec='minutes')}"
+            if d.sla_due_at
+            else ", no SLA"
+        )
+        lines.append(f"Type: {d.lead_type} (priority {d.priority}){due}")
+    if d.score is not None:
+        stage = f" ({d.lifecycle_stage})" if d.lifecycle_stage else ""
+        lines.append(f"Score: {d.score:g}{stage}")
+        lines.extend(
+            f"  {c.points:+g} {c.name} [{c.group}]" + (f": {c.detail}" if c.detail else "")
+            for c in d.score_contributions
+        )
+    return lines

@@ -19,7 +19,12 @@ __all__ = ["CsvAdapter"]
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_FILES = {"leads": "leads.csv", "reps": "reps.csv", "accounts": "accounts.csv"}
+DEFAULT_FILES = {
+    "leads": "leads.csv",
+    "reps": "reps.csv",
+    "accounts": "accounts.csv",
+    "events": "events.csv",
+}
 OPTIONS = frozenset(
     {"input_dir", "output_dir", "files", "columns", "list_separator", "max_file_mb"}
 )
@@ -41,7 +46,7 @@ def _check_options(options: Mapping[str, Any]) -> None:
         for kind in value:
             if kind not in FIELDS:
                 raise PolicyError(
-                    "expected leads, reps or accounts", path=f"adapters.csv.{section}.{kind}"
+                    f"expected one of: {', '.join(FIELDS)}", path=f"adapters.csv.{section}.{kind}"
                 )
     for kind, mapping in options.get("columns", {}).items():
         if not isinstance(mapping, Mapping):

@@ -1,4 +1,4 @@
-"""Read leads.csv, reps.csv and accounts.csv into leadroute models.
+"""Read leads.csv, reps.csv, accounts.csv and events.csv into leadroute models.
 
 A file that cannot be used at all raises ``InputFileError`` naming the file and line. A
 row that cannot be used becomes an ``InputProblem`` with its line: it never disappears.
@@ -21,6 +21,7 @@ from leadroute.models import (
     Capacity,
     InputProblem,
     Lead,
+    LeadEvent,
     Rep,
     Snapshot,
 )
@@ -35,7 +36,15 @@ from leadroute_csv.cells import (
     split_list,
 )
 
-__all__ = ["ACCOUNT_FIELDS", "LEAD_FIELDS", "REP_FIELDS", "CsvReader", "Row", "read_rows"]
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "EVENT_FIELDS",
+    "LEAD_FIELDS",
+    "REP_FIELDS",
+    "CsvReader",
+    "Row",
+    "read_rows",
+]
 
 LEAD_FIELDS = (
     "id",
@@ -53,6 +62,7 @@ LEAD_FIELDS = (
     "created_at",
     "owner",
     "last_activity_at",
+    "phone",
 )
 REP_FIELDS = (
     "id",
@@ -73,7 +83,14 @@ REP_FIELDS = (
     "paused_until",
 )
 ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status")
-FIELDS = {"leads": LEAD_FIELDS, "reps": REP_FIELDS, "accounts": ACCOUNT_FIELDS}
+# Behaviour events for scoring; the first field of each kind is its required key column.
+EVENT_FIELDS = ("lead_id", "kind", "at", "count")
+FIELDS = {
+    "leads": LEAD_FIELDS,
+    "reps": REP_FIELDS,
+    "accounts": ACCOUNT_FIELDS,
+    "events": EVENT_FIELDS,
+}
 FIELD_SIZE_LIMIT = 1024 * 1024
 
 
@@ -150,9 +167,10 @@ def _column_index(
                 file=name,
                 line=1,
             )
-    if "id" not in index:
+    key = fields[0]
+    if key not in index:
         raise InputFileError(
-            f"no {mapping.get('id', 'id')!r} column in the header", file=name, line=1
+            f"no {mapping.get(key, key)!r} column in the header", file=name, line=1
         )
     return index
 
@@ -211,6 +229,7 @@ def _lead(row: Row, sep: str) -> Lead:
         owner_id=v.get("owner", ""),
         last_activity_at=parse_datetime("last_activity_at", v.get("last_activity_at", "")),
         attributes=row.extras,
+        phone=v.get("phone", ""),
     )
 
 
@@ -261,7 +280,18 @@ BUILDERS: Mapping[str, Callable[[Row, str], Any]] = {
     "reps": _rep,
     "accounts": _account,
 }
-KIND = {"leads": "lead", "reps": "rep", "accounts": "account"}
+KIND = {"leads": "lead", "reps": "rep", "accounts": "account", "events": "event"}
+
+
+def _event(row: Row) -> LeadEvent:
+    v = row.values
+    if not v.get("kind", ""):
+        raise BadValue("MISSING_KIND", "kind", "event has no kind")
+    at = parse_datetime("at", v.get("at", ""))
+    if at is None:
+        raise BadValue("BAD_DATE", "at", "event has no time ('at' is empty)")
+    count = parse_int("count", v.get("count", ""), minimum=1)
+    return LeadEvent(kind=v["kind"].lower(), at=at, count=1 if count is None else count)
 
 
 @attrs.define
@@ -347,6 +377,44 @@ class CsvReader:
                 checked.append(attrs.evolve(record, **{attr: ""}))
         return checked
 
+    def _with_events(self, leads: list[Lead]) -> list[Lead]:
+        """Attach ``events.csv`` rows (optional) to their leads; bad rows are reported."""
+        path = self.files.get("events")
+        if path is None or not path.exists():
+            return leads
+        known = {lead.id for lead in leads}
+        found: dict[str, list[LeadEvent]] = {}
+        for row in read_rows(path, "events", self.columns.get("events", {}), self.max_bytes):
+            lead_id = row.values.get("lead_id", "")
+            if row.problem:
+                self._problem("events", row, lead_id, "", "WRONG_COLUMN_COUNT", row.problem)
+                continue
+            if not lead_id:
+                self._problem("events", row, "", "lead_id", "MISSING_LEAD_ID", "row has no lead_id")
+                continue
+            if lead_id not in known:
+                self._problem(
+                    "events",
+                    row,
+                    lead_id,
+                    "lead_id",
+                    "UNKNOWN_LEAD",
+                    f"lead_id {lead_id!r} is not a lead read from {self.files['leads'].name}",
+                )
+                continue
+            try:
+                event = _event(row)
+            except BadValue as exc:
+                self._problem("events", row, lead_id, exc.field, exc.code, str(exc))
+                continue
+            found.setdefault(lead_id, []).append(
+                attrs.evolve(event, origin=f"{path.name}:{row.line}")
+            )
+        return [
+            attrs.evolve(lead, events=(*lead.events, *found[lead.id])) if lead.id in found else lead
+            for lead in leads
+        ]
+
     def read(self) -> Snapshot:
         """Reps first (other files refer to them), then accounts and leads."""
         self.problems = []
@@ -368,6 +436,7 @@ class CsvReader:
         leads = self._check_references(
             "leads", self._records("leads"), rep_ids, "owner_id", "owner", keep=None
         )
+        leads = self._with_events(leads)
         return Snapshot(
             leads=tuple(leads),
             reps=tuple(reps),
