@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,10 @@ class LeadEvent:
     origin: str = ""
 
 
+def _event_tuple(value: Iterable[LeadEvent]) -> tuple[LeadEvent, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Lead:
     """One inbound lead, normalized from whatever system it came from.
@@ -116,7 +120,7 @@ class Lead:
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     origin: str = ""
     phone: str = ""
-    events: tuple[LeadEvent, ...] = attrs.field(default=(), converter=tuple)
+    events: tuple[LeadEvent, ...] = attrs.field(default=(), converter=_event_tuple)
 
     def get(self, field: str) -> str:
         """Return a field or attribute as text (``""`` when absent), for policy conditions."""

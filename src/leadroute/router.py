@@ -148,6 +148,18 @@ class RunResult:
             "exceptions_by_code": dict(
                 sorted(Counter(p.code for p in self.problems if p.kind == "lead").items())
             ),
+            "exception_rate": round(len(rejected) / total, 4)
+            if (total := routed + fallback + len(rejected))
+            else 0.0,
+            "flagged": sum(1 for d in self.decisions if d.problems),
+            "by_lifecycle_stage": dict(
+                sorted(
+                    Counter(d.lifecycle_stage for d in self.decisions if d.lifecycle_stage).items()
+                )
+            ),
+            "flagged_by_code": dict(
+                sorted(Counter(p.code for d in self.decisions for p in d.problems).items())
+            ),
         }
 
 

@@ -71,7 +71,9 @@ def test_demo_never_assigns_inactive_reps_or_breaks_constraints(demo_dir):
         AdapterConfig(policy=policy, options={"input_dir": str(demo_dir)}, workdir=demo_dir)
     ).read()
     reps = {r.id: r for r in snap.reps}
-    leads = {lead.id: host.enrich_lead(lead, policy) for lead in snap.leads}
+    leads = {
+        lead.id: host.enrich_lead(host.normalize_lead(lead, policy), policy) for lead in snap.leads
+    }
     with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
         decisions = store.current_decisions()
     assert decisions
@@ -128,6 +130,38 @@ def test_demo_edge_cases_land_where_the_policy_says(demo_dir):
         for lead_id in EDGE_CASES[case]:
             assert lead_id not in decisions
             assert (lead_id, code) in exceptions
+
+
+def test_demo_intake_edge_cases_land_where_the_policy_says(demo_dir):
+    """Intake-quality cases: normalized, flagged, nurtured, MQL-routed or rejected as the policy says."""
+    with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
+        decisions = store.current_decisions()
+    exceptions = {(r["record_id"], r["kind"], r["code"]) for r in rows(demo_dir / "exceptions.csv")}
+
+    def codes(lead_id: str) -> set[str]:
+        return {p.code for p in decisions[lead_id].problems}
+
+    for lead_id in EDGE_CASES["free_email_demo"]:
+        assert codes(lead_id) == {"FREE_MAIL_ON_BUSINESS_FORM"}
+        assert decisions[lead_id].lead_type == "demo" and decisions[lead_id].priority == 1
+    for lead_id in (*EDGE_CASES["uk_phone"], *EDGE_CASES["uk_spellings"]):
+        d = decisions[lead_id]
+        assert codes(lead_id) == set(), d.problems
+        assert d.features["country"] == "GB" and d.rule == "emea-smb"
+    [mql] = [decisions[i] for i in EDGE_CASES["crosses_mql"]]
+    assert (mql.lead_type, mql.lifecycle_stage, mql.step) == ("content", "mql", RouteStep.POOL)
+    [cold] = [decisions[i] for i in EDGE_CASES["content_nurture"]]
+    assert (cold.step, cold.queue, cold.owner_id) == (RouteStep.NURTURE, "nurture", "rep-098")
+    assert ("L-0142", "event", "BAD_DATE") in exceptions
+    for lead_id in EDGE_CASES["unknown_source"]:
+        assert codes(lead_id) == {"UNKNOWN_SOURCE"} and decisions[lead_id].step == RouteStep.POOL
+    for lead_id in EDGE_CASES["bad_phone"]:
+        assert codes(lead_id) == {"INVALID_PHONE"} and decisions[lead_id].step == RouteStep.POOL
+    for lead_id in EDGE_CASES["invalid_email"]:
+        assert lead_id not in decisions and (lead_id, "lead", "INVALID_EMAIL") in exceptions
+    assert all(d.sla_due_at and d.sla_due_at > d.decided_at for d in decisions.values())
+    c = demo_counts(demo_dir)
+    assert c["exception_rate"] == round(c["exceptions"] / c["input"], 4)
 
 
 def test_demo_rerun_replays_and_changes_nothing(demo_dir):

@@ -105,3 +105,36 @@ def test_the_demo_has_inactive_reps_in_pools(demo):
     """The sample includes inactive reps who still sit in pools (the classic black hole)."""
     _, _, reps, _ = demo
     assert sum(1 for r in reps if r["active"] == "false" and r["pools"]) == 3
+
+
+def test_intake_edge_cases_have_the_property_they_claim(demo):
+    """The intake-quality leads carry the awkward values they are named for."""
+    files, leads, _, accounts = demo
+    by_id = {lead["id"]: lead for lead in leads}
+    domains = {a["domain"] for a in accounts}
+    assert by_id["L-0121"]["phone"].startswith("+44 (0)20")
+    assert [by_id[i]["country"] for i in EDGE_CASES["uk_spellings"]] == [
+        "UK",
+        "United Kingdom",
+        "GB",
+    ]
+    for case in ("crosses_mql", "content_nurture"):
+        assert all(by_id[i]["lead_type"] == "content" for i in EDGE_CASES[case])
+    assert all(by_id[i]["source"] == "referral" for i in EDGE_CASES["unknown_source"])
+    assert all(by_id[i]["phone"] == "12345" for i in EDGE_CASES["bad_phone"])
+    assert all("@@" in by_id[i]["email"] for i in EDGE_CASES["invalid_email"])
+    intake = [
+        i
+        for case in ("uk_phone", "uk_spellings", "crosses_mql", "content_nurture")
+        for i in EDGE_CASES[case]
+    ]
+    assert all(by_id[i]["email"].split("@")[1] not in domains for i in intake)
+    events = rows(files.events)
+    assert {e["kind"] for e in events if e["lead_id"] == "L-0141"} == {
+        "pricing_page",
+        "demo_request",
+    }
+    assert [e["at"] for e in events if e["lead_id"] == "L-0142"] == ["last tuesday"]
+    special = {i for ids in EDGE_CASES.values() for i in ids} - {"L-0141", "L-0142"}
+    assert not special & {e["lead_id"] for e in events}
+    assert len({e["lead_id"] for e in events}) > 100

@@ -74,7 +74,7 @@ def test_events_file_without_lead_id_column_stops(folder, adapter_for):
     """An events.csv without its key column is one clear file error."""
     path = folder(LEADS)
     (path / "events.csv").write_text("id,kind,at\nL1,x,2026-11-01\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="events.csv.*no 'lead_id' column"):
+    with pytest.raises(InputFileError, match=r"events\.csv.*no 'lead_id' column"):
         adapter_for(path).read()
 
 

@@ -39,6 +39,7 @@ def render_summary(
         for code, n in c["exceptions_by_code"].items():
             steps.add_row(f"[red]exception: {code}[/]", str(n))
     console.print(steps)
+    render_intake(console, c)
 
     by_id = {r.id: r for r in reps}
     # A kept current owner already counted the lead in open_leads; everything else adds one.
@@ -192,3 +193,18 @@ def intake_lines(d: Decision) -> list[str]:
             for c in d.score_contributions
         )
     return lines
+
+
+def render_intake(console: Console, counts: Mapping[str, Any]) -> None:
+    """The intake-quality line: exception rate, and leads routed with a flagged problem."""
+    flagged = ", ".join(f"{n} {code}" for code, n in counts.get("flagged_by_code", {}).items())
+    console.print(
+        f"Intake: exception rate {counts.get('exception_rate', 0.0) * 100:.1f}% "
+        f"({counts['exceptions']} of {counts['input']}), "
+        f"{counts.get('flagged', 0)} routed with flags" + (f" ({flagged})" if flagged else "")
+    )
+    stages = counts.get("by_lifecycle_stage", {})
+    if stages:
+        console.print(
+            "Lifecycle stages: " + ", ".join(f"{n} {stage}" for stage, n in stages.items())
+        )

@@ -1,4 +1,4 @@
-"""Generate Northwind Analytics: reps, accounts and leads as CSV, plus the demo policy.
+"""Generate Northwind Analytics: reps, accounts, leads and events as CSV, plus the policy.
 
 Everything comes from ``random.Random(seed)`` and a fixed ``now``, so the same seed gives
 byte-identical files. The data tables below are the company; the edge cases at the end
@@ -35,7 +35,9 @@ LEAD_HEADER = (
     "source",
     "created_at",
     "owner",
+    "phone",
 )
+EVENT_HEADER = ("lead_id", "kind", "at", "count")
 REP_HEADER = (
     "id",
     "name",
@@ -86,6 +88,7 @@ REPS: tuple[tuple[str, ...], ...] = (
     ("rep-024", "Ingrid Larsen", "false", "Europe/Oslo", "EMEA", "en", "enterprise", BOTH, "25", "1", "rep-016", "emea-enterprise", "0"),
     ("rep-025", "Wei Zhang", "false", "Asia/Singapore", "APAC", "en;zh", "", BOTH, "30", "1", "rep-019", "apac-all", "0"),
     ("rep-099", "Riley Park (RevOps queue)", "true", "America/New_York", "", "", "", "", "", "1", "", "", "0"),
+    ("rep-098", "Morgan Blake (Marketing nurture)", "true", "America/New_York", "", "", "", "", "", "1", "", "", "0"),
 )
 # fmt: on
 
@@ -278,6 +281,14 @@ EDGE_CASES: dict[str, tuple[str, ...]] = {
     "partner": ("L-0091", "L-0092"),  # partner form: partners pool
     "already_owned": ("L-0101", "L-0102", "L-0103"),  # owned by an active rep: kept
     "owned_by_inactive": ("L-0111",),  # owned by an inactive rep: rerouted
+    # Intake quality (placed by _place_intake_cases, events by _events):
+    "uk_phone": ("L-0121",),  # "+44 (0)20 ..." phone: normalized, no problem
+    "uk_spellings": ("L-0131", "L-0132", "L-0133"),  # UK / United Kingdom / GB: EMEA as GB
+    "crosses_mql": ("L-0141",),  # content lead whose events make it an MQL: sales pool
+    "content_nurture": ("L-0142",),  # content lead below MQL: nurture queue
+    "unknown_source": ("L-0151",),  # source "referral" is not a known source: flagged
+    "bad_phone": ("L-0161",),  # phone "12345": flagged INVALID_PHONE, routed
+    "invalid_email": ("L-0171",),  # "jane@@..." : rejected INVALID_EMAIL
 }
 
 
@@ -290,12 +301,14 @@ class DemoFiles:
         leads: ``leads.csv``.
         reps: ``reps.csv``.
         accounts: ``accounts.csv``.
+        events: ``events.csv`` (behaviour events for scoring).
     """
 
     policy: Path
     leads: Path
     reps: Path
     accounts: Path
+    events: Path
 
 
 def _pick(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
@@ -434,7 +447,7 @@ def _place_edge_cases(
     leads["L-0042"] |= {
         "country": "",
         "state": "",
-        "lead_type": "content",
+        "lead_type": "contact",  # a content lead would go to nurture before the rules
         **new_company,
         "email": "hello@lonepine.example",
     }
@@ -469,6 +482,88 @@ def _place_edge_cases(
     }
 
 
+# --------------------------------------------------------------------------- intake quality
+# Phones and events come from their own random stream, so adding them left every other
+# generated value as it was.
+
+EVENT_KINDS = (("page_visit", 50), ("content_download", 25), ("pricing_page", 15), ("webinar", 10))
+PHONE_FORMATS = {
+    "US": "+1 (415) 555-01{:02d}",
+    "CA": "+1 416-555-01{:02d}",
+    "GB": "+44 (0)20 7946 09{:02d}",
+    "DE": "+49 30 901820{:02d}",
+    "FR": "+33 1 42 68 53 {:02d}",
+}
+
+
+def _phones(rng: random.Random, leads: dict[str, dict[str, str]]) -> None:
+    for lead in leads.values():
+        pattern = PHONE_FORMATS.get(lead["country"])
+        lead["phone"] = pattern.format(rng.randint(0, 99)) if pattern and rng.random() < 0.5 else ""
+
+
+def _events(
+    rng: random.Random, leads: dict[str, dict[str, str]], now: datetime
+) -> list[tuple[str, str, str, str]]:
+    """Behaviour events for about half of the ordinary leads (never for the edge cases)."""
+    special = {lead_id for ids in EDGE_CASES.values() for lead_id in ids}
+    rows = []
+    for lead_id in leads:
+        if lead_id in special or rng.random() < 0.5:
+            continue
+        for _ in range(rng.randint(1, 4)):
+            kind = _pick(rng, EVENT_KINDS)
+            at = now - timedelta(hours=rng.randint(1, 40 * 24))
+            count = rng.randint(1, 6) if kind == "page_visit" else 1
+            rows.append((lead_id, kind, _iso(at), str(count)))
+    # The lead that crosses the MQL threshold in this very request: a pricing-page visit
+    # last week and a demo request a minute before the run.
+    rows += [
+        ("L-0141", "pricing_page", _iso(now - timedelta(days=7)), "2"),
+        ("L-0141", "demo_request", _iso(now - timedelta(minutes=1)), "1"),
+        # A row the exception report must show (line-numbered), not drop.
+        ("L-0142", "page_visit", "last tuesday", "1"),
+    ]
+    return rows
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _place_intake_cases(leads: dict[str, dict[str, str]]) -> None:
+    """Overwrite the intake-quality leads; each is a new company so no account claims it."""
+
+    def new(lead_id: str, company: str, **fields: str) -> None:
+        slug = _slug(company)
+        leads[lead_id] |= {
+            "company": company,
+            "website": "",
+            "email": f"{lead_id.lower()}@{slug}.co.uk",
+            "country": "GB",
+            "state": "",
+            "language": "en",
+            "employees": "40",
+            "product": "analytics",
+            "lead_type": "contact",
+            "source": "web",
+            "owner": "",
+            "phone": "",
+            **fields,
+        }
+
+    new("L-0121", "Thames Ledger", phone="+44 (0)20 7946 0958")
+    for lead_id, written in zip(
+        EDGE_CASES["uk_spellings"], ("UK", "United Kingdom", "GB"), strict=True
+    ):
+        new(lead_id, f"Albion Works {lead_id[-1]}", country=written)
+    new("L-0141", "Quarry Lane Data", lead_type="content", source="organic")
+    new("L-0142", "Quarry Lane Books", lead_type="content", source="organic")
+    new("L-0151", "Referral Partners Ltd", source="referral")
+    new("L-0161", "Short Number Co", phone="12345")
+    new("L-0171", "Double At Ltd", email="jane@@double-at.co.uk")
+
+
 def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -486,6 +581,7 @@ def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -
         leads=directory / "leads.csv",
         reps=directory / "reps.csv",
         accounts=directory / "accounts.csv",
+        events=directory / "events.csv",
     )
     files.policy.write_bytes(resources.files(__package__).joinpath("leadroute.yaml").read_bytes())
     _write(files.reps, REP_HEADER, _rep_rows())
@@ -493,5 +589,9 @@ def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -
     _write(files.accounts, ACCOUNT_HEADER, [a[:5] for a in accounts])
     leads = {f"L-{i:04d}": _lead(rng, i, now, accounts) for i in range(1, 301)}
     _place_edge_cases(leads, accounts)
+    intake_rng = random.Random(seed * 7919 + 1)
+    _phones(intake_rng, leads)
+    _place_intake_cases(leads)
     _write(files.leads, LEAD_HEADER, [[lead[c] for c in LEAD_HEADER] for lead in leads.values()])
+    _write(files.events, EVENT_HEADER, _events(intake_rng, leads, now))
     return files

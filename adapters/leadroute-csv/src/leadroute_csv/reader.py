@@ -411,7 +411,9 @@ class CsvReader:
                 attrs.evolve(event, origin=f"{path.name}:{row.line}")
             )
         return [
-            attrs.evolve(lead, events=(*lead.events, *found[lead.id])) if lead.id in found else lead
+            attrs.evolve(lead, events=lead.events + tuple(found[lead.id]))
+            if lead.id in found
+            else lead
             for lead in leads
         ]
 
