@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep, standard_reps
 
 from leadroute.errors import PolicyError
@@ -186,3 +189,24 @@ def test_intake_policy_errors_name_their_path(text, expected):
     with pytest.raises(PolicyError) as info:
         parse_policy(MINIMAL + text, source="p.yaml")
     assert expected in str(info.value)
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "policy.md"
+
+
+@pytest.mark.parametrize("section", ["validation", "lead_types", "nurture", "scoring"])
+def test_policy_reference_examples_for_intake_parse(section):
+    """Each intake section's YAML example in docs/policy.md is a valid policy fragment."""
+    text = DOCS.read_text(encoding="utf-8")
+    body = text.split(f"## `{section}`", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", body, flags=re.S)
+    assert blocks, f"no example for {section}"
+    for block in blocks:
+        data = {
+            "version": "1",
+            "fallback": {"owner": "ops"},
+            "nurture": {"owner": "mkt"},
+            "pools": [{"name": "senior-aes"}],
+            **yaml.safe_load(block),
+        }
+        parse_policy(yaml.safe_dump(data))

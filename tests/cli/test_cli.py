@@ -202,6 +202,21 @@ def test_explain_says_why_and_why_not(demo_dir):
     assert data["decision"]["lead_id"] == lead_id
 
 
+def test_explain_shows_problems_type_sla_and_score_parts(demo_dir):
+    """explain lists a lead's validation problems, its type with deadline and its score's parts."""
+    store = str(demo_dir / ".leadroute" / "leadroute.db")
+    gmail = invoke("explain", "L-0011", "--store", store).stdout
+    assert "Problem: FREE_MAIL_ON_BUSINESS_FORM on email:" in gmail and "(flag)" in gmail
+    assert "Type: demo (priority 1), first touch due 2026-11-02T14:00+00:00" in gmail
+    mql = invoke("explain", "L-0141", "--store", store).stdout
+    assert "Score: 61.21 (mql)" in mql
+    assert "+40 demo-request [intent]: 1 x demo_request" in mql
+    assert "+21.21 pricing-page [behaviour]: 2 x pricing_page, 30 decayed to 21.2" in mql
+    data = json.loads(invoke("explain", "L-0141", "--store", store, "--json").stdout)
+    assert data["decision"]["lifecycle_stage"] == "mql"
+    assert data["decision"]["score_contributions"][0]["name"] == "demo-request"
+
+
 def test_explain_unknown_lead_is_one_line_exit_2(demo_dir):
     """Explaining an unknown lead prints one error line and exits 2."""
     result = runner.invoke(
