@@ -79,6 +79,11 @@ def owner_write_effect(decision: Decision, rep: Rep | None) -> Effect:
             "decided_at": decision.decided_at.isoformat(),
             "decision_id": decision.id,
             "epoch": decision.epoch,
+            "lead_type": decision.lead_type,
+            "priority": "" if decision.priority is None else decision.priority,
+            "sla_due_at": decision.sla_due_at.isoformat() if decision.sla_due_at else "",
+            "lifecycle_stage": decision.lifecycle_stage,
+            "score": "" if decision.score is None else f"{decision.score:g}",
         },
     )
 

@@ -162,6 +162,10 @@ def test_demo_intake_edge_cases_land_where_the_policy_says(demo_dir):
     assert all(d.sla_due_at and d.sla_due_at > d.decided_at for d in decisions.values())
     c = demo_counts(demo_dir)
     assert c["exception_rate"] == round(c["exceptions"] / c["input"], 4)
+    written = {r["lead_id"]: r for r in rows(demo_dir / "assignments.csv")}
+    assert written["L-0141"]["lifecycle_stage"] == "mql"
+    assert written["L-0011"]["sla_due_at"] == "2026-11-02T14:00:00+00:00"
+    assert (written["L-0011"]["lead_type"], written["L-0011"]["priority"]) == ("demo", "1")
 
 
 def test_demo_rerun_replays_and_changes_nothing(demo_dir):

@@ -26,6 +26,11 @@ ASSIGNMENT_COLUMNS = (
     "decision_id",
     "epoch",
     "idem_key",
+    "lead_type",
+    "priority",
+    "sla_due_at",
+    "lifecycle_stage",
+    "score",
 )
 EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
 
