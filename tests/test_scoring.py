@@ -9,7 +9,7 @@ from tests.conftest import AT, BASE_POLICY, lead, policy_from
 
 from leadroute.models import LeadEvent, ScoreContribution
 from leadroute.pipeline import Decided, Trail
-from leadroute.scoring import combine, decay, rule_contributions
+from leadroute.scoring import combine, decay, format_score, rule_contributions
 
 SCORED = (
     BASE_POLICY
@@ -142,3 +142,11 @@ def test_without_scoring_nothing_is_scored(make_pipeline):
     assert (outcome.decision.score, outcome.decision.lifecycle_stage) == (None, "")
     trail = pipeline.start(lead("L2", attributes={"score": "3"}), AT, 1)
     assert isinstance(trail, Trail) and trail.lead.get("score") == "3"
+
+
+@pytest.mark.parametrize(
+    ("total", "text"), [(70.0, "70"), (61.21, "61.21"), (1234567.0, "1234567"), (-5.5, "-5.5")]
+)
+def test_score_text_is_plain_for_conditions(total, text):
+    """The score attribute is plain decimal text a numeric condition reads back exactly."""
+    assert format_score(total) == text

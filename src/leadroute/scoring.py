@@ -15,7 +15,15 @@ import attrs
 from leadroute.models import Lead, LeadEvent, ScoreContribution
 from leadroute.policy import Policy, ScoreRule, ScoringPolicy
 
-__all__ = ["STAGES", "LeadScore", "combine", "decay", "rule_contributions", "with_score"]
+__all__ = [
+    "STAGES",
+    "LeadScore",
+    "combine",
+    "decay",
+    "format_score",
+    "rule_contributions",
+    "with_score",
+]
 
 STAGES = ("lead", "mql", "sql")
 
@@ -116,13 +124,18 @@ def _stage(total: float, scoring: ScoringPolicy | None) -> str:
     return "lead"
 
 
+def format_score(total: float) -> str:
+    """A score as text for conditions: ``72``, ``61.21`` (never exponent notation)."""
+    return str(int(total)) if float(total).is_integer() else f"{total:.2f}".rstrip("0")
+
+
 def with_score(lead: Lead, score: LeadScore) -> Lead:
     """The lead with ``score`` and ``lifecycle_stage`` attributes routing rules can test.
 
     The computed score replaces a ``score`` column from the input: routing must see the
     score of this request, not a stale one from the CRM.
     """
-    attributes = {**lead.attributes, "score": f"{score.total:g}"}
+    attributes = {**lead.attributes, "score": format_score(score.total)}
     if score.stage:
         attributes["lifecycle_stage"] = score.stage
     return attrs.evolve(lead, attributes=attributes)
