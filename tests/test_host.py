@@ -177,3 +177,36 @@ def test_hook_tracing_logs_calls(capsys):
 
         host.validate_lead(lead("L1"), policy_from())
     assert any(e["event"] == "hook.call" and e["hook"] == "leadroute_validate_lead" for e in logs)
+
+
+def test_normalize_first_answer_in_call_order_wins_per_field():
+    """Two normalizers changing one field: the later-registered (called first) wins; others merge."""
+    from tests.conftest import policy_from
+
+    class Early:
+        @hookimpl
+        def leadroute_normalize_lead(self, lead, policy):
+            return {"country": "IE", "source": "web"}
+
+    class Late:
+        @hookimpl
+        def leadroute_normalize_lead(self, lead, policy):
+            return {"country": "GB"}
+
+    host = make_host(load_entrypoints=False, plugins=[Early(), Late()])
+    normal = host.normalize_lead(lead("L1", country="Eire?", source="WEB "), policy_from())
+    assert (normal.country, normal.source) == ("GB", "web")
+
+
+def test_normalize_to_an_unknown_field_is_a_plugin_error():
+    """A normalizer naming a field the lead does not have fails with the hook's name."""
+    from tests.conftest import policy_from
+
+    class Typo:
+        @hookimpl
+        def leadroute_normalize_lead(self, lead, policy):
+            return {"countyr": "GB"}
+
+    host = make_host(load_entrypoints=False, plugins=[Typo()])
+    with pytest.raises(PluginError, match="leadroute_normalize_lead returned"):
+        host.normalize_lead(lead("L1"), policy_from())
