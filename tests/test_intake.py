@@ -210,3 +210,21 @@ def test_policy_reference_examples_for_intake_parse(section):
             **yaml.safe_load(block),
         }
         parse_policy(yaml.safe_dump(data))
+
+
+def test_json_schema_accepts_the_demo_intake_sections_and_rejects_typos():
+    """The published schema covers lead_types, nurture, scoring and the new validation keys."""
+    from importlib import resources
+
+    import jsonschema
+
+    from leadroute.policy import json_schema
+
+    schema = json_schema()
+    data = yaml.safe_load(
+        resources.files("leadroute.demo").joinpath("leadroute.yaml").read_text(encoding="utf-8")
+    )
+    jsonschema.validate(data, schema)
+    data["lead_types"]["types"][0]["slaa"] = "1h"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
