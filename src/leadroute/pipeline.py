@@ -2,8 +2,10 @@
 
 Stages, in order (each is a method; the first to produce an owner wins):
 
-1. enrich and validate (hooks); a ``reject`` problem stops here;
+1. normalize, enrich, validate and score (hooks; ``leadroute.intake``); a ``reject``
+   problem stops here, a ``fallback`` or ``nurture`` problem sends the lead to that queue;
 2. current owner: an owned lead keeps an available owner (``keep_current_owner``);
+   then a lead whose type routes to nurture (below MQL) goes to the nurture queue;
 3. account owner: a lead from a known account goes to its owner, else the owner's backup;
 4. routing rule -> pool -> hard constraints and availability -> strategy;
 5. the pool's backup rep;

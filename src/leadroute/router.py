@@ -32,6 +32,7 @@ from leadroute.models import (
     Snapshot,
 )
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
+from leadroute.scoring import format_score
 from leadroute.policy import Policy, load_policy
 from leadroute.rebalance import RebalancePlan, plan_rebalance
 from leadroute.solver import BatchProblem, SideConstraints, Solution, capacity_prices
@@ -83,7 +84,7 @@ def owner_write_effect(decision: Decision, rep: Rep | None) -> Effect:
             "priority": "" if decision.priority is None else decision.priority,
             "sla_due_at": decision.sla_due_at.isoformat() if decision.sla_due_at else "",
             "lifecycle_stage": decision.lifecycle_stage,
-            "score": "" if decision.score is None else f"{decision.score:g}",
+            "score": "" if decision.score is None else format_score(decision.score),
         },
     )
 
