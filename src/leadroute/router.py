@@ -32,9 +32,9 @@ from leadroute.models import (
     Snapshot,
 )
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
-from leadroute.scoring import format_score
 from leadroute.policy import Policy, load_policy
 from leadroute.rebalance import RebalancePlan, plan_rebalance
+from leadroute.scoring import format_score
 from leadroute.solver import BatchProblem, SideConstraints, Solution, capacity_prices
 from leadroute.store import EffectFailure, RelayReport, Store, relay
 from leadroute.strategies import Ledger
