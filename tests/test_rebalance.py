@@ -145,3 +145,56 @@ def test_nobody_with_room_sends_forced_moves_to_fallback(store, host):
     [move] = router_at(store, host, AT + timedelta(hours=1)).rebalance(snap).plan.moves
     assert move.to_owner == "ops"
     assert "fallback queue" in move.decided.decision.reason
+
+
+NURTURE_TEXT = (
+    TEXT
+    + """
+nurture: {owner: mkt}
+lead_types:
+  types:
+    - {name: content, when: {lead_type: content}, route: nurture}
+    - {name: contact}
+scoring:
+  mql: 50
+  rules: [{name: demo-request, event: demo_request, points: 60}]
+"""
+)
+
+
+def test_nurture_leads_stay_until_they_qualify(store, host):
+    """An unworked nurture lead stays with marketing; once an event makes it an MQL it moves."""
+    from leadroute.models import LeadEvent
+
+    people = (*reps(), rep("mkt"))
+    cold = lead("L1", lead_type="content", created_at=AT)
+    router_at(store, host, AT, NURTURE_TEXT).route(Snapshot(leads=(cold,), reps=people))
+    first = store.current_decision("L1")
+    assert first is not None and first.step == RouteStep.NURTURE
+
+    still_cold = router_at(store, host, LATER, NURTURE_TEXT).rebalance(
+        Snapshot(leads=(cold,), reps=people)
+    )
+    assert still_cold.plan.movable == {} and still_cold.plan.moves == ()
+
+    hot = lead(
+        "L1",
+        lead_type="content",
+        created_at=AT,
+        events=(LeadEvent(kind="demo_request", at=LATER - timedelta(hours=1)),),
+    )
+    result = router_at(store, host, LATER, NURTURE_TEXT).rebalance(
+        Snapshot(leads=(hot,), reps=people)
+    )
+    [move] = result.plan.moves
+    assert move.from_owner == "mkt" and move.to_owner in {"a", "b"}
+    assert move.reasons == ("UNWORKED", "QUALIFIED")
+
+
+def test_rebalance_sees_normalized_countries(store, host):
+    """A lead written 'United Kingdom' is placed as GB (EMEA) when its inactive owner goes."""
+    gone = rep("a", pools=["na"], active=False)
+    uk = rep("uk", pools=["emea"], territories=("EMEA",))
+    snap = Snapshot(leads=(owned("L1", "a", country="United Kingdom"),), reps=(*reps(a=gone), uk))
+    [move] = router_at(store, host, LATER).rebalance(snap).plan.moves
+    assert move.to_owner == "uk"

@@ -33,6 +33,7 @@ from leadroute.context import RoutingContext
 from leadroute.errors import PolicyError
 from leadroute.host import PluginHost
 from leadroute.intake import (
+    QUALIFIED,
     SlaClock,
     check_intake_references,
     decision_fields,
@@ -255,6 +256,16 @@ class Pipeline:
             trail.path.append("validation:nurture")
             return self.nurture(trail, "; ".join(p.message for p in to_nurture))
         return trail
+
+    def intake(self, lead: Lead, at: datetime) -> tuple[Lead, LeadScore | None]:
+        """The lead as routing sees it (normalized, enriched, scored), without validation:
+        for re-deciding leads already routed (rebalance)."""
+        lead = self.host.enrich_lead(self.host.normalize_lead(lead, self.policy), self.policy)
+        return score_lead(self.host, lead, self.policy, at)
+
+    def stays_in_nurture(self, lead: Lead, score: LeadScore | None) -> bool:
+        """Whether a lead in the nurture queue belongs there still (not yet an MQL or SQL)."""
+        return score is None or score.stage not in QUALIFIED
 
     # ----------------------------------------------------------------- stages
 

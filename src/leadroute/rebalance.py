@@ -4,7 +4,9 @@ Selection (per lead, with stable reason codes): the owner is inactive or unknown
 (``OWNER_INACTIVE``), on leave for longer than ``rebalance.leave_longer_than``
 (``OWNER_ON_LEAVE``), over capacity (``OWNER_OVER_CAPACITY``), or has not touched the lead
 within ``rebalance.unworked_after`` of assignment (``UNWORKED``). A lead with any activity
-since its assignment is worked and never moves.
+since its assignment is worked and never moves. A lead in the nurture queue moves only
+once its score makes it an MQL or SQL (``QUALIFIED``); leads are re-read as routing sees
+them (normalized, enriched, scored) before they are placed.
 
 The movable leads get their candidates from the same pipeline as real-time routing (hard
 constraints, availability), plus their current owner when the owner can still hold them,
@@ -128,6 +130,13 @@ def plan_rebalance(
     movable = []
     for lead, owner_id, assigned_at, epoch in owned:
         reasons = movable_reasons(lead, pipeline.reps.get(owner_id), assigned_at, at, pipeline)
+        stored = known.get(lead.id)
+        if reasons and stored is not None and stored.step == RouteStep.NURTURE:
+            # Marketing's queue is not sales backlog: a nurture lead moves only once its
+            # score makes it an MQL or SQL.
+            if pipeline.stays_in_nurture(*pipeline.intake(lead, at)):
+                continue
+            reasons = (*reasons, "QUALIFIED")
         if reasons:
             movable.append(_prepare(pipeline, lead, owner_id, epoch, reasons, at))
     for item in movable:  # their current places are what is being decided
@@ -156,8 +165,8 @@ def _prepare(
     reasons: tuple[str, ...],
     at: datetime,
 ) -> _Movable:
-    enriched = pipeline.host.enrich_lead(lead, pipeline.policy)
-    trail = Trail(lead=enriched, at=at, epoch=epoch + 1)
+    enriched, score = pipeline.intake(lead, at)
+    trail = Trail(lead=enriched, at=at, epoch=epoch + 1, score=score)
     trail.path.append(f"rebalance:{','.join(reasons)}")
     found = pipeline.pool_candidates(trail, with_capacity=False)
     candidates = list(found[2]) if found else []
