@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep
 
 from leadroute.models import DecisionStatus, RouteStep
@@ -222,3 +224,25 @@ def test_bad_type_share_is_a_policy_error():
 
     with pytest.raises(PolicyError, match=r"batch\.max_type_share\.demo: must be a share"):
         policy_from(BASE_POLICY + "batch: {max_type_share: {demo: 1.5}}\n")
+
+
+def test_batch_sends_nurture_types_to_nurture_and_keeps_the_intake_fields(store, host):
+    """In batch mode a content lead below MQL goes to nurture; the solver's picks carry type and SLA."""
+    text = (
+        BASE_POLICY
+        + """
+nurture: {owner: mkt}
+lead_types:
+  types:
+    - {name: content, when: {lead_type: content}, route: nurture, sla: 1d}
+    - {name: demo, sla: 1h, priority: 1}
+"""
+    )
+    reps = [rep("a", pools=["na"], cap=5), rep("emea-backup"), rep("ops"), rep("mkt")]
+    leads = [lead("L1", lead_type="content"), lead("L2", lead_type="demo")]
+    router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
+    by_id = {d.lead_id: d for d in router.route(snapshot_of(leads, reps), batch=True).decisions}
+    assert (by_id["L1"].step, by_id["L1"].owner_id) == (RouteStep.NURTURE, "mkt")
+    assert (by_id["L2"].owner_id, by_id["L2"].strategy) == ("a", "optimize")
+    assert (by_id["L2"].lead_type, by_id["L2"].priority) == ("demo", 1)
+    assert by_id["L2"].sla_due_at == AT + timedelta(hours=1)
