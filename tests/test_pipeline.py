@@ -173,11 +173,11 @@ def test_inactive_on_leave_paused_and_full_reps_never_get_leads(make_pipeline):
         "inactive": ExclusionCode.REP_INACTIVE,
         "leave": ExclusionCode.ON_LEAVE,
         "paused": ExclusionCode.PAUSED,
-        "full": ExclusionCode.CAPACITY_REACHED,
+        "full": ExclusionCode.OPEN_CAP,
     }
     details = {e.rep_id: e.detail for e in d.exclusions}
-    assert details["leave"] == "on leave until 2026-11-05"
-    assert details["full"] == "3/3 open"
+    assert details["leave"] == "until 2026-11-05"
+    assert details["full"] == "3/3"
 
 
 def test_capacity_counts_leads_assigned_in_the_same_run(make_pipeline):
@@ -186,7 +186,7 @@ def test_capacity_counts_leads_assigned_in_the_same_run(make_pipeline):
     first, second = decide(make_pipeline(reps), lead("L1"), lead("L2"))
     assert first.owner_id == "a"
     assert second.status == DecisionStatus.FALLBACK
-    assert codes(second)["a"] == ExclusionCode.CAPACITY_REACHED
+    assert codes(second)["a"] == ExclusionCode.OPEN_CAP
 
 
 def test_pool_backup_takes_the_lead_when_no_member_is_eligible(make_pipeline):
@@ -207,7 +207,7 @@ def test_full_pool_without_backup_falls_back_with_the_reason(make_pipeline):
     ]
     [d] = decide(make_pipeline(reps), lead("L1"))
     assert (d.status, d.owner_id, d.queue) == (DecisionStatus.FALLBACK, "ops", "unrouted")
-    assert d.reason == "no eligible rep in pool na (2 CAPACITY_REACHED)"
+    assert d.reason == "no eligible rep in pool na (2 OPEN_CAP)"
     assert d.escalate_at == AT + timedelta(hours=4)
 
 

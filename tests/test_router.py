@@ -99,7 +99,7 @@ def test_loads_include_this_stores_assignments_across_runs(store, host):
     router.route(snapshot([lead("L1")], reps))
     result = router.route(snapshot([lead("L2")], reps))
     [d] = result.decisions
-    assert d.status == DecisionStatus.FALLBACK and "CAPACITY_REACHED" in d.reason
+    assert d.status == DecisionStatus.FALLBACK and "OPEN_CAP" in d.reason
 
 
 def test_kept_current_owner_does_not_count_twice(store, host):

@@ -8,6 +8,7 @@ from datetime import datetime
 import attrs
 
 from leadroute.policy import Policy
+from leadroute.usage import Usage
 
 __all__ = ["RoutingContext"]
 
@@ -23,6 +24,8 @@ class RoutingContext:
             store has assigned); reps absent from the mapping hold none.
         constraints: Hard constraints in force for this lead (``territory``, ``language``...).
         rule: Name of the routing rule that matched, ``""`` for none (account-owner step).
+        usage: Load each rep received per local day, week and lead type (stacked caps);
+            ``None`` counts nothing.
     """
 
     at: datetime
@@ -30,6 +33,7 @@ class RoutingContext:
     loads: Mapping[str, int]
     constraints: tuple[str, ...]
     rule: str = ""
+    usage: Usage | None = None
 
     def load(self, rep_id: str) -> int:
         """Open leads the rep holds now."""

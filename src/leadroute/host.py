@@ -64,6 +64,8 @@ hookimpl = pluggy.HookimplMarker("leadroute")
 ENTRY_POINT_GROUP = "leadroute"
 
 # The core dogfoods its own contract: built-in behaviour is these plugins, nothing more.
+# pluggy calls the last registered first, so exclusions list availability, then capacity,
+# then hard constraints.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "leadroute.builtins.enrich",
     "leadroute.builtins.validate",
@@ -71,6 +73,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "leadroute.builtins.score",
     "leadroute.builtins.matching",
     "leadroute.builtins.eligibility",
+    "leadroute.builtins.capacity",
+    "leadroute.builtins.availability",
     "leadroute.builtins.fit",
     "leadroute.builtins.solver",
 )

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from leadroute.worktime import WorkingHours, hours_for
+
 __all__ = [
     "Account",
     "AccountIndex",
@@ -158,26 +160,55 @@ class Availability:
         timezone: IANA zone name of the rep, for working hours and daily caps.
         leave: Leave windows; a rep on leave is excluded with ``ON_LEAVE``.
         paused_until: A manual pause; ``datetime.max``-like far dates mean indefinite.
+        hours: Weekly working hours in ``timezone`` (``{"mon-fri": "09:00-17:30"}``, see
+            ``leadroute.worktime``); empty means around the clock.
+        holidays: Country (``GB``) or country-subdivision (``DE-BY``) whose public holidays
+            the rep does not work; ``""`` for none.
+        paused: A manual pause with no end (``paused_until`` gives one with an end).
     """
 
     timezone: str = "UTC"
     leave: tuple[LeaveWindow, ...] = ()
     paused_until: datetime | None = None
+    hours: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    holidays: str = ""
+    paused: bool = False
 
     def leave_at(self, at: datetime) -> LeaveWindow | None:
         """The leave window covering ``at``, if any."""
         return next((w for w in self.leave if w.covers(at)), None)
 
+    @property
+    def has_calendar(self) -> bool:
+        """Whether working hours or holidays restrict when the rep works."""
+        return bool(self.hours or self.holidays)
+
+    def working_hours(self) -> WorkingHours:
+        """The rep's calendar (cached: every check of every lead asks for it)."""
+        return hours_for(
+            self.timezone, tuple(sorted(self.hours.items())) if self.hours else None, self.holidays
+        )
+
 
 @attrs.frozen(kw_only=True)
 class Capacity:
-    """How much a rep can hold.
+    """How much a rep can hold; every cap that is set applies (they stack).
 
     Attributes:
         max_open: Most open leads at once; ``None`` means no cap.
+        per_day: Most load received per local calendar day (the rep's time zone).
+        per_week: Most load received per local week, starting on the rep's Monday.
+        per_type: Lead type (lower case) to the most leads of that type per local day.
+
+    Load is a count of leads unless the policy's ``capacity.load`` names a lead field
+    (``deal_size``), in which case ``per_day`` and ``per_week`` are sums of that field;
+    ``max_open`` and ``per_type`` always count leads.
     """
 
     max_open: int | None = None
+    per_day: float | None = None
+    per_week: float | None = None
+    per_type: Mapping[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -341,12 +372,20 @@ class ExclusionCode(enum.StrEnum):
     REP_INACTIVE = "REP_INACTIVE"
     ON_LEAVE = "ON_LEAVE"
     PAUSED = "PAUSED"
+    # Recorded for full reps before caps stacked; new decisions say OPEN_CAP.
     CAPACITY_REACHED = "CAPACITY_REACHED"
     TERRITORY_MISMATCH = "TERRITORY_MISMATCH"
     LANGUAGE_MISMATCH = "LANGUAGE_MISMATCH"
     SEGMENT_MISMATCH = "SEGMENT_MISMATCH"
     PRODUCT_MISMATCH = "PRODUCT_MISMATCH"
     NOT_IN_POOL = "NOT_IN_POOL"
+    OUT_OF_HOURS = "OUT_OF_HOURS"
+    HOLIDAY = "HOLIDAY"
+    OPEN_CAP = "OPEN_CAP"
+    DAILY_CAP = "DAILY_CAP"
+    WEEKLY_CAP = "WEEKLY_CAP"
+    TYPE_CAP = "TYPE_CAP"
+    REASSIGNED_AWAY = "REASSIGNED_AWAY"
 
 
 @attrs.frozen(kw_only=True)
@@ -513,6 +552,10 @@ class Decision:
         score: The lead score routing saw, ``None`` when nothing scored it.
         lifecycle_stage: ``lead``, ``mql`` or ``sql`` from the score, ``""`` when unscored.
         score_contributions: The score's parts, caps included.
+        load: The load the lead puts on its owner's daily and weekly caps (1 when the
+            policy counts leads, else the value of ``capacity.load``'s field).
+        sla_starts_at: When the owner's clock starts: their next working instant when the
+            lead arrived out of their hours; ``None`` means at ``decided_at``.
     """
 
     id: str
@@ -542,6 +585,8 @@ class Decision:
     score: float | None = None
     lifecycle_stage: str = ""
     score_contributions: tuple[ScoreContribution, ...] = ()
+    load: float = 1.0
+    sla_starts_at: datetime | None = None
 
     @property
     def winner(self) -> Candidate | None:

@@ -23,7 +23,7 @@ choice into a decision. The rebalance reuses ``start``, ``pool_candidates``,
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -58,6 +58,8 @@ from leadroute.policy import Policy, PoolPolicy, Rule
 from leadroute.scoring import LeadScore
 from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank
+from leadroute.usage import Usage, lead_load
+from leadroute.worktime import WorktimeError
 
 __all__ = ["Decided", "Pending", "Pipeline", "Rejected", "Trail", "pool_members"]
 
@@ -183,6 +185,7 @@ class Pipeline:
     ledger: Ledger
     members: Mapping[str, tuple[str, ...]]
     prices: Mapping[str, float] = attrs.field(factory=dict)
+    usage: Usage = attrs.field(factory=Usage)
     sla: SlaClock = attrs.field(
         init=False, default=attrs.Factory(lambda self: SlaClock.of(self.policy), takes_self=True)
     )
@@ -198,8 +201,12 @@ class Pipeline:
         assigned: Mapping[str, int],
         ledger: Ledger,
         prices: Mapping[str, float] | None = None,
+        history: Iterable[Decision] = (),
     ) -> Pipeline:
-        """Check the policy against the reps and set up loads (``open_leads`` + ``assigned``)."""
+        """Check the policy against the reps and set up loads (``open_leads`` + ``assigned``).
+
+        ``history`` are the store's decisions, for the per-day and per-week caps.
+        """
         by_id = {r.id: r for r in reps}
         check_rep_references(policy, by_id)
         check_intake_references(policy, by_id)
@@ -213,16 +220,34 @@ class Pipeline:
             ledger,
             pool_members(policy, by_id),
             dict(prices or {}),
+            Usage.build(by_id, history),
         )
 
-    def room(self) -> dict[str, int | None]:
-        """Leads each rep can still take at the current loads (None: no cap)."""
-        return {
-            rep.id: None
-            if rep.capacity.max_open is None
-            else max(0, rep.capacity.max_open - self.loads.get(rep.id, 0))
-            for rep in self.reps.values()
-        }
+    def room(self, at: datetime | None = None) -> dict[str, int | None]:
+        """Leads each rep can still take (None: no cap): the tightest of the stacked caps.
+
+        Open leads always count; with ``at``, so do the rep's local day and week. Under a
+        load field (``capacity.load``) a day or week cap counts whole leads only once its
+        load is used up: the solver's choices are checked against it in ``finish``.
+        """
+        return {rep.id: self._room(rep, at) for rep in self.reps.values()}
+
+    def _room(self, rep: Rep, at: datetime | None) -> int | None:
+        cap = rep.capacity
+        rooms: list[int | None] = []
+        if cap.max_open is not None:
+            rooms.append(cap.max_open - self.loads.get(rep.id, 0))
+        if at is not None:
+            counting = self.policy.capacity.load == "count"
+            for limit, used in (
+                (cap.per_day, self.usage.day(rep.id, at)),
+                (cap.per_week, self.usage.week(rep.id, at)),
+            ):
+                if limit is not None:
+                    left = limit - used
+                    rooms.append(int(left + 1e-9) if counting or left <= 0 else None)
+        found = [r for r in rooms if r is not None]
+        return max(0, min(found)) if found else None
 
     # ----------------------------------------------------------------- entry point
 
@@ -272,7 +297,12 @@ class Pipeline:
     def context(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
         """The context per-rep hooks see, over this run's live loads."""
         return RoutingContext(
-            at=at, policy=self.policy, loads=self.loads, constraints=constraints, rule=rule
+            at=at,
+            policy=self.policy,
+            loads=self.loads,
+            constraints=constraints,
+            rule=rule,
+            usage=self.usage,
         )
 
     def available(self, trail: Trail, rep_id: str, ctx: RoutingContext) -> Rep | None:
@@ -364,6 +394,14 @@ class Pipeline:
         rule, pool, candidates = found
         if not candidates:
             return self.pool_backup(trail, rule, pool)
+        view = self.ledger.view(
+            pool.name,
+            [c.rep_id for c in candidates],
+            self.reps,
+            trail.at,
+            pool.half_life,
+            self.members.get(pool.name, ()),
+        )
         ranked = rank(
             pool.strategy,
             pool.name,
@@ -372,9 +410,12 @@ class Pipeline:
             self.ledger,
             self.reps,
             self.prices,
+            view,
         )
         winner = ranked[0]
-        entry = self.ledger.take_turn(pool.name, winner.rep_id)
+        entry = self.ledger.take_turn(
+            pool.name, winner.rep_id, at=trail.at, level=view.after_turn(winner.rep_id)
+        )
         trail.path.append(f"strategy:{pool.strategy}")
         return self.decided(
             trail,
@@ -403,12 +444,26 @@ class Pipeline:
         ctx = self.context(
             trail.at, (*constraints, "capacity") if with_capacity else constraints, rule.name
         )
-        candidates = [
+        candidates = self._members(trail, pool, ctx)
+        if not candidates and pool.out_of_hours == "follow_the_sun" and self._off_shift(trail):
+            pool = self.policy.pool(pool.on_shift_pool)
+            trail.path.append(f"follow_the_sun:{pool.name}")
+            candidates = self._members(trail, pool, ctx)
+        return rule, pool, candidates
+
+    def _members(self, trail: Trail, pool: PoolPolicy, ctx: RoutingContext) -> list[Candidate]:
+        """The pool's eligible members; working hours count unless the pool defers."""
+        if pool.out_of_hours != "defer":
+            ctx = attrs.evolve(ctx, constraints=(*ctx.constraints, "hours"))
+        return [
             self.candidate(trail.lead, rep, ctx)
             for rep_id in self.members.get(pool.name, ())
             if (rep := self.available(trail, rep_id, ctx)) is not None
         ]
-        return rule, pool, candidates
+
+    @staticmethod
+    def _off_shift(trail: Trail) -> bool:
+        return any(e.code in ("OUT_OF_HOURS", "HOLIDAY") for e in trail.exclusions)
 
     def pool_backup(
         self, trail: Trail, rule: Rule, pool: PoolPolicy, why: str = ""
@@ -460,6 +515,14 @@ class Pipeline:
         trail, rule, pool = pending.trail, pending.rule, pending.pool
         ranked = sorted(pending.candidates, key=lambda c: (c.rep_id != rep_id, -c.fit, c.rep_id))
         best = max(pending.candidates, key=lambda c: (c.fit, c.rep_id))
+        if rep_id is not None and not self.available(
+            trail, rep_id, self.context(trail.at, ("capacity",), rule.name)
+        ):
+            # A cap the solver's lead counts cannot see (a per-type or a load-field cap).
+            why = (
+                f"the optimizer's choice {rep_id} is over a cap ({self._codes_for(trail, rep_id)})"
+            )
+            return self.pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
         if rep_id is None:
             why = f"no room left among {len(ranked)} eligible reps in the joint optimum"
             return self.pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
@@ -475,6 +538,15 @@ class Pipeline:
             )
             for i, c in enumerate(ranked, start=1)
         ]
+        view = self.ledger.view(
+            pool.name,
+            [rep_id],
+            self.reps,
+            trail.at,
+            pool.half_life,
+            self.members.get(pool.name, ()),
+        )
+        entry = self.ledger.take_turn(pool.name, rep_id, at=trail.at, level=view.after_turn(rep_id))
         return self.decided(
             trail,
             RouteStep.POOL,
@@ -483,6 +555,7 @@ class Pipeline:
             rule=rule.name,
             pool=pool,
             candidates=tuple(ranked),
+            ledger=(entry,),
             strategy="optimize",
         )
 
@@ -555,9 +628,12 @@ class Pipeline:
         count_load: bool = True,
         strategy: str = "",
     ) -> Decided:
+        lead = trail.lead
+        load = lead_load(lead, self.policy)
         if count_load:
             self.loads[owner_id] = self.loads.get(owner_id, 0) + 1
-        lead = trail.lead
+            if status == DecisionStatus.ROUTED:
+                self.usage.add(owner_id, trail.at, lead.lead_type, load)
         features = {f: lead.get(f) for f in FEATURES if lead.get(f)}
         decision = Decision(
             id=decision_id_for(lead.id, trail.epoch),
@@ -580,5 +656,20 @@ class Pipeline:
             decided_at=trail.at,
             features=features,
             **decision_fields(lead, self.policy, trail.at, trail.score, self.sla),
+            load=load,
+            sla_starts_at=self._clock_start(owner_id, trail.at)
+            if status == DecisionStatus.ROUTED
+            else None,
         )
         return Decided(decision=decision, ledger=ledger)
+
+    def _clock_start(self, owner_id: str, at: datetime) -> datetime | None:
+        """The owner's next working instant when ``at`` is outside their hours, else None."""
+        rep = self.reps.get(owner_id)
+        if rep is None or not rep.availability.has_calendar:
+            return None
+        try:
+            start = rep.availability.working_hours().next_open(at)
+        except WorktimeError:
+            return None  # no working hours at all within the horizon: the clock runs now
+        return start if start > at else None

@@ -31,6 +31,7 @@ from leadroute.worktime import WorkingHours, WorktimeError
 __all__ = [
     "AccountOwnerPolicy",
     "BatchPolicy",
+    "CapacityPolicy",
     "Condition",
     "FallbackPolicy",
     "FitPolicy",
@@ -61,6 +62,7 @@ CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product"], ...] 
 )
 Constraint = Literal["territory", "language", "segment", "product"]
 Action = Literal["reject", "fallback", "nurture", "flag"]
+OutOfHours = Literal["exclude", "follow_the_sun", "defer"]
 
 
 class Strategy(enum.StrEnum):
@@ -225,12 +227,24 @@ class PoolPolicy:
         strategy: ``round_robin``, ``weighted`` or ``least_loaded``.
         members: Rep ids; reps may also join by listing the pool in their own ``pools``.
         backup: A rep who takes the lead when no member is eligible.
+        out_of_hours: What working hours do to members: ``exclude`` (off-shift members are
+            excluded with ``OUT_OF_HOURS`` or ``HOLIDAY``), ``follow_the_sun`` (as exclude,
+            and when every member is off shift the lead goes to ``on_shift_pool``) or
+            ``defer`` (off-shift members stay eligible; the owner's SLA clock starts at
+            their next working hour, ``Decision.sla_starts_at``).
+        on_shift_pool: The pool that takes leads when every member is off shift
+            (``follow_the_sun`` only).
+        half_life: How fast the fairness ledger forgets: a lead received this long ago
+            counts half as much as one received now.
     """
 
     name: str
     strategy: Strategy = Strategy.ROUND_ROBIN
     members: tuple[str, ...] = ()
     backup: str = ""
+    out_of_hours: OutOfHours = "exclude"
+    on_shift_pool: str = ""
+    half_life: timedelta = timedelta(days=14)
 
 
 @attrs.frozen(kw_only=True)
@@ -334,6 +348,20 @@ class BatchPolicy:
     same_owner_per_account: bool = False
     max_type_share: Mapping[str, float] = attrs.field(factory=dict)
     time_limit: timedelta = timedelta(seconds=10)
+
+
+@attrs.frozen(kw_only=True)
+class CapacityPolicy:
+    """How load is measured against reps' daily and weekly caps.
+
+    Attributes:
+        load: ``count`` (each lead is 1) or the name of a numeric lead field
+            (``deal_size``) whose values are summed against ``per_day``/``per_week``.
+        missing_load: The load of a lead whose ``load`` field is empty or not a number.
+    """
+
+    load: str = "count"
+    missing_load: float = 1.0
 
 
 @attrs.frozen(kw_only=True)
@@ -504,6 +532,7 @@ class Policy:
         fit: Fit weights.
         batch: How the joint optimizer weighs load against fit.
         rebalance: What the nightly rebalance may move.
+        capacity: How load is measured against daily and weekly caps.
         adapters: Per-adapter settings (``adapters.csv.columns``...), checked by each adapter.
         lead_types: Lead types with SLA, priority and route, and the SLA calendar.
         nurture: The nurture queue and its owner (needed when anything routes to nurture).
@@ -525,6 +554,7 @@ class Policy:
     fit: FitPolicy = attrs.field(factory=FitPolicy)
     batch: BatchPolicy = attrs.field(factory=BatchPolicy)
     rebalance: RebalancePolicy = attrs.field(factory=RebalancePolicy)
+    capacity: CapacityPolicy = attrs.field(factory=CapacityPolicy)
     adapters: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     lead_types: LeadTypesPolicy = attrs.field(factory=LeadTypesPolicy)
     nurture: NurturePolicy | None = None
@@ -693,6 +723,38 @@ def _check_references(policy: Policy, source: str) -> None:
     _check_rebalance(policy, source)
     _check_segments(policy, source)
     _check_intake(policy, source)
+    _check_shifts(policy, source)
+
+
+def _check_shifts(policy: Policy, source: str) -> None:
+    """Follow-the-sun pools name another pool; half-lives are positive; load is sane."""
+    pools = {p.name for p in policy.pools}
+    for i, pool in enumerate(policy.pools):
+        if pool.out_of_hours == "follow_the_sun":
+            if not pool.on_shift_pool:
+                raise PolicyError(
+                    "follow_the_sun needs on_shift_pool",
+                    path=f"pools[{i}].on_shift_pool",
+                    source=source,
+                )
+            if pool.on_shift_pool not in pools or pool.on_shift_pool == pool.name:
+                raise PolicyError(
+                    f"unknown pool {pool.on_shift_pool!r} (name another pool)",
+                    path=f"pools[{i}].on_shift_pool",
+                    source=source,
+                )
+        elif pool.on_shift_pool:
+            raise PolicyError(
+                "only used with out_of_hours: follow_the_sun",
+                path=f"pools[{i}].on_shift_pool",
+                source=source,
+            )
+        if pool.half_life <= timedelta(0):
+            raise PolicyError("must be longer than 0", path=f"pools[{i}].half_life", source=source)
+    if not policy.capacity.load.strip():
+        raise PolicyError("name a lead field or 'count'", path="capacity.load", source=source)
+    if policy.capacity.missing_load < 0:
+        raise PolicyError("must be 0 or more", path="capacity.missing_load", source=source)
 
 
 def _check_regions(policy: Policy, source: str) -> None:

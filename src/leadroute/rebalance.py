@@ -202,7 +202,7 @@ def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[
         move_caps=MoveCaps(per_rep=settings.max_moves_per_rep, total=settings.max_moves),
         time_limit=settings.time_limit.total_seconds(),
     )
-    room = pipeline.room()
+    room = pipeline.room(movable[0].trail.at)
     problem = BatchProblem.from_candidates(
         {m.lead.id: [(c.rep_id, max(0.0, c.fit)) for c in m.candidates] for m in movable},
         {rep_id: room[rep_id] for rep_id in reps},

@@ -305,6 +305,7 @@ class Router:
             assigned=_assigned_loads(known.values()),
             ledger=Ledger(self.store.load_ledger(), self.store.max_sequence()),
             prices=self.store.load_prices(),
+            history=known.values(),
         )
 
     def _solve_batch(
@@ -318,7 +319,7 @@ class Router:
         if not pending:
             return [o for o in outcomes if not isinstance(o, Pending)]
         # Room left after this batch's sticky decisions (current and account owners).
-        room = pipeline.room()
+        room = pipeline.room(pending[0].trail.at)
         problem = BatchProblem.from_candidates(
             {p.lead_id: [(c.rep_id, max(0.0, c.fit)) for c in p.candidates] for p in pending},
             room,

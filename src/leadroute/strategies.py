@@ -1,21 +1,37 @@
-"""How a pool picks among its eligible reps, and the rotation ledger that makes it fair.
+"""How a pool picks among its eligible reps, and the one fairness ledger they all share.
 
 Each strategy is a sort key over candidates; ties fall to fit, then to a hash of lead and
 rep so that no rep wins ties because of creation order or list position.
 
 * ``round_robin``: the rep whose last turn in this pool is oldest (never had one: first).
-* ``weighted``: the rep with the lowest ``(assigned + 1) / weight`` in this pool, so over
-  time each rep's share follows their weight.
+* ``weighted``: the rep with the lowest fair-share level (below), so over time each rep's
+  share follows their weight times their daily capacity.
 * ``least_loaded``: the rep with the lowest utilisation (open / cap; open count when
-  uncapped), then the oldest turn.
+  uncapped), then the lowest fair-share level.
 * ``optimize``: the rep with the highest fit minus its capacity price from the last batch
   solve (``route --batch``), which keeps one-at-a-time routing near the batch optimum.
+
+The fair-share level of a rep in a pool is the leads they received there, each decayed
+by the pool's ``half_life`` since it arrived, divided by the rep's share factor (weight x
+daily capacity, ``share_factors``). Every turn, whatever the strategy, raises the
+winner's level by one lead's worth (``1 / factor``), so switching strategies keeps the
+history. Two rules make it survive team changes:
+
+* Decay, not a window: a lead received 30 days ago fades smoothly, so no share
+  "echoes" when an old window drops out (Odoo's 30-day vacation echo).
+* A floor when a rep comes back into contention: a rep's level counts as at least the
+  lowest level among the other contenders minus one lead's worth of the largest share.
+  A rep who joins, or returns from leave with a level far below the team's, starts at
+  the team's current level (at most one lead ahead), not at zero: no burst of catch-up
+  leads, and nobody else's standing changes when a rep is added.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -23,7 +39,56 @@ from leadroute.models import Candidate, Rep
 from leadroute.policy import Strategy
 from leadroute.store import LedgerEntry
 
-__all__ = ["Ledger", "rank"]
+__all__ = ["FairView", "Ledger", "daily_capacity", "decayed_level", "rank", "share_factors"]
+
+DEFAULT_HALF_LIFE = timedelta(days=14)
+
+
+def daily_capacity(rep: Rep) -> float | None:
+    """Leads a rep can take per working day: ``per_day``, else ``per_week / 5``, else None."""
+    cap = rep.capacity
+    if cap.per_day:
+        return float(cap.per_day)
+    if cap.per_week:
+        return cap.per_week / 5
+    return None
+
+
+def share_factors(reps: Iterable[Rep]) -> dict[str, float]:
+    """Each rep's share factor: weight x daily capacity.
+
+    Reps without a daily or weekly cap count as the median daily capacity of the reps that
+    have one (1 when none has), so a mixed team still splits by weight.
+    """
+    reps = list(reps)
+    capacities = {r.id: daily_capacity(r) for r in reps}
+    known = [c for c in capacities.values() if c]
+    default = statistics.median(known) if known else 1.0
+    return {r.id: r.weight * (capacities[r.id] or default) for r in reps}
+
+
+def decayed_level(entry: LedgerEntry, at: datetime | None, half_life: timedelta) -> float:
+    """An entry's level decayed from ``level_at`` to ``at`` (no decay without both)."""
+    if at is None or entry.level_at is None or at <= entry.level_at:
+        return entry.level
+    return float(entry.level * 0.5 ** ((at - entry.level_at) / half_life))
+
+
+@attrs.frozen(kw_only=True)
+class FairView:
+    """One pool's fairness at one instant, over the reps in contention for a lead.
+
+    Attributes:
+        levels: Each contender's effective level (decayed, then floored).
+        factors: Each contender's share factor.
+    """
+
+    levels: Mapping[str, float]
+    factors: Mapping[str, float]
+
+    def after_turn(self, rep_id: str) -> float:
+        """The level a rep has after receiving one more lead."""
+        return self.levels[rep_id] + 1 / self.factors[rep_id]
 
 
 class Ledger:
@@ -43,13 +108,60 @@ class Ledger:
             pool=pool, rep_id=rep_id, assigned=0, last_seq=0
         )
 
-    def take_turn(self, pool: str, rep_id: str) -> LedgerEntry:
-        """Record that the rep got a lead from the pool; return the entry to persist."""
+    def take_turn(
+        self,
+        pool: str,
+        rep_id: str,
+        *,
+        at: datetime | None = None,
+        level: float | None = None,
+    ) -> LedgerEntry:
+        """Record that the rep got a lead from the pool; return the entry to persist.
+
+        :param at: When (the level's new reference time).
+        :param level: The rep's level after the turn (``FairView.after_turn``); without
+            it the level rises by one.
+        """
         self._sequence += 1
         old = self.entry(pool, rep_id)
-        new = attrs.evolve(old, assigned=old.assigned + 1, last_seq=self._sequence)
+        new = attrs.evolve(
+            old,
+            assigned=old.assigned + 1,
+            last_seq=self._sequence,
+            level=old.level + 1 if level is None else level,
+            level_at=at or old.level_at,
+        )
         self._entries[(pool, rep_id)] = new
         return new
+
+    def view(
+        self,
+        pool: str,
+        contenders: Sequence[str],
+        reps: Mapping[str, Rep],
+        at: datetime | None,
+        half_life: timedelta = DEFAULT_HALF_LIFE,
+        members: Sequence[str] = (),
+    ) -> FairView:
+        """The pool's levels at ``at`` for the reps in contention (see the module docstring).
+
+        Share factors are computed over ``members`` (the whole pool) when given, so the
+        default capacity of an uncapped rep does not depend on who is away today.
+        """
+        known = [reps[r] for r in dict.fromkeys((*members, *contenders)) if r in reps]
+        factors = share_factors(known)
+        decayed = {r: decayed_level(self.entry(pool, r), at, half_life) for r in contenders}
+        biggest = max((1 / factors[r] for r in contenders), default=0.0)
+        levels = {}
+        for rep_id, level in decayed.items():
+            others = [v for r, v in decayed.items() if r != rep_id]
+            floor = min(others) - biggest if others else level
+            levels[rep_id] = max(level, floor)
+        return FairView(levels=levels, factors={r: factors[r] for r in contenders})
+
+    def entries(self) -> list[LedgerEntry]:
+        """Every entry, for reports."""
+        return list(self._entries.values())
 
 
 def _tiebreak(lead_id: str, rep_id: str) -> int:
@@ -57,24 +169,24 @@ def _tiebreak(lead_id: str, rep_id: str) -> int:
     return int.from_bytes(digest, "big")
 
 
-Key = Callable[[Candidate, LedgerEntry, Rep], tuple[float, ...]]
+Key = Callable[[Candidate, LedgerEntry, float], tuple[float, ...]]
 
 
-def _round_robin(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+def _round_robin(c: Candidate, e: LedgerEntry, level: float) -> tuple[float, ...]:
     return (e.last_seq,)
 
 
-def _weighted(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
-    return ((e.assigned + 1) / rep.weight, e.last_seq)
+def _weighted(c: Candidate, e: LedgerEntry, level: float) -> tuple[float, ...]:
+    return (round(level, 9), e.last_seq)
 
 
-def _least_loaded(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+def _least_loaded(c: Candidate, e: LedgerEntry, level: float) -> tuple[float, ...]:
     utilisation = c.load / c.capacity if c.capacity else float(c.load)
-    return (utilisation, e.last_seq)
+    return (utilisation, round(level, 9), e.last_seq)
 
 
 def _priced(prices: Mapping[str, float]) -> Key:
-    def key(c: Candidate, e: LedgerEntry, rep: Rep) -> tuple[float, ...]:
+    def key(c: Candidate, e: LedgerEntry, level: float) -> tuple[float, ...]:
         price = prices.get(c.rep_id, 0.0)
         # Minimal prices put the optimal choice at a tie: spend the cheaper capacity.
         return (-(c.fit - price), price, e.last_seq)
@@ -83,7 +195,12 @@ def _priced(prices: Mapping[str, float]) -> Key:
 
 
 def _reason(
-    strategy: Strategy, c: Candidate, e: LedgerEntry, rep: Rep, prices: Mapping[str, float]
+    strategy: Strategy,
+    c: Candidate,
+    e: LedgerEntry,
+    rep: Rep,
+    prices: Mapping[str, float],
+    level: float,
 ) -> str:
     if strategy is Strategy.OPTIMIZE:
         price = prices.get(c.rep_id, 0.0)
@@ -91,7 +208,7 @@ def _reason(
     if strategy is Strategy.ROUND_ROBIN:
         return f"last turn #{e.last_seq}" if e.last_seq else "no turn yet in this pool"
     if strategy is Strategy.WEIGHTED:
-        return f"{e.assigned} assigned at weight {rep.weight:g}"
+        return f"fair-share level {level:.3f} at weight {rep.weight:g}"
     cap = f"/{c.capacity}" if c.capacity else " (no cap)"
     return f"load {c.load}{cap}"
 
@@ -111,25 +228,37 @@ def rank(
     ledger: Ledger,
     reps: Mapping[str, Rep],
     prices: Mapping[str, float] | None = None,
+    view: FairView | None = None,
 ) -> list[Candidate]:
     """Candidates in the order the strategy prefers them, with ``rank`` and ``reason`` set.
 
     ``optimize`` uses the capacity prices of the last batch solve (none yet: all 0, which
-    makes it best fit).
+    makes it best fit). ``view`` holds the pool's fair-share levels at the decision time
+    (``Ledger.view``); without it, levels are taken undecayed.
     """
     prices = prices or {}
     key = _priced(prices) if strategy is Strategy.OPTIMIZE else KEYS[strategy]
+    if view is None:
+        view = ledger.view(pool, [c.rep_id for c in candidates], reps, None)
+    levels = view.levels
 
     def sort_key(c: Candidate) -> tuple[float, ...]:
         entry = ledger.entry(pool, c.rep_id)
-        return (*key(c, entry, reps[c.rep_id]), -c.fit, _tiebreak(lead_id, c.rep_id))
+        return (*key(c, entry, levels[c.rep_id]), -c.fit, _tiebreak(lead_id, c.rep_id))
 
     ordered = sorted(candidates, key=sort_key)
     ranked = [
         attrs.evolve(
             c,
             rank=i,
-            reason=_reason(strategy, c, ledger.entry(pool, c.rep_id), reps[c.rep_id], prices),
+            reason=_reason(
+                strategy,
+                c,
+                ledger.entry(pool, c.rep_id),
+                reps[c.rep_id],
+                prices,
+                levels[c.rep_id],
+            ),
         )
         for i, c in enumerate(ordered, start=1)
     ]

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 import holidays
 
-__all__ = ["WorkingHours", "WorktimeError", "parse_days"]
+__all__ = ["WorkingHours", "WorktimeError", "hours_for", "parse_days"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead to look for the next working instant before declaring the calendar empty:
@@ -245,3 +245,18 @@ class WorkingHours:
     def local_label(self, at: datetime) -> str:
         """``Europe/Berlin 19:40``: the local clock, as exclusion details show it."""
         return f"{self.timezone} {at.astimezone(self.zone):%H:%M}"
+
+
+@functools.lru_cache(maxsize=4096)
+def hours_for(
+    timezone: str, days: tuple[tuple[str, str], ...] | None, holidays_in: str
+) -> WorkingHours:
+    """``WorkingHours.from_spec``, cached: a rep's calendar is asked for on every lead.
+
+    :param timezone: IANA zone name.
+    :param days: ``(weekday spec, hours)`` pairs, or ``None`` for around the clock.
+    :param holidays_in: Country or country-subdivision, ``""`` for none.
+    """
+    return WorkingHours.from_spec(
+        dict(days) if days is not None else None, timezone=timezone, holidays_in=holidays_in
+    )

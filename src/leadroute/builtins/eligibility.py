@@ -1,9 +1,10 @@
-"""Why a rep cannot take a lead: availability, capacity and the policy's hard constraints.
+"""Why a rep cannot take a lead: the policy's hard constraints.
 
 Each check is one small function in a table keyed by the constraint it enforces; checks
-keyed ``None`` always run. ``ctx.constraints`` names the constraints in force: pool routing
-adds ``capacity``; the current-owner and account-owner steps run with none, so an
-account's owner keeps their accounts whatever their territory or load.
+keyed ``None`` always run. ``ctx.constraints`` names the constraints in force; the
+current-owner and account-owner steps run with none, so an account's owner keeps their
+accounts whatever their territory. Availability and capacity live in
+``builtins/availability.py`` and ``builtins/capacity.py``.
 """
 
 from __future__ import annotations
@@ -15,41 +16,6 @@ from leadroute.host import hookimpl
 from leadroute.models import Exclusion, ExclusionCode, Lead, Rep
 
 Check = Callable[[Lead, Rep, RoutingContext], Exclusion | None]
-
-
-def _inactive(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
-    if rep.active:
-        return None
-    return Exclusion(rep_id=rep.id, code=ExclusionCode.REP_INACTIVE, detail="user is inactive")
-
-
-def _on_leave(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
-    window = rep.availability.leave_at(ctx.at)
-    if window is None:
-        return None
-    back = window.end.date().isoformat()
-    return Exclusion(rep_id=rep.id, code=ExclusionCode.ON_LEAVE, detail=f"on leave until {back}")
-
-
-def _paused(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
-    until = rep.availability.paused_until
-    if until is None or until <= ctx.at:
-        return None
-    return Exclusion(
-        rep_id=rep.id,
-        code=ExclusionCode.PAUSED,
-        detail=f"paused until {until.isoformat(timespec='minutes')}",
-    )
-
-
-def _capacity(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
-    cap = rep.capacity.max_open
-    load = ctx.load(rep.id)
-    if cap is None or load < cap:
-        return None
-    return Exclusion(
-        rep_id=rep.id, code=ExclusionCode.CAPACITY_REACHED, detail=f"{load}/{cap} open"
-    )
 
 
 def _territory(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
@@ -91,10 +57,6 @@ def _attribute(
 
 
 CHECKS: tuple[tuple[str | None, Check], ...] = (
-    (None, _inactive),
-    (None, _on_leave),
-    (None, _paused),
-    ("capacity", _capacity),
     ("territory", _territory),
     (
         "language",
@@ -128,7 +90,7 @@ CHECKS: tuple[tuple[str | None, Check], ...] = (
 
 @hookimpl
 def leadroute_exclude_rep(lead: Lead, rep: Rep, ctx: RoutingContext) -> list[Exclusion]:
-    """Every built-in exclusion that applies, availability first."""
+    """Every hard-constraint exclusion that applies."""
     found = []
     for constraint, check in CHECKS:
         if constraint is None or constraint in ctx.constraints:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from leadroute.errors import StoreError
 from leadroute.models import Decision, Effect, EffectResult
 from leadroute.store import schema
-from leadroute.store.codec import decision_from_json, decision_to_json, to_iso
+from leadroute.store.codec import decision_from_json, decision_to_json, from_iso, to_iso
 
 __all__ = ["LedgerEntry", "Store", "default_store_path"]
 
@@ -51,12 +51,17 @@ class LedgerEntry:
         rep_id: The rep.
         assigned: Leads the rep received from this pool.
         last_seq: Global sequence number of the rep's last turn (0: never).
+        level: The rep's fair-share level: leads received, decayed over time and divided
+            by the rep's share (``leadroute.strategies``), as of ``level_at``.
+        level_at: When ``level`` was last set (None: never).
     """
 
     pool: str
     rep_id: str
     assigned: int
     last_seq: int
+    level: float = 0.0
+    level_at: datetime | None = None
 
 
 def _now() -> str:
@@ -197,7 +202,13 @@ class Store:
 
     def _upsert_ledger(self, conn: Connection, entry: LedgerEntry, now: str) -> None:
         t = schema.ledger
-        values = {"assigned": entry.assigned, "last_seq": entry.last_seq, "updated_at": now}
+        values = {
+            "assigned": entry.assigned,
+            "last_seq": entry.last_seq,
+            "updated_at": now,
+            "level": entry.level,
+            "level_at": to_iso(entry.level_at) if entry.level_at else None,
+        }
         updated = conn.execute(
             t.update().where(t.c.pool == entry.pool, t.c.rep_id == entry.rep_id).values(**values)
         ).rowcount
@@ -246,7 +257,12 @@ class Store:
         with self.engine.connect() as conn:
             return {
                 (r.pool, r.rep_id): LedgerEntry(
-                    pool=r.pool, rep_id=r.rep_id, assigned=r.assigned, last_seq=r.last_seq
+                    pool=r.pool,
+                    rep_id=r.rep_id,
+                    assigned=r.assigned,
+                    last_seq=r.last_seq,
+                    level=float(r.level or 0.0),
+                    level_at=from_iso(r.level_at) if r.level_at else None,
                 )
                 for r in conn.execute(sa.select(t))
             }

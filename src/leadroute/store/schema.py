@@ -35,6 +35,8 @@ ledger = sa.Table(
     sa.Column("assigned", sa.Integer, nullable=False),
     sa.Column("last_seq", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("level", sa.Float, nullable=False, server_default="0"),
+    sa.Column("level_at", sa.String(40), nullable=True),
 )
 
 outbox = sa.Table(
