@@ -139,6 +139,12 @@ class PluginHost:
             raise PluginError(f"plugin {name!r}: {exc}") from exc
         self._sources[name] = source
 
+    def unregister(self, name: str) -> None:
+        """Remove a plugin registered under ``name`` (a no-op when there is none)."""
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        self._sources.pop(name, None)
+
     def plugins(self) -> list[PluginInfo]:
         """Every registered plugin with the hooks it implements."""
         result = []

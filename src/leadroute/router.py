@@ -19,6 +19,7 @@ import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.errors import UnknownLeadError
+from leadroute.fallbacks import fallback_code, fallback_problems
 from leadroute.host import PluginHost, make_host
 from leadroute.models import (
     AccountIndex,
@@ -33,6 +34,7 @@ from leadroute.models import (
 )
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
 from leadroute.policy import Policy, load_policy
+from leadroute.reassign import ReassignPlan, excluding, plan_reassign, policy_for
 from leadroute.rebalance import RebalancePlan, plan_rebalance
 from leadroute.scoring import format_score
 from leadroute.solver import BatchProblem, SideConstraints, Solution, capacity_prices
@@ -40,6 +42,7 @@ from leadroute.store import EffectFailure, RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
 __all__ = [
+    "ReassignResult",
     "RebalanceResult",
     "Router",
     "RunResult",
@@ -138,7 +141,7 @@ class RunResult:
         """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``."""
         status = Counter(str(d.status) for d in self.decisions)
         rejected = {(p.file, p.line, p.record_id) for p in self.problems if p.kind == "lead"}
-        data = [p for p in self.problems if p.kind != "lead"]
+        data = [p for p in self.problems if p.kind not in ("lead", "fallback")]
         routed, fallback = status[DecisionStatus.ROUTED], status[DecisionStatus.FALLBACK]
         return {
             "input": routed + fallback + len(rejected),
@@ -165,6 +168,11 @@ class RunResult:
             ),
             "flagged_by_code": dict(
                 sorted(Counter(p.code for d in self.decisions for p in d.problems).items())
+            ),
+            "fallback_by_code": dict(
+                sorted(
+                    Counter(fallback_code(d) for d in self.decisions if fallback_code(d)).items()
+                )
             ),
         }
 
@@ -195,6 +203,34 @@ class RebalanceResult:
             "movable_by_reason": dict(
                 sorted(Counter(r for reasons in plan.movable.values() for r in reasons).items())
             ),
+        }
+
+
+@attrs.frozen(kw_only=True)
+class ReassignResult:
+    """What a reassignment planned and applied.
+
+    Attributes:
+        plan: The departing rep's leads and where each goes.
+        applied: Moves committed by this run (0 on a dry run).
+        relay: What the outbox relay applied, when an adapter was given.
+    """
+
+    plan: ReassignPlan
+    applied: int
+    relay: RelayReport | None
+
+    def counts(self) -> dict[str, Any]:
+        """Counts for summaries and ``--json``."""
+        moves = self.plan.moves
+        return {
+            "owned": self.plan.owned,
+            "worked_kept": self.plan.worked,
+            "rejected": len(self.plan.rejected),
+            "moves": len(moves),
+            "to_fallback": sum(1 for m in moves if m.status == str(DecisionStatus.FALLBACK)),
+            "applied": self.applied,
+            "by_new_owner": dict(sorted(Counter(m.to_owner for m in moves).items())),
         }
 
 
@@ -265,6 +301,13 @@ class Router:
                 progress(index)
         for outcome in self._solve_batch(pipeline, waiting, result) if batch else ():
             self._handle(outcome, reps, result)
+        # Leads the queue got this run go in the exception report too: never silently.
+        result.problems.extend(
+            fallback_problems(
+                (d for d in result.decisions if d.id in result.new_ids),
+                {lead.id: lead for lead in snapshot.leads},
+            )
+        )
         if adapter is not None:
             result.relay = self._relay(adapter, snapshot, result)
             adapter.report_problems(result.problems)
@@ -295,11 +338,18 @@ class Router:
                 "lead.rejected", lead_id=outcome.lead.id, codes=[p.code for p in outcome.problems]
             )
 
-    def _pipeline(self, snapshot: Snapshot, known: Mapping[str, Decision]) -> Pipeline:
+    def _pipeline(
+        self,
+        snapshot: Snapshot,
+        known: Mapping[str, Decision],
+        *,
+        policy: Policy | None = None,
+        host: PluginHost | None = None,
+    ) -> Pipeline:
         """The pipeline over a snapshot, with loads, ledger and prices from the store."""
         return Pipeline.build(
-            self.host,
-            self.policy,
+            host or self.host,
+            policy or self.policy,
             snapshot.reps,
             AccountIndex.build(list(snapshot.accounts)),
             assigned=_assigned_loads(known.values()),
@@ -491,6 +541,48 @@ class Router:
                 epoch=decision.epoch,
             )
         return replaced
+
+    # ----------------------------------------------------------------- reassign
+
+    def reassign(
+        self,
+        snapshot: Snapshot,
+        *,
+        from_rep: str,
+        to: str = "",
+        only_unworked: bool = False,
+        dry_run: bool = False,
+        adapter: Adapter | None = None,
+        source: str = "library",
+    ) -> ReassignResult:
+        """Move ``from_rep``'s leads through the policy (``leadroute.reassign``).
+
+        ``dry_run`` plans without writing anything. Each move is its own transaction.
+        """
+        known = self.store.current_decisions()
+        policy = policy_for(self.policy, {r.id: r for r in snapshot.reps}, to)
+        with excluding(self.host, from_rep) as host:
+            pipeline = self._pipeline(snapshot, known, policy=policy, host=host)
+            plan = plan_reassign(
+                pipeline,
+                snapshot.leads,
+                known,
+                self.clock(),
+                from_rep=from_rep,
+                to=to,
+                only_unworked=only_unworked,
+            )
+        if dry_run:
+            return ReassignResult(plan=plan, applied=0, relay=None)
+        run_id = self.store.begin_run("reassign", source)
+        result = RunResult()
+        for move in plan.moves:
+            self._commit(move.decided, pipeline.reps, result)
+        relay_report = relay(self.store, adapter) if adapter is not None else None
+        counts = {"owned": plan.owned, "worked": plan.worked, "moved": len(result.new_ids)}
+        self.store.finish_run(run_id, counts)
+        log.info("reassign.finished", run_id=run_id, from_rep=from_rep, to=to, **counts)
+        return ReassignResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
 
     # ----------------------------------------------------------------- explain
 

@@ -494,3 +494,8 @@ def plugins(as_json: JsonOpt = False) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Commands in their own modules register themselves on ``app`` when imported.
+from leadroute.cli import reassign as _reassign  # noqa: E402, F401
+from leadroute.cli import shares as _shares  # noqa: E402, F401
