@@ -104,8 +104,28 @@ def test_reps_are_parsed_with_lists_caps_leave_and_zones(folder, adapter_for):
     assert (rep.capacity.max_open, rep.weight, rep.open_leads) == (20, 1.5, 3)
     assert rep.availability.timezone == "Europe/Berlin"
     [window] = rep.availability.leave
-    assert (window.start.day, window.end.day) == (1, 3)
+    # Leave dates are the rep's own: Berlin's midnight is 23:00 UTC in winter.
+    assert window.start == datetime(2026, 11, 30, 23, tzinfo=UTC)
+    assert window.end == datetime(2026, 12, 2, 23, tzinfo=UTC)
     assert rep.availability.paused_until == datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+
+def test_reps_carry_hours_holidays_pause_and_stacked_caps(folder, adapter_for):
+    """Working hours, a holiday region, an open-ended pause and day/week/type caps are read."""
+    reps = (
+        "id,timezone,hours,holidays,paused,capacity,max_per_day,max_per_week,type_caps\n"
+        "r1,Europe/London,mon-fri=09:00-17:30;sat=10:00-12:00,gb-eng,yes,25,10,40,Demo=5;quote=2\n"
+        "r2,,,,,,,,\n"
+    )
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    r1, r2 = snapshot.reps
+    assert r1.availability.hours == {"mon-fri": "09:00-17:30", "sat": "10:00-12:00"}
+    assert (r1.availability.holidays, r1.availability.paused) == ("GB-ENG", True)
+    cap = r1.capacity
+    assert (cap.max_open, cap.per_day, cap.per_week) == (25, 10, 40)
+    assert cap.per_type == {"demo": 5, "quote": 2}
+    assert not r2.availability.has_calendar and not r2.availability.paused
+    assert (r2.capacity.per_day, r2.capacity.per_week, r2.capacity.per_type) == (None, None, {})
 
 
 @pytest.mark.parametrize(
@@ -118,6 +138,14 @@ def test_reps_are_parsed_with_lists_caps_leave_and_zones(folder, adapter_for):
         ("leave", "2026-12-05/2026-12-01", "BAD_LEAVE"),
         ("leave", "next week", "BAD_LEAVE"),
         ("paused_until", "soon", "BAD_DATE"),
+        ("paused", "later", "BAD_BOOLEAN"),
+        ("hours", "weekdays=9-5", "BAD_HOURS"),
+        ("hours", "mon-fri 09:00-17:00", "BAD_HOURS"),
+        ("holidays", "XX", "BAD_HOURS"),
+        ("max_per_day", "lots", "BAD_NUMBER"),
+        ("max_per_week", "-1", "BAD_NUMBER"),
+        ("type_caps", "demo", "BAD_NUMBER"),
+        ("type_caps", "demo=many", "BAD_NUMBER"),
     ],
 )
 def test_each_bad_rep_row_is_reported(folder, column, value, code, adapter_for):

@@ -8,15 +8,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadroute.models import LeaveWindow
 from leadroute.spreadsheet import safe_cell
+from leadroute.worktime import WorkingHours, WorktimeError
 
 __all__ = [
     "BadValue",
     "parse_bool",
+    "parse_cap",
     "parse_datetime",
     "parse_float",
+    "parse_hours",
     "parse_int",
     "parse_leave",
     "parse_timezone",
+    "parse_type_caps",
     "safe_cell",
     "split_list",
 ]
@@ -43,6 +47,20 @@ def parse_int(field: str, raw: str, *, minimum: int = 0) -> int | None:
     if not number.is_integer() or number < minimum:
         raise BadValue("BAD_NUMBER", field, f"{field} {raw!r} is not a whole number >= {minimum}")
     return int(number)
+
+
+def parse_cap(field: str, raw: str) -> float | None:
+    """A daily or weekly cap: a count, or a sum when the policy measures load by a field."""
+    text = raw.strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadValue("BAD_NUMBER", field, f"{field} {raw!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise BadValue("BAD_NUMBER", field, f"{field} {raw!r} must be a number, 0 or more")
+    return value
 
 
 def parse_float(field: str, raw: str, *, default: float) -> float:
@@ -109,8 +127,15 @@ def split_list(raw: str, separator: str) -> list[str]:
     return [item.strip() for item in raw.split(separator) if item.strip()]
 
 
-def parse_leave(field: str, raw: str, separator: str) -> tuple[LeaveWindow, ...]:
-    """``2026-12-01/2026-12-05;...``: inclusive dates -> UTC windows ending the next midnight."""
+def parse_leave(
+    field: str, raw: str, separator: str, timezone: str = "UTC"
+) -> tuple[LeaveWindow, ...]:
+    """``2026-12-01/2026-12-05;...``: inclusive local dates -> windows ending the next midnight.
+
+    The dates are the rep's own (``timezone``): a Berlin rep away on the 1st is away from
+    Berlin's midnight, not UTC's.
+    """
+    zone = ZoneInfo(timezone)
     windows = []
     for item in split_list(raw, separator):
         start_text, slash, end_text = item.partition("/")
@@ -125,8 +150,46 @@ def parse_leave(field: str, raw: str, separator: str) -> tuple[LeaveWindow, ...]
             raise BadValue("BAD_LEAVE", field, f"{field} {item!r} ends before it starts")
         windows.append(
             LeaveWindow(
-                start=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
-                end=datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC),
+                start=datetime.combine(start, datetime.min.time(), tzinfo=zone).astimezone(UTC),
+                end=datetime.combine(
+                    end + timedelta(days=1), datetime.min.time(), tzinfo=zone
+                ).astimezone(UTC),
             )
         )
     return tuple(windows)
+
+
+def parse_hours(
+    field: str, raw: str, separator: str, timezone: str, holidays_in: str
+) -> dict[str, str]:
+    """``mon-fri=09:00-17:30;sat=10:00-13:00`` -> ``{"mon-fri": "09:00-17:30", ...}``.
+
+    Checked with ``leadroute.worktime`` together with the holiday region, so a typo in
+    either is reported on the row (``BAD_HOURS``) instead of failing mid-run.
+    """
+    days: dict[str, str] = {}
+    for item in split_list(raw, separator):
+        spec, equals, hours = item.partition("=")
+        if not equals:
+            raise BadValue(
+                "BAD_HOURS", field, f"{field} {item!r} is not like 'mon-fri=09:00-17:30'"
+            )
+        days[spec.strip()] = hours.strip()
+    try:
+        WorkingHours.from_spec(days or None, timezone=timezone, holidays_in=holidays_in)
+    except WorktimeError as exc:
+        blame = "holidays" if "holiday" in str(exc) or "subdivision" in str(exc) else field
+        raise BadValue("BAD_HOURS", blame, f"{blame}: {exc}") from None
+    return days
+
+
+def parse_type_caps(field: str, raw: str, separator: str) -> dict[str, int]:
+    """``demo=5;quote=3`` -> ``{"demo": 5, "quote": 3}`` (types lower-cased)."""
+    caps: dict[str, int] = {}
+    for item in split_list(raw, separator):
+        kind, equals, number = item.partition("=")
+        cap = parse_int(field, number) if equals and kind.strip() else None
+        if cap is None:
+            raise BadValue("BAD_NUMBER", field, f"{field} {item!r} is not like 'demo=5'")
+        caps[kind.strip().lower()] = cap
+    return caps

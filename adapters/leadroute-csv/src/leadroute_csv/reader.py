@@ -28,11 +28,14 @@ from leadroute.models import (
 from leadroute_csv.cells import (
     BadValue,
     parse_bool,
+    parse_cap,
     parse_datetime,
     parse_float,
+    parse_hours,
     parse_int,
     parse_leave,
     parse_timezone,
+    parse_type_caps,
     split_list,
 )
 
@@ -81,6 +84,12 @@ REP_FIELDS = (
     "open_leads",
     "leave",
     "paused_until",
+    "paused",
+    "hours",
+    "holidays",
+    "max_per_day",
+    "max_per_week",
+    "type_caps",
 )
 ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status")
 # Behaviour events for scoring; the first field of each kind is its required key column.
@@ -235,6 +244,8 @@ def _lead(row: Row, sep: str) -> Lead:
 
 def _rep(row: Row, sep: str) -> Rep:
     v = row.values
+    timezone = parse_timezone("timezone", v.get("timezone", ""))
+    holidays_in = v.get("holidays", "").strip().upper()
     return Rep(
         id=v["id"],
         name=v.get("name", ""),
@@ -245,14 +256,22 @@ def _rep(row: Row, sep: str) -> Rep:
         segments=tuple(split_list(v.get("segments", ""), sep)),
         products=tuple(split_list(v.get("products", ""), sep)),
         pools=tuple(split_list(v.get("pools", ""), sep)),
-        capacity=Capacity(max_open=parse_int("capacity", v.get("capacity", ""))),
+        capacity=Capacity(
+            max_open=parse_int("capacity", v.get("capacity", "")),
+            per_day=parse_cap("max_per_day", v.get("max_per_day", "")),
+            per_week=parse_cap("max_per_week", v.get("max_per_week", "")),
+            per_type=parse_type_caps("type_caps", v.get("type_caps", ""), sep),
+        ),
         weight=parse_float("weight", v.get("weight", ""), default=1.0),
         backup_id=v.get("backup", ""),
         open_leads=parse_int("open_leads", v.get("open_leads", "")) or 0,
         availability=Availability(
-            timezone=parse_timezone("timezone", v.get("timezone", "")),
-            leave=parse_leave("leave", v.get("leave", ""), sep),
+            timezone=timezone,
+            leave=parse_leave("leave", v.get("leave", ""), sep, timezone),
             paused_until=parse_datetime("paused_until", v.get("paused_until", "")),
+            paused=parse_bool("paused", v.get("paused", "") or "false"),
+            hours=parse_hours("hours", v.get("hours", ""), sep, timezone, holidays_in),
+            holidays=holidays_in,
         ),
     )
 
