@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from leadroute.models import Availability, Candidate, Capacity, Lead, LeaveWindow, Rep
+from leadroute.pipeline import Decided, Pipeline
+from leadroute.policy import Strategy, parse_policy
 from leadroute.store import LedgerEntry
-from leadroute.strategies import Ledger
+from leadroute.strategies import Ledger, decayed_level, rank, share_factors
 
 
 def test_take_turn_advances_the_global_sequence():
@@ -14,3 +20,118 @@ def test_take_turn_advances_the_global_sequence():
     assert (first.assigned, first.last_seq) == (5, 11)
     assert (second.assigned, second.last_seq) == (1, 12)
     assert ledger.entry("p", "zzz").last_seq == 0
+
+
+# --------------------------------------------------------------------------- fair shares
+
+WEIGHTED_POLICY = """
+version: "fair"
+regions: {NA: [US]}
+pools:
+  - {name: na, strategy: weighted, half_life: 7d}
+routing:
+  - {name: na, when: {region: NA}, pool: na}
+fallback: {owner: ops}
+"""
+
+START = datetime(2026, 11, 2, 8, tzinfo=UTC)
+PER_DAY = 40
+
+
+def _team(leave: tuple[LeaveWindow, ...] = ()) -> list[Rep]:
+    return [
+        Rep(id="a", pools=("na",)),
+        Rep(id="b", pools=("na",)),
+        Rep(id="c", pools=("na",), weight=2.0, availability=Availability(leave=leave)),
+        Rep(id="d", pools=("na",)),
+        Rep(id="ops"),
+    ]
+
+
+def _day(pipeline: Pipeline, day: int) -> Counter[str]:
+    """Route one day's leads (every 15 minutes from 08:00 UTC) and count owners."""
+    got: Counter[str] = Counter()
+    for i in range(PER_DAY):
+        at = START + timedelta(days=day, minutes=15 * i)
+        outcome = pipeline.decide(Lead(id=f"D{day}-{i}", email="x@y.com", country="US"), at)
+        assert isinstance(outcome, Decided)
+        got[outcome.decision.owner_id] += 1
+    return got
+
+
+def test_no_burst_after_two_weeks_of_leave(make_pipeline):
+    """A weight-2 rep back from 14 days of leave gets about 2/5 of the next day, not a burst."""
+    leave = (LeaveWindow(start=START + timedelta(days=7), end=START + timedelta(days=21)),)
+    pipeline = make_pipeline(_team(leave), policy=parse_policy(WEIGHTED_POLICY))
+    for day in range(21):
+        shares = _day(pipeline, day)
+        if 7 <= day < 21:
+            assert shares["c"] == 0
+    back = _day(pipeline, 21)
+    assert abs(back["c"] / PER_DAY - 2 / 5) <= 0.05, back
+    # And the days after stay on weight too: no delayed catch-up either.
+    later = _day(pipeline, 22)
+    assert abs(later["c"] / PER_DAY - 2 / 5) <= 0.05, later
+
+
+def test_without_the_floor_the_returning_rep_would_burst(make_pipeline):
+    """The same history with levels taken raw (no floor) gives the returner far over 2/5."""
+    leave = (LeaveWindow(start=START + timedelta(days=7), end=START + timedelta(days=21)),)
+    pipeline = make_pipeline(_team(leave), policy=parse_policy(WEIGHTED_POLICY))
+    for day in range(21):
+        _day(pipeline, day)
+    entries = {(e.pool, e.rep_id): e for e in pipeline.ledger.entries()}
+    at = START + timedelta(days=21)
+    half_life = timedelta(days=7)
+    raw = {r: decayed_level(entries["na", r], at, half_life) for r in "abcd"}
+    floored = pipeline.ledger.view("na", list("abcd"), pipeline.reps, at, half_life).levels
+    # Raw, c sits dozens of leads below everyone: that gap is the burst the floor prevents.
+    assert min(raw[r] for r in "abd") - raw["c"] > 5 * (1 / 2)
+    assert min(floored[r] for r in "abd") - floored["c"] <= 1.0 + 1e-9
+
+
+def test_a_new_rep_starts_at_the_team_level_and_nobody_resets(make_pipeline):
+    """Adding a rep changes no one's ledger entry and gives the newcomer a quarter, not a burst."""
+    reps = [r for r in _team() if r.id != "c"]
+    pipeline = make_pipeline(reps, policy=parse_policy(WEIGHTED_POLICY))
+    for day in range(5):
+        _day(pipeline, day)
+    before = {e.rep_id: e for e in pipeline.ledger.entries()}
+    joined = make_pipeline(
+        [*reps, Rep(id="e", pools=("na",))], policy=parse_policy(WEIGHTED_POLICY)
+    )
+    joined.ledger = pipeline.ledger
+    assert {e.rep_id: e for e in joined.ledger.entries()} == before
+    shares = _day(joined, 5)
+    assert abs(shares["e"] / PER_DAY - 1 / 4) <= 0.05, shares
+
+
+def test_levels_decay_by_half_each_half_life():
+    """A level set a half-life ago counts half; one set later than ``at`` is not grown."""
+    entry = LedgerEntry(pool="p", rep_id="a", assigned=3, last_seq=3, level=8.0, level_at=START)
+    assert decayed_level(entry, START + timedelta(days=14), timedelta(days=7)) == 2.0
+    assert decayed_level(entry, START - timedelta(days=1), timedelta(days=7)) == 8.0
+
+
+def test_share_factors_use_weight_and_daily_capacity():
+    """Weight times daily cap (or weekly / 5); uncapped reps count as the median capacity."""
+    reps = [
+        Rep(id="a", capacity=Capacity(per_day=10)),
+        Rep(id="b", capacity=Capacity(per_week=100), weight=0.5),
+        Rep(id="c"),
+    ]
+    assert share_factors(reps) == {"a": 10.0, "b": 10.0, "c": 15.0}
+    assert share_factors([Rep(id="x", weight=2.0)]) == {"x": 2.0}
+
+
+def test_ties_break_on_the_hash_not_on_creation_order():
+    """Equal levels and fit: the winner depends on the lead, so no rep always wins ties."""
+    reps = {r: Rep(id=r) for r in ("a", "b", "c")}
+    ledger = Ledger({}, 0)
+    winners = {
+        rank(Strategy.WEIGHTED, "p", f"L{i}", [Candidate(rep_id=r) for r in reps], ledger, reps)[
+            0
+        ].rep_id
+        for i in range(30)
+    }
+    assert winners == {"a", "b", "c"}
