@@ -87,6 +87,25 @@ def test_digest_changes_when_the_content_changes():
         ("- just\n- a list\n", "expected a mapping at the top"),
         ("version: [1\n", "line 2, column 1: invalid YAML"),
         (MINIMAL + "digest: abc", "digest: 'digest' is computed"),
+        (
+            MINIMAL + "pools: [{name: p, out_of_hours: follow_the_sun}]",
+            "pools[0].on_shift_pool: follow_the_sun needs on_shift_pool",
+        ),
+        (
+            MINIMAL + "pools: [{name: p, out_of_hours: follow_the_sun, on_shift_pool: p}]",
+            "pools[0].on_shift_pool: unknown pool 'p' (name another pool)",
+        ),
+        (
+            MINIMAL + "pools: [{name: p, on_shift_pool: q}, {name: q}]",
+            "pools[0].on_shift_pool: only used with out_of_hours: follow_the_sun",
+        ),
+        (
+            MINIMAL + "pools: [{name: p, out_of_hours: sleep}]",
+            "pools[0].out_of_hours: expected one of: exclude, follow_the_sun, defer",
+        ),
+        (MINIMAL + "pools: [{name: p, half_life: 0s}]", "pools[0].half_life: must be longer"),
+        (MINIMAL + "capacity: {load: ' '}", "capacity.load: name a lead field or 'count'"),
+        (MINIMAL + "capacity: {missing_load: -1}", "capacity.missing_load: must be 0 or more"),
         (MINIMAL + "regions: {EMEA: [SE, NO]}", "regions.EMEA[1]: got false; YAML reads"),
         (
             MINIMAL + "pools: [{name: p}]\nrouting: [{name: r, pool: p, when: {country: NO}}]",

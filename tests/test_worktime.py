@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from leadroute.worktime import WorkingHours, WorktimeError, parse_days
+from leadroute.worktime import WorkingHours, WorktimeError, hours_for, parse_days
 
 BERLIN_WEEK = {"mon-fri": "09:00-17:00"}
 
@@ -134,3 +134,14 @@ def test_unknown_zone_and_holiday_country_are_rejected() -> None:
         WorkingHours.from_spec(BERLIN_WEEK, holidays_in="XX")
     with pytest.raises(WorktimeError, match="no subdivision"):
         WorkingHours.from_spec(BERLIN_WEEK, holidays_in="DE-ZZ")
+
+
+def test_hours_for_is_cached_and_equal_to_from_spec():
+    """The cached calendar is the one ``from_spec`` builds, and the same object on a repeat."""
+    days = (("mon-fri", "09:00-17:00"),)
+    first = hours_for("Europe/Berlin", days, "DE-BY")
+    assert first == WorkingHours.from_spec(
+        dict(days), timezone="Europe/Berlin", holidays_in="DE-BY"
+    )
+    assert hours_for("Europe/Berlin", days, "DE-BY") is first
+    assert hours_for("UTC", None, "") == WorkingHours()

@@ -151,6 +151,14 @@ def test_ledger_upsert_and_sequence(store: Store):
     assert store.max_sequence() == 2
 
 
+def test_ledger_levels_round_trip(store: Store):
+    """The fair-share level and its time are stored with the entry and read back as UTC."""
+    when = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    entry = LedgerEntry(pool="p", rep_id="r1", assigned=3, last_seq=7, level=0.125, level_at=when)
+    store.record(decision("L1"), [], [entry])
+    assert store.load_ledger() == {("p", "r1"): entry}
+
+
 def test_reopening_keeps_data(tmp_path):
     """Opening an existing store runs no migration twice and keeps its decisions."""
     path = tmp_path / "s.db"

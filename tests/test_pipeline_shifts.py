@@ -1,0 +1,141 @@
+"""The pipeline with shifts and stacked caps: follow the sun, deferred SLA clocks, room, fallback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import lead
+
+from leadroute.models import Availability, Capacity, DecisionStatus, Rep, RouteStep
+from leadroute.pipeline import Decided, Pending
+from leadroute.policy import parse_policy
+
+SHIFT_POLICY = """
+version: "shifts"
+regions: {NA: [US]}
+pools:
+  - {name: emea, strategy: round_robin, out_of_hours: follow_the_sun, on_shift_pool: apac}
+  - {name: apac, strategy: round_robin}
+  - {name: na, strategy: round_robin, out_of_hours: defer}
+routing:
+  - {name: na, when: {region: NA}, pool: na}
+  - {name: rest, pool: emea}
+fallback: {owner: ops, escalate_after: 4h}
+"""
+HOURS = {"mon-fri": "09:00-17:00"}
+MONDAY_EVENING = datetime(2026, 11, 2, 19, tzinfo=UTC)  # 20:00 Berlin, Tue 06:00 Sydney
+
+
+def shift(rep_id: str, pool: str, zone: str, **kw: object) -> Rep:
+    return Rep(
+        id=rep_id, pools=(pool,), availability=Availability(timezone=zone, hours=HOURS), **kw
+    )  # type: ignore[arg-type]
+
+
+def team() -> list[Rep]:
+    return [
+        shift("berlin", "emea", "Europe/Berlin"),
+        shift("sydney", "apac", "Australia/Sydney"),
+        shift("austin", "na", "America/Chicago"),
+        Rep(id="ops"),
+    ]
+
+
+def decide(pipeline, item, at):
+    outcome = pipeline.decide(item, at)
+    assert isinstance(outcome, Decided)
+    return outcome.decision
+
+
+def test_follow_the_sun_routes_to_the_on_shift_pool(make_pipeline):
+    """When every EMEA rep is off shift, the lead goes to the APAC pool that is on shift."""
+    pipeline = make_pipeline(team(), policy=parse_policy(SHIFT_POLICY))
+    sydney_morning = datetime(2026, 11, 2, 23, tzinfo=UTC)  # Tue 10:00 Sydney
+    d = decide(pipeline, lead("L1", country="FR"), sydney_morning)
+    assert (d.owner_id, d.pool) == ("sydney", "apac")
+    assert "follow_the_sun:apac" in d.route_path
+    assert [f"{e.code} {e.detail}" for e in d.exclusions] == ["OUT_OF_HOURS Europe/Berlin 00:00"]
+    assert d.sla_starts_at is None
+
+
+def test_follow_the_sun_with_nobody_on_shift_falls_back_with_the_reason(make_pipeline):
+    """Off shift everywhere: the fallback queue gets it, with both pools' exclusions."""
+    pipeline = make_pipeline(team(), policy=parse_policy(SHIFT_POLICY))
+    d = decide(pipeline, lead("L1", country="FR"), MONDAY_EVENING)
+    assert (d.status, d.owner_id) == (DecisionStatus.FALLBACK, "ops")
+    assert {e.rep_id: e.code for e in d.exclusions} == {
+        "berlin": "OUT_OF_HOURS",
+        "sydney": "OUT_OF_HOURS",
+    }
+    assert d.escalate_at == MONDAY_EVENING + timedelta(hours=4)
+
+
+def test_defer_assigns_and_starts_the_clock_at_the_next_working_hour(make_pipeline):
+    """``out_of_hours: defer`` keeps an off-shift rep eligible; the SLA starts at 09:00 local."""
+    pipeline = make_pipeline(team(), policy=parse_policy(SHIFT_POLICY))
+    friday_night = datetime(2026, 11, 7, 3, tzinfo=UTC)  # Fri 21:00 in Chicago
+    d = decide(pipeline, lead("L1", country="US"), friday_night)
+    assert (d.owner_id, d.step) == ("austin", RouteStep.POOL)
+    assert d.exclusions == ()
+    assert d.sla_starts_at == datetime(2026, 11, 9, 15, tzinfo=UTC)  # Monday 09:00 CST
+
+
+def test_on_shift_owner_has_no_deferred_clock(make_pipeline):
+    """A lead decided inside the owner's hours starts its clock at the decision."""
+    pipeline = make_pipeline(team(), policy=parse_policy(SHIFT_POLICY))
+    d = decide(pipeline, lead("L1", country="US"), datetime(2026, 11, 2, 16, tzinfo=UTC))
+    assert d.owner_id == "austin" and d.sla_starts_at is None
+
+
+def test_room_is_the_tightest_stacked_cap(make_pipeline):
+    """The solver's room is min(open cap - open, day cap - today, week cap - this week)."""
+    reps = [
+        Rep(id="a", pools=("na",), open_leads=2, capacity=Capacity(max_open=10, per_day=3)),
+        Rep(id="b", pools=("na",), capacity=Capacity(per_week=5)),
+        Rep(id="c", pools=("na",), capacity=Capacity(max_open=4), open_leads=3),
+        Rep(id="d", pools=("na",)),
+        Rep(id="ops"),
+    ]
+    pipeline = make_pipeline(
+        reps, policy=parse_policy(SHIFT_POLICY.replace(", out_of_hours: defer", ""))
+    )
+    at = datetime(2026, 11, 4, 12, tzinfo=UTC)
+    pipeline.usage.add("a", at, "demo", 1.0)
+    pipeline.usage.add("b", at - timedelta(days=1), "demo", 1.0)
+    pipeline.usage.add("b", at - timedelta(days=3), "demo", 1.0)  # last week's Sunday
+    room = pipeline.room(at)
+    assert room == {"a": 2, "b": 4, "c": 1, "d": None, "ops": None}
+    assert pipeline.room()["a"] == 8  # without a time only open leads count
+
+
+def test_batch_choice_over_a_type_cap_goes_to_fallback(make_pipeline):
+    """The solver cannot see per-type caps: ``finish`` re-checks and sends the lead on, with why."""
+    reps = [
+        Rep(id="a", pools=("na",), capacity=Capacity(per_type={"demo": 1})),
+        Rep(id="ops"),
+    ]
+    pipeline = make_pipeline(reps, policy=parse_policy(SHIFT_POLICY))
+    at = datetime(2026, 11, 2, 16, tzinfo=UTC)
+    first, second = (pipeline.prepare(lead(f"L{i}", lead_type="demo"), at) for i in (1, 2))
+    assert isinstance(first, Pending) and isinstance(second, Pending)
+    assert pipeline.finish(first, "a").decision.owner_id == "a"
+    d = pipeline.finish(second, "a").decision
+    assert (d.status, d.owner_id) == (DecisionStatus.FALLBACK, "ops")
+    assert "over a cap (TYPE_CAP)" in d.reason
+
+
+def test_everyone_full_goes_to_fallback_with_the_reason(make_pipeline):
+    """A pool where every rep is at a daily cap sends the lead to the fallback, saying so."""
+    reps = [
+        Rep(id="a", pools=("na",), capacity=Capacity(per_day=1)),
+        Rep(id="b", pools=("na",), capacity=Capacity(per_day=1)),
+        Rep(id="ops"),
+    ]
+    pipeline = make_pipeline(reps, policy=parse_policy(SHIFT_POLICY))
+    at = datetime(2026, 11, 2, 16, tzinfo=UTC)
+    owners = [decide(pipeline, lead(f"L{i}"), at) for i in range(3)]
+    assert sorted(d.owner_id for d in owners[:2]) == ["a", "b"]
+    last = owners[2]
+    assert (last.status, last.queue, last.owner_id) == (DecisionStatus.FALLBACK, "unrouted", "ops")
+    assert last.reason == "no eligible rep in pool na (2 DAILY_CAP)"
+    assert last.escalate_at is not None
