@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from leadroute.builtins import eligibility, enrich, fit
+from leadroute.builtins import availability, capacity, eligibility, enrich, fit
 from leadroute.context import RoutingContext
 from leadroute.host import make_host
 from leadroute.models import AccountIndex, Candidate, Capacity, Lead, Rep
@@ -121,7 +121,11 @@ def run_direct(reps: list[Rep], stream: list[Lead]) -> list[float]:
         )
         candidates = []
         for rep in members:
-            if eligibility.leadroute_exclude_rep(lead, rep, ctx):
+            if (
+                availability.leadroute_exclude_rep(lead, rep, ctx)
+                or capacity.leadroute_exclude_rep(lead, rep, ctx)
+                or eligibility.leadroute_exclude_rep(lead, rep, ctx)
+            ):
                 continue
             parts = fit.leadroute_score_fit(lead, rep, ctx)
             candidates.append(Candidate(rep_id=rep.id, fit=sum(p.value for p in parts)))

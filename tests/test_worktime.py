@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from leadroute.worktime import WorkingHours, WorktimeError, hours_for, parse_days
+from leadroute.worktime import WorkingHours, WorktimeError, _holiday_names, hours_for, parse_days
 
 BERLIN_WEEK = {"mon-fri": "09:00-17:00"}
 
@@ -145,3 +145,13 @@ def test_hours_for_is_cached_and_equal_to_from_spec():
     )
     assert hours_for("Europe/Berlin", days, "DE-BY") is first
     assert hours_for("UTC", None, "") == WorkingHours()
+
+
+def test_holiday_names_are_built_once_per_region_and_year():
+    """Asking a holiday's name twice builds the calendar once (it is on every lead's path)."""
+    calendar = WorkingHours.from_spec(None, timezone="Europe/London", holidays_in="GB")
+    assert calendar.holiday_name(date(2025, 12, 26)) == "Boxing Day"
+    before = _holiday_names.cache_info().hits
+    assert calendar.holiday_name(date(2025, 12, 25)) == "Christmas Day"
+    assert calendar.holiday_name(date(2025, 12, 24)) == ""
+    assert _holiday_names.cache_info().hits == before + 2

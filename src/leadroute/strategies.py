@@ -152,11 +152,13 @@ class Ledger:
         factors = share_factors(known)
         decayed = {r: decayed_level(self.entry(pool, r), at, half_life) for r in contenders}
         biggest = max((1 / factors[r] for r in contenders), default=0.0)
+        # The lowest level among the *others* is the lowest overall, except for the rep
+        # holding it, whose others' lowest is the second lowest.
+        ordered = sorted(decayed.items(), key=lambda kv: kv[1])[:2]
         levels = {}
         for rep_id, level in decayed.items():
-            others = [v for r, v in decayed.items() if r != rep_id]
-            floor = min(others) - biggest if others else level
-            levels[rep_id] = max(level, floor)
+            others = [v for r, v in ordered if r != rep_id][:1]
+            levels[rep_id] = max(level, others[0] - biggest) if others else level
         return FairView(levels=levels, factors={r: factors[r] for r in contenders})
 
     def entries(self) -> list[LedgerEntry]:

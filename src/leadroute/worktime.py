@@ -106,6 +106,13 @@ def _holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]
     return frozenset(calendar.keys())
 
 
+@functools.lru_cache(maxsize=256)
+def _holiday_names(country: str, subdivision: str, year: int) -> Mapping[date, str]:
+    # Building a calendar costs milliseconds; a rep's holiday is asked for on every lead.
+    calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    return {day: str(name) for day, name in calendar.items()}
+
+
 def _split_region(region: str) -> tuple[str, str]:
     country, _, subdivision = region.strip().upper().partition("-")
     return country, subdivision
@@ -186,8 +193,7 @@ class WorkingHours:
         if not self.holidays:
             return ""
         country, subdivision = _split_region(self.holidays)
-        calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=day.year)
-        return str(calendar.get(day, ""))
+        return _holiday_names(country, subdivision, day.year).get(day, "")
 
     def windows_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working windows of a local date, as UTC instants (none on a closed day)."""
