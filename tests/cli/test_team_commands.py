@@ -90,3 +90,14 @@ def test_shares_with_a_bad_period_is_one_line(demo):
     result = runner.invoke(app, ["shares", "--since", "a while", *common])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --since: expected a duration")
+
+
+def test_demo_fallbacks_are_counted_and_in_the_exception_report(tmp_path):
+    """Every fallback of the demo run is a counted code and a ``fallback`` row in exceptions.csv."""
+    result = invoke("demo", "--out", str(tmp_path), "--json")
+    counts = json.loads(result.stdout)["counts"]
+    assert sum(counts["fallback_by_code"].values()) == counts["fallback"] > 0
+    with (tmp_path / "exceptions.csv").open(newline="", encoding="utf-8") as fh:
+        queued = [r for r in csv.DictReader(fh) if r["kind"] == "fallback"]
+    assert len(queued) == counts["fallback"]
+    assert all(r["code"].startswith("FALLBACK_") and "escalate by" in r["message"] for r in queued)

@@ -38,6 +38,8 @@ def render_summary(
     if c["exceptions_by_code"]:
         for code, n in c["exceptions_by_code"].items():
             steps.add_row(f"[red]exception: {code}[/]", str(n))
+    for code, n in c.get("fallback_by_code", {}).items():
+        steps.add_row(f"[yellow]fallback: {code}[/]", str(n))
     console.print(steps)
     render_intake(console, c)
 
