@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from tests.conftest import lead
 
+from leadroute.errors import UserInputError
 from leadroute.models import Availability, Capacity, DecisionStatus, Rep, RouteStep
 from leadroute.pipeline import Decided, Pending
 from leadroute.policy import parse_policy
@@ -139,3 +141,17 @@ def test_everyone_full_goes_to_fallback_with_the_reason(make_pipeline):
     assert (last.status, last.queue, last.owner_id) == (DecisionStatus.FALLBACK, "unrouted", "ops")
     assert last.reason == "no eligible rep in pool na (2 DAILY_CAP)"
     assert last.escalate_at is not None
+
+
+def test_a_rep_with_an_unreadable_calendar_stops_before_any_lead(make_pipeline):
+    """A bad zone or hours on a rep built in code is one error naming the rep and origin."""
+    bad = Rep(
+        id="x",
+        origin="crm:users/7",
+        availability=Availability(timezone="Mars/Olympus"),
+    )
+    with pytest.raises(UserInputError, match=r"rep 'x' \(crm:users/7\): unknown time zone"):
+        make_pipeline([bad, Rep(id="ops")], policy=parse_policy(SHIFT_POLICY))
+    odd_hours = Rep(id="y", availability=Availability(hours={"weekdays": "9-5"}))
+    with pytest.raises(UserInputError, match="rep 'y': "):
+        make_pipeline([odd_hours, Rep(id="ops")], policy=parse_policy(SHIFT_POLICY))

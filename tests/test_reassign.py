@@ -116,3 +116,15 @@ def test_the_exclusion_plugin_is_removed_afterwards(routed, host):
     """After a reassignment the departing rep is eligible again for normal routing."""
     routed.reassign(snapshot(LEADS), from_rep="na-1", dry_run=True)
     assert "leadroute.reassign.away" not in {p.name for p in host.plugins()}
+
+
+def test_an_evening_reassignment_defers_the_clock_instead_of_queueing(store, host):
+    """Reassigned after hours, leads go to an off-shift rep whose clock starts next morning."""
+    hours = Availability(timezone="America/New_York", hours={"mon-fri": "09:00-17:00"})
+    reps = [attrs.evolve(r, availability=hours) if r.id == "na-2" else r for r in snapshot([]).reps]
+    evening = AT.replace(hour=23)  # Monday 18:00 in New York
+    router = Router(policy_from(), store=store, host=host, clock=lambda: evening)
+    result = router.reassign(snapshot([lead("X1", owner_id="na-1")], reps), from_rep="na-1")
+    [move] = result.plan.moves
+    assert move.to_owner == "na-2"
+    assert move.decided.decision.sla_starts_at == AT.replace(day=3, hour=14)  # Tue 09:00 EST

@@ -198,3 +198,17 @@ def test_rebalance_sees_normalized_countries(store, host):
     snap = Snapshot(leads=(owned("L1", "a", country="United Kingdom"),), reps=(*reps(a=gone), uk))
     [move] = router_at(store, host, LATER).rebalance(snap).plan.moves
     assert move.to_owner == "uk"
+
+
+def test_the_nightly_run_moves_leads_to_off_shift_reps_for_the_morning(store, host):
+    """At 02:00 nobody is on shift: hours defer the new owner's clock instead of blocking moves."""
+    hours = Availability(timezone="America/Chicago", hours={"mon-fri": "09:00-17:00"})
+    night = (LATER + timedelta(days=1)).replace(hour=8)  # Fri 02:00 in Chicago
+    snap = Snapshot(
+        leads=(owned("L1", "a", language="de"),),
+        reps=tuple(reps(b=rep("b", pools=["na"], cap=10, languages=("de",), availability=hours))),
+    )
+    [move] = router_at(store, host, night).rebalance(snap).plan.moves
+    d = move.decided.decision
+    assert (move.to_owner, d.step) == ("b", RouteStep.REBALANCE)
+    assert d.sla_starts_at == night.replace(hour=15)  # 09:00 CST the same Friday

@@ -30,7 +30,7 @@ import attrs
 import structlog
 
 from leadroute.context import RoutingContext
-from leadroute.errors import PolicyError
+from leadroute.errors import PolicyError, UserInputError
 from leadroute.host import PluginHost
 from leadroute.intake import (
     QUALIFIED,
@@ -173,6 +173,20 @@ def check_rep_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
             raise PolicyError(f"unknown rep {pool.backup!r}", path=f"pools[{i}].backup")
 
 
+def check_rep_calendars(reps: Mapping[str, Rep]) -> None:
+    """Every rep's time zone, hours and holiday region must be readable, before any lead.
+
+    Adapters report bad cells per row; this catches a model built in code or by an adapter
+    that does not, with one line naming the rep instead of a failure mid-run.
+    """
+    for rep in reps.values():
+        try:
+            rep.availability.working_hours()
+        except WorktimeError as exc:
+            where = f" ({rep.origin})" if rep.origin else ""
+            raise UserInputError(f"rep {rep.id!r}{where}: {exc}") from None
+
+
 @attrs.define
 class Pipeline:
     """The per-lead stages over one run's reps, accounts, loads and ledger."""
@@ -210,6 +224,7 @@ class Pipeline:
         by_id = {r.id: r for r in reps}
         check_rep_references(policy, by_id)
         check_intake_references(policy, by_id)
+        check_rep_calendars(by_id)
         loads = {r.id: r.open_leads + assigned.get(r.id, 0) for r in reps}
         return cls(
             host,

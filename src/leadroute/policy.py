@@ -48,6 +48,7 @@ __all__ = [
     "SlaCalendarPolicy",
     "Strategy",
     "ValidationPolicy",
+    "deferring_hours",
     "json_schema",
     "load_policy",
     "parse_policy",
@@ -596,6 +597,19 @@ class Policy:
     def adapter_options(self, name: str) -> Mapping[str, Any]:
         """The ``adapters.<name>`` table, empty when absent."""
         return self.adapters.get(name, {})
+
+
+def deferring_hours(policy: Policy) -> Policy:
+    """The policy with every pool's ``out_of_hours`` set to ``defer``.
+
+    Moves made by an operator or a nightly job (``reassign``, ``rebalance``) are for the
+    next working day: an off-shift rep may receive them, and their SLA clock starts when
+    they come on shift, rather than every lead going to the fallback queue at night.
+    """
+    return attrs.evolve(
+        policy,
+        pools=tuple(attrs.evolve(p, out_of_hours="defer", on_shift_pool="") for p in policy.pools),
+    )
 
 
 # --------------------------------------------------------------------------- loading

@@ -10,6 +10,10 @@ source's owner for leads it never decided), excludes the rep everywhere with
 * ``--to REP``: that rep, subject to their availability and caps (not to territory:
   naming the rep is the choice), else the fallback queue with the reason.
 
+Working hours defer rather than exclude (``policy.deferring_hours``): a reassignment run
+in the evening hands leads to reps for their next working day, with the SLA clock
+starting then, instead of sending everything to the fallback queue.
+
 With ``only_unworked`` a lead with activity since its assignment stays. Every move is a
 new decision with its outbox effect and ledger turn, so a crash part-way resumes without
 moving anything twice.
@@ -28,7 +32,7 @@ from leadroute.errors import UserInputError
 from leadroute.host import PluginHost, hookimpl
 from leadroute.models import Decision, Exclusion, ExclusionCode, Lead, Rep
 from leadroute.pipeline import Decided, Pipeline, Rejected
-from leadroute.policy import AccountOwnerPolicy, Policy, PoolPolicy, Rule
+from leadroute.policy import AccountOwnerPolicy, Policy, PoolPolicy, Rule, deferring_hours
 
 __all__ = ["ReassignPlan", "Reassignment", "excluding", "owned_by", "plan_reassign", "policy_for"]
 
@@ -107,6 +111,7 @@ def policy_for(policy: Policy, reps: Mapping[str, Rep], to: str) -> Policy:
 
     ``UserInputError`` when ``to`` names neither a pool nor a rep.
     """
+    policy = deferring_hours(policy)
     if not to:
         return attrs.evolve(policy, keep_current_owner=False)
     no_accounts = AccountOwnerPolicy(enabled=False)

@@ -33,7 +33,7 @@ from leadroute.models import (
     Snapshot,
 )
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
-from leadroute.policy import Policy, load_policy
+from leadroute.policy import Policy, deferring_hours, load_policy
 from leadroute.reassign import ReassignPlan, excluding, plan_reassign, policy_for
 from leadroute.rebalance import RebalancePlan, plan_rebalance
 from leadroute.scoring import format_score
@@ -448,7 +448,8 @@ class Router:
         after moves nothing: moved leads are freshly assigned, kept ones stay kept.
         """
         known = self.store.current_decisions()
-        pipeline = self._pipeline(snapshot, known)
+        # The nightly job runs off shift: hours defer the SLA clock, they do not exclude.
+        pipeline = self._pipeline(snapshot, known, policy=deferring_hours(self.policy))
         plan = plan_rebalance(pipeline, snapshot.leads, known, self.clock())
         result = RunResult()
         if dry_run:
