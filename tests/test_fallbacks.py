@@ -97,3 +97,24 @@ def test_routed_decisions_make_no_rows():
     assert fallback_code(routed) == ""
     [row] = fallback_problems([queued, routed], {})
     assert (row.file, row.line, row.code) == ("input", None, "FALLBACK_NO_RULE")
+
+
+def test_an_away_fallback_owner_is_a_data_problem(store, host):
+    """A queue owner on leave is reported (the run still routes), so someone can step in."""
+    away = Rep(
+        id="ops",
+        origin="reps.csv:7",
+        availability=Availability(leave=(LeaveWindow(start=AT, end=AT + timedelta(days=2)),)),
+    )
+    reps = [r for r in snapshot([]).reps if r.id != "ops"] + [away]
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    result = router.route(snapshot([lead("L1")], reps))
+    [problem] = result.problems
+    assert (problem.file, problem.kind, problem.record_id, problem.code) == (
+        "reps.csv",
+        "rep",
+        "ops",
+        "FALLBACK_OWNER_AWAY",
+    )
+    assert "on leave until 2026-11-04" in problem.message
+    assert result.counts()["data_problems"] == 1 and result.counts()["routed"] == 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 from tests.conftest import AT, lead, snapshot
 from tests.test_strategies import WEIGHTED_POLICY
 
-from leadroute.models import Availability, LeaveWindow, Rep
+from leadroute.models import Availability, Decision, DecisionStatus, LeaveWindow, Rep, RouteStep
 from leadroute.policy import parse_policy
 from leadroute.router import Router
 from leadroute.shares import as_json, pool_shares
@@ -67,3 +67,28 @@ def test_no_decisions_means_zero_shares():
     )
     assert na.total == 0 and na.max_gap == 0.0
     assert [(r.rep_id, r.share, r.intended, r.level) for r in na.reps] == [("a", 0.0, 0.0, 0.0)]
+
+
+def test_off_shift_reps_are_not_meant_a_share_unless_the_pool_defers():
+    """A rep off shift when a lead arrived is not owed it; under ``defer`` they are."""
+    hours = Availability(timezone="Asia/Tokyo", hours={"mon-fri": "09:00-17:00"})
+    reps = [Rep(id="a", pools=("na",)), Rep(id="tokyo", pools=("na",), availability=hours)]
+    decisions = [
+        Decision(
+            id=f"d{i}",
+            lead_id=f"L{i}",
+            status=DecisionStatus.ROUTED,
+            owner_id="a",
+            step=RouteStep.POOL,
+            pool="na",
+            policy_version="t",
+            decided_at=AT,  # Monday 18:00 in Tokyo
+        )
+        for i in range(4)
+    ]
+    window = {"since": AT, "until": AT + timedelta(hours=1)}
+    [strict] = pool_shares(parse_policy(WEIGHTED_POLICY), reps, decisions, [], **window)
+    assert {r.rep_id: r.intended for r in strict.reps} == {"a": 1.0, "tokyo": 0.0}
+    deferring = parse_policy(WEIGHTED_POLICY.replace("half_life: 7d", "out_of_hours: defer"))
+    [relaxed] = pool_shares(deferring, reps, decisions, [], **window)
+    assert {r.rep_id: r.intended for r in relaxed.reps} == {"a": 0.5, "tokyo": 0.5}

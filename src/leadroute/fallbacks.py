@@ -19,10 +19,18 @@ exception report group by, so "the whole pool was full" is never silent:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
-from leadroute.models import Decision, DecisionStatus, ExclusionCode, InputProblem, Lead
+from leadroute.models import Decision, DecisionStatus, ExclusionCode, InputProblem, Lead, Rep
+from leadroute.policy import Policy
 
-__all__ = ["AWAY_CODES", "CAP_CODES", "fallback_code", "fallback_problems"]
+__all__ = [
+    "AWAY_CODES",
+    "CAP_CODES",
+    "fallback_code",
+    "fallback_owner_problems",
+    "fallback_problems",
+]
 
 CAP_CODES = frozenset(
     {
@@ -102,3 +110,37 @@ def fallback_problems(
             )
         )
     return rows
+
+
+def fallback_owner_problems(
+    policy: Policy, reps: Mapping[str, Rep], at: datetime
+) -> list[InputProblem]:
+    """A data problem when the queue's named owner is on leave or paused now.
+
+    The owner must exist and be active (``PolicyError`` otherwise); being away is a
+    temporary state worth a human's look, not a reason to stop routing: the queue still
+    has an owner and every item its escalation deadline.
+    """
+    owner = reps.get(policy.fallback.owner)
+    if owner is None:
+        return []
+    availability = owner.availability
+    window = availability.leave_at(at)
+    paused = (availability.paused_until is not None and availability.paused_until > at) or (
+        availability.paused and availability.paused_until is None
+    )
+    if window is None and not paused:
+        return []
+    why = f"on leave until {window.end.date().isoformat()}" if window else "paused"
+    return [
+        InputProblem(
+            file=owner.origin.rpartition(":")[0] or "reps",
+            line=None,
+            record_id=owner.id,
+            kind="rep",
+            field="",
+            code="FALLBACK_OWNER_AWAY",
+            message=f"the fallback queue {policy.fallback.queue!r} is owned by {owner.id}, "
+            f"who is {why}: name another owner or a backup",
+        )
+    ]

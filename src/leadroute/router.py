@@ -19,7 +19,7 @@ import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.errors import UnknownLeadError
-from leadroute.fallbacks import fallback_code, fallback_problems
+from leadroute.fallbacks import fallback_code, fallback_owner_problems, fallback_problems
 from leadroute.host import PluginHost, make_host
 from leadroute.models import (
     AccountIndex,
@@ -285,8 +285,10 @@ class Router:
         known = self.store.current_decisions()
         pipeline = self._pipeline(snapshot, known)
         reps = pipeline.reps
-        result = RunResult(problems=list(snapshot.problems))
         at = self.clock()
+        result = RunResult(
+            problems=[*snapshot.problems, *fallback_owner_problems(self.policy, reps, at)]
+        )
         waiting: list[Decision | Decided | Rejected | Pending] = []
         for index, lead in enumerate(snapshot.leads, start=1):
             stored = known.get(lead.id)

@@ -2,8 +2,9 @@
 
 The intended share of a rep is their share factor (weight x daily capacity, see
 ``leadroute.strategies``) over the factors of the pool members who could take leads at
-the time, averaged over the pool's decisions: a rep on leave for half the period is
-meant to get half their usual share, not to be owed the rest afterwards.
+the time (active, not on leave or paused, on shift unless the pool defers hours),
+averaged over the pool's decisions: a rep on leave for half the period is meant to get
+half their usual share, not to be owed the rest afterwards.
 """
 
 from __future__ import annotations
@@ -65,12 +66,14 @@ class PoolShares:
         return max((abs(r.share - r.intended) for r in self.reps), default=0.0)
 
 
-def _can_take(rep: Rep, at: datetime) -> bool:
+def _can_take(rep: Rep, at: datetime, *, hours: bool) -> bool:
     availability = rep.availability
     paused = (availability.paused_until is not None and availability.paused_until > at) or (
         availability.paused and availability.paused_until is None
     )
-    return rep.active and availability.leave_at(at) is None and not paused
+    on_shift = not hours or not availability.has_calendar
+    on_shift = on_shift or availability.working_hours().is_open(at)
+    return rep.active and availability.leave_at(at) is None and not paused and on_shift
 
 
 def pool_shares(
@@ -97,7 +100,8 @@ def pool_shares(
         received = Counter(d.owner_id for d in chosen[pool.name])
         expected: dict[str, float] = defaultdict(float)
         for d in chosen[pool.name]:
-            open_ids = [r for r in ids if _can_take(by_id[r], d.decided_at)]
+            hours = pool.out_of_hours != "defer"
+            open_ids = [r for r in ids if _can_take(by_id[r], d.decided_at, hours=hours)]
             total = sum(factors[r] for r in open_ids)
             for r in open_ids:
                 expected[r] += factors[r] / total if total else 0.0
