@@ -1,7 +1,7 @@
 """The fairness ledger's decayed, share-normalised level per pool and rep.
 
 Revision ID: ledger_decay
-Revises: 0002
+Revises: effect_notes
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "ledger_decay"
-down_revision = "0002"
+down_revision = "effect_notes"
 branch_labels = None
 depends_on = None
 
