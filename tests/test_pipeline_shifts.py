@@ -155,3 +155,13 @@ def test_a_rep_with_an_unreadable_calendar_stops_before_any_lead(make_pipeline):
     odd_hours = Rep(id="y", availability=Availability(hours={"weekdays": "9-5"}))
     with pytest.raises(UserInputError, match="rep 'y': "):
         make_pipeline([odd_hours, Rep(id="ops")], policy=parse_policy(SHIFT_POLICY))
+
+
+def test_the_sla_deadline_counts_from_the_deferred_start(make_pipeline):
+    """A 1h demo SLA on a lead deferred to Monday 09:00 is due Monday 10:00, not Friday night."""
+    text = SHIFT_POLICY + "lead_types:\n  types:\n    - {name: demo, sla: 1h}\n"
+    pipeline = make_pipeline(team(), policy=parse_policy(text))
+    friday_night = datetime(2026, 11, 7, 3, tzinfo=UTC)  # Fri 21:00 in Chicago
+    d = decide(pipeline, lead("L1", country="US", lead_type="demo"), friday_night)
+    assert d.sla_starts_at == datetime(2026, 11, 9, 15, tzinfo=UTC)
+    assert d.sla_due_at == datetime(2026, 11, 9, 16, tzinfo=UTC)

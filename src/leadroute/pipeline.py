@@ -645,6 +645,7 @@ class Pipeline:
     ) -> Decided:
         lead = trail.lead
         load = lead_load(lead, self.policy)
+        starts = self._clock_start(owner_id, trail.at) if status == DecisionStatus.ROUTED else None
         if count_load:
             self.loads[owner_id] = self.loads.get(owner_id, 0) + 1
             if status == DecisionStatus.ROUTED:
@@ -670,11 +671,10 @@ class Pipeline:
             policy_version=self.policy.version_tag,
             decided_at=trail.at,
             features=features,
-            **decision_fields(lead, self.policy, trail.at, trail.score, self.sla),
+            # An owner off shift starts the SLA clock at their next working instant.
+            **decision_fields(lead, self.policy, starts or trail.at, trail.score, self.sla),
             load=load,
-            sla_starts_at=self._clock_start(owner_id, trail.at)
-            if status == DecisionStatus.ROUTED
-            else None,
+            sla_starts_at=starts,
         )
         return Decided(decision=decision, ledger=ledger)
 
