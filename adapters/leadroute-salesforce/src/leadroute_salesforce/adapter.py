@@ -1,0 +1,178 @@
+"""``SalesforceAdapter``: the leadroute ``Adapter`` over the Salesforce REST API."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import httpx
+import structlog
+
+from leadroute.adapters import AdapterConfig
+from leadroute.errors import QuotaExhaustedError
+from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
+from leadroute.spreadsheet import write_csv_atomic
+from leadroute_salesforce.auth import Authenticator
+from leadroute_salesforce.client import SalesforceClient
+from leadroute_salesforce.limits import UsageGuard
+from leadroute_salesforce.reading import SalesforceReader
+from leadroute_salesforce.settings import Settings, load_settings
+from leadroute_salesforce.tasks import TaskWriter
+from leadroute_salesforce.writing import OwnerWriter, WriteFailure
+
+__all__ = ["EXCEPTIONS_FILE", "SalesforceAdapter"]
+
+log = structlog.get_logger(__name__)
+
+EXCEPTIONS_FILE = "salesforce-exceptions.csv"
+EXCEPTION_COLUMNS = ("source", "record_id", "kind", "field", "code", "message")
+
+
+@attrs.define
+class SalesforceAdapter:
+    """Reads leads, users, queues and accounts; writes owners and follow-up tasks.
+
+    Attributes:
+        settings: Validated options and credentials.
+        client: The REST client.
+        purpose: ``route`` or ``rebalance`` (what ``read`` selects).
+        reader: The snapshot reader.
+        owners: The owner writer.
+        tasks: The task writer.
+        stopped: Set when the daily allocation ran out during ``apply``; no call is made after.
+    """
+
+    settings: Settings
+    client: SalesforceClient
+    purpose: Literal["route", "rebalance"] = "route"
+    reader: SalesforceReader = attrs.field(init=False)
+    owners: OwnerWriter = attrs.field(init=False)
+    tasks: TaskWriter = attrs.field(init=False)
+    stopped: str = ""
+    name: str = "salesforce"
+
+    def __attrs_post_init__(self) -> None:
+        self.reader = SalesforceReader(self.client, self.settings)
+        sleep = self.client.sleep
+        self.owners = OwnerWriter(self.client, lock_retries=self.settings.lock_retries, sleep=sleep)
+        self.tasks = TaskWriter(
+            self.client, self.settings.tasks, lock_retries=self.settings.lock_retries, sleep=sleep
+        )
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        http: httpx.Client | None = None,
+        purpose: Literal["route", "rebalance"] = "route",
+        sleep: Callable[[float], None] | None = None,
+    ) -> SalesforceAdapter:
+        """Wire the client (an injected ``httpx.Client``, or one with the settings' timeout)."""
+        http = http or httpx.Client(timeout=settings.timeout, follow_redirects=False)
+        wait = sleep or time.sleep
+        auth = Authenticator(http, settings.grant, domains=settings.allowed_domains, sleep=wait)
+        guard = UsageGuard(slow_down_at=settings.slow_down_at, reserve=settings.reserve, sleep=wait)
+        client = SalesforceClient(
+            http, auth, api_version=settings.api_version, guard=guard, sleep=wait
+        )
+        return cls(settings=settings, client=client, purpose=purpose)
+
+    @classmethod
+    def from_config(cls, config: AdapterConfig) -> SalesforceAdapter:
+        """Build from the policy's ``adapters.salesforce`` table and the environment."""
+        settings = load_settings(config.options, workdir=config.workdir, env=os.environ)
+        return cls.build(settings, purpose=config.purpose)
+
+    @property
+    def exceptions_path(self) -> Path:
+        """Where the exception report is written."""
+        return self.settings.output_dir / EXCEPTIONS_FILE
+
+    # ----------------------------------------------------------------- Adapter
+
+    def read(self) -> Snapshot:
+        """Users, queues, accounts and the leads this run's purpose needs."""
+        return self.reader.read(self.purpose)
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        """Write owners (and follow-up tasks); one result per effect, in order."""
+        if self.stopped:
+            # The relay asks again after a partial batch: stop it without another call.
+            raise QuotaExhaustedError(self.stopped)
+        results: dict[str, EffectResult] = {}
+        owner_writes = [e for e in effects if e.kind == "owner_write"]
+        for effect in effects:
+            if effect.kind != "owner_write":
+                results[effect.idem_key] = EffectResult(
+                    idem_key=effect.idem_key,
+                    ok=False,
+                    detail=f"salesforce adapter does not handle {effect.kind!r} effects",
+                )
+        try:
+            self.owners.write(owner_writes, results)
+            if self.settings.tasks.enabled:
+                self._create_tasks(owner_writes, results)
+        except QuotaExhaustedError as exc:
+            self.stopped = str(exc)
+            log.warning("salesforce.limit.stopped", detail=str(exc))
+            accepted = {e.idem_key for e in self.owners.written}
+            for effect in effects:
+                if effect.idem_key in results:
+                    continue
+                results[effect.idem_key] = EffectResult(
+                    idem_key=effect.idem_key,
+                    ok=effect.idem_key in accepted,
+                    retryable=effect.idem_key not in accepted,
+                    detail="" if effect.idem_key in accepted else "daily API allocation reached",
+                )
+        return [results[e.idem_key] for e in effects]
+
+    def _create_tasks(self, effects: Sequence[Effect], results: dict[str, EffectResult]) -> None:
+        items = []
+        for effect in effects:
+            result = results.get(effect.idem_key)
+            if result is None or not result.ok or result.detail.startswith("superseded"):
+                continue
+            owner = result.observed_owner or str(effect.payload["owner_id"])
+            lead_id = str(effect.payload.get("lead_id") or effect.lead_id)
+            items.append((effect, owner, self.reader.lead_types.get(lead_id, "")))
+        for key, outcome in self.tasks.create(items).items():
+            if outcome.ok:
+                continue
+            previous = results[key]
+            if outcome.retryable:
+                # Sending the owner again is harmless and brings the task with it.
+                results[key] = attrs.evolve(
+                    previous, ok=False, retryable=True, detail=f"follow-up task: {outcome.detail}"
+                )
+            else:
+                results[key] = attrs.evolve(
+                    previous, detail=f"owner written; follow-up task refused: {outcome.detail}"
+                )
+
+    def report_problems(self, problems: Sequence[InputProblem]) -> None:
+        """Write the exception report: unusable records and writes Salesforce refused."""
+        rows: list[Sequence[object]] = [
+            (p.file, p.record_id, p.kind, p.field, p.code, p.message) for p in problems
+        ]
+        refused: list[WriteFailure] = [*self.owners.failures, *self.tasks.failures]
+        rows += [
+            (
+                f"salesforce:write:{f.what}",
+                f.record_id,
+                "lead",
+                "OwnerId" if f.what == "owner" else "Task",
+                f.code,
+                f.message,
+            )
+            for f in refused
+        ]
+        write_csv_atomic(self.exceptions_path, EXCEPTION_COLUMNS, rows)
+        log.info("salesforce.exceptions_written", rows=len(rows))
+        if self.stopped:
+            raise QuotaExhaustedError(self.stopped)

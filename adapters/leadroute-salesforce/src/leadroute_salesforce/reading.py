@@ -1,0 +1,243 @@
+"""Read a routing snapshot from the org: users, queues, accounts, and leads for a purpose.
+
+* Users (``005``) become reps, active or not, with their open-lead counts.
+* Queues (``Group`` of type ``Queue``, ids ``00G``) are never reps: a lead a queue owns
+  has no owner in leadroute's sense and waits for routing (its queue is kept as the
+  ``queue_id`` attribute). So do leads owned by a user the policy lists in
+  ``unowned_owners`` (a web-to-lead default owner, an integration user).
+* ``route`` reads unconverted leads waiting for an owner, created since ``created_since``;
+  ``rebalance`` reads unconverted leads owned by users, with ``LastActivityDate``.
+* Every query is built by ``soql.Query`` (literals escaped) and paged by ``nextRecordsUrl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+import attrs
+import structlog
+
+from leadroute.models import Account, InputProblem, Lead, Rep, Snapshot
+from leadroute_salesforce.client import SalesforceClient
+from leadroute_salesforce.mapping import BadValue, account_from, lead_from, rep_from
+from leadroute_salesforce.settings import Settings
+from leadroute_salesforce.soql import Query, Where
+
+__all__ = ["SalesforceReader", "is_queue", "is_user"]
+
+log = structlog.get_logger(__name__)
+
+
+def is_user(record_id: str) -> bool:
+    """A User id (key prefix ``005``)."""
+    return record_id.startswith("005")
+
+
+def is_queue(record_id: str) -> bool:
+    """A Group/Queue id (key prefix ``00G``): an owner, never a rep."""
+    return record_id.startswith("00G")
+
+
+@attrs.define
+class SalesforceReader:
+    """Reads one snapshot; keeps the lead types it saw (task priorities need them).
+
+    Attributes:
+        client: The REST client.
+        settings: The adapter's settings.
+        lead_types: Lead id -> lead type, from the last read.
+        queues: Queue id -> developer name, from the last read.
+    """
+
+    client: SalesforceClient
+    settings: Settings
+    lead_types: dict[str, str] = attrs.field(factory=dict)
+    queues: dict[str, str] = attrs.field(factory=dict)
+    problems: list[InputProblem] = attrs.field(factory=list)
+
+    def _query(self, query: Query) -> Iterator[dict[str, Any]]:
+        return self.client.query(query.render(), batch_size=self.settings.query_batch_size)
+
+    def _problem(self, sobject: str, record_id: str, kind: str, exc: BadValue) -> None:
+        self.problems.append(
+            InputProblem(
+                file=f"salesforce:{sobject}",
+                line=None,
+                record_id=record_id,
+                kind=kind,
+                field=exc.field,
+                code=exc.code,
+                message=str(exc),
+            )
+        )
+
+    # ----------------------------------------------------------------- objects
+
+    def read_queues(self) -> dict[str, str]:
+        """Queue id -> developer name."""
+        query = Query(
+            sobject="Group",
+            fields=["Id", "DeveloperName"],
+            where=[Where("Type", "=", "Queue")],
+            order_by=["Id"],
+        )
+        return {r["Id"]: str(r.get("DeveloperName") or "") for r in self._query(query)}
+
+    def open_lead_counts(self) -> dict[str, int]:
+        """Unconverted leads each user owns (counts toward capacity)."""
+        query = Query(
+            sobject="Lead",
+            fields=["OwnerId", "COUNT(Id) n"],
+            where=[Where("IsConverted", "=", False), *self._status_filter()],
+            group_by=["OwnerId"],
+        )
+        return {str(r["OwnerId"]): int(r.get("n") or 0) for r in self._query(query)}
+
+    def read_reps(self) -> list[Rep]:
+        """Standard users, active and inactive (inactive ones never get leads)."""
+        mapping = self.settings.fields.of("users")
+        counts = self.open_lead_counts()
+        query = Query(
+            sobject="User",
+            fields=self.settings.fields.select("users"),
+            where=[Where("UserType", "=", "Standard")],
+            order_by=["Id"],
+        )
+        reps = []
+        for record in self._query(query):
+            user_id = str(record.get("Id", ""))
+            if not is_user(user_id):
+                continue
+            try:
+                reps.append(
+                    rep_from(
+                        record,
+                        mapping,
+                        separator=self.settings.list_separator,
+                        open_leads=counts.get(user_id, 0),
+                        origin=f"salesforce:User/{user_id}",
+                    )
+                )
+            except BadValue as exc:
+                self._problem("User", user_id, "rep", exc)
+        return reps
+
+    def read_accounts(self) -> list[Account]:
+        """Accounts with their owners and websites (for account matching)."""
+        if not self.settings.accounts:
+            return []
+        query = Query(
+            sobject="Account",
+            fields=self.settings.fields.select("accounts"),
+            order_by=["Id"],
+        )
+        return [
+            account_from(
+                r, self.settings.fields.of("accounts"), origin=f"salesforce:Account/{r['Id']}"
+            )
+            for r in self._query(query)
+        ]
+
+    def _status_filter(self) -> list[Where]:
+        statuses = self.settings.exclude_statuses
+        return [Where("Status", "NOT IN", list(statuses))] if statuses else []
+
+    def _lead_query(self, purpose: Literal["route", "rebalance"]) -> Query:
+        where = [Where("IsConverted", "=", False), *self._status_filter()]
+        if purpose == "route":
+            waiting = list(self.settings.route_queues or self.queues) + list(
+                self.settings.unowned_owners
+            )
+            where.append(Where("OwnerId", "IN", waiting))
+        else:
+            # Leads owned by people: not by a queue, not by a placeholder owner.
+            not_owners = list(self.queues) + list(self.settings.unowned_owners)
+            if not_owners:
+                where.append(Where("OwnerId", "NOT IN", not_owners))
+        if self.settings.created_since is not None:
+            where.append(Where("CreatedDate", ">=", self.settings.created_since))
+        return Query(
+            sobject="Lead",
+            fields=self.settings.fields.select("leads"),
+            where=where,
+            order_by=["CreatedDate", "Id"],
+        )
+
+    def _contact_query(self) -> Query:
+        where = [Where("OwnerId", "IN", list(self.settings.unowned_owners))]
+        if self.settings.created_since is not None:
+            where.append(Where("CreatedDate", ">=", self.settings.created_since))
+        return Query(
+            sobject="Contact",
+            fields=self.settings.fields.select("contacts"),
+            where=where,
+            order_by=["CreatedDate", "Id"],
+        )
+
+    def _leads(self, sobject: str, kind: str, records: Iterable[dict[str, Any]]) -> list[Lead]:
+        mapping = self.settings.fields.of(kind)
+        unowned = set(self.settings.unowned_owners)
+        leads = []
+        for record in records:
+            record_id = str(record.get("Id", ""))
+            owner = str(record.get("OwnerId") or "")
+            queue = owner if is_queue(owner) else ""
+            owner_id = "" if queue or owner in unowned else owner
+            try:
+                lead = lead_from(
+                    record, mapping, owner_id=owner_id, origin=f"salesforce:{sobject}/{record_id}"
+                )
+            except BadValue as exc:
+                self._problem(sobject, record_id, "lead", exc)
+                continue
+            if queue:
+                lead = attrs.evolve(
+                    lead,
+                    attributes={
+                        **lead.attributes,
+                        "queue_id": queue,
+                        "queue": self.queues.get(queue, ""),
+                    },
+                )
+            self.lead_types[lead.id] = lead.lead_type
+            leads.append(lead)
+        return leads
+
+    def read_leads(self, purpose: Literal["route", "rebalance"]) -> list[Lead]:
+        """Leads (and contacts, when the policy routes them) for this purpose."""
+        if purpose == "route" and not (
+            self.settings.route_queues or self.queues or self.settings.unowned_owners
+        ):
+            log.warning(
+                "salesforce.read.no_queues", detail="no queue or unowned owner to read from"
+            )
+            return []
+        leads = self._leads("Lead", "leads", self._query(self._lead_query(purpose)))
+        if self.settings.contacts and purpose == "route":
+            leads += self._leads("Contact", "contacts", self._query(self._contact_query()))
+        return leads
+
+    def read(self, purpose: Literal["route", "rebalance"]) -> Snapshot:
+        """The whole snapshot for a purpose."""
+        self.problems = []
+        self.queues = self.read_queues()
+        reps = self.read_reps()
+        accounts = self.read_accounts()
+        leads = self.read_leads(purpose)
+        log.info(
+            "salesforce.read",
+            purpose=purpose,
+            leads=len(leads),
+            reps=len(reps),
+            queues=len(self.queues),
+            accounts=len(accounts),
+            problems=len(self.problems),
+            calls=self.client.calls,
+        )
+        return Snapshot(
+            leads=tuple(leads),
+            reps=tuple(reps),
+            accounts=tuple(accounts),
+            problems=tuple(self.problems),
+        )
