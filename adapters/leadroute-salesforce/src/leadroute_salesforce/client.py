@@ -122,7 +122,7 @@ class SalesforceClient:
             retry=tenacity.retry_if_exception_type(_Retry),
             stop=tenacity.stop_after_attempt(self.attempts)
             | tenacity.stop_after_delay(self.budget),
-            wait=tenacity.wait_exponential_jitter(initial=0.5, max=20),
+            wait=tenacity.wait_exponential_jitter(multiplier=0.5, max=20),
             sleep=self.sleep,
             before_sleep=lambda state: log.warning(
                 "adapter.retry",

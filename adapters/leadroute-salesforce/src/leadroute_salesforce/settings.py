@@ -96,6 +96,9 @@ class TaskSettings:
         return table.get(lead_type.strip().lower(), table.get("default", "Normal"))
 
 
+DEFAULT_TASK = TaskSettings()
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything the adapter needs, validated.
@@ -289,17 +292,17 @@ def _tasks(raw: Any) -> TaskSettings:
         due = int(raw.get("due_in_days", 1))
     except (TypeError, ValueError):
         raise PolicyError("expected whole days", path=f"{_path('tasks')}.due_in_days") from None
-    subject = str(raw.get("subject", TaskSettings.subject))
+    subject = str(raw.get("subject", DEFAULT_TASK.subject))
     if not subject or len(subject) > 255:
         raise PolicyError("expected 1 to 255 characters", path=f"{_path('tasks')}.subject")
     return TaskSettings(
         enabled=bool(raw.get("enabled", True)),
         external_id_field=identifier(
-            str(raw.get("external_id_field", TaskSettings.external_id_field)),
+            str(raw.get("external_id_field", DEFAULT_TASK.external_id_field)),
             path=f"{_path('tasks')}.external_id_field",
         ),
         subject=subject,
-        status=str(raw.get("status", TaskSettings.status)),
+        status=str(raw.get("status", DEFAULT_TASK.status)),
         due_in_days=due,
         priority={str(k): str(v) for k, v in priority.items()},
     )

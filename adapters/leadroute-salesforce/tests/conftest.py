@@ -1,0 +1,69 @@
+"""A fake org per test, throwaway RSA keys, and settings wired to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from leadroute_salesforce.adapter import SalesforceAdapter
+from leadroute_salesforce.settings import Settings, load_settings
+from leadroute_salesforce.testing import FakeSalesforce, make_key_pair
+
+
+@pytest.fixture(scope="session")
+def key_pair() -> tuple[str, str]:
+    """One RSA key pair per test session, generated here and never written to the repository."""
+    return make_key_pair()
+
+
+@pytest.fixture
+def fake(key_pair: tuple[str, str]) -> FakeSalesforce:
+    """An empty fake org that accepts JWTs signed with the session's key."""
+    return FakeSalesforce(public_key=key_pair[1], client_secret="cs-" + "x" * 20)
+
+
+@pytest.fixture
+def jwt_env(fake: FakeSalesforce, key_pair: tuple[str, str]) -> dict[str, str]:
+    """Environment for the JWT bearer flow against the fake."""
+    return {
+        "LEADROUTE_SALESFORCE_CLIENT_ID": fake.client_id,
+        "LEADROUTE_SALESFORCE_USERNAME": fake.username,
+        "LEADROUTE_SALESFORCE_PRIVATE_KEY": key_pair[0],
+    }
+
+
+@pytest.fixture
+def settings_for(jwt_env: dict[str, str], tmp_path: Path) -> Callable[..., Settings]:
+    """Settings from options (JWT credentials from the environment fixture)."""
+
+    def build(env: dict[str, str] | None = None, **options: Any) -> Settings:
+        return load_settings(options, workdir=tmp_path, env=jwt_env if env is None else env)
+
+    return build
+
+
+@pytest.fixture
+def adapter_for(
+    fake: FakeSalesforce, settings_for: Callable[..., Settings]
+) -> Callable[..., SalesforceAdapter]:
+    """An adapter talking to the fake, with no real sleeping."""
+
+    def build(purpose: str = "route", **options: Any) -> SalesforceAdapter:
+        return SalesforceAdapter.build(
+            settings_for(**options),
+            http=fake.http(),
+            purpose=purpose,  # type: ignore[arg-type]
+            sleep=lambda _: None,
+        )
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
