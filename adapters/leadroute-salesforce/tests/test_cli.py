@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from typer.testing import CliRunner
 
@@ -50,18 +52,46 @@ adapters:
 """
 
 
-@pytest.fixture
-def org_setup(
-    fake: FakeSalesforce, jwt_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[FakeSalesforce, Org, Path]:
-    """A 3,000-lead org (pages of 500), credentials in the environment, a policy file."""
-    fake.page_size = 500
+@attrs.frozen
+class Run:
+    """One org, its policy and store, and what the route run did to it."""
+
+    fake: FakeSalesforce
+    org: Org
+    policy: Path
+    store: Path
+    folder: Path
+    before: dict[str, str]
+    after: dict[str, str]
+    out: dict
+    blocked: str
+
+
+def env_for(fake: FakeSalesforce, key_pair: tuple[str, str]) -> dict[str, str]:
+    return {
+        "LEADROUTE_SALESFORCE_CLIENT_ID": fake.client_id,
+        "LEADROUTE_SALESFORCE_USERNAME": fake.username,
+        "LEADROUTE_SALESFORCE_PRIVATE_KEY": key_pair[0],
+    }
+
+
+@pytest.fixture(scope="module")
+def routed(key_pair, tmp_path_factory) -> Iterator[Run]:
+    """A 3,000-lead org (pages of 500) routed once through the CLI; shared by this module."""
+    folder = tmp_path_factory.mktemp("sf-route")
+    fake = FakeSalesforce(public_key=key_pair[1], page_size=500)
     org = populate(fake, leads=3000, owned=600)
-    for key, value in jwt_env.items():
-        monkeypatch.setenv(key, value)
-    policy = tmp_path / "leadroute.yaml"
-    policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
-    return fake, org, policy
+    blocked = org.waiting_leads[10]
+    fake.fail_record(blocked, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Industry is required")
+    policy = folder / "leadroute.yaml"
+    policy.write_text(policy_text(org.active_users[0], folder), encoding="utf-8")
+    store = folder / "audit.db"
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env_for(fake, key_pair).items():
+            mp.setenv(key, value)
+        before = owners(fake)
+        out = run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+        yield Run(fake, org, policy, store, folder, before, owners(fake), out, blocked)
 
 
 def run(fake: FakeSalesforce, *args: str) -> dict:
@@ -75,51 +105,40 @@ def owners(fake: FakeSalesforce) -> dict[str, str]:
     return {lead_id: r["OwnerId"] for lead_id, r in fake.objects["Lead"].items()}
 
 
-def test_route_writes_exactly_what_the_decisions_say(org_setup, tmp_path):
+def test_route_writes_exactly_what_the_decisions_say(routed: Run):
     """Every decided lead ends up owned by its decision's rep; nothing else changes."""
-    fake, org, policy = org_setup
-    blocked = org.waiting_leads[10]
-    fake.fail_record(blocked, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Industry is required")
-    before = owners(fake)
-    store = tmp_path / "audit.db"
-    out = run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
-
-    assert out["counts"]["input"] == 3000  # closed and converted queue leads are not read
+    fake, org, before, after = routed.fake, routed.org, routed.before, routed.after
+    assert routed.out["counts"]["input"] == 3000  # closed and converted queue leads not read
     assert len(fake.data_requests("query_more")) >= 5  # the leads came in several pages
-    with Store.open(store) as audit:
+    with Store.open(routed.store) as audit:
         decisions = audit.current_decisions()
-    assert len(decisions) == 3000 - out["counts"]["exceptions"]
-    after = owners(fake)
+    assert len(decisions) == 3000 - routed.out["counts"]["exceptions"]
     active = set(org.active_users)
     for lead_id, decision in decisions.items():
         assert decision.owner_id in active  # never a queue, never an inactive user
-        expected = before[lead_id] if lead_id == blocked else decision.owner_id
+        expected = before[lead_id] if lead_id == routed.blocked else decision.owner_id
         assert after[lead_id] == expected, lead_id
     untouched = set(after) - set(decisions)
-    assert all(after[i] == before[i] for i in untouched)
-    assert after[blocked] in org.queues  # refused by a validation rule: still waiting
+    assert untouched and all(after[i] == before[i] for i in untouched)
+    assert after[routed.blocked] in org.queues  # refused by a validation rule: still waiting
 
 
-def test_route_sends_collections_of_200_without_assignment_rules(org_setup, tmp_path):
+def test_route_sends_collections_of_200_without_assignment_rules(routed: Run):
     """Owner writes go in collections of at most 200, each with Sforce-Auto-Assign FALSE."""
-    fake, _, policy = org_setup
-    run(fake, "route", "--policy", str(policy), "--store", str(tmp_path / "a.db"), "--at", ROUTE_AT)
-    updates = fake.data_requests("update")
-    assert updates
+    updates = routed.fake.data_requests("update")
+    assert len(updates) >= 15
     assert all(len(r["json"]["records"]) <= 200 for r in updates)
     assert all(r["json"]["allOrNone"] is False for r in updates)
     assert all(r["headers"]["sforce-auto-assign"] == "FALSE" for r in updates)
-    assert sum(len(r["json"]["records"]) for r in updates) == sum(
-        1 for r in fake.objects["Lead"].values() if r["OwnerId"].startswith("005")
-    ) - 600  # the pre-owned leads were never written
+    sent = [rec["id"] for r in updates for rec in r["json"]["records"]]
+    assert len(sent) == len(set(sent))  # each lead written once
+    assert set(sent) <= set(routed.org.waiting_leads)  # pre-owned leads are never written
 
 
-def test_route_creates_one_follow_up_task_per_written_lead(org_setup, tmp_path):
+def test_route_creates_one_follow_up_task_per_written_lead(routed: Run):
     """Each written lead gets one task for its owner, dated, prioritised by lead type."""
-    fake, org, policy = org_setup
-    store = str(tmp_path / "a.db")
-    run(fake, "route", "--policy", str(policy), "--store", store, "--at", ROUTE_AT)
-    written = [i for i in org.waiting_leads if fake.get("Lead", i)["OwnerId"].startswith("005")]
+    fake = routed.fake
+    written = [i for i in routed.org.waiting_leads if routed.after[i].startswith("005")]
     tasks = fake.objects["Task"]
     assert len(tasks) == len(written)
     by_who = {t["WhoId"]: t for t in tasks.values()}
@@ -128,27 +147,18 @@ def test_route_creates_one_follow_up_task_per_written_lead(org_setup, tmp_path):
         assert task["OwnerId"] == lead["OwnerId"]
         assert task["ActivityDate"] == "2026-11-03"
         assert task["Priority"] == ("High" if lead["Lead_Type__c"] == "demo" else "Normal")
-    # A second run re-reads the leads still waiting and writes nothing new.
-    requests = len(fake.data_requests("update"))
-    again = run(fake, "route", "--policy", str(policy), "--store", store, "--at", ROUTE_AT)
-    assert again["counts"]["new"] == 0
-    assert len(fake.data_requests("update")) == requests
-    assert len(fake.objects["Task"]) == len(written)
+        assert task["Status"] == "Not Started"
 
 
-def test_route_reports_refused_writes_in_the_exception_report(org_setup, tmp_path):
+def test_route_reports_refused_writes_in_the_exception_report(routed: Run):
     """A validation failure and leads without email both land in the exception report."""
-    fake, org, policy = org_setup
-    blocked = org.waiting_leads[42]
-    fake.fail_record(blocked, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Industry is required")
-    run(fake, "route", "--policy", str(policy), "--store", str(tmp_path / "a.db"), "--at", ROUTE_AT)
-    with (tmp_path / EXCEPTIONS_FILE).open(newline="", encoding="utf-8") as fh:
+    with (routed.folder / EXCEPTIONS_FILE).open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    refused = [r for r in rows if r["record_id"] == blocked]
+    refused = [r for r in rows if r["record_id"] == routed.blocked]
     assert refused == [
         {
             "source": "salesforce:write:owner",
-            "record_id": blocked,
+            "record_id": routed.blocked,
             "kind": "lead",
             "field": "OwnerId",
             "code": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
@@ -156,19 +166,49 @@ def test_route_reports_refused_writes_in_the_exception_report(org_setup, tmp_pat
         }
     ]
     missing = {r["record_id"] for r in rows if r["code"] == "MISSING_FIELD"}
-    no_email = {i for i in org.waiting_leads if not fake.get("Lead", i)["Email"]}
-    assert missing == no_email and no_email
+    no_email = {i for i in routed.org.waiting_leads if not routed.fake.get("Lead", i)["Email"]}
+    assert no_email and missing == no_email
 
 
-def test_rebalance_moves_only_what_the_plan_says(org_setup, tmp_path):
+@pytest.fixture(scope="module")
+def rebalanced(routed: Run, key_pair) -> tuple[Run, dict, dict[str, str]]:
+    """The routed org rebalanced three days later; also a second route run (it writes nothing)."""
+    fake = routed.fake
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env_for(fake, key_pair).items():
+            mp.setenv(key, value)
+        updates, tasks = len(fake.data_requests("update")), len(fake.objects["Task"])
+        again = run(
+            fake,
+            "route",
+            "--policy",
+            str(routed.policy),
+            "--store",
+            str(routed.store),
+            "--at",
+            ROUTE_AT,
+        )
+        assert again["counts"]["new"] == 0
+        assert len(fake.data_requests("update")) == updates
+        assert len(fake.objects["Task"]) == tasks
+        out = run(
+            fake,
+            "rebalance",
+            "--policy",
+            str(routed.policy),
+            "--store",
+            str(routed.store),
+            "--at",
+            REBALANCE_AT,
+        )
+    return routed, out, owners(fake)
+
+
+def test_rebalance_moves_only_what_the_plan_says(rebalanced):
     """Rebalance writes each move's new owner, leaves every other lead, never moves worked ones."""
-    fake, org, policy = org_setup
-    store = str(tmp_path / "a.db")
-    run(fake, "route", "--policy", str(policy), "--store", store, "--at", ROUTE_AT)
-    before = owners(fake)
+    routed, out, after = rebalanced
+    before, org, fake = routed.after, routed.org, routed.fake
     activity = {i: fake.get("Lead", i)["LastActivityDate"] for i in org.owned_leads}
-    out = run(fake, "rebalance", "--policy", str(policy), "--store", store, "--at", REBALANCE_AT)
-    after = owners(fake)
     moves = {m["lead_id"]: m for m in out["moves"]}
     assert moves and out["counts"]["applied"] == len(moves)
     for lead_id, owner in after.items():
@@ -186,13 +226,28 @@ def test_rebalance_moves_only_what_the_plan_says(org_setup, tmp_path):
     assert reasons["OWNER_INACTIVE"] >= len(stranded)
 
 
-def test_rebalance_reads_owned_leads_not_the_queues(org_setup, tmp_path):
-    """The rebalance read asks for owned leads only and never selects queue-owned ones."""
-    fake, _, policy = org_setup
-    run(fake, "rebalance", "--policy", str(policy), "--store", str(tmp_path / "a.db"),
-        "--at", REBALANCE_AT, "--dry-run")
-    lead_queries = [r["params"]["q"] for r in fake.data_requests("query") if "FROM Lead" in r["params"]["q"] and "GROUP BY" not in r["params"]["q"]]
+def test_rebalance_reads_owned_leads_not_the_queues(fake, jwt_env, tmp_path, monkeypatch):
+    """Rebalance reads owned leads only, with their last activity; a dry run writes nothing."""
+    org = populate(fake, leads=50, owned=300)
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    policy = tmp_path / "leadroute.yaml"
+    policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
+    out = run(
+        fake,
+        "rebalance",
+        "--policy",
+        str(policy),
+        "--store",
+        str(tmp_path / "a.db"),
+        "--at",
+        REBALANCE_AT,
+        "--dry-run",
+    )
+    queries = [r["params"]["q"] for r in fake.data_requests("query")]
+    lead_queries = [q for q in queries if "FROM Lead" in q and "GROUP BY" not in q]
     assert len(lead_queries) == 1
     assert "OwnerId NOT IN ('00G" in lead_queries[0]
     assert "LastActivityDate" in lead_queries[0]
-    assert not fake.data_requests("update")  # a dry run writes nothing
+    assert out["counts"]["considered"] == 300
+    assert not fake.data_requests("update")
