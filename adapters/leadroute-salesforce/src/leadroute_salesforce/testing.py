@@ -305,6 +305,7 @@ class Fault:
         body: JSON body (default: a Salesforce error array for the status).
         times: How many matching requests it hits.
         exception: Raise this transport error instead of answering (a timeout).
+        content: Raw body bytes instead of JSON (a truncated or HTML answer).
     """
 
     kind: str
@@ -312,6 +313,7 @@ class Fault:
     body: Any = None
     times: int = 1
     exception: type[httpx.TransportError] | None = None
+    content: bytes | None = None
 
 
 @attrs.define
@@ -423,9 +425,10 @@ class FakeSalesforce:
         times: int = 1,
         body: Any = None,
         exception: type[httpx.TransportError] | None = None,
+        content: bytes | None = None,
     ) -> None:
         """Answer the next ``times`` requests of a kind with ``status`` (or raise ``exception``)."""
-        self.faults.append(Fault(kind, status, body, times, exception))
+        self.faults.append(Fault(kind, status, body, times, exception, content))
 
     def fail_record(self, record_id: str, code: str, message: str = "", *, times: int = 1) -> None:
         """Refuse the next ``times`` writes of one record with a per-record error."""
@@ -452,6 +455,8 @@ class FakeSalesforce:
                 fault.times -= 1
                 if fault.exception is not None:
                     raise fault.exception("injected fault", request=request)
+                if fault.content is not None:
+                    return httpx.Response(fault.status, content=fault.content)
                 code, message = _DEFAULT_ERRORS.get(fault.status, ("", "error"))
                 body = (
                     fault.body
