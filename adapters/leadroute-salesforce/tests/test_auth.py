@@ -91,7 +91,7 @@ def test_invalid_grant_fails_fast_with_a_hint(adapter_for, fake):
     """invalid_grant is final: one token request, no data call, a message saying what to check."""
     fake.username = "someone-else@acme.example"
     adapter = adapter_for()
-    with pytest.raises(AuthError, match="invalid_grant.*pre-authorized"):
+    with pytest.raises(AuthError, match=r"invalid_grant.*pre-authorized"):
         adapter.read()
     assert fake.token_requests == 1
     assert fake.requests == []
