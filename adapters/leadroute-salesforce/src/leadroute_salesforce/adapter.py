@@ -58,7 +58,19 @@ class SalesforceAdapter:
     def __attrs_post_init__(self) -> None:
         self.reader = SalesforceReader(self.client, self.settings)
         sleep = self.client.sleep
-        self.owners = OwnerWriter(self.client, lock_retries=self.settings.lock_retries, sleep=sleep)
+        # Tasks need the lead type; a write relayed from an earlier run was not read this time,
+        # so the read-back brings the mapped lead-type field along.
+        lead_type = {
+            sobject: [field]
+            for sobject, kind in (("Lead", "leads"), ("Contact", "contacts"))
+            if (field := self.settings.fields.of(kind).get("lead_type"))
+        }
+        self.owners = OwnerWriter(
+            self.client,
+            lock_retries=self.settings.lock_retries,
+            sleep=sleep,
+            read_back_fields=lead_type if self.settings.tasks.enabled else {},
+        )
         self.tasks = TaskWriter(
             self.client, self.settings.tasks, lock_retries=self.settings.lock_retries, sleep=sleep
         )
@@ -140,7 +152,7 @@ class SalesforceAdapter:
                 continue
             owner = result.observed_owner or str(effect.payload["owner_id"])
             lead_id = str(effect.payload.get("lead_id") or effect.lead_id)
-            items.append((effect, owner, self.reader.lead_types.get(lead_id, "")))
+            items.append((effect, owner, self._lead_type(lead_id)))
         for key, outcome in self.tasks.create(items).items():
             if outcome.ok:
                 continue
@@ -154,6 +166,13 @@ class SalesforceAdapter:
                 results[key] = attrs.evolve(
                     previous, detail=f"owner written; follow-up task refused: {outcome.detail}"
                 )
+
+    def _lead_type(self, lead_id: str) -> str:
+        if lead_id in self.reader.lead_types:
+            return self.reader.lead_types[lead_id]
+        record = self.owners.seen.get(lead_id, {})
+        fields = self.owners.read_back_fields.get(str(record.get("attributes", {}).get("type")), [])
+        return str(record.get(fields[0]) or "") if fields else ""
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:
         """Write the exception report: unusable records and writes Salesforce refused."""

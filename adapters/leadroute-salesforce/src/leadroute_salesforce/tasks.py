@@ -17,7 +17,7 @@ import attrs
 import structlog
 
 from leadroute.models import Effect
-from leadroute_salesforce.client import SalesforceClient, TransientError
+from leadroute_salesforce.client import ApiError, SalesforceClient, TransientError
 from leadroute_salesforce.limits import RECORD, Action, classify
 from leadroute_salesforce.settings import TaskSettings
 from leadroute_salesforce.writing import COLLECTION_SIZE, WriteFailure
@@ -117,6 +117,19 @@ class TaskWriter:
         except TransientError as exc:
             for effect, _, _ in part:
                 outcomes[effect.idem_key] = TaskOutcome(ok=False, retryable=True, detail=str(exc))
+            return []
+        except ApiError as exc:
+            # Most often the external id field is missing or not visible to the integration
+            # user: every task fails the same way, so say what to fix once per chunk.
+            detail = f"{exc} (is {self.settings.external_id_field} an External ID field on Task?)"
+            log.warning("salesforce.task.refused_request", tasks=len(part), error=str(exc))
+            for (effect, _, _), record in zip(part, records, strict=True):
+                outcomes[effect.idem_key] = TaskOutcome(ok=False, detail=detail)
+                self.failures.append(
+                    WriteFailure(
+                        record_id=str(record["WhoId"]), code=exc.code, message=detail, what="task"
+                    )
+                )
             return []
         locked = []
         for item, result in zip(part, saved, strict=True):

@@ -25,7 +25,7 @@ import attrs
 import structlog
 
 from leadroute.models import Effect, EffectResult
-from leadroute_salesforce.client import SalesforceClient, TransientError
+from leadroute_salesforce.client import ApiError, SalesforceClient, TransientError
 from leadroute_salesforce.limits import RECORD, Action, classify
 from leadroute_salesforce.soql import Query, Where, chunks
 
@@ -75,6 +75,9 @@ class OwnerWriter:
         lock_retries: Extra rounds for records that hit a row lock.
         sleep: How to wait between lock rounds.
         failures: Records refused for good during this run.
+        written: Effects Salesforce accepted in the last ``write``.
+        read_back_fields: Extra fields to read back per sObject (the lead type for tasks).
+        seen: Read-back records by id, from the last ``write``.
     """
 
     client: SalesforceClient
@@ -82,6 +85,8 @@ class OwnerWriter:
     sleep: Callable[[float], None] = time.sleep
     failures: list[WriteFailure] = attrs.field(factory=list)
     written: list[Effect] = attrs.field(factory=list)
+    read_back_fields: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
+    seen: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     def write(
         self, effects: Sequence[Effect], results: dict[str, EffectResult]
@@ -148,6 +153,18 @@ class OwnerWriter:
                     idem_key=effect.idem_key, ok=False, retryable=True, detail=str(exc)
                 )
             return
+        except ApiError as exc:
+            # The request itself was refused (a field or permission problem): no record of
+            # this chunk was written, and sending it again will not help.
+            log.warning("salesforce.write.refused_request", records=len(chunk), error=str(exc))
+            for effect in chunk:
+                results[effect.idem_key] = EffectResult(
+                    idem_key=effect.idem_key, ok=False, detail=str(exc)
+                )
+                self.failures.append(
+                    WriteFailure(record_id=_lead(effect), code=exc.code, message=str(exc))
+                )
+            return
         for effect, result in zip(chunk, saved, strict=True):
             if result.get("success") is True:
                 written.append(effect)
@@ -192,13 +209,12 @@ class OwnerWriter:
                 for part in chunks(ids, COLLECTION_SIZE):
                     query = Query(
                         sobject=sobject,
-                        fields=["Id", "OwnerId"],
+                        fields=["Id", "OwnerId", *self.read_back_fields.get(sobject, ())],
                         where=[Where("Id", "IN", list(part))],
                     )
-                    owners |= {
-                        str(r["Id"]): str(r.get("OwnerId") or "")
-                        for r in self.client.query(query.render())
-                    }
+                    for record in self.client.query(query.render()):
+                        owners[str(record["Id"])] = str(record.get("OwnerId") or "")
+                        self.seen[str(record["Id"])] = record
             except TransientError as exc:
                 # The writes happened; only the check is missing. Say so, do not fail them.
                 log.warning("salesforce.read_back.failed", records=len(ids), error=str(exc))

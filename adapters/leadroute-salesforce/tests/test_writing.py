@@ -1,0 +1,155 @@
+"""Owner writes: collections of 200, per-record results, lock retries, read-back."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadroute.models import Effect
+from leadroute_salesforce.testing import FakeSalesforce, Org, populate, sf_id
+
+
+def effect(lead_id: str, owner_id: str, n: int = 0, *, epoch: int = 1) -> Effect:
+    decision = f"decision-{lead_id}-{epoch}"
+    return Effect(
+        kind="owner_write",
+        decision_id=decision,
+        lead_id=lead_id,
+        idem_key=Effect.key_for(decision, "owner_write"),
+        payload={
+            "lead_id": lead_id,
+            "owner_id": owner_id,
+            "decided_at": "2026-11-02T09:00:00+00:00",
+            "reason": "test",
+            "epoch": epoch,
+        },
+    )
+
+
+@pytest.fixture
+def org(fake: FakeSalesforce) -> Org:
+    """An org with 250 leads waiting in queues."""
+    return populate(fake, leads=250, owned=0, accounts=5)
+
+
+def test_200_records_with_mixed_failures_are_read_one_by_one(adapter_for, fake, org):
+    """A 200 answer is never 'all succeeded': each failure gets its own, correct outcome."""
+    leads = org.waiting_leads[:200]
+    active, inactive = org.active_users, org.inactive_users
+    effects = [effect(lead, active[i % len(active)], i) for i, lead in enumerate(leads)]
+    effects[5] = effect(leads[5], inactive[0])
+    effects[6] = effect(leads[6], inactive[1])
+    fake.fail_record(leads[10], "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access")
+    fake.fail_record(leads[11], "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access")
+    fake.fail_record(leads[12], "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", times=10)
+    fake.fail_record(leads[20], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Industry is required")
+    fake.fail_record(leads[21], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Phone is required")
+    del fake.objects["Lead"][leads[30]]
+
+    adapter = adapter_for(lock_retries=3)
+    results = adapter.apply(effects)
+
+    by_lead = dict(zip(leads, results, strict=True))
+    assert [r.idem_key for r in results] == [e.idem_key for e in effects]
+    assert sum(r.ok for r in results) == 194
+    for lead in (leads[5], leads[6]):
+        assert by_lead[lead].reroute and not by_lead[lead].ok
+        assert by_lead[lead].detail.startswith("INACTIVE_OWNER_OR_USER")
+    assert by_lead[leads[10]].ok and by_lead[leads[11]].ok  # lock released on retry
+    assert by_lead[leads[12]] == type(by_lead[leads[12]])(
+        idem_key=effects[12].idem_key,
+        ok=False,
+        retryable=True,
+        detail="UNABLE_TO_LOCK_ROW: unable to obtain exclusive access",
+    )
+    assert by_lead[leads[20]].detail == "FIELD_CUSTOM_VALIDATION_EXCEPTION: Industry is required"
+    assert not by_lead[leads[20]].retryable and not by_lead[leads[20]].reroute
+    assert by_lead[leads[30]].detail.startswith("ENTITY_IS_DELETED")
+    assert {(f.record_id, f.code) for f in adapter.owners.failures} == {
+        (leads[20], "FIELD_CUSTOM_VALIDATION_EXCEPTION"),
+        (leads[21], "FIELD_CUSTOM_VALIDATION_EXCEPTION"),
+        (leads[30], "ENTITY_IS_DELETED"),
+    }
+    updates = fake.data_requests("update")
+    assert len(updates[0]["json"]["records"]) == 200
+    # Only the locked records go out again, in later rounds.
+    assert [len(u["json"]["records"]) for u in updates[1:]] == [3, 1, 1]
+    for lead, result in by_lead.items():
+        if result.ok:
+            assert (
+                fake.get("Lead", lead)["OwnerId"] == effects[leads.index(lead)].payload["owner_id"]
+            )
+
+
+def test_more_than_200_effects_go_in_several_collections(adapter_for, fake, org):
+    """201 owner writes make two collection calls: 200 then 1."""
+    effects = [effect(lead, org.active_users[0]) for lead in org.waiting_leads[:201]]
+    results = adapter_for().apply(effects)
+    assert all(r.ok for r in results)
+    assert [len(u["json"]["records"]) for u in fake.data_requests("update")] == [200, 1]
+
+
+def test_assignment_rule_does_not_run_because_of_the_header(adapter_for, fake, org):
+    """With Sforce-Auto-Assign FALSE an active assignment rule leaves our owner alone."""
+    rule_owner = org.active_users[-1]
+    fake.assignment_rule = lambda lead: rule_owner
+    lead = org.waiting_leads[0]
+    (result,) = adapter_for().apply([effect(lead, org.active_users[0])])
+    assert result.ok and result.observed_owner == ""
+    assert fake.get("Lead", lead)["OwnerId"] == org.active_users[0]
+
+
+def test_without_the_header_the_fake_rule_overrides(adapter_for, fake, org):
+    """The fake models the default (header absent = TRUE): the rule wins, which is why we send it."""
+    rule_owner = org.active_users[-1]
+    fake.assignment_rule = lambda lead: rule_owner
+    lead = org.waiting_leads[0]
+    record = {"attributes": {"type": "Lead"}, "id": lead, "OwnerId": org.active_users[0]}
+    adapter_for().client.update_collection([record], headers={})
+    assert fake.get("Lead", lead)["OwnerId"] == rule_owner
+
+
+def test_override_detected_by_read_back(adapter_for, fake, org):
+    """When automation changes the owner anyway, the result carries the owner Salesforce holds."""
+    lead, other = org.waiting_leads[0], org.waiting_leads[1]
+    intruder = org.active_users[-1]
+    fake.automation = lambda record: intruder if record["Id"] == lead else None
+    results = adapter_for().apply(
+        [effect(lead, org.active_users[0]), effect(other, org.active_users[0])]
+    )
+    assert results[0].ok and results[0].observed_owner == intruder
+    assert results[1].ok and results[1].observed_owner == ""
+    reads = [q["params"]["q"] for q in fake.data_requests("query")]
+    assert any(q.startswith("SELECT Id, OwnerId FROM Lead WHERE Id IN") for q in reads)
+
+
+def test_a_newer_epoch_supersedes_a_pending_older_write(adapter_for, fake, org):
+    """Two pending writes for one lead: only the newest is sent; the older is done, superseded."""
+    lead = org.waiting_leads[0]
+    old, new = effect(lead, org.active_users[0]), effect(lead, org.active_users[1], epoch=2)
+    results = adapter_for().apply([old, new])
+    assert results[0].ok and results[0].detail == "superseded by a newer decision"
+    assert results[1].ok
+    (update,) = fake.data_requests("update")
+    assert [r["OwnerId"] for r in update["json"]["records"]] == [org.active_users[1]]
+
+
+def test_ids_that_are_not_leads_or_contacts_are_refused(adapter_for, fake, org):
+    """An id with another key prefix is not sent; the result says why and is not retried."""
+    (result,) = adapter_for().apply([effect(sf_id("001", 1), org.active_users[0])])
+    assert not result.ok and not result.retryable
+    assert "not a Salesforce lead or contact id" in result.detail
+    assert fake.data_requests("update") == []
+
+
+def test_collection_failing_transiently_is_retryable(adapter_for, fake, org):
+    """Server errors beyond the retry budget leave every record of the chunk retryable."""
+    fake.fail("update", 503, times=50)
+    results = adapter_for().apply([effect(org.waiting_leads[0], org.active_users[0])])
+    assert not results[0].ok and results[0].retryable
+
+
+def test_other_effect_kinds_are_refused(adapter_for, org):
+    """Kinds the adapter does not implement get a clear non-retryable result."""
+    notify = Effect(kind="notify", decision_id="d", lead_id="x", idem_key="k", payload={})
+    (result,) = adapter_for().apply([notify])
+    assert not result.ok and "does not handle 'notify'" in result.detail
