@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import structlog
 
+from leadroute.models import Effect
 from leadroute_salesforce.adapter import SalesforceAdapter
 from leadroute_salesforce.settings import Settings, load_settings
 from leadroute_salesforce.testing import FakeSalesforce, make_key_pair
@@ -67,3 +68,26 @@ def adapter_for(
 def _reset_structlog() -> Iterator[None]:
     yield
     structlog.reset_defaults()
+
+
+def _effect(lead_id: str, owner_id: str, n: int = 0, *, epoch: int = 1) -> Effect:
+    decision = f"decision-{lead_id}-{epoch}"
+    return Effect(
+        kind="owner_write",
+        decision_id=decision,
+        lead_id=lead_id,
+        idem_key=Effect.key_for(decision, "owner_write"),
+        payload={
+            "lead_id": lead_id,
+            "owner_id": owner_id,
+            "decided_at": "2026-11-02T09:00:00+00:00",
+            "reason": "test",
+            "epoch": epoch,
+        },
+    )
+
+
+@pytest.fixture
+def effect() -> Callable[..., Effect]:
+    """Build an owner_write effect as the router would (decided 2026-11-02 09:00 UTC)."""
+    return _effect

@@ -11,8 +11,6 @@ from leadroute_salesforce.settings import TaskSettings
 from leadroute_salesforce.tasks import task_key, task_record
 from leadroute_salesforce.testing import populate
 
-from .test_writing import effect
-
 
 @pytest.fixture
 def org(fake):
@@ -23,7 +21,7 @@ def org(fake):
 TASKS = {"priority": {"demo": "High", "default": "Low"}, "due_in_days": 2}
 
 
-def test_task_fields(org):
+def test_task_fields(org, effect):
     """WhoId, OwnerId, Subject, a plain-date ActivityDate, Status and Priority by lead type."""
     e = effect(org.waiting_leads[0], org.active_users[0])
     settings = TaskSettings(enabled=True, priority={"demo": "High", "default": "Normal"})
@@ -41,7 +39,7 @@ def test_task_fields(org):
     }
 
 
-def test_applying_twice_creates_each_task_once(adapter_for, fake, org):
+def test_applying_twice_creates_each_task_once(adapter_for, fake, org, effect):
     """A re-sent batch (a restart before the outbox was marked) updates the same tasks."""
     effects = [effect(lead, org.active_users[0]) for lead in org.waiting_leads]
     for lead in org.waiting_leads:
@@ -63,7 +61,7 @@ def test_applying_twice_creates_each_task_once(adapter_for, fake, org):
     assert upserts[0]["path"].endswith("/composite/sobjects/Task/Leadroute_Key__c")
 
 
-def test_timeout_after_the_task_was_created_does_not_duplicate(adapter_for, fake, org):
+def test_timeout_after_the_task_was_created_does_not_duplicate(adapter_for, fake, org, effect):
     """An upsert whose answer was lost is sent again with the same key: still one task."""
     effects = [effect(org.waiting_leads[0], org.active_users[0])]
     adapter = adapter_for(tasks=True)
@@ -76,7 +74,7 @@ def test_timeout_after_the_task_was_created_does_not_duplicate(adapter_for, fake
     assert len(fake.tasks_for(org.waiting_leads[0])) == 1
 
 
-def test_task_follows_the_owner_salesforce_holds(adapter_for, fake, org):
+def test_task_follows_the_owner_salesforce_holds(adapter_for, fake, org, effect):
     """When automation overrode the owner, the task goes to whoever owns the lead now."""
     lead, intruder = org.waiting_leads[0], org.active_users[-1]
     fake.automation = lambda record: intruder
@@ -85,7 +83,9 @@ def test_task_follows_the_owner_salesforce_holds(adapter_for, fake, org):
     assert fake.tasks_for(lead)[0]["OwnerId"] == intruder
 
 
-def test_refused_task_keeps_the_owner_write_and_is_reported(adapter_for, fake, org, tmp_path):
+def test_refused_task_keeps_the_owner_write_and_is_reported(
+    adapter_for, fake, org, tmp_path, effect
+):
     """A task Salesforce refuses for good does not undo the owner; it goes to the report."""
     lead = org.waiting_leads[0]
     fake.fail_record(f"task:{lead}", "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Type is required")
@@ -110,7 +110,7 @@ def test_refused_task_keeps_the_owner_write_and_is_reported(adapter_for, fake, o
     ]
 
 
-def test_missing_external_id_field_is_reported_clearly(adapter_for, fake, org):
+def test_missing_external_id_field_is_reported_clearly(adapter_for, fake, org, effect):
     """If the admin has not created the field, the owner stands and the detail says what to fix."""
     fake.task_external_id_field = "Other__c"
     (result,) = adapter_for(tasks=True).apply([effect(org.waiting_leads[0], org.active_users[0])])

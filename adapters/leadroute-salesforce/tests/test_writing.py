@@ -8,30 +8,13 @@ from leadroute.models import Effect
 from leadroute_salesforce.testing import FakeSalesforce, Org, populate, sf_id
 
 
-def effect(lead_id: str, owner_id: str, n: int = 0, *, epoch: int = 1) -> Effect:
-    decision = f"decision-{lead_id}-{epoch}"
-    return Effect(
-        kind="owner_write",
-        decision_id=decision,
-        lead_id=lead_id,
-        idem_key=Effect.key_for(decision, "owner_write"),
-        payload={
-            "lead_id": lead_id,
-            "owner_id": owner_id,
-            "decided_at": "2026-11-02T09:00:00+00:00",
-            "reason": "test",
-            "epoch": epoch,
-        },
-    )
-
-
 @pytest.fixture
 def org(fake: FakeSalesforce) -> Org:
     """An org with 250 leads waiting in queues."""
     return populate(fake, leads=250, owned=0, accounts=5)
 
 
-def test_200_records_with_mixed_failures_are_read_one_by_one(adapter_for, fake, org):
+def test_200_records_with_mixed_failures_are_read_one_by_one(adapter_for, fake, org, effect):
     """A 200 answer is never 'all succeeded': each failure gets its own, correct outcome."""
     leads = org.waiting_leads[:200]
     active, inactive = org.active_users, org.inactive_users
@@ -80,7 +63,7 @@ def test_200_records_with_mixed_failures_are_read_one_by_one(adapter_for, fake, 
             )
 
 
-def test_more_than_200_effects_go_in_several_collections(adapter_for, fake, org):
+def test_more_than_200_effects_go_in_several_collections(adapter_for, fake, org, effect):
     """201 owner writes make two collection calls: 200 then 1."""
     effects = [effect(lead, org.active_users[0]) for lead in org.waiting_leads[:201]]
     results = adapter_for().apply(effects)
@@ -88,7 +71,7 @@ def test_more_than_200_effects_go_in_several_collections(adapter_for, fake, org)
     assert [len(u["json"]["records"]) for u in fake.data_requests("update")] == [200, 1]
 
 
-def test_assignment_rule_does_not_run_because_of_the_header(adapter_for, fake, org):
+def test_assignment_rule_does_not_run_because_of_the_header(adapter_for, fake, org, effect):
     """With Sforce-Auto-Assign FALSE an active assignment rule leaves our owner alone."""
     rule_owner = org.active_users[-1]
     fake.assignment_rule = lambda lead: rule_owner
@@ -108,7 +91,7 @@ def test_without_the_header_the_fake_rule_overrides(adapter_for, fake, org):
     assert fake.get("Lead", lead)["OwnerId"] == rule_owner
 
 
-def test_override_detected_by_read_back(adapter_for, fake, org):
+def test_override_detected_by_read_back(adapter_for, fake, org, effect):
     """When automation changes the owner anyway, the result carries the owner Salesforce holds."""
     lead, other = org.waiting_leads[0], org.waiting_leads[1]
     intruder = org.active_users[-1]
@@ -122,7 +105,7 @@ def test_override_detected_by_read_back(adapter_for, fake, org):
     assert any(q.startswith("SELECT Id, OwnerId FROM Lead WHERE Id IN") for q in reads)
 
 
-def test_a_newer_epoch_supersedes_a_pending_older_write(adapter_for, fake, org):
+def test_a_newer_epoch_supersedes_a_pending_older_write(adapter_for, fake, org, effect):
     """Two pending writes for one lead: only the newest is sent; the older is done, superseded."""
     lead = org.waiting_leads[0]
     old, new = effect(lead, org.active_users[0]), effect(lead, org.active_users[1], epoch=2)
@@ -133,7 +116,7 @@ def test_a_newer_epoch_supersedes_a_pending_older_write(adapter_for, fake, org):
     assert [r["OwnerId"] for r in update["json"]["records"]] == [org.active_users[1]]
 
 
-def test_ids_that_are_not_leads_or_contacts_are_refused(adapter_for, fake, org):
+def test_ids_that_are_not_leads_or_contacts_are_refused(adapter_for, fake, org, effect):
     """An id with another key prefix is not sent; the result says why and is not retried."""
     (result,) = adapter_for().apply([effect(sf_id("001", 1), org.active_users[0])])
     assert not result.ok and not result.retryable
@@ -141,7 +124,7 @@ def test_ids_that_are_not_leads_or_contacts_are_refused(adapter_for, fake, org):
     assert fake.data_requests("update") == []
 
 
-def test_collection_failing_transiently_is_retryable(adapter_for, fake, org):
+def test_collection_failing_transiently_is_retryable(adapter_for, fake, org, effect):
     """Server errors beyond the retry budget leave every record of the chunk retryable."""
     fake.fail("update", 503, times=50)
     results = adapter_for().apply([effect(org.waiting_leads[0], org.active_users[0])])

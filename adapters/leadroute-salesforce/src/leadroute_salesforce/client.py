@@ -184,7 +184,11 @@ class SalesforceClient:
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         if self.guard.exhausted:
-            raise QuotaExhaustedError(_quota_message(self.guard, "reserve reached"))
+            raise QuotaExhaustedError(
+                _quota_message(
+                    self.guard, "only the reserve (adapters.salesforce.limits.reserve) is left"
+                )
+            )
         self.guard.before_call()
         url = session.instance_url + (path if path.startswith("/") else f"{self.base_path}/{path}")
         all_headers = {

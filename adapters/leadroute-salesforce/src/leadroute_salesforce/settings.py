@@ -167,14 +167,17 @@ def _ids(options: Mapping[str, Any], key: str, prefix: tuple[str, ...]) -> tuple
     return ids
 
 
-def _number(options: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
+def _number(
+    options: Mapping[str, Any], key: str, default: float, low: float, high: float, within: str = ""
+) -> float:
     raw = options.get(key, default)
+    where = _path(f"{within}.{key}" if within else key)
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise PolicyError("expected a number", path=_path(key)) from None
+        raise PolicyError("expected a number", path=where) from None
     if not low <= value <= high:
-        raise PolicyError(f"expected a number from {low:g} to {high:g}", path=_path(key))
+        raise PolicyError(f"expected a number from {low:g} to {high:g}", path=where)
     return value
 
 
@@ -365,8 +368,8 @@ def load_settings(
         fields=build_field_map(options.get("fields", {}), contacts=contacts),
         list_separator=separator,
         tasks=_tasks(options.get("tasks")),
-        slow_down_at=_number(limits, "slow_down_at", 0.8, 0.0, 1.0),
-        reserve=_number(limits, "reserve", 0.05, 0.0, 0.5),
+        slow_down_at=_number(limits, "slow_down_at", 0.8, 0.0, 1.0, "limits"),
+        reserve=_number(limits, "reserve", 0.05, 0.0, 0.5, "limits"),
         lock_retries=int(_number(options, "lock_retries", 3, 0, 10)),
         output_dir=Path(str(options.get("output_dir") or workdir)),
         timeout=_number(options, "timeout", 30.0, 1.0, 600.0),

@@ -1,0 +1,75 @@
+"""The adapter as the core sees it: registration, the daily limit mid-run, the report."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from leadroute.errors import QuotaExhaustedError
+from leadroute.host import make_host
+from leadroute.models import InputProblem
+from leadroute_salesforce.adapter import EXCEPTIONS_FILE, SalesforceAdapter
+from leadroute_salesforce.testing import populate
+
+
+def test_registered_under_salesforce():
+    """The entry point makes the adapter available to the CLI as --source salesforce."""
+    registry = make_host().adapters()
+    assert "salesforce" in registry.names()
+    assert registry.get("salesforce") == SalesforceAdapter.from_config
+
+
+def test_daily_limit_mid_apply_checkpoints_and_stops(adapter_for, fake, effect):
+    """Hitting the allocation mid-batch: done writes stay done, the rest wait, no further call."""
+    org = populate(fake, leads=450, owned=0, accounts=1)
+    effects = [effect(lead, org.active_users[0]) for lead in org.waiting_leads]
+    adapter = adapter_for()
+    adapter.client.auth.session()
+    fake.allocation = fake.used + 2  # two collections of 200, then the allocation is gone
+    adapter.client.guard.reserve = 0.0
+    results = adapter.apply(effects)
+    assert [r.ok for r in results].count(True) == 400  # written, read-back skipped
+    assert all(r.retryable and not r.ok for r in results[400:])
+    assert "daily API allocation reached" in results[-1].detail
+    calls = len(fake.requests)
+    with pytest.raises(QuotaExhaustedError, match="run again"):
+        adapter.apply(effects[400:])
+    assert len(fake.requests) == calls  # stopped: nothing more was sent
+    with pytest.raises(QuotaExhaustedError):
+        adapter.report_problems([])
+    assert (adapter.exceptions_path).exists()  # the report is written before stopping
+
+
+def test_daily_limit_during_read_stops_before_any_decision(adapter_for, fake):
+    """A read that meets the allocation stops with QuotaExhaustedError (exit code 4) and the usage."""
+    populate(fake, leads=10, owned=0, accounts=1)
+    fake.allocation = 2
+    with pytest.raises(QuotaExhaustedError) as info:
+        adapter_for().read()
+    assert info.value.exit_code == 4
+    assert "2/2 API calls used" in str(info.value)
+
+
+def test_exception_report_has_input_problems_and_refused_writes(
+    adapter_for, fake, tmp_path, effect
+):
+    """Input problems and Salesforce refusals share one formula-safe CSV."""
+    org = populate(fake, leads=3, owned=0, accounts=1)
+    fake.fail_record(org.waiting_leads[0], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "=HYPERLINK(1)")
+    adapter = adapter_for()
+    adapter.apply([effect(org.waiting_leads[0], org.active_users[0])])
+    problem = InputProblem(
+        file="salesforce:Lead",
+        line=None,
+        record_id="00Qx",
+        kind="lead",
+        field="email",
+        code="MISSING_FIELD",
+        message="email is required",
+    )
+    adapter.report_problems([problem])
+    with (tmp_path / EXCEPTIONS_FILE).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["code"] for r in rows] == ["MISSING_FIELD", "FIELD_CUSTOM_VALIDATION_EXCEPTION"]
+    assert rows[1]["message"] == "'=HYPERLINK(1)"

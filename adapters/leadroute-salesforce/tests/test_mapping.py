@@ -1,0 +1,114 @@
+"""Field mapping and record conversion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leadroute_salesforce.mapping import (
+    BadValue,
+    account_from,
+    build_field_map,
+    lead_from,
+    parse_sf_datetime,
+    rep_from,
+)
+
+
+def test_policy_overrides_and_unmaps_defaults():
+    """Custom fields replace defaults, null drops one, unknown lead keys become attributes."""
+    fields = build_field_map(
+        {"leads": {"country": "Country", "state": None, "lead_type": "Type__c", "utm": "UTM__c"}}
+    )
+    leads = fields.of("leads")
+    assert leads["country"] == "Country" and "state" not in leads
+    assert fields.select("leads")[:2] == ["Id", "OwnerId"]
+    assert "UTM__c" in fields.select("leads")
+    lead = lead_from(
+        {"Id": "00Q1", "Country": "de", "Type__c": "demo", "UTM__c": "spring", "Email": None},
+        leads,
+        owner_id="",
+        origin="salesforce:Lead/00Q1",
+    )
+    assert (lead.country, lead.lead_type, lead.email) == ("DE", "demo", "")
+    assert lead.attributes == {"utm": "spring"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-10-01T09:15:00.000+0000", datetime(2026, 10, 1, 9, 15, tzinfo=UTC)),
+        ("2026-10-01T11:15:00.000+0200", datetime(2026, 10, 1, 9, 15, tzinfo=UTC)),
+        ("2026-10-01T09:15:00Z", datetime(2026, 10, 1, 9, 15, tzinfo=UTC)),
+        ("2026-10-01", datetime(2026, 10, 1, 23, 59, 59, 999999, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_salesforce_times_become_aware_utc(raw, expected):
+    """Datetimes with +0000 offsets parse; a date means the end of that day (worked that day)."""
+    assert parse_sf_datetime("created_at", raw) == expected
+
+
+def test_bad_values_name_the_field():
+    """A value that cannot be converted raises BadValue with the leadroute field and a code."""
+    with pytest.raises(BadValue) as info:
+        lead_from(
+            {"Id": "00Q1", "NumberOfEmployees": "lots"},
+            {"employees": "NumberOfEmployees"},
+            owner_id="",
+            origin="",
+        )
+    assert (info.value.field, info.value.code) == ("employees", "BAD_NUMBER")
+    with pytest.raises(BadValue, match="created_at"):
+        parse_sf_datetime("created_at", "yesterday")
+
+
+def test_users_become_reps_with_lists_and_capacity():
+    """Multi-select values split on ';', capacity and weight are numbers, inactive stays inactive."""
+    mapping = build_field_map(
+        {"users": {"territories": "Territories__c", "capacity": "Cap__c", "weight": "W__c"}}
+    ).of("users")
+    rep = rep_from(
+        {
+            "Id": "0051",
+            "Name": "Ann",
+            "IsActive": False,
+            "TimeZoneSidKey": "Europe/Berlin",
+            "Territories__c": "emea;dach",
+            "Cap__c": 12,
+            "W__c": 1.5,
+        },
+        mapping,
+        separator=";",
+        open_leads=4,
+        origin="",
+    )
+    assert not rep.active
+    assert rep.territories == ("EMEA", "DACH")
+    assert (rep.capacity.max_open, rep.weight, rep.open_leads) == (12, 1.5, 4)
+    assert rep.availability.timezone == "Europe/Berlin"
+
+
+def test_accounts_take_their_domain_from_the_website():
+    """https://www. and paths are stripped from Website to give the matching domain."""
+    mapping = build_field_map({}).of("accounts")
+    account = account_from(
+        {"Id": "0011", "Name": "Acme", "Website": "https://www.Acme.com/about", "OwnerId": "0051"},
+        mapping,
+        origin="",
+    )
+    assert (account.domain, account.owner_id) == ("acme.com", "0051")
+
+
+def test_contacts_read_the_company_through_the_account():
+    """A contact's company is its account's name (a relationship field)."""
+    mapping = build_field_map({}, contacts=True).of("contacts")
+    lead = lead_from(
+        {"Id": "0031", "Account": {"Name": "Globex"}, "AccountId": "0011", "Email": "a@g.example"},
+        mapping,
+        owner_id="",
+        origin="",
+    )
+    assert lead.company == "Globex"
+    assert lead.attributes["account_id"] == "0011"
