@@ -90,15 +90,29 @@ def test_users_become_reps_with_lists_and_capacity():
     assert rep.availability.timezone == "Europe/Berlin"
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"), [("de", "DE"), ("Germany", "DE"), ("United Kingdom", "GB"), ("", "")]
+)
+def test_country_names_and_codes_become_iso_codes(raw, code):
+    """A Country text field with names works as well as CountryCode."""
+    lead = lead_from({"Id": "00Q1", "Country": raw}, {"country": "Country"}, owner_id="", origin="")
+    assert lead.country == code
+
+
 def test_accounts_take_their_domain_from_the_website():
-    """https://www. and paths are stripped from Website to give the matching domain."""
+    """The registrable domain of Website (scheme, subdomains and path dropped) is the matching key."""
     mapping = build_field_map({}).of("accounts")
     account = account_from(
-        {"Id": "0011", "Name": "Acme", "Website": "https://www.Acme.com/about", "OwnerId": "0051"},
+        {
+            "Id": "0011",
+            "Name": "Acme",
+            "Website": "https://eu.www.Acme.co.uk/about",
+            "OwnerId": "0051",
+        },
         mapping,
         origin="",
     )
-    assert (account.domain, account.owner_id) == ("acme.com", "0051")
+    assert (account.domain, account.owner_id) == ("acme.co.uk", "0051")
 
 
 def test_contacts_read_the_company_through_the_account():

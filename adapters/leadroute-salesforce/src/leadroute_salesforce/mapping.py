@@ -20,6 +20,7 @@ import attrs
 
 from leadroute.errors import PolicyError
 from leadroute.models import Account, Availability, Capacity, Lead, Rep
+from leadroute.normalize import country_code, registrable_domain
 from leadroute_salesforce.soql import identifier
 
 __all__ = [
@@ -219,7 +220,16 @@ def parse_sf_datetime(field: str, value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def _country(raw: Any) -> str:
+    """ISO alpha-2 from a code or a country name (the ``Country`` text field has names)."""
+    text = _text(raw)
+    return country_code(text) or text.upper()
+
+
 def _domain(raw: str) -> str:
+    """The registrable domain of a website; a host the suffix list does not know is kept."""
+    if found := registrable_domain(raw):
+        return found
     text = raw.strip().lower()
     for prefix in ("https://", "http://"):
         text = text.removeprefix(prefix)
@@ -240,7 +250,7 @@ def lead_from(
         name=_text(values.get("name")),
         company=_text(values.get("company")),
         website=_text(values.get("website")),
-        country=_text(values.get("country")).upper(),
+        country=_country(values.get("country")),
         state=_text(values.get("state")).upper(),
         employees=_int("employees", values.get("employees")),
         language=_text(values.get("language")).lower(),
