@@ -251,3 +251,39 @@ def test_rebalance_reads_owned_leads_not_the_queues(fake, jwt_env, tmp_path, mon
     assert "LastActivityDate" in lead_queries[0]
     assert out["counts"]["considered"] == 300
     assert not fake.data_requests("update")
+
+
+def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
+    fake, jwt_env, tmp_path, monkeypatch
+):
+    """Out of allocation mid-relay: exit 4, decisions kept; the next run sends what was left."""
+    fake.page_size = 500
+    org = populate(fake, leads=700, owned=0, users=9, inactive=0, accounts=10)
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    policy = tmp_path / "leadroute.yaml"
+    policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
+    store = tmp_path / "audit.db"
+    fake.allocation = 8  # 6 read calls, then two collections of 200 owners, then nothing
+    args = ["route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
+    with fake.router:
+        stopped = runner.invoke(app, [*args, "--source", "salesforce", "--json"])
+    assert stopped.exit_code == 4, stopped.output
+    assert "daily API allocation reached (8/8 API calls used)" in stopped.output
+    with Store.open(store) as audit:
+        decided = audit.current_decisions()
+        assert audit.outbox_counts().get("pending", 0) > 0
+    assert len(decided) == 700 - sum(
+        1 for i in org.waiting_leads if not fake.get("Lead", i)["Email"]
+    )
+    assert fake.used == 8  # it stopped at the allocation instead of hammering the 403
+
+    fake.allocation = 100_000  # the rolling 24 hours moved on
+    resumed = run(fake, "route", *args[1:])
+    assert resumed["counts"]["new"] == 0  # nothing decided twice
+    with Store.open(store) as audit:
+        assert audit.outbox_counts().get("pending", 0) == 0
+    for lead_id, decision in decided.items():
+        assert fake.get("Lead", lead_id)["OwnerId"] == decision.owner_id
+    assert {t["WhoId"] for t in fake.objects["Task"].values()} == set(decided)
+    assert len(fake.objects["Task"]) == len(decided)  # one task each, resumed or not

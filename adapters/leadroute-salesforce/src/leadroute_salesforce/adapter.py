@@ -132,17 +132,37 @@ class SalesforceAdapter:
         except QuotaExhaustedError as exc:
             self.stopped = str(exc)
             log.warning("salesforce.limit.stopped", detail=str(exc))
-            accepted = {e.idem_key for e in self.owners.written}
-            for effect in effects:
-                if effect.idem_key in results:
-                    continue
-                results[effect.idem_key] = EffectResult(
-                    idem_key=effect.idem_key,
-                    ok=effect.idem_key in accepted,
-                    retryable=effect.idem_key not in accepted,
-                    detail="" if effect.idem_key in accepted else "daily API allocation reached",
-                )
+            self._checkpoint(owner_writes, results)
         return [results[e.idem_key] for e in effects]
+
+    def _checkpoint(self, effects: Sequence[Effect], results: dict[str, EffectResult]) -> None:
+        """After the limit cut a batch short: what is complete is done, the rest waits.
+
+        An owner write counts as done only if its follow-up task exists too (when tasks
+        are on): otherwise it stays pending, and sending it again later is harmless (the
+        same owner, the same task key).
+        """
+        accepted = {e.idem_key for e in self.owners.written}
+        for effect in effects:
+            key = effect.idem_key
+            previous = results.get(key)
+            if previous is not None and not previous.ok:
+                continue
+            if previous is not None and previous.detail.startswith("superseded"):
+                continue
+            complete = key in accepted and (
+                not self.settings.tasks.enabled or key in self.tasks.done
+            )
+            results[key] = (
+                attrs.evolve(previous, ok=True)
+                if complete and previous is not None
+                else EffectResult(
+                    idem_key=key,
+                    ok=complete,
+                    retryable=not complete,
+                    detail="" if complete else "daily API allocation reached",
+                )
+            )
 
     def _create_tasks(self, effects: Sequence[Effect], results: dict[str, EffectResult]) -> None:
         items = []

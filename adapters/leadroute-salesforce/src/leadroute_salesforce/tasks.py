@@ -81,6 +81,7 @@ class TaskWriter:
         lock_retries: Extra rounds for tasks that hit a row lock.
         sleep: How to wait between rounds.
         failures: Tasks refused for good during this run.
+        done: Idempotency keys whose task exists (kept if a call is cut short by the limit).
     """
 
     client: SalesforceClient
@@ -88,6 +89,7 @@ class TaskWriter:
     lock_retries: int = 3
     sleep: Callable[[float], None] = time.sleep
     failures: list[WriteFailure] = attrs.field(factory=list)
+    done: set[str] = attrs.field(factory=set)
 
     def create(self, items: Sequence[tuple[Effect, str, str]]) -> dict[str, TaskOutcome]:
         """Upsert one task per ``(effect, owner_id, lead_type)``; outcomes by idempotency key."""
@@ -136,6 +138,7 @@ class TaskWriter:
             effect = item[0]
             if result.get("success") is True:
                 outcomes[effect.idem_key] = TaskOutcome(ok=True)
+                self.done.add(effect.idem_key)
                 continue
             code, message = _first_error(result)
             action = classify(RECORD, code, message)
