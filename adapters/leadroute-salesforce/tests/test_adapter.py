@@ -73,3 +73,21 @@ def test_exception_report_has_input_problems_and_refused_writes(
         rows = list(csv.DictReader(fh))
     assert [r["code"] for r in rows] == ["MISSING_FIELD", "FIELD_CUSTOM_VALIDATION_EXCEPTION"]
     assert rows[1]["message"] == "'=HYPERLINK(1)"
+
+
+def test_limit_between_owner_write_and_task_keeps_the_write_pending(adapter_for, fake, effect):
+    """Owners written but tasks not yet created stay pending; the retry makes each task once."""
+    org = populate(fake, leads=50, owned=0, accounts=1)
+    effects = [effect(lead, org.active_users[0]) for lead in org.waiting_leads]
+    adapter = adapter_for(tasks=True)
+    adapter.client.auth.session()
+    fake.allocation = fake.used + 2  # the collection and its read-back, then nothing
+    adapter.client.guard.reserve = 0.0
+    results = adapter.apply(effects)
+    assert all(not r.ok and r.retryable for r in results)
+    assert all(fake.get("Lead", e.lead_id)["OwnerId"] == org.active_users[0] for e in effects)
+    assert fake.objects["Task"] == {}
+    fake.allocation = 1_000
+    again = adapter_for(tasks=True).apply(effects)
+    assert all(r.ok for r in again)
+    assert len(fake.objects["Task"]) == 50

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,7 @@ class Run:
     after: dict[str, str]
     out: dict
     blocked: str
+    requests: list[dict]
 
 
 def env_for(fake: FakeSalesforce, key_pair: tuple[str, str]) -> dict[str, str]:
@@ -91,7 +93,18 @@ def routed(key_pair, tmp_path_factory) -> Iterator[Run]:
             mp.setenv(key, value)
         before = owners(fake)
         out = run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
-        yield Run(fake, org, policy, store, folder, before, owners(fake), out, blocked)
+        yield Run(
+            fake,
+            org,
+            policy,
+            store,
+            folder,
+            before,
+            owners(fake),
+            out,
+            blocked,
+            list(fake.requests),
+        )
 
 
 def run(fake: FakeSalesforce, *args: str) -> dict:
@@ -133,6 +146,20 @@ def test_route_sends_collections_of_200_without_assignment_rules(routed: Run):
     sent = [rec["id"] for r in updates for rec in r["json"]["records"]]
     assert len(sent) == len(set(sent))  # each lead written once
     assert set(sent) <= set(routed.org.waiting_leads)  # pre-owned leads are never written
+
+
+def test_route_makes_the_planned_number_of_api_calls(routed: Run):
+    """No per-record calls: reads by page; per 200 records one write, one read-back, one task call."""
+    kinds = Counter(r["kind"] for r in routed.requests)
+    # Reads: queues, open-lead counts, users, accounts, then 3,000 leads in pages of 500.
+    assert kinds["query_more"] == 5
+    decided = 3000 - routed.out["counts"]["exceptions"]
+    batches = [min(500, decided - start) for start in range(0, decided, 500)]  # the relay's
+    per_batch = sum(math.ceil(b / 200) for b in batches)
+    assert kinds["update"] == per_batch  # owners
+    assert kinds["upsert"] == per_batch  # tasks
+    assert kinds["query"] == 5 + per_batch  # the read-backs
+    assert sum(kinds.values()) == 10 + 3 * per_batch
 
 
 def test_route_creates_one_follow_up_task_per_written_lead(routed: Run):
