@@ -66,6 +66,7 @@ def adapter_for(
 
 @pytest.fixture(autouse=True)
 def _reset_structlog() -> Iterator[None]:
+    """CLI tests configure logging; put structlog back the way the library leaves it."""
     yield
     structlog.reset_defaults()
 
