@@ -123,3 +123,11 @@ def test_collection_answer_of_the_wrong_length_is_not_trusted(client, fake):
     records = [{"attributes": {"type": "Lead"}, "id": sf_id("00Q", 1), "OwnerId": sf_id("005", 1)}]
     with pytest.raises(TransientError, match="collection of 1 with 0 results"):
         client.update_collection(records, headers={})
+
+
+def test_redirects_are_not_followed(client, fake):
+    """A redirect to another host is refused, never followed with our bearer token."""
+    fake.fail("query", 302, content=b"", headers={"Location": "https://collector.evil.example/q"})
+    with pytest.raises(ApiError, match="HTTP 302"):
+        list(client.query("SELECT Id FROM Lead"))
+    assert all("evil" not in str(call.request.url) for call in fake.router.calls)

@@ -306,6 +306,7 @@ class Fault:
         times: How many matching requests it hits.
         exception: Raise this transport error instead of answering (a timeout).
         content: Raw body bytes instead of JSON (a truncated or HTML answer).
+        headers: Extra response headers (``Location`` for a redirect).
     """
 
     kind: str
@@ -314,6 +315,7 @@ class Fault:
     times: int = 1
     exception: type[httpx.TransportError] | None = None
     content: bytes | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -426,9 +428,12 @@ class FakeSalesforce:
         body: Any = None,
         exception: type[httpx.TransportError] | None = None,
         content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Answer the next ``times`` requests of a kind with ``status`` (or raise ``exception``)."""
-        self.faults.append(Fault(kind, status, body, times, exception, content))
+        self.faults.append(
+            Fault(kind, status, body, times, exception, content, dict(headers or {}))
+        )
 
     def fail_record(self, record_id: str, code: str, message: str = "", *, times: int = 1) -> None:
         """Refuse the next ``times`` writes of one record with a per-record error."""
@@ -456,14 +461,18 @@ class FakeSalesforce:
                 if fault.exception is not None:
                     raise fault.exception("injected fault", request=request)
                 if fault.content is not None:
-                    return httpx.Response(fault.status, content=fault.content)
+                    return httpx.Response(
+                        fault.status, content=fault.content, headers=fault.headers
+                    )
                 code, message = _DEFAULT_ERRORS.get(fault.status, ("", "error"))
                 body = (
                     fault.body
                     if fault.body is not None
                     else [{"message": message, "errorCode": code}]
                 )
-                return self._json(fault.status, body)
+                response = self._json(fault.status, body)
+                response.headers.update(fault.headers)
+                return response
         return None
 
     def _json(self, status: int, body: Any) -> httpx.Response:
