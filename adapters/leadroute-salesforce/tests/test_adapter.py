@@ -51,14 +51,13 @@ def test_daily_limit_during_read_stops_before_any_decision(adapter_for, fake):
     assert "2/2 API calls used" in str(info.value)
 
 
-def test_exception_report_has_input_problems_and_refused_writes(
-    adapter_for, fake, tmp_path, effect
-):
-    """Input problems and Salesforce refusals share one formula-safe CSV."""
+def test_exception_report_has_the_core_rows_and_refused_tasks(adapter_for, fake, tmp_path, effect):
+    """The core's rows and the tasks Salesforce refused share one formula-safe CSV."""
     org = populate(fake, leads=3, owned=0, accounts=1)
-    fake.fail_record(org.waiting_leads[0], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "=HYPERLINK(1)")
-    adapter = adapter_for()
-    adapter.apply([effect(org.waiting_leads[0], org.active_users[0])])
+    lead = org.waiting_leads[0]
+    fake.fail_record(f"task:{lead}", "FIELD_CUSTOM_VALIDATION_EXCEPTION", "=HYPERLINK(1)")
+    adapter = adapter_for(tasks=True)
+    adapter.apply([effect(lead, org.active_users[0])])
     problem = InputProblem(
         file="salesforce:Lead",
         line=None,
@@ -72,6 +71,7 @@ def test_exception_report_has_input_problems_and_refused_writes(
     with (tmp_path / EXCEPTIONS_FILE).open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["code"] for r in rows] == ["MISSING_FIELD", "FIELD_CUSTOM_VALIDATION_EXCEPTION"]
+    assert rows[1]["source"] == "salesforce:write:task" and rows[1]["record_id"] == lead
     assert rows[1]["message"] == "'=HYPERLINK(1)"
 
 

@@ -184,12 +184,13 @@ def test_route_reports_refused_writes_in_the_exception_report(routed: Run):
     refused = [r for r in rows if r["record_id"] == routed.blocked]
     assert refused == [
         {
-            "source": "salesforce:write:owner",
+            "source": "outbox:owner_write",
             "record_id": routed.blocked,
-            "kind": "lead",
-            "field": "OwnerId",
-            "code": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-            "message": "Industry is required",
+            "kind": "effect",
+            "field": "owner_write",
+            "code": "EFFECT_FAILED",
+            "message": "owner_write not applied: FIELD_CUSTOM_VALIDATION_EXCEPTION: "
+            "Industry is required",
         }
     ]
     missing = {r["record_id"] for r in rows if r["code"] == "MISSING_FIELD"}
@@ -314,3 +315,27 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
         assert fake.get("Lead", lead_id)["OwnerId"] == decision.owner_id
     assert {t["WhoId"] for t in fake.objects["Task"].values()} == set(decided)
     assert len(fake.objects["Task"]) == len(decided)  # one task each, resumed or not
+
+
+def test_an_owner_refused_as_inactive_is_rerouted(fake, jwt_env, tmp_path, monkeypatch):
+    """Salesforce refuses an owner deactivated after the read: the lead is decided again and written."""
+    org = populate(fake, leads=40, owned=0, users=9, inactive=0, accounts=2)
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    policy = tmp_path / "leadroute.yaml"
+    policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
+    lead = next(i for i in org.waiting_leads if fake.get("Lead", i)["CountryCode"] == "US")
+    fake.fail_record(lead, "INACTIVE_OWNER_OR_USER", "operation performed with inactive user")
+    store = tmp_path / "a.db"
+    run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+    with Store.open(store) as audit:
+        decision = audit.current_decisions()[lead]
+    assert decision.epoch == 2  # decided again without the refused owner
+    assert fake.get("Lead", lead)["OwnerId"] == decision.owner_id
+    writes = [
+        r["OwnerId"]
+        for u in fake.data_requests("update")
+        for r in u["json"]["records"]
+        if r["id"] == lead
+    ]
+    assert len(writes) == 2 and writes[0] != writes[1]

@@ -118,3 +118,21 @@ def test_missing_external_id_field_is_reported_clearly(adapter_for, fake, org, e
     assert "No such column 'Leadroute_Key__c' on entity 'Task'" in result.detail
     assert "is Leadroute_Key__c an External ID field on Task?" in result.detail
     assert len(fake.data_requests("upsert")) == 1  # a refused request is not retried
+
+
+def test_sla_deadline_and_payload_lead_type_drive_the_task(org, effect):
+    """With an SLA deadline the task is due that day; the decision's lead type sets priority."""
+    e = effect(org.waiting_leads[0], org.active_users[0])
+    payload = {**e.payload, "sla_due_at": "2026-11-02T23:30:00-05:00", "lead_type": "demo"}
+    e = type(e)(
+        kind=e.kind,
+        decision_id=e.decision_id,
+        lead_id=e.lead_id,
+        idem_key=e.idem_key,
+        payload=payload,
+    )
+    record = task_record(
+        e, org.active_users[0], "demo", TaskSettings(enabled=True, priority={"demo": "High"})
+    )
+    assert record["ActivityDate"] == "2026-11-03"  # 04:30 UTC on the 3rd
+    assert record["Priority"] == "High"

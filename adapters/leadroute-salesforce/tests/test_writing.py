@@ -136,3 +136,28 @@ def test_other_effect_kinds_are_refused(adapter_for, org):
     notify = Effect(kind="notify", decision_id="d", lead_id="x", idem_key="k", payload={})
     (result,) = adapter_for().apply([notify])
     assert not result.ok and "does not handle 'notify'" in result.detail
+
+
+def test_decision_facts_are_written_with_the_owner(adapter_for, fake, org, effect):
+    """write_fields sends mapped decision facts in the same record: numbers as numbers, empty as null."""
+    lead = org.waiting_leads[0]
+    e = effect(lead, org.active_users[0])
+    e = type(e)(
+        kind=e.kind,
+        decision_id=e.decision_id,
+        lead_id=e.lead_id,
+        idem_key=e.idem_key,
+        payload={**e.payload, "score": "72.5", "priority": "1", "sla_due_at": "", "rule": "na"},
+    )
+    fields = {
+        "score": "Score__c",
+        "priority": "Priority__c",
+        "sla_due_at": "SLA__c",
+        "rule": "Rule__c",
+    }
+    (result,) = adapter_for(write_fields=fields).apply([e])
+    assert result.ok
+    (record,) = fake.data_requests("update")[0]["json"]["records"]
+    assert record["Score__c"] == 72.5 and record["Priority__c"] == 1
+    assert record["SLA__c"] is None and record["Rule__c"] == "na"
+    assert fake.get("Lead", lead)["Score__c"] == 72.5

@@ -22,7 +22,7 @@ from leadroute_salesforce.limits import UsageGuard
 from leadroute_salesforce.reading import SalesforceReader
 from leadroute_salesforce.settings import Settings, load_settings
 from leadroute_salesforce.tasks import TaskWriter
-from leadroute_salesforce.writing import OwnerWriter, WriteFailure
+from leadroute_salesforce.writing import OwnerWriter
 
 __all__ = ["EXCEPTIONS_FILE", "SalesforceAdapter"]
 
@@ -70,6 +70,7 @@ class SalesforceAdapter:
             lock_retries=self.settings.lock_retries,
             sleep=sleep,
             read_back_fields=lead_type if self.settings.tasks.enabled else {},
+            write_fields=self.settings.write_fields,
         )
         self.tasks = TaskWriter(
             self.client, self.settings.tasks, lock_retries=self.settings.lock_retries, sleep=sleep
@@ -172,7 +173,8 @@ class SalesforceAdapter:
                 continue
             owner = result.observed_owner or str(effect.payload["owner_id"])
             lead_id = str(effect.payload.get("lead_id") or effect.lead_id)
-            items.append((effect, owner, self._lead_type(lead_id)))
+            lead_type = str(effect.payload.get("lead_type") or "") or self._lead_type(lead_id)
+            items.append((effect, owner, lead_type))
         for key, outcome in self.tasks.create(items).items():
             if outcome.ok:
                 continue
@@ -195,21 +197,18 @@ class SalesforceAdapter:
         return str(record.get(fields[0]) or "") if fields else ""
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:
-        """Write the exception report: unusable records and writes Salesforce refused."""
+        """Write the exception report: the core's rows plus follow-up tasks Salesforce refused.
+
+        Refused owner writes reach the core as failed effects and come back in
+        ``problems``; a refused task does not fail its owner write, so only the adapter
+        knows about it.
+        """
         rows: list[Sequence[object]] = [
             (p.file, p.record_id, p.kind, p.field, p.code, p.message) for p in problems
         ]
-        refused: list[WriteFailure] = [*self.owners.failures, *self.tasks.failures]
         rows += [
-            (
-                f"salesforce:write:{f.what}",
-                f.record_id,
-                "lead",
-                "OwnerId" if f.what == "owner" else "Task",
-                f.code,
-                f.message,
-            )
-            for f in refused
+            ("salesforce:write:task", f.record_id, "lead", "Task", f.code, f.message)
+            for f in self.tasks.failures
         ]
         write_csv_atomic(self.exceptions_path, EXCEPTION_COLUMNS, rows)
         log.info("salesforce.exceptions_written", rows=len(rows))

@@ -63,6 +63,25 @@ OPTIONS = frozenset(
         "lock_retries",
         "output_dir",
         "timeout",
+        "write_fields",
+    }
+)
+# Decision facts that may be written to Lead fields alongside the owner.
+WRITABLE = frozenset(
+    {
+        "lead_type",
+        "priority",
+        "sla_due_at",
+        "lifecycle_stage",
+        "score",
+        "rule",
+        "pool",
+        "queue",
+        "reason",
+        "step",
+        "status",
+        "policy_version",
+        "decision_id",
     }
 )
 _VERSION = re.compile(r"^\d{2,3}\.0$")
@@ -122,6 +141,7 @@ class Settings:
         lock_retries: Extra rounds for records that hit ``UNABLE_TO_LOCK_ROW``.
         output_dir: Where the exception report goes.
         timeout: HTTP timeout in seconds.
+        write_fields: Decision fact -> Salesforce field written with the owner.
     """
 
     grant: Grant = attrs.field(repr=False)
@@ -142,6 +162,27 @@ class Settings:
     lock_retries: int = 3
     output_dir: Path
     timeout: float = 30.0
+    write_fields: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def _write_fields(raw: Any) -> dict[str, str]:
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, Mapping):
+        raise PolicyError(
+            "expected decision fact: SalesforceField pairs", path=_path("write_fields")
+        )
+    fields = {}
+    for key, sf_field in raw.items():
+        where = f"{_path('write_fields')}.{key}"
+        if key not in WRITABLE:
+            raise PolicyError(
+                f"unknown fact (expected one of: {', '.join(sorted(WRITABLE))})", path=where
+            )
+        if str(sf_field) == "OwnerId":
+            raise PolicyError("the owner is always written", path=where)
+        fields[str(key)] = identifier(str(sf_field), path=where)
+    return fields
 
 
 def _path(key: str) -> str:
@@ -373,4 +414,5 @@ def load_settings(
         lock_retries=int(_number(options, "lock_retries", 3, 0, 10)),
         output_dir=Path(str(options.get("output_dir") or workdir)),
         timeout=_number(options, "timeout", 30.0, 1.0, 600.0),
+        write_fields=_write_fields(options.get("write_fields")),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 import structlog
@@ -50,13 +50,12 @@ def task_key(effect: Effect) -> str:
 def task_record(
     effect: Effect, owner_id: str, lead_type: str, settings: TaskSettings
 ) -> dict[str, object]:
-    """The Task fields: WhoId, OwnerId, Subject, ActivityDate (a date), Status, Priority."""
-    raw = str(effect.payload.get("decided_at") or "")
-    try:
-        decided = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
-    except ValueError:
-        decided = datetime.now(UTC)
-    due = (decided.astimezone(UTC) + timedelta(days=settings.due_in_days)).date()
+    """The Task fields: WhoId, OwnerId, Subject, ActivityDate (a date), Status, Priority.
+
+    ``ActivityDate`` is the decision's SLA deadline when the policy sets one (the date it
+    falls on, in UTC), else the decision's date plus ``due_in_days``.
+    """
+    due = _due_date(effect.payload, settings.due_in_days)
     reason = str(effect.payload.get("reason") or "")
     return {
         "attributes": {"type": "Task"},
@@ -69,6 +68,21 @@ def task_record(
         "Priority": settings.priority_for(lead_type),
         "Description": f"Routed by leadroute: {reason}"[:32000],
     }
+
+
+def _when(raw: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)).astimezone(UTC) if raw else None
+    except ValueError:
+        return None
+
+
+def _due_date(payload: Mapping[str, object], due_in_days: int) -> date:
+    sla = _when(payload.get("sla_due_at"))
+    if sla is not None:
+        return sla.date()
+    decided = _when(payload.get("decided_at")) or datetime.now(UTC)
+    return (decided + timedelta(days=due_in_days)).date()
 
 
 @attrs.define

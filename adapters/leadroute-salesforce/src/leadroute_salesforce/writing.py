@@ -29,7 +29,7 @@ from leadroute_salesforce.client import ApiError, SalesforceClient, TransientErr
 from leadroute_salesforce.limits import RECORD, Action, classify
 from leadroute_salesforce.soql import Query, Where, chunks
 
-__all__ = ["COLLECTION_SIZE", "OwnerWriter", "WriteFailure", "sobject_of"]
+__all__ = ["COLLECTION_SIZE", "OwnerWriter", "WriteFailure", "fact_value", "sobject_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +77,7 @@ class OwnerWriter:
         failures: Records refused for good during this run.
         written: Effects Salesforce accepted in the last ``write``.
         read_back_fields: Extra fields to read back per sObject (the lead type for tasks).
+        write_fields: Decision facts written with the owner (payload key -> field).
         seen: Read-back records by id, from the last ``write``.
     """
 
@@ -86,6 +87,7 @@ class OwnerWriter:
     failures: list[WriteFailure] = attrs.field(factory=list)
     written: list[Effect] = attrs.field(factory=list)
     read_back_fields: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
+    write_fields: Mapping[str, str] = attrs.field(factory=dict)
     seen: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     def write(
@@ -142,6 +144,10 @@ class OwnerWriter:
                 "attributes": {"type": sobject_of(_lead(e))},
                 "id": _lead(e),
                 "OwnerId": str(e.payload["owner_id"]),
+                **{
+                    sf_field: fact_value(key, e.payload.get(key))
+                    for key, sf_field in self.write_fields.items()
+                },
             }
             for e in chunk
         ]
@@ -235,6 +241,19 @@ class OwnerWriter:
                     detail=f"owner changed to {seen} after the write" if seen != wanted else "",
                 )
         return results
+
+
+def fact_value(key: str, value: Any) -> Any:
+    """A decision fact as Salesforce takes it: ``null`` for empty, numbers as numbers."""
+    if value is None or value == "":
+        return None
+    if key in {"score", "priority"}:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return int(number) if number.is_integer() and key == "priority" else number
+    return str(value)
 
 
 def _lead(effect: Effect) -> str:
