@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadroute.cli import app
+from leadroute.models import RouteStep
 from leadroute.store import Store
 from leadroute_salesforce.adapter import EXCEPTIONS_FILE
 from leadroute_salesforce.testing import FakeSalesforce, Org, populate
@@ -131,6 +132,10 @@ def test_route_writes_exactly_what_the_decisions_say(routed: Run):
         assert decision.owner_id in active  # never a queue, never an inactive user
         expected = before[lead_id] if lead_id == routed.blocked else decision.owner_id
         assert after[lead_id] == expected, lead_id
+    by_account = [d for d in decisions.values() if d.step == RouteStep.ACCOUNT_OWNER]
+    assert by_account  # leads from known accounts went to the account owner
+    for decision in by_account:
+        assert decision.owner_id == fake.get("Account", decision.account_id)["OwnerId"]
     untouched = set(after) - set(decisions)
     assert untouched and all(after[i] == before[i] for i in untouched)
     assert after[routed.blocked] in org.queues  # refused by a validation rule: still waiting
@@ -303,7 +308,7 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
         assert audit.outbox_counts().get("pending", 0) > 0
     assert len(decided) == 700 - sum(
         1 for i in org.waiting_leads if not fake.get("Lead", i)["Email"]
-    )
+    )  # every lead with an email was decided before the stop
     assert fake.used == 8  # it stopped at the allocation instead of hammering the 403
 
     fake.allocation = 100_000  # the rolling 24 hours moved on

@@ -891,15 +891,13 @@ def populate(
         lead_id = sf_id("00Q", n)
         waiting = n <= leads
         created = now - timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 1440))
-        matched = rng.random() < 0.1
+        account = rng.randint(1, accounts) if rng.random() < 0.1 else 0
         company = (
-            f"Account {rng.randint(1, accounts)} Ltd"
-            if matched
+            f"Account {account} Ltd"
+            if account
             else rng.choice(["O'Brien & Sons", "Acme", "Initech", "Globex", "Umbrella"]) + f" {n}"
         )
-        domain = (
-            company.split(" Ltd")[0].lower().replace(" ", "") if matched else f"lead{n}.example"
-        )
+        domain = f"account{account}.example" if account else f"lead{n}.example"
         owner = (
             rng.choice(org.queues) if waiting else rng.choice(org.active_users + org.inactive_users)
         )
