@@ -56,7 +56,7 @@ def test_builtins_are_plugins_through_the_same_hooks():
     host = make_host(load_entrypoints=False)
     infos = {p.name: p for p in host.plugins()}
     assert set(DEFAULT_PLUGINS) <= set(infos)
-    assert infos["leadroute.builtins.eligibility"].hooks == ("leadroute_exclude_rep",)
+    assert infos["leadroute.builtins.eligibility"].hooks == ("leadroute_exclude_reps",)
     assert all(infos[name].source == "builtin" for name in DEFAULT_PLUGINS)
 
 

@@ -31,7 +31,7 @@ def decide(pipeline: Pipeline, *leads_: object) -> list[Decision]:
 
 
 def codes(decision: Decision) -> dict[str, str]:
-    return {e.rep_id: e.code for e in decision.exclusions}
+    return {e.rep_id: e.code for e in decision.all_exclusions()}
 
 
 def test_active_current_owner_keeps_the_lead(make_pipeline):
@@ -109,7 +109,7 @@ def test_territory_constraint_excludes_reps_outside_it(make_pipeline):
     [d] = decide(make_pipeline(), lead("L1", country="GB"))
     assert d.owner_id == "emea-1"
     assert codes(d)["emea-2"] == ExclusionCode.TERRITORY_MISMATCH
-    assert "GB/EMEA not in DE" in next(e.detail for e in d.exclusions if e.rep_id == "emea-2")
+    assert "GB/EMEA not in DE" in next(e.detail for e in d.all_exclusions() if e.rep_id == "emea-2")
 
 
 def test_language_segment_product_constraints(make_pipeline):
@@ -175,7 +175,7 @@ def test_inactive_on_leave_paused_and_full_reps_never_get_leads(make_pipeline):
         "paused": ExclusionCode.PAUSED,
         "full": ExclusionCode.OPEN_CAP,
     }
-    details = {e.rep_id: e.detail for e in d.exclusions}
+    details = {e.rep_id: e.detail for e in d.all_exclusions()}
     assert details["leave"] == "until 2026-11-05"
     assert details["full"] == "3/3"
 

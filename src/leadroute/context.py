@@ -26,6 +26,7 @@ class RoutingContext:
         rule: Name of the routing rule that matched, ``""`` for none (account-owner step).
         usage: Load each rep received per local day, week and lead type (stacked caps);
             ``None`` counts nothing.
+        account_id: The account the lead matched, ``""`` for none (named-account territories).
     """
 
     at: datetime
@@ -34,6 +35,7 @@ class RoutingContext:
     constraints: tuple[str, ...]
     rule: str = ""
     usage: Usage | None = None
+    account_id: str = ""
 
     def load(self, rep_id: str) -> int:
         """Open leads the rep holds now."""

@@ -6,7 +6,7 @@ calls ``pm.hook.*`` directly; it goes through the typed facade in ``leadroute.ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         AccountMatch,
         Decision,
         Exclusion,
+        ExclusionGroup,
         FitContribution,
         Lead,
         Problem,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     )
     from leadroute.policy import Policy
     from leadroute.solver import BatchProblem, Solution
+    from leadroute.team import Team
 
 hookspec = pluggy.HookspecMarker("leadroute")
 
@@ -137,6 +139,27 @@ def leadroute_exclude_rep(lead: Lead, rep: Rep, ctx: RoutingContext) -> Iterable
 
     :param lead: The enriched lead.
     :param rep: The rep being considered.
+    :param ctx: The time, policy, current loads and the constraints in force.
+    """
+
+
+@hookspec
+def leadroute_exclude_reps(
+    lead: Lead, team: Team, rep_ids: Sequence[str], ctx: RoutingContext
+) -> Iterable[ExclusionGroup] | None:
+    """Say which of many reps cannot take a lead, all at once.
+
+    Return groups of excluded reps, each group with one stable upper-case ``code`` and one
+    detail true for every rep in it, or ``None``. Called once per lead for the reps
+    considered (a pool's members, or a single owner), before ``leadroute_exclude_rep``,
+    which is then called only for the reps no implementation excluded here. Build an
+    index of the team once per run with ``team.memo(...)`` so that a call costs what the
+    lead needs, not what the team size is. The built-in hard constraints (territory,
+    language, segment, product, skill) are implemented here.
+
+    :param lead: The enriched lead.
+    :param team: Every rep of the run, with ``memo`` for per-run indexes.
+    :param rep_ids: The ids of the reps considered, all in ``team.reps``.
     :param ctx: The time, policy, current loads and the constraints in force.
     """
 

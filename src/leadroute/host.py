@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         AccountMatch,
         Decision,
         Exclusion,
+        ExclusionGroup,
         FitContribution,
         Lead,
         Problem,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     )
     from leadroute.policy import Policy
     from leadroute.solver import BatchProblem, Solution
+    from leadroute.team import Team
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -213,6 +215,14 @@ class PluginHost:
     def exclude_rep(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[Exclusion]:
         """Every exclusion any plugin raised for this rep."""
         return _flatten(self._call("leadroute_exclude_rep", lead=lead, rep=rep, ctx=ctx))
+
+    def exclude_reps(
+        self, lead: Lead, team: Team, rep_ids: Sequence[str], ctx: RoutingContext
+    ) -> list[ExclusionGroup]:
+        """Every exclusion group any plugin raised for these reps."""
+        return _flatten(
+            self._call("leadroute_exclude_reps", lead=lead, team=team, rep_ids=rep_ids, ctx=ctx)
+        )
 
     def score_fit(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[FitContribution]:
         """Every fit contribution, unweighted."""

@@ -29,6 +29,7 @@ __all__ = [
     "EffectResult",
     "Exclusion",
     "ExclusionCode",
+    "ExclusionGroup",
     "FitContribution",
     "InputProblem",
     "Lead",
@@ -55,6 +56,14 @@ def _tuple(value: Any) -> tuple[str, ...]:
 
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value or {})
+
+
+def _sorted_tuple(value: Any) -> tuple[str, ...]:
+    return tuple(sorted(value)) if value else ()
+
+
+def _frozen_levels(value: Mapping[str, int] | None) -> Mapping[str, int]:
+    return {str(k).strip().lower(): int(v) for k, v in (value or {}).items()}
 
 
 @attrs.frozen(kw_only=True)
@@ -231,6 +240,9 @@ class Rep:
         open_leads: Open leads the rep already holds in the source system.
         availability: Time zone, leave and pause.
         origin: Where the record came from, for error messages.
+        skills: Skill name to level (``{"fintech": 2}``); a rule may require a minimum level.
+        accounts: Named accounts the rep owns for territory purposes: account ids or
+            registrable domains (``acme.com``), in addition to the named territories' lists.
     """
 
     id: str
@@ -248,6 +260,8 @@ class Rep:
     open_leads: int = 0
     availability: Availability = attrs.field(factory=Availability)
     origin: str = ""
+    skills: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_levels)
+    accounts: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -386,6 +400,7 @@ class ExclusionCode(enum.StrEnum):
     WEEKLY_CAP = "WEEKLY_CAP"
     TYPE_CAP = "TYPE_CAP"
     REASSIGNED_AWAY = "REASSIGNED_AWAY"
+    SKILL_MISSING = "SKILL_MISSING"
 
 
 @attrs.frozen(kw_only=True)
@@ -401,6 +416,28 @@ class Exclusion:
     rep_id: str
     code: str
     detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ExclusionGroup:
+    """Several reps excluded from a lead for the same reason, recorded once.
+
+    A team of a thousand reps would otherwise cost a thousand ``Exclusion`` objects per
+    lead; reps that share the attribute behind an exclusion share its detail too.
+
+    Attributes:
+        code: A stable code, as for ``Exclusion``.
+        detail: Human detail that holds for every rep in the group (``DE not in NA-West``).
+        rep_ids: The excluded reps, sorted.
+    """
+
+    code: str
+    detail: str = ""
+    rep_ids: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+
+    def expand(self) -> tuple[Exclusion, ...]:
+        """One ``Exclusion`` per rep, in rep id order."""
+        return tuple(Exclusion(rep_id=r, code=self.code, detail=self.detail) for r in self.rep_ids)
 
 
 @attrs.frozen(kw_only=True)
@@ -556,6 +593,9 @@ class Decision:
             policy counts leads, else the value of ``capacity.load``'s field).
         sla_starts_at: When the owner's clock starts: their next working instant when the
             lead arrived out of their hours; ``None`` means at ``decided_at``.
+        excluded_groups: Reps excluded in groups by ``leadroute_exclude_reps`` (usually the
+            hard constraints), each group with its code and detail; ``all_exclusions()``
+            lists them with ``exclusions`` rep by rep.
     """
 
     id: str
@@ -587,11 +627,17 @@ class Decision:
     score_contributions: tuple[ScoreContribution, ...] = ()
     load: float = 1.0
     sla_starts_at: datetime | None = None
+    excluded_groups: tuple[ExclusionGroup, ...] = ()
 
     @property
     def winner(self) -> Candidate | None:
         """The candidate that won, if the owner came from a ranked pool."""
         return self.candidates[0] if self.candidates else None
+
+    def all_exclusions(self) -> tuple[Exclusion, ...]:
+        """Every excluded rep with code and detail: the grouped ones first, then the rest."""
+        grouped = tuple(e for g in self.excluded_groups for e in g.expand())
+        return grouped + self.exclusions
 
 
 def decision_id_for(lead_id: str, epoch: int) -> str:

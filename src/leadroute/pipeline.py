@@ -48,6 +48,7 @@ from leadroute.models import (
     Decision,
     DecisionStatus,
     Exclusion,
+    ExclusionGroup,
     Lead,
     Problem,
     Rep,
@@ -58,6 +59,7 @@ from leadroute.policy import Policy, PoolPolicy, Rule
 from leadroute.scoring import LeadScore
 from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank
+from leadroute.team import Team
 from leadroute.usage import Usage, lead_load
 from leadroute.worktime import WorktimeError
 
@@ -129,6 +131,7 @@ class Trail:
     match: AccountMatch | None = None
     miss: str = "no routing rule matched"
     score: LeadScore | None = None
+    groups: list[ExclusionGroup] = attrs.field(factory=list)
 
 
 def _binding_note(best: Candidate, chosen: Candidate, prices: Mapping[str, float]) -> str:
@@ -203,6 +206,7 @@ class Pipeline:
     sla: SlaClock = attrs.field(
         init=False, default=attrs.Factory(lambda self: SlaClock.of(self.policy), takes_self=True)
     )
+    team: Team = attrs.field(default=attrs.Factory(lambda self: Team(self.reps), takes_self=True))
 
     @classmethod
     def build(
@@ -309,7 +313,9 @@ class Pipeline:
 
     # ----------------------------------------------------------------- stages
 
-    def context(self, at: datetime, constraints: tuple[str, ...], rule: str = "") -> RoutingContext:
+    def context(
+        self, at: datetime, constraints: tuple[str, ...], rule: str = "", account_id: str = ""
+    ) -> RoutingContext:
         """The context per-rep hooks see, over this run's live loads."""
         return RoutingContext(
             at=at,
@@ -318,6 +324,7 @@ class Pipeline:
             constraints=constraints,
             rule=rule,
             usage=self.usage,
+            account_id=account_id,
         )
 
     def available(self, trail: Trail, rep_id: str, ctx: RoutingContext) -> Rep | None:
@@ -328,6 +335,35 @@ class Pipeline:
                 Exclusion(rep_id=rep_id, code="UNKNOWN_REP", detail="not among the loaded reps")
             )
             return None
+        groups = self.host.exclude_reps(trail.lead, self.team, (rep_id,), ctx)
+        if groups:
+            trail.groups.extend(groups)
+            return None
+        return self._passes_rep_hooks(trail, rep, ctx)
+
+    def eligible(self, trail: Trail, rep_ids: Sequence[str], ctx: RoutingContext) -> list[Rep]:
+        """The reps no plugin excludes, in order; record why the others cannot take the lead.
+
+        ``leadroute_exclude_reps`` answers for all of them at once (the hard constraints,
+        from an index); ``leadroute_exclude_rep`` then sees only the reps still standing.
+        """
+        groups = self.host.exclude_reps(trail.lead, self.team, rep_ids, ctx)
+        trail.groups.extend(groups)
+        out = set().union(*(g.rep_ids for g in groups)) if groups else set()
+        standing = []
+        for rep_id in rep_ids:
+            if rep_id in out:
+                continue
+            rep = self.reps.get(rep_id)
+            if rep is None:
+                trail.exclusions.append(
+                    Exclusion(rep_id=rep_id, code="UNKNOWN_REP", detail="not among the loaded reps")
+                )
+            elif self._passes_rep_hooks(trail, rep, ctx) is not None:
+                standing.append(rep)
+        return standing
+
+    def _passes_rep_hooks(self, trail: Trail, rep: Rep, ctx: RoutingContext) -> Rep | None:
         excluded = self.host.exclude_rep(trail.lead, rep, ctx)
         if excluded:
             trail.exclusions.extend(excluded)
@@ -457,7 +493,10 @@ class Pipeline:
         constraints = tuple(self.policy.constraints_for(rule))
         # The batch leaves capacity to the solver, which sees every lead at once.
         ctx = self.context(
-            trail.at, (*constraints, "capacity") if with_capacity else constraints, rule.name
+            trail.at,
+            (*constraints, "capacity") if with_capacity else constraints,
+            rule.name,
+            trail.match.account_id if trail.match else "",
         )
         candidates = self._members(trail, pool, ctx)
         if not candidates and pool.out_of_hours == "follow_the_sun" and self._off_shift(trail):
@@ -470,11 +509,8 @@ class Pipeline:
         """The pool's eligible members; working hours count unless the pool defers."""
         if pool.out_of_hours != "defer":
             ctx = attrs.evolve(ctx, constraints=(*ctx.constraints, "hours"))
-        return [
-            self.candidate(trail.lead, rep, ctx)
-            for rep_id in self.members.get(pool.name, ())
-            if (rep := self.available(trail, rep_id, ctx)) is not None
-        ]
+        members = self.members.get(pool.name, ())
+        return [self.candidate(trail.lead, rep, ctx) for rep in self.eligible(trail, members, ctx)]
 
     @staticmethod
     def _off_shift(trail: Trail) -> bool:
@@ -613,16 +649,21 @@ class Pipeline:
         )
 
     @staticmethod
-    def _codes_for(trail: Trail, rep_id: str) -> str:
-        return ",".join(e.code for e in trail.exclusions if e.rep_id == rep_id) or "unavailable"
+    def _trail_exclusions(trail: Trail) -> list[Exclusion]:
+        return [e for g in trail.groups for e in g.expand()] + trail.exclusions
 
-    @staticmethod
-    def _exclusion_summary(trail: Trail, members: Sequence[str]) -> str:
+    @classmethod
+    def _codes_for(cls, trail: Trail, rep_id: str) -> str:
+        codes = [e.code for e in cls._trail_exclusions(trail) if e.rep_id == rep_id]
+        return ",".join(codes) or "unavailable"
+
+    @classmethod
+    def _exclusion_summary(cls, trail: Trail, members: Sequence[str]) -> str:
         if not members:
             return "the pool has no members"
         member_set = set(members)
         first_code: dict[str, str] = {}
-        for e in trail.exclusions:
+        for e in cls._trail_exclusions(trail):
             if e.rep_id in member_set:
                 first_code.setdefault(e.rep_id, e.code)
         counts = Counter(first_code.values())
@@ -675,6 +716,7 @@ class Pipeline:
             **decision_fields(lead, self.policy, starts or trail.at, trail.score, self.sla),
             load=load,
             sla_starts_at=starts,
+            excluded_groups=tuple(trail.groups),
         )
         return Decided(decision=decision, ledger=ledger)
 

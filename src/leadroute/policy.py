@@ -26,6 +26,7 @@ from cattrs.v import transform_error
 
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
+from leadroute.territories import Territory, check_key, merge_territories, read_territory_table
 from leadroute.worktime import WorkingHours, WorktimeError
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ScoreRule",
     "ScoringPolicy",
     "Segment",
+    "SkillRequirement",
     "SlaCalendarPolicy",
     "Strategy",
     "ValidationPolicy",
@@ -55,13 +57,14 @@ __all__ = [
     "sla_calendar",
 ]
 
-CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product"], ...] = (
+CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product", "skill"], ...] = (
     "territory",
     "language",
     "segment",
     "product",
+    "skill",
 )
-Constraint = Literal["territory", "language", "segment", "product"]
+Constraint = Literal["territory", "language", "segment", "product", "skill"]
 Action = Literal["reject", "fallback", "nurture", "flag"]
 OutOfHours = Literal["exclude", "follow_the_sun", "defer"]
 
@@ -198,25 +201,67 @@ def format_duration(value: timedelta) -> str:
 # --------------------------------------------------------------------------- sections
 
 
+def _number(raw: str) -> float | None:
+    try:
+        return float(raw.strip().replace(",", ""))
+    except ValueError:
+        return None
+
+
 @attrs.frozen(kw_only=True)
 class Segment:
-    """A named company-size band; the first segment whose band holds the lead wins.
+    """A named band of company size, revenue and/or lead score; the first that holds a lead wins.
 
     Attributes:
         name: Segment name, as listed in reps' ``segments``.
         min_employees: Smallest size in the band (inclusive), if bounded.
         max_employees: Largest size in the band (inclusive), if bounded.
+        min_revenue: Smallest annual revenue (the lead's ``revenue`` field), inclusive.
+        max_revenue: Largest annual revenue, inclusive.
+        min_score: Lowest lead score (the lead's ``score`` field), inclusive.
+        max_score: Highest lead score, inclusive.
     """
 
     name: str
     min_employees: int | None = None
     max_employees: int | None = None
+    min_revenue: float | None = None
+    max_revenue: float | None = None
+    min_score: float | None = None
+    max_score: float | None = None
 
     def holds(self, employees: int) -> bool:
         """Whether a company of this size is in the band."""
         low = self.min_employees if self.min_employees is not None else employees
         high = self.max_employees if self.max_employees is not None else employees
         return low <= employees <= high
+
+    def bands(self) -> dict[str, tuple[float | None, float | None]]:
+        """The bounded dimensions (``employees``, ``revenue``, ``score``) and their bounds."""
+        bounds = {
+            "employees": (self.min_employees, self.max_employees),
+            "revenue": (self.min_revenue, self.max_revenue),
+            "score": (self.min_score, self.max_score),
+        }
+        return {dim: b for dim, b in bounds.items() if b != (None, None)}
+
+    def holds_lead(self, lead: Lead) -> bool:
+        """Whether every bounded dimension holds for the lead; an unknown value never holds.
+
+        A segment with no bounds at all holds every lead of known size (a catch-all band).
+        """
+        values = {
+            "employees": None if lead.employees is None else float(lead.employees),
+            "revenue": _number(lead.get("revenue")),
+            "score": _number(lead.get("score")),
+        }
+        for dim, (low, high) in (self.bands() or {"employees": (None, None)}).items():
+            value = values[dim]
+            if value is None:
+                return False
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+        return True
 
 
 @attrs.frozen(kw_only=True)
@@ -258,12 +303,35 @@ class Rule:
         pool: The pool to route to.
         constraints: Which rep attributes are hard constraints for this rule (defaults to
             the policy's ``constraints``).
+        skills: Skill levels a rep needs to take this rule's leads (``{fintech: 2}``).
     """
 
     name: str
     pool: str
     when: Mapping[str, tuple[Condition, ...]] = attrs.field(factory=dict)
     constraints: tuple[Constraint, ...] | None = None
+    skills: Mapping[str, int] = attrs.field(factory=dict)
+
+    def matches(self, lead: Lead) -> bool:
+        """Whether every condition holds for the lead."""
+        return all(
+            all(c.matches(lead.get(field)) for c in tests) for field, tests in self.when.items()
+        )
+
+
+@attrs.frozen(kw_only=True)
+class SkillRequirement:
+    """Skill levels required of a rep for leads whose fields match ``when``.
+
+    Attributes:
+        require: Skill name to minimum level (``{fintech: 2}``).
+        when: Field name to condition, as in routing rules; empty means every lead.
+        name: A label for the requirement, for reading the policy.
+    """
+
+    require: Mapping[str, int]
+    when: Mapping[str, tuple[Condition, ...]] = attrs.field(factory=dict)
+    name: str = ""
 
     def matches(self, lead: Lead) -> bool:
         """Whether every condition holds for the lead."""
@@ -538,6 +606,10 @@ class Policy:
         lead_types: Lead types with SLA, priority and route, and the SLA calendar.
         nurture: The nurture queue and its owner (needed when anything routes to nurture).
         scoring: Scoring rules and MQL/SQL thresholds; ``None`` scores nothing.
+        territories: Named territories (geographic keys and named accounts) reps may list;
+            after loading, this includes the rows of ``territory_files``.
+        territory_files: CSV territory tables, relative to the policy file.
+        skills: Skill levels required for leads whose fields match.
         digest: Content hash of the file (set by the loader, not written in YAML).
     """
 
@@ -560,12 +632,38 @@ class Policy:
     lead_types: LeadTypesPolicy = attrs.field(factory=LeadTypesPolicy)
     nurture: NurturePolicy | None = None
     scoring: ScoringPolicy | None = None
+    territories: Mapping[str, Territory] = attrs.field(factory=dict)
+    territory_files: tuple[str, ...] = ()
+    skills: tuple[SkillRequirement, ...] = ()
     digest: str = attrs.field(default="", metadata={"internal": True})
     _country_region: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
+    _territory_by_name: Mapping[str, Territory] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         index = {c.upper(): region for region, cs in self.regions.items() for c in cs}
         object.__setattr__(self, "_country_region", index)
+        named = {name.upper(): t for name, t in self.territories.items()}
+        object.__setattr__(self, "_territory_by_name", named)
+
+    def territory(self, name: str) -> Territory | None:
+        """The named territory (names compare case-insensitively), ``None`` when not named."""
+        return self._territory_by_name.get(name.strip().upper())
+
+    def segment_for(self, lead: Lead) -> str:
+        """The first segment whose bands (size, revenue, score) hold the lead, ``""`` for none."""
+        return next((s.name for s in self.segments if s.holds_lead(lead)), "")
+
+    def skills_required(self, lead: Lead, rule: Rule | None) -> dict[str, int]:
+        """Skill -> minimum level for this lead under this rule (the highest level asked wins)."""
+        needed: dict[str, int] = {}
+        sources = [r.require for r in self.skills if r.matches(lead)]
+        if rule is not None:
+            sources.append(rule.skills)
+        for require in sources:
+            for skill, level in require.items():
+                key = skill.strip().lower()
+                needed[key] = max(level, needed.get(key, 0))
+        return needed
 
     @property
     def version_tag(self) -> str:
@@ -665,8 +763,14 @@ def _path(cattrs_path: str) -> str:
     return re.sub(r"\['([^']*)'\]", r".\1", path).lstrip(".")
 
 
-def parse_policy(text: str, *, source: str = "leadroute.yaml") -> Policy:
-    """Parse policy text; raise ``PolicyError`` naming the first problem's path."""
+def parse_policy(
+    text: str, *, source: str = "leadroute.yaml", base_dir: Path | None = None
+) -> Policy:
+    """Parse policy text; raise ``PolicyError`` naming the first problem's path.
+
+    ``territory_files`` are read relative to ``base_dir`` (default: the working directory);
+    their content is part of the digest, so a territory change shows in the version tag.
+    """
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -688,10 +792,29 @@ def parse_policy(text: str, *, source: str = "leadroute.yaml") -> Policy:
         message, _, at = first.rpartition(" @ ")
         more = f" (and {len(messages) - 1} more problem(s))" if len(messages) > 1 else ""
         raise PolicyError(message + more, path=_path(at), source=source) from None
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-    policy = attrs.evolve(policy, digest=digest)
+    hasher = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
+    policy = _with_territory_files(policy, source, base_dir or Path.cwd(), hasher)
+    policy = attrs.evolve(policy, digest=hasher.hexdigest())
     _check_references(policy, source)
     return policy
+
+
+def _with_territory_files(policy: Policy, source: str, base_dir: Path, hasher: Any) -> Policy:
+    """Merge the CSV territory tables into ``territories``; check every key."""
+    regions = {r.upper() for r in policy.regions}
+    for name, territory in policy.territories.items():
+        for key in territory.keys:
+            problem = check_key(key, regions)
+            if problem:
+                raise PolicyError(problem, path=f"territories.{name}.keys", source=source)
+    tables = []
+    for i, relative in enumerate(policy.territory_files):
+        if not relative.strip():
+            raise PolicyError("must name a file", path=f"territory_files[{i}]", source=source)
+        path = base_dir / relative
+        tables.append(read_territory_table(path, relative, regions))
+        hasher.update(path.read_bytes())
+    return attrs.evolve(policy, territories=merge_territories([policy.territories, *tables]))
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -703,7 +826,7 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError("file not found", source=str(file)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read file: {exc}", source=str(file)) from None
-    return parse_policy(text, source=str(file))
+    return parse_policy(text, source=str(file), base_dir=file.parent)
 
 
 def _unique(names: list[str], section: str, source: str) -> None:
@@ -738,6 +861,7 @@ def _check_references(policy: Policy, source: str) -> None:
     _check_segments(policy, source)
     _check_intake(policy, source)
     _check_shifts(policy, source)
+    _check_skills(policy, source)
 
 
 def _check_shifts(policy: Policy, source: str) -> None:
@@ -812,11 +936,24 @@ def _check_rebalance(policy: Policy, source: str) -> None:
 
 def _check_segments(policy: Policy, source: str) -> None:
     for i, segment in enumerate(policy.segments):
-        low, high = segment.min_employees, segment.max_employees
-        if low is not None and high is not None and low > high:
-            raise PolicyError(
-                "min_employees is above max_employees", path=f"segments[{i}]", source=source
-            )
+        for dim, (low, high) in segment.bands().items():
+            if low is not None and high is not None and low > high:
+                raise PolicyError(
+                    f"min_{dim} is above max_{dim}", path=f"segments[{i}]", source=source
+                )
+
+
+def _check_skills(policy: Policy, source: str) -> None:
+    tables = [(f"skills[{i}].require", r.require) for i, r in enumerate(policy.skills)]
+    tables += [(f"routing[{i}].skills", r.skills) for i, r in enumerate(policy.routing)]
+    for path, require in tables:
+        for skill, level in require.items():
+            if not skill.strip():
+                raise PolicyError("empty skill name", path=path, source=source)
+            if level < 1:
+                raise PolicyError(
+                    f"level of {skill!r} must be 1 or more", path=f"{path}.{skill}", source=source
+                )
 
 
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")

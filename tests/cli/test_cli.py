@@ -311,7 +311,7 @@ def test_plugins_lists_builtins_hooks_and_the_csv_adapter():
     """plugins --json lists built-in plugins with their hooks and the installed csv adapter."""
     data = json.loads(invoke("plugins", "--json").stdout)
     names = {p["name"]: p for p in data["plugins"]}
-    assert names["leadroute.builtins.eligibility"]["hooks"] == ["leadroute_exclude_rep"]
+    assert names["leadroute.builtins.eligibility"]["hooks"] == ["leadroute_exclude_reps"]
     assert "csv" in data["adapters"] and data["failed"] == []
     assert "Plugins" in invoke("plugins").stdout
 

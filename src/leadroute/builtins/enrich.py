@@ -1,4 +1,8 @@
-"""Derive routing fields every policy relies on: email domain, region and segment."""
+"""Derive routing fields every policy relies on: email domain, region and segment.
+
+The segment is the first of the policy's ``segments`` whose bands (employees, ``revenue``,
+``score``) hold the lead.
+"""
 
 from __future__ import annotations
 
@@ -32,5 +36,5 @@ def leadroute_enrich_lead(lead: Lead, policy: Policy) -> Mapping[str, str]:
         "domain": email_domain(lead.email),
         "website_domain": website_domain(lead.website),
         "region": policy.region_of(lead.country),
-        "segment": policy.segment_of(lead.employees),
+        "segment": policy.segment_for(lead),
     }

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from leadroute.host import PluginFailure, PluginInfo
-from leadroute.models import Decision, Rep
+from leadroute.models import Candidate, Decision, Rep
 
 __all__ = ["explain_lines", "intake_lines", "render_explain", "render_plugins", "render_summary"]
 
@@ -127,9 +127,10 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
             lines.append(
                 f"  #{c.rank} {c.rep_id}: fit {c.fit:.2f} ({parts}), load {c.load}{cap}; {c.reason}"
             )
-    if d.exclusions:
+    excluded = d.all_exclusions()
+    if excluded:
         lines.append("Excluded:")
-        lines.extend(f"  {e.rep_id}: {e.code} {e.detail}".rstrip() for e in d.exclusions)
+        lines.extend(f"  {e.rep_id}: {e.code} {e.detail}".rstrip() for e in excluded)
     lines.append(_why_winner(d))
     if d.pool:
         lines.append(f"Reps outside pool {d.pool} were not considered (NOT_IN_POOL).")
@@ -143,13 +144,18 @@ def _why_winner(d: Decision) -> str:
         a, b = d.candidates[0], d.candidates[1]
         return (
             f"Why {a.rep_id} and not {b.rep_id}: under {d.strategy}, {a.rep_id} "
-            f"({a.reason}) ranks before {b.rep_id} ({b.reason})."
+            f"({a.reason}) ranks before {b.rep_id} ({b.reason}); "
+            f"fit {a.fit:.2f} vs {b.fit:.2f}, load {_load(a)} vs {_load(b)}."
         )
     if len(d.candidates) == 1:
         return f"Why {d.owner_id}: the only eligible rep in pool {d.pool}."
-    codes = Counter(e.code for e in d.exclusions)
+    codes = Counter(e.code for e in d.all_exclusions())
     summary = ", ".join(f"{n} {code}" for code, n in codes.most_common()) or "no candidates"
     return f"Why {d.owner_id}: decided at step {d.step} ({summary} among reps considered)."
+
+
+def _load(c: Candidate) -> str:
+    return f"{c.load}/{c.capacity}" if c.capacity is not None else str(c.load)
 
 
 def render_explain(console: Console, decision: Decision, observed_owner: str = "") -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "parse_hours",
     "parse_int",
     "parse_leave",
+    "parse_skills",
     "parse_timezone",
     "parse_type_caps",
     "safe_cell",
@@ -125,6 +126,27 @@ def parse_timezone(field: str, raw: str) -> str:
 def split_list(raw: str, separator: str) -> list[str]:
     """Split a list cell, dropping blanks."""
     return [item.strip() for item in raw.split(separator) if item.strip()]
+
+
+def parse_skills(field: str, raw: str, separator: str) -> dict[str, int]:
+    """``fintech:2;payments`` -> ``{"fintech": 2, "payments": 1}`` (a bare skill is level 1)."""
+    skills: dict[str, int] = {}
+    for item in split_list(raw, separator):
+        name, colon, level_text = item.partition(":")
+        name = name.strip().lower()
+        level_text = level_text.strip()
+        if not name:
+            raise BadValue("BAD_SKILL", field, f"{field} {item!r} has no skill name")
+        if not colon:
+            level = 1
+        elif level_text.isdigit():
+            level = int(level_text)
+        else:
+            raise BadValue(
+                "BAD_SKILL", field, f"{field} {item!r}: level must be a whole number >= 0"
+            )
+        skills[name] = level
+    return skills
 
 
 def parse_leave(

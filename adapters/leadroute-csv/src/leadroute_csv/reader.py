@@ -34,6 +34,7 @@ from leadroute_csv.cells import (
     parse_hours,
     parse_int,
     parse_leave,
+    parse_skills,
     parse_timezone,
     parse_type_caps,
     split_list,
@@ -90,6 +91,8 @@ REP_FIELDS = (
     "max_per_day",
     "max_per_week",
     "type_caps",
+    "skills",
+    "accounts",
 )
 ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status")
 # Behaviour events for scoring; the first field of each kind is its required key column.
@@ -273,6 +276,8 @@ def _rep(row: Row, sep: str) -> Rep:
             hours=parse_hours("hours", v.get("hours", ""), sep, timezone, holidays_in),
             holidays=holidays_in,
         ),
+        skills=parse_skills("skills", v.get("skills", ""), sep),
+        accounts=tuple(x.lower() for x in split_list(v.get("accounts", ""), sep)),
     )
 
 
