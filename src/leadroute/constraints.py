@@ -284,11 +284,9 @@ class _Classes:
 
     constraint: str
     classes: list[tuple[RepProfile, tuple[str, ...]]]
-    cache: dict[Any, tuple[tuple[ExclusionGroup, ...], frozenset[str]]] = attrs.field(factory=dict)
+    cache: dict[Any, tuple[ExclusionGroup, ...]] = attrs.field(factory=dict)
 
-    def answer(
-        self, key: Any, facts: LeadFacts
-    ) -> tuple[tuple[ExclusionGroup, ...], frozenset[str]]:
+    def answer(self, key: Any, facts: LeadFacts) -> tuple[ExclusionGroup, ...]:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
@@ -302,11 +300,10 @@ class _Classes:
             ExclusionGroup(code=code, detail=detail, rep_ids=ids)
             for (code, detail), ids in groups.items()
         )
-        excluded = frozenset(r for g in made for r in g.rep_ids)
         if len(self.cache) >= CACHE_LIMIT:
             self.cache.clear()
-        self.cache[key] = (made, excluded)
-        return made, excluded
+        self.cache[key] = made
+        return made
 
 
 @attrs.define
@@ -314,9 +311,6 @@ class _MemberIndex:
     """The classes of one set of reps (a pool), per constraint."""
 
     by_constraint: dict[str, _Classes]
-    combined: dict[Any, tuple[tuple[ExclusionGroup, ...], frozenset[str]]] = attrs.field(
-        factory=dict
-    )
 
 
 @attrs.define
@@ -365,35 +359,26 @@ class ConstraintIndex:
 
     def exclude(
         self, lead: Lead, rep_ids: Sequence[str], ctx: RoutingContext
-    ) -> tuple[tuple[ExclusionGroup, ...], frozenset[str]]:
-        """The exclusion groups for these reps and the set of rep ids they exclude."""
+    ) -> tuple[ExclusionGroup, ...]:
+        """The exclusion groups for these reps: the same group objects for leads alike."""
         in_force = [c for c in HARD_CONSTRAINTS if c in ctx.constraints]
         if not in_force:
-            return (), frozenset()
+            return ()
         facts = lead_facts(lead, ctx, self.named)
         if len(rep_ids) <= SMALL:
             return self._one_by_one(facts, rep_ids, in_force)
         index = self._index_for(rep_ids)
-        keys = tuple(_lead_key(c, facts, self.known_geo) for c in in_force)
-        combined_key = (tuple(in_force), keys)
-        cached = index.combined.get(combined_key)
-        if cached is not None:
-            return cached
-        groups: list[ExclusionGroup] = []
-        excluded: set[str] = set()
-        for constraint, key in zip(in_force, keys, strict=True):
-            made, ids = index.by_constraint[constraint].answer(key, facts)
-            groups.extend(made)
-            excluded |= ids
-        result = (tuple(groups), frozenset(excluded))
-        if len(index.combined) >= CACHE_LIMIT:
-            index.combined.clear()
-        index.combined[combined_key] = result
-        return result
+        return tuple(
+            group
+            for constraint in in_force
+            for group in index.by_constraint[constraint].answer(
+                _lead_key(constraint, facts, self.known_geo), facts
+            )
+        )
 
     def _one_by_one(
         self, facts: LeadFacts, rep_ids: Sequence[str], in_force: Sequence[str]
-    ) -> tuple[tuple[ExclusionGroup, ...], frozenset[str]]:
+    ) -> tuple[ExclusionGroup, ...]:
         groups = []
         for constraint in in_force:
             check = CHECKS[constraint]
@@ -403,4 +388,4 @@ class ConstraintIndex:
                     groups.append(
                         ExclusionGroup(code=verdict[0], detail=verdict[1], rep_ids=(rep_id,))
                     )
-        return tuple(groups), frozenset(r for g in groups for r in g.rep_ids)
+        return tuple(groups)

@@ -207,6 +207,12 @@ class Pipeline:
         init=False, default=attrs.Factory(lambda self: SlaClock.of(self.policy), takes_self=True)
     )
     team: Team = attrs.field(default=attrs.Factory(lambda self: Team(self.reps), takes_self=True))
+    # (id of the rep ids, ids of the exclusion groups) -> (both kept alive, reps standing):
+    # index-backed hooks return the same group objects for leads alike, so the survivors
+    # of a pool are worked out once per kind of lead, not once per lead.
+    _standing: dict[tuple[int, tuple[int, ...]], tuple[object, object, tuple[str, ...]]] = (
+        attrs.field(factory=dict, init=False, repr=False)
+    )
 
     @classmethod
     def build(
@@ -349,11 +355,8 @@ class Pipeline:
         """
         groups = self.host.exclude_reps(trail.lead, self.team, rep_ids, ctx)
         trail.groups.extend(groups)
-        out = set().union(*(g.rep_ids for g in groups)) if groups else set()
         standing = []
-        for rep_id in rep_ids:
-            if rep_id in out:
-                continue
+        for rep_id in self._standing_ids(rep_ids, groups):
             rep = self.reps.get(rep_id)
             if rep is None:
                 trail.exclusions.append(
@@ -361,6 +364,20 @@ class Pipeline:
                 )
             elif self._passes_rep_hooks(trail, rep, ctx) is not None:
                 standing.append(rep)
+        return standing
+
+    def _standing_ids(
+        self, rep_ids: Sequence[str], groups: Sequence[ExclusionGroup]
+    ) -> tuple[str, ...]:
+        key = (id(rep_ids), tuple(map(id, groups)))
+        hit = self._standing.get(key)
+        if hit is not None:
+            return hit[2]
+        out = set().union(*(g.rep_ids for g in groups))
+        standing = tuple(r for r in rep_ids if r not in out)
+        if len(self._standing) >= 4096:
+            self._standing.clear()
+        self._standing[key] = (rep_ids, tuple(groups), standing)
         return standing
 
     def _passes_rep_hooks(self, trail: Trail, rep: Rep, ctx: RoutingContext) -> Rep | None:

@@ -146,6 +146,8 @@ def test_reps_carry_hours_holidays_pause_and_stacked_caps(folder, adapter_for):
         ("max_per_week", "-1", "BAD_NUMBER"),
         ("type_caps", "demo", "BAD_NUMBER"),
         ("type_caps", "demo=many", "BAD_NUMBER"),
+        ("skills", "fintech:two", "BAD_SKILL"),
+        ("skills", ":2", "BAD_SKILL"),
     ],
 )
 def test_each_bad_rep_row_is_reported(folder, column, value, code, adapter_for):
@@ -155,6 +157,15 @@ def test_each_bad_rep_row_is_reported(folder, column, value, code, adapter_for):
     assert [r.id for r in snapshot.reps] == ["r1"]
     assert problems(snapshot) == [("rep", 3, "r9", column, code)]
     assert snapshot.problems[0].file == "reps.csv"
+
+
+def test_reps_carry_skill_levels_and_named_accounts(folder, adapter_for):
+    """The skills column gives levels (a bare skill is level 1); accounts are lower-cased."""
+    reps = "id,territories,skills,accounts\nr1,NA-West;US:941,Fintech:2;payments,A-17;Acme.COM\n"
+    [rep] = adapter_for(folder("id,email\n", reps=reps)).read().reps
+    assert rep.skills == {"fintech": 2, "payments": 1}
+    assert rep.accounts == ("a-17", "acme.com")
+    assert rep.territories == ("NA-WEST", "US:941")
 
 
 def test_unknown_backup_keeps_the_rep(folder, adapter_for):
