@@ -124,6 +124,40 @@ def test_hook_leadroute_exclude_rep(make_pipeline):
     assert owners == {"na-2"}
 
 
+def test_hook_leadroute_exclude_reps(make_pipeline):
+    """A batched exclusion keeps a group of reps out, is explained per rep, and spares per-rep hooks."""
+    from leadroute.models import ExclusionGroup
+
+    built: list[int] = []
+    per_rep: list[str] = []
+
+    def leadroute_exclude_reps(lead, team, rep_ids, ctx):
+        blocked = team.memo("test.blocked", lambda: built.append(1) or frozenset({"na-1"}))
+        hit = [r for r in rep_ids if r in blocked]
+        return [ExclusionGroup(code="BLOCKED", detail="on the list", rep_ids=hit)] if hit else None
+
+    def leadroute_exclude_rep(lead, rep, ctx):
+        per_rep.append(rep.id)
+
+    pipeline = make_pipeline(
+        plugins=[
+            Plugin(
+                leadroute_exclude_reps=leadroute_exclude_reps,
+                leadroute_exclude_rep=leadroute_exclude_rep,
+            )
+        ]
+    )
+    for i in range(3):
+        outcome = pipeline.decide(lead(f"L{i}"), AT)
+        assert isinstance(outcome, Decided)
+        assert outcome.decision.owner_id == "na-2"
+        assert ("na-1", "BLOCKED", "on the list") in {
+            (e.rep_id, e.code, e.detail) for e in outcome.decision.all_exclusions()
+        }
+    assert built == [1]  # the memo built the index once for the run
+    assert "na-1" not in per_rep and "na-2" in per_rep
+
+
 def test_hook_leadroute_score_fit(make_pipeline):
     """A fit plugin's contribution, weighted by the policy, breaks a tie between equal reps."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import jsonschema
@@ -203,3 +204,72 @@ def test_condition_object_reports_operator():
         MINIMAL + "pools: [{name: p}]\nrouting: [{name: r, pool: p, when: {country: [US, Ca]}}]"
     )
     assert policy.routing[0].when["country"] == (Condition(op="in", values=("us", "ca")),)
+
+
+# --------------------------------------------------------------------------- hard constraints
+
+CONSTRAINED = """
+version: "c1"
+regions: {NA: [US, CA]}
+territories:
+  NA-West: {keys: [US-CA], accounts: [Acme.com]}
+territory_files: [tables/territories.csv]
+fallback: {owner: ops}
+"""
+
+
+def test_territory_files_are_read_relative_to_the_policy_and_merged(tmp_path):
+    """A territory table next to the policy extends the inline territories of the same name."""
+    (tmp_path / "tables").mkdir()
+    table = tmp_path / "tables" / "territories.csv"
+    table.write_text("territory,country,state,postal_prefix\nNA-West,US,OR,\nNA-West,US,,97\n")
+    (tmp_path / "leadroute.yaml").write_text(CONSTRAINED)
+    policy = load_policy(tmp_path / "leadroute.yaml")
+    west = policy.territory("na-west")
+    assert west is not None
+    assert west.keys == ("US-CA", "US-OR", "US:97") and west.accounts == ("acme.com",)
+    before = policy.version_tag
+    table.write_text("territory,country,state\nNA-West,US,WA\n")
+    assert load_policy(tmp_path / "leadroute.yaml").version_tag != before  # data change shows
+
+
+def test_a_bad_territory_table_row_names_the_file_and_line(tmp_path):
+    """The policy loader surfaces a bad table row as one line with the table's name and line."""
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "territories.csv").write_text("territory,country,state\nW,,CA\n")
+    (tmp_path / "leadroute.yaml").write_text(CONSTRAINED)
+    with pytest.raises(PolicyError, match=r"^tables/territories\.csv:2: state needs a country$"):
+        load_policy(tmp_path / "leadroute.yaml")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("territories: {W: {keys: [USA]}}", "territories.W.keys: unknown territory key 'USA'"),
+        (
+            "skills: [{require: {fintech: 0}}]",
+            "skills[0].require.fintech: level of 'fintech' must be 1 or more",
+        ),
+        (
+            "segments: [{name: s, min_revenue: 10, max_revenue: 5}]",
+            "segments[0]: min_revenue is above max_revenue",
+        ),
+        ("territory_files: ['']", "territory_files[0]: must name a file"),
+    ],
+)
+def test_constraint_options_are_checked(extra, message):
+    """Malformed territory keys, skill levels, revenue bands and file names are policy errors."""
+    with pytest.raises(PolicyError, match=re.escape(message)):
+        parse_policy(f"version: x\nfallback: {{owner: o}}\n{extra}\n")
+
+
+def test_skill_requirements_take_the_highest_level_asked():
+    """Policy requirements whose when holds and the rule's skills combine, highest level wins."""
+    policy = parse_policy(
+        "version: x\nfallback: {owner: o}\npools: [{name: p}]\n"
+        "skills: [{when: {industry: banking}, require: {fintech: 2}}, {require: {crm: 1}}]\n"
+        "routing: [{name: r, pool: p, skills: {FinTech: 3}}]\n"
+    )
+    banking = Lead(id="L", attributes={"industry": "banking"})
+    assert policy.skills_required(banking, policy.routing[0]) == {"fintech": 3, "crm": 1}
+    assert policy.skills_required(Lead(id="M"), None) == {"crm": 1}

@@ -30,6 +30,7 @@ from leadroute.models import (
     EffectResult,
     Exclusion,
     ExclusionCode,
+    ExclusionGroup,
     FitContribution,
     InputProblem,
     Lead,
@@ -43,6 +44,7 @@ from leadroute.models import (
 )
 from leadroute.policy import Policy, load_policy, parse_policy
 from leadroute.router import Router, RunResult
+from leadroute.team import Team
 
 __all__ = [
     "Account",
@@ -62,6 +64,7 @@ __all__ = [
     "EffectResult",
     "Exclusion",
     "ExclusionCode",
+    "ExclusionGroup",
     "FitContribution",
     "InputFileError",
     "InputProblem",
@@ -81,6 +84,7 @@ __all__ = [
     "RunResult",
     "ScoreContribution",
     "Snapshot",
+    "Team",
     "UserInputError",
     "hookimpl",
     "load_policy",

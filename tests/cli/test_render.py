@@ -1,0 +1,67 @@
+"""The explanation as lines: every rep considered, with fit and load or code and detail."""
+
+from __future__ import annotations
+
+from tests.conftest import AT
+
+from leadroute.cli.render import explain_lines
+from leadroute.models import (
+    Candidate,
+    Decision,
+    DecisionStatus,
+    Exclusion,
+    ExclusionGroup,
+    RouteStep,
+)
+from leadroute.store.codec import decision_from_json, decision_to_json
+
+
+def decision() -> Decision:
+    return Decision(
+        id="d1",
+        lead_id="L1",
+        status=DecisionStatus.ROUTED,
+        owner_id="a",
+        step=RouteStep.POOL,
+        pool="na",
+        strategy="round_robin",
+        candidates=(
+            Candidate(rep_id="a", fit=1.5, load=2, capacity=10, rank=1, reason="last turn #3"),
+            Candidate(rep_id="b", fit=1.0, load=4, rank=2, reason="last turn #7"),
+        ),
+        exclusions=(Exclusion(rep_id="c", code="ON_LEAVE", detail="on leave until 2026-12-02"),),
+        excluded_groups=(
+            ExclusionGroup(
+                code="TERRITORY_MISMATCH", detail="DE not in NA-West", rep_ids=("e", "d")
+            ),
+        ),
+        policy_version="v1",
+        decided_at=AT,
+    )
+
+
+def test_explain_lists_grouped_exclusions_rep_by_rep():
+    """Reps excluded in a group get one line each, in the same format as single exclusions."""
+    lines = explain_lines(decision())
+    excluded = lines[lines.index("Excluded:") + 1 :][:3]
+    assert excluded == [
+        "  d: TERRITORY_MISMATCH DE not in NA-West",
+        "  e: TERRITORY_MISMATCH DE not in NA-West",
+        "  c: ON_LEAVE on leave until 2026-12-02",
+    ]
+
+
+def test_explain_says_why_the_winner_beat_the_runner_up_with_fit_and_load():
+    """The why line gives both reps' strategy reasons, fits and loads."""
+    why = next(line for line in explain_lines(decision()) if line.startswith("Why "))
+    assert why == (
+        "Why a and not b: under round_robin, a (last turn #3) ranks before b (last turn #7); "
+        "fit 1.50 vs 1.00, load 2/10 vs 4."
+    )
+
+
+def test_grouped_exclusions_survive_the_audit_trail():
+    """A decision's exclusion groups round-trip through the stored JSON, so explain reads them back."""
+    stored = decision_from_json(decision_to_json(decision()))
+    assert stored == decision()
+    assert explain_lines(stored) == explain_lines(decision())
