@@ -277,7 +277,7 @@ def hosts() -> tuple[Any, Any, ReferencePlugin]:
     """A built-in host, and a host checking hard constraints rep by rep instead of by index."""
     reference = ReferencePlugin()
     slow = make_host(load_entrypoints=False, plugins=[reference])
-    slow.pm.unregister(name="leadroute.builtins.constraints")
+    slow.pm.unregister(name="leadroute.builtins.eligibility")
     return make_host(load_entrypoints=False), slow, reference
 
 
