@@ -339,3 +339,20 @@ def test_the_index_never_changes_a_decision(team, stream, policy, hosts):
         assert {(e.rep_id, e.code, e.detail) for e in a.all_exclusions() if e.code in hard} <= {
             (e.rep_id, e.code, e.detail) for e in b.all_exclusions()
         }
+
+
+def test_a_score_band_segment_uses_the_score_computed_before_routing():
+    """Segments banded by score see the score the policy computes, not the input's stale one."""
+    policy = policy_from(
+        POLICY + "scoring:\n  rules: [{name: big, when: {employees: {gte: 200}}, points: 85}]\n"
+    )
+    reps = [
+        rep("hot", pools=["all"], segments=("hot",)),
+        rep("rest", pools=["all"], segments=("smb",)),
+    ]
+    pipeline = pipeline_for(reps, policy=policy)
+    d = decide(pipeline, lead("L1", employees=900, attributes={"score": "10"}))
+    assert (d.owner_id, d.features.get("segment")) == ("hot", "hot")
+    d = decide(pipeline, lead("L2", employees=20, attributes={"score": "99"}))
+    assert d.owner_id == "rest"
+    assert excluded(d)["hot"] == (ExclusionCode.SEGMENT_MISMATCH, "segment smb not in hot")

@@ -290,12 +290,14 @@ class Pipeline:
     def start(self, lead: Lead, at: datetime, epoch: int) -> Decided | Rejected | Trail:
         """Normalize, enrich, validate and score: a rejection, a validation fallback or
         nurture, or the trail to continue (with the score routing will see)."""
+        given_segment = bool(lead.attributes.get("segment"))
         lead = self.host.normalize_lead(lead, self.policy)
         lead = self.host.enrich_lead(lead, self.policy)
         problems = resolve_actions(self.host.validate_lead(lead, self.policy), self.policy)
         if any(p.action == "reject" for p in problems):
             return Rejected(lead=lead, problems=problems)
         lead, score = score_lead(self.host, lead, self.policy, at)
+        lead = self._segment_after_scoring(lead, score, given=given_segment)
         trail = Trail(lead=lead, at=at, epoch=epoch, problems=problems, score=score)
         to_fallback = [p for p in problems if p.action == "fallback"]
         if to_fallback:
@@ -310,8 +312,21 @@ class Pipeline:
     def intake(self, lead: Lead, at: datetime) -> tuple[Lead, LeadScore | None]:
         """The lead as routing sees it (normalized, enriched, scored), without validation:
         for re-deciding leads already routed (rebalance)."""
+        given_segment = bool(lead.attributes.get("segment"))
         lead = self.host.enrich_lead(self.host.normalize_lead(lead, self.policy), self.policy)
-        return score_lead(self.host, lead, self.policy, at)
+        lead, score = score_lead(self.host, lead, self.policy, at)
+        return self._segment_after_scoring(lead, score, given=given_segment), score
+
+    def _segment_after_scoring(self, lead: Lead, score: LeadScore | None, *, given: bool) -> Lead:
+        """Derive the segment again once the lead is scored: enrichment ran before scoring, so
+        a segment banded by score would otherwise see no score (or a stale input one). A
+        segment given in the input stays, as enrichment never overwrites input."""
+        if given or score is None:
+            return lead
+        segment = self.policy.segment_for(lead)
+        if segment == lead.attributes.get("segment", ""):
+            return lead
+        return attrs.evolve(lead, attributes={**lead.attributes, "segment": segment})
 
     def stays_in_nurture(self, lead: Lead, score: LeadScore | None) -> bool:
         """Whether a lead in the nurture queue belongs there still (not yet an MQL or SQL)."""
