@@ -356,3 +356,14 @@ def test_a_score_band_segment_uses_the_score_computed_before_routing():
     d = decide(pipeline, lead("L2", employees=20, attributes={"score": "99"}))
     assert d.owner_id == "rest"
     assert excluded(d)["hot"] == (ExclusionCode.SEGMENT_MISMATCH, "segment smb not in hot")
+
+
+def test_a_rep_territory_that_is_neither_named_nor_a_key_is_logged():
+    """A misspelt territory on a rep matches no lead, and the index build warns about it."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        ConstraintIndex.build(policy_from(POLICY), [rep("r1", territories=("NA-West", "Nordix"))])
+    assert [(e["event"], e["rep_id"], e["territory"]) for e in logs] == [
+        ("rep.unknown_territory", "r1", "Nordix")
+    ]

@@ -25,11 +25,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import structlog
 
 from leadroute.context import RoutingContext
 from leadroute.models import Exclusion, ExclusionCode, ExclusionGroup, Lead, Rep
 from leadroute.policy import Policy
-from leadroute.territories import lead_geo_keys, normalize_account, normalize_key
+from leadroute.territories import check_key, lead_geo_keys, normalize_account, normalize_key
 
 __all__ = [
     "HARD_CONSTRAINTS",
@@ -41,6 +42,8 @@ __all__ = [
     "named_accounts",
     "rep_profile",
 ]
+
+log = structlog.get_logger(__name__)
 
 HARD_CONSTRAINTS = ("territory", "language", "segment", "product", "skill")
 
@@ -88,6 +91,10 @@ def rep_profile(rep: Rep, policy: Policy) -> RepProfile:
         territory = policy.territory(name)
         if territory is None:
             geo.add(normalize_key(name))
+            problem = check_key(name, {r.upper() for r in policy.regions})
+            if problem:
+                # A typo in a territory name would silently match no lead: say so.
+                log.warning("rep.unknown_territory", rep_id=rep.id, territory=name, problem=problem)
         else:
             geo.update(normalize_key(k) for k in territory.keys)
             accounts.update(normalize_account(a) for a in territory.accounts)
