@@ -39,5 +39,4 @@ def leadroute_exclude_reps(
     """Groups of reps that fail a hard constraint in force, one group per code and detail."""
     if not any(c in ctx.constraints for c in HARD_CONSTRAINTS):
         return None
-    groups, _ = index_for(team, ctx).exclude(lead, rep_ids, ctx)
-    return groups
+    return index_for(team, ctx).exclude(lead, rep_ids, ctx)
