@@ -72,6 +72,10 @@ def test_digest_changes_when_the_content_changes():
             "validation.missing_action: expected one of: reject, fallback, nurture, flag",
         ),
         (MINIMAL + "pools: [{name: x}, {name: x}]", "pools[1].name: duplicate name 'x'"),
+        (
+            MINIMAL + "pools: [{name: x, max_per_batch: -1}]",
+            "pools[0].max_per_batch: must be 0 or more",
+        ),
         (MINIMAL + "regions: {NA: [USA]}", "regions.NA: 'USA' is not a two-letter"),
         (MINIMAL + "regions: {NA: [US], AM: [US]}", "regions.AM: US is already in region 'NA'"),
         (

@@ -588,12 +588,19 @@ class Pipeline:
         return Pending(trail=trail, rule=rule, pool=pool, candidates=tuple(candidates))
 
     def finish(
-        self, pending: Pending, rep_id: str | None, prices: Mapping[str, float] | None = None
+        self,
+        pending: Pending,
+        rep_id: str | None,
+        prices: Mapping[str, float] | None = None,
+        *,
+        unplaced: str = "",
     ) -> Decided:
         """Turn the solver's choice for a pending lead into a decision (or backup/fallback).
 
         With the solve's capacity prices, a lead placed away from its best-fit rep says what
         moving it there would gain and what that capacity is worth to the leads holding it.
+        ``unplaced`` is the solver's reason for leaving the lead out; a lead its pool's cap
+        kept out goes to the fallback queue (the pool's backup would be the pool taking it).
         """
         trail, rule, pool = pending.trail, pending.rule, pending.pool
         ranked = sorted(pending.candidates, key=lambda c: (c.rep_id != rep_id, -c.fit, c.rep_id))
@@ -606,8 +613,11 @@ class Pipeline:
                 f"the optimizer's choice {rep_id} is over a cap ({self._codes_for(trail, rep_id)})"
             )
             return self.pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
+        if rep_id is None and unplaced.startswith(f"pool {pool.name} cap reached"):
+            trail.path.append("pool:cap-reached")
+            return self.fallback(trail, unplaced)
         if rep_id is None:
-            why = f"no room left among {len(ranked)} eligible reps in the joint optimum"
+            why = unplaced or f"no room left among {len(ranked)} eligible reps in the joint optimum"
             return self.pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
         trail.path.append("strategy:optimize")
         note = (

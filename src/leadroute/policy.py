@@ -282,6 +282,9 @@ class PoolPolicy:
             (``follow_the_sun`` only).
         half_life: How fast the fairness ledger forgets: a lead received this long ago
             counts half as much as one received now.
+        max_per_batch: Most leads the pool takes in one joint solve (``route --batch``,
+            ``rebalance``); leads beyond it go to the fallback queue with the reason
+            "pool NAME cap reached". None (default): no pool cap, only reps' capacity.
     """
 
     name: str
@@ -291,6 +294,7 @@ class PoolPolicy:
     out_of_hours: OutOfHours = "exclude"
     on_shift_pool: str = ""
     half_life: timedelta = timedelta(days=14)
+    max_per_batch: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -932,6 +936,9 @@ def _check_rebalance(policy: Policy, source: str) -> None:
             raise PolicyError("must be 0 or more", path=f"rebalance.{key}", source=source)
     if rebalance.stay_bonus < 0:
         raise PolicyError("must be 0 or more", path="rebalance.stay_bonus", source=source)
+    for i, pool in enumerate(policy.pools):
+        if pool.max_per_batch is not None and pool.max_per_batch < 0:
+            raise PolicyError("must be 0 or more", path=f"pools[{i}].max_per_batch", source=source)
 
 
 def _check_segments(policy: Policy, source: str) -> None:

@@ -11,7 +11,8 @@ them (normalized, enriched, scored) before they are placed.
 The movable leads get their candidates from the same pipeline as real-time routing (hard
 constraints, availability), plus their current owner when the owner can still hold them,
 with ``stay_bonus`` added to the owner's fit: a lead moves only when the joint optimum
-gains more than the bonus. Capacity is solved jointly (min-cost flow); move caps, which a
+gains more than the bonus. Pool caps (``pools[].max_per_batch``) count the leads each
+pool takes in the rebalance, stays included. Capacity is solved jointly (min-cost flow); move caps, which a
 flow cannot express, switch to CP-SAT warm-started from the flow.
 """
 
@@ -25,7 +26,13 @@ import numpy as np
 
 from leadroute.models import Candidate, Decision, Lead, Rep, RouteStep
 from leadroute.pipeline import Decided, Pipeline, Trail
-from leadroute.solver import BatchProblem, MoveCaps, SideConstraints, Solution
+from leadroute.solver import (
+    BatchProblem,
+    MoveCaps,
+    SideConstraints,
+    Solution,
+    unassigned_reasons,
+)
 
 __all__ = ["Move", "RebalancePlan", "movable_reasons", "plan_rebalance"]
 
@@ -143,11 +150,12 @@ def plan_rebalance(
         pipeline.loads[item.owner_id] = max(0, pipeline.loads.get(item.owner_id, 0) - 1)
     if not movable:
         return RebalancePlan(considered=len(owned), movable={}, moves=(), solution=None)
-    solution, chosen = _solve(pipeline, movable)
+    solution, chosen, unplaced = _solve(pipeline, movable)
     moves = tuple(
         move
         for item in movable
-        if (move := _move(pipeline, item, chosen.get(item.lead.id))) is not None
+        if (move := _move(pipeline, item, chosen.get(item.lead.id), unplaced.get(item.lead.id, "")))
+        is not None
     )
     return RebalancePlan(
         considered=len(owned),
@@ -193,7 +201,9 @@ def _prepare(
     return item
 
 
-def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[str, str]]:
+def _solve(
+    pipeline: Pipeline, movable: list[_Movable]
+) -> tuple[Solution, dict[str, str], dict[str, str]]:
     settings = pipeline.policy.rebalance
     reps = list(pipeline.reps)
     index = {rep_id: i for i, rep_id in enumerate(reps)}
@@ -208,6 +218,8 @@ def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[
         {rep_id: room[rep_id] for rep_id in reps},
         fairness=pipeline.policy.batch.fairness,
         side=side,
+        pools={m.lead.id: m.pool for m in movable if m.pool},
+        pool_caps={pool.name: pool.max_per_batch for pool in pipeline.policy.pools},
     )
     solution = pipeline.host.solve(problem)
     chosen = {
@@ -215,19 +227,22 @@ def _solve(pipeline: Pipeline, movable: list[_Movable]) -> tuple[Solution, dict[
         for i, r in enumerate(solution.assignment.tolist())
         if r >= 0
     }
-    return solution, chosen
+    unplaced = {
+        problem.lead_ids[i]: why for i, why in unassigned_reasons(problem, solution).items()
+    }
+    return solution, chosen, unplaced
 
 
-def _move(pipeline: Pipeline, item: _Movable, to_rep: str | None) -> Move | None:
+def _move(pipeline: Pipeline, item: _Movable, to_rep: str | None, unplaced: str) -> Move | None:
     trail = item.trail
     if to_rep == item.owner_id or (to_rep is None and item.stay_fit is not None):
         return None  # stays: chosen by the optimum, or nowhere better has room
     why = ",".join(item.reasons)
     if to_rep is None:
+        blocked = unplaced if unplaced.startswith("pool ") else "no eligible rep has room"
         decided = pipeline.fallback(
             trail,
-            f"moved from {item.owner_id} ({why}); no eligible rep "
-            "has room, so it goes to the fallback queue",
+            f"moved from {item.owner_id} ({why}); {blocked}, so it goes to the fallback queue",
         )
         to_owner, fit_after = decided.decision.owner_id, None
     else:

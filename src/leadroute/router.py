@@ -37,7 +37,13 @@ from leadroute.policy import Policy, deferring_hours, load_policy
 from leadroute.reassign import ReassignPlan, excluding, plan_reassign, policy_for
 from leadroute.rebalance import RebalancePlan, plan_rebalance
 from leadroute.scoring import format_score
-from leadroute.solver import BatchProblem, SideConstraints, Solution, capacity_prices
+from leadroute.solver import (
+    BatchProblem,
+    SideConstraints,
+    Solution,
+    capacity_prices,
+    unassigned_reasons,
+)
 from leadroute.store import EffectFailure, RelayReport, Store, relay
 from leadroute.strategies import Ledger
 
@@ -377,8 +383,13 @@ class Router:
             room,
             fairness=self.policy.batch.fairness,
             side=self._side_constraints(pending),
+            pools={p.lead_id: p.pool.name for p in pending},
+            pool_caps={pool.name: pool.max_per_batch for pool in self.policy.pools},
         )
         solution = self.host.solve(problem)
+        unplaced = {
+            problem.lead_ids[i]: why for i, why in unassigned_reasons(problem, solution).items()
+        }
         result.solution = solution
         prices: dict[str, float] = {}
         if solution.optimal:
@@ -392,7 +403,9 @@ class Router:
             if r >= 0
         }
         return [
-            pipeline.finish(o, chosen.get(o.lead_id), prices) if isinstance(o, Pending) else o
+            pipeline.finish(o, chosen.get(o.lead_id), prices, unplaced=unplaced.get(o.lead_id, ""))
+            if isinstance(o, Pending)
+            else o
             for o in outcomes
         ]
 

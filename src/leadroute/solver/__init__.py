@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from leadroute.solver.flow import SCALE, Solution, solve_flow
-from leadroute.solver.prices import capacity_prices, price_online
+from leadroute.solver.prices import Duals, capacity_prices, duals, price_online
 from leadroute.solver.problem import BatchProblem, MoveCaps, SideConstraints
+from leadroute.solver.reasons import pool_cap_reason, unassigned_reasons
 from leadroute.solver.side import satisfies, solve_with_side_constraints
 
 __all__ = [
     "SCALE",
     "BatchProblem",
+    "Duals",
     "MoveCaps",
     "SideConstraints",
     "Solution",
     "capacity_prices",
+    "duals",
+    "pool_cap_reason",
     "price_online",
     "satisfies",
     "solve",
     "solve_flow",
     "solve_with_side_constraints",
+    "unassigned_reasons",
 ]
 
 

@@ -7,6 +7,14 @@ cost ``S + 1``), so an infeasible lead is reported unassigned instead of making 
 problem infeasible. Minimising cost maximises total score; the constraint matrix is
 totally unimodular, so the integral optimum is the optimum.
 
+Pool caps ("pool P takes at most K leads in this batch") are one intermediate node per
+capped pool on the way to the sink: the bypass arcs of P's leads go to P's node, which
+passes them on to the sink and must itself absorb ``|P| - K`` units (a demand). At least
+``|P| - K`` of P's leads are then unassigned, i.e. at most K placed, whichever reps take
+them; rep capacities are untouched, so a rep in several pools stays one node and the
+network stays exact (a lead reaches one pool, its rule's). Pool caps add one node and
+one arc per capped pool, nothing per pair.
+
 With ``fairness``, each rep's arc to the sink splits into four arcs, one per quarter of its
 capacity, at rising unit cost: a convex cost on load that keeps the problem a flow.
 
@@ -101,18 +109,34 @@ def solve_flow(problem: BatchProblem) -> Solution:
     # "Unassigned" must cost more than any assignment, fairness included, so fairness
     # spreads load but never leaves a lead without an owner.
     bypass = top + int(seg_costs.max(initial=0)) + 1
-    tails = np.concatenate([problem.pair_lead, seg_tails, leads])
+    # A lead of a capped pool leaves through its pool's node; the node must absorb the
+    # leads the cap keeps out (its demand), then passes the rest on to the sink.
+    lead_pool = problem.pool_of_lead
+    k = len(problem.pool_ids)
+    pool_nodes = sink + 1 + np.arange(k, dtype=np.int32)
+    pool_size = np.bincount(lead_pool[lead_pool >= 0], minlength=k).astype(np.int64)
+    pool_demand = np.maximum(0, pool_size - problem.pool_cap)
+    bypass_heads = np.where(lead_pool >= 0, sink + 1 + lead_pool, sink).astype(np.int32)
+    tails = np.concatenate([problem.pair_lead, seg_tails, leads, pool_nodes])
     heads = np.concatenate(
-        [n + problem.pair_rep, np.full(len(seg_tails), sink, np.int32), np.full(n, sink, np.int32)]
+        [
+            n + problem.pair_rep,
+            np.full(len(seg_tails), sink, np.int32),
+            bypass_heads,
+            np.full(k, sink, np.int32),
+        ]
     )
-    caps = np.concatenate([np.ones(e, np.int64), seg_caps, np.ones(n, np.int64)])
-    costs = np.concatenate([top - scores, seg_costs, np.full(n, bypass, np.int64)])
+    caps = np.concatenate([np.ones(e, np.int64), seg_caps, np.ones(n, np.int64), pool_size])
+    costs = np.concatenate(
+        [top - scores, seg_costs, np.full(n, bypass, np.int64), np.zeros(k, np.int64)]
+    )
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    supplies = np.zeros(n + m + 1, np.int64)
+    supplies = np.zeros(n + m + 1 + k, np.int64)
     supplies[:n] = 1
-    supplies[sink] = -n
-    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    supplies[sink] = -(n - int(pool_demand.sum()))
+    supplies[sink + 1 :] = -pool_demand
+    flow.set_nodes_supplies(np.arange(n + m + 1 + k, dtype=np.int32), supplies)
     built = time.perf_counter()
     status = flow.solve()
     solved = time.perf_counter()
@@ -165,10 +189,14 @@ def solve_flow(problem: BatchProblem) -> Solution:
         leads=n,
         reps=m,
         pairs=e,
+        capped_pools=k,
         objective=round(objective, 3),
+        bound=round(bound, 3),
         gap=round(gap, 6),
         unassigned=solution.unassigned,
+        build_seconds=round(solution.build_seconds, 3),
         solve_seconds=round(solution.solve_seconds, 3),
+        extract_seconds=round(solution.extract_seconds, 3),
     )
     return solution
 

@@ -24,44 +24,90 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from leadroute.solver.flow import Solution
 from leadroute.solver.problem import BatchProblem
 
-__all__ = ["capacity_prices", "price_online"]
+__all__ = ["Duals", "capacity_prices", "duals", "price_online"]
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Duals:
+    """The batch optimum's LP dual, in fit units.
+
+    Attributes:
+        rep: Price per rep: what one more lead of its capacity would add (0 with room left).
+        pool: Price per capped pool (``problem.pool_ids``): what raising the pool's cap by
+            one lead would add to the optimum (0 when the cap is not reached).
+        lead: Value per lead: its fit with its own rep minus that rep's and its pool's
+            prices (0 when unassigned).
+    """
+
+    rep: NDArray[np.float64]
+    pool: NDArray[np.float64]
+    lead: NDArray[np.float64]
 
 
 def capacity_prices(
     problem: BatchProblem, solution: Solution, *, max_rounds: int | None = None
 ) -> NDArray[np.float64]:
     """Minimal capacity price per rep at an optimal assignment (0 for reps with room)."""
-    m = len(problem.rep_ids)
+    return duals(problem, solution, max_rounds=max_rounds).rep
+
+
+def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None = None) -> Duals:
+    """Minimal rep prices, with pool prices and lead values, at an optimal assignment.
+
+    With pool caps the dual gains a price ``q[P] >= 0`` per capped pool and every pair's
+    constraint reads ``u[l] + q[P(l)] + p[r] >= score[l, r]``. Rep prices are kept minimal
+    by making pool prices as large as the assigned leads allow
+    (``q[P] <= score[l, k] - p[k]`` for each lead ``l`` of P placed with ``k``), since an
+    unassigned lead of a full pool then needs only ``p[r] >= score[l, r] - q[P]``.
+    """
+    m, k = len(problem.rep_ids), len(problem.pool_ids)
     lead, rep, fit = problem.pair_lead, problem.pair_rep, problem.pair_fit
     assigned = solution.assignment
     own = assigned[lead]
     placed = own >= 0
     load = np.bincount(assigned[assigned >= 0], minlength=m)
     full = load >= problem.capacity
-    # Fit of each pair's lead with its own rep (the pair that is tight in the dual).
+    lead_pool = problem.pool_of_lead
+    taken = np.bincount(lead_pool[(assigned >= 0) & (lead_pool >= 0)], minlength=k)
+    pool_full = taken >= problem.pool_cap
+    # Fit of each lead with its own rep (the pair that is tight in the dual).
     own_fit = np.zeros(len(problem.lead_ids))
     tight = placed & (rep == own)
     own_fit[lead[tight]] = fit[tight]
-    base = np.zeros(m)
+    top = float(fit.max(initial=0.0))
+    pool_start = np.where(pool_full, top, 0.0)
+    held = np.flatnonzero((assigned >= 0) & (lead_pool >= 0))
     free = ~placed
-    np.maximum.at(base, rep[free], fit[free])
+    free_pool = lead_pool[lead[free]]
     moving = placed & (rep != own)
     src, dst, weight = own[moving], rep[moving], fit[moving] - own_fit[lead[moving]]
-    prices = np.where(full, base, 0.0)
-    for _ in range(max_rounds or m + 1):
-        candidate = prices.copy()
+    prices = np.zeros(m)
+    pool_prices = pool_start.copy()
+    for _ in range(max_rounds or 2 * (m + k) + 2):
+        # Pool prices fall to what their placed leads can pay; rep prices rise to cover the
+        # pairs not taken. Both move one way, so this ends at the least rep prices.
+        pool_next = pool_start.copy()
+        np.minimum.at(pool_next, lead_pool[held], own_fit[held] - prices[assigned[held]])
+        pool_next = np.where(pool_full, np.maximum(pool_next, 0.0), 0.0)
+        candidate = np.zeros(m)
         np.maximum.at(candidate, dst, prices[src] + weight)
+        np.maximum.at(candidate, rep[free], fit[free] - np.append(pool_next, 0.0)[free_pool])
         candidate = np.where(full, candidate, 0.0)
-        if np.array_equal(candidate, prices):
+        if np.array_equal(candidate, prices) and np.array_equal(pool_next, pool_prices):
             break
-        prices = candidate
-    return prices
+        prices, pool_prices = candidate, pool_next
+    values = np.zeros(len(problem.lead_ids))
+    owned = np.flatnonzero(assigned >= 0)
+    own_pool = np.append(pool_prices, 0.0)[lead_pool[owned]]
+    values[owned] = own_fit[owned] - prices[assigned[owned]] - own_pool
+    return Duals(rep=prices, pool=pool_prices, lead=values)
 
 
 def price_online(

@@ -74,6 +74,11 @@ class BatchProblem:
             capacity costs this much more per lead than the one before, so load spreads
             unless fit says otherwise. 0 turns it off.
         side: Side constraints (move caps, account co-assignment, type shares), if any.
+        pool_ids: Pools with a cap on how many leads they take in this batch.
+        pool_cap: Most leads each capped pool takes (one entry per ``pool_ids``, >= 0).
+        lead_pool: Capped pool index per lead (-1: its pool has no cap). A lead reaches
+            exactly one pool (its rule's), so the cap counts the pool's placed leads,
+            whichever rep takes them; a rep may sit in several pools.
     """
 
     lead_ids: tuple[str, ...]
@@ -84,6 +89,9 @@ class BatchProblem:
     capacity: NDArray[np.int64]
     fairness: float = 0.0
     side: SideConstraints | None = None
+    pool_ids: tuple[str, ...] = ()
+    pool_cap: NDArray[np.int64] = attrs.field(factory=lambda: np.zeros(0, np.int64))
+    lead_pool: NDArray[np.int32] | None = None
 
     def __attrs_post_init__(self) -> None:
         n, m, e = len(self.lead_ids), len(self.rep_ids), len(self.pair_lead)
@@ -101,6 +109,22 @@ class BatchProblem:
             raise ValueError("capacity must be >= 0")
         if not np.isfinite(self.fairness) or self.fairness < 0:
             raise ValueError("fairness must be finite and >= 0")
+        if len(self.pool_cap) != len(self.pool_ids):
+            raise ValueError("pool_cap needs one entry per pool")
+        if len(self.pool_cap) and self.pool_cap.min() < 0:
+            raise ValueError("pool_cap must be >= 0")
+        if self.lead_pool is not None:
+            if len(self.lead_pool) != n:
+                raise ValueError("lead_pool needs one entry per lead")
+            if n and (self.lead_pool.min() < -1 or self.lead_pool.max() >= len(self.pool_ids)):
+                raise ValueError("lead_pool holds an index outside pool_ids")
+
+    @property
+    def pool_of_lead(self) -> NDArray[np.int32]:
+        """Capped pool index per lead (-1 when its pool has no cap, or there are no pools)."""
+        if self.lead_pool is None:
+            return np.full(len(self.lead_ids), -1, np.int32)
+        return self.lead_pool
 
     @property
     def num_pairs(self) -> int:
@@ -115,10 +139,14 @@ class BatchProblem:
         *,
         fairness: float = 0.0,
         side: SideConstraints | None = None,
+        pools: Mapping[str, str] | None = None,
+        pool_caps: Mapping[str, int | None] | None = None,
     ) -> BatchProblem:
         """Build from ``lead_id -> [(rep_id, fit), ...]`` and remaining capacity per rep.
 
-        A rep without a cap (``None``) can take every lead of the batch.
+        A rep without a cap (``None``) can take every lead of the batch. ``pools`` names
+        each lead's pool and ``pool_caps`` the most leads a pool takes in this batch
+        (pools missing from it, or capped with None, are not capped).
         """
         lead_ids = tuple(candidates)
         rep_ids = tuple(capacity)
@@ -133,6 +161,14 @@ class BatchProblem:
         else:
             lead_col, rep_col, fit_col = (), (), ()
         room = [len(lead_ids) if cap is None else cap for cap in capacity.values()]
+        capped = {name: cap for name, cap in (pool_caps or {}).items() if cap is not None}
+        pool_ids = tuple(sorted({p for p in (pools or {}).values() if p in capped}))
+        pool_index = {name: i for i, name in enumerate(pool_ids)}
+        lead_pool = (
+            np.array([pool_index.get(pools.get(lead_id, ""), -1) for lead_id in lead_ids], np.int32)
+            if pools and pool_ids
+            else None
+        )
         return cls(
             lead_ids=lead_ids,
             rep_ids=rep_ids,
@@ -142,4 +178,7 @@ class BatchProblem:
             capacity=np.asarray(room, dtype=np.int64),
             fairness=fairness,
             side=side,
+            pool_ids=pool_ids,
+            pool_cap=np.array([capped[p] for p in pool_ids], np.int64),
+            lead_pool=lead_pool,
         )

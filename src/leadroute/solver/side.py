@@ -11,8 +11,9 @@
 When the flow optimum already satisfies every rule it is returned as is (it is then
 optimal for the constrained problem too). Otherwise CP-SAT solves the constrained model,
 warm-started from the flow, within the time limit; the uncapped flow optimum is an upper
-bound, and the reported gap is measured against it. Fairness is not modelled in CP-SAT:
-when side constraints force CP-SAT, the solve maximises fit.
+bound, and the reported gap is measured against it. Pool caps are in the flow and are
+added to the CP-SAT model as they are (at most K placed leads per capped pool). Fairness
+is not modelled in CP-SAT: when side constraints force CP-SAT, the solve maximises fit.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def solve_with_side_constraints(
     _add_move_caps(model, x, problem, side)
     _add_accounts(model, x, problem, side, by_lead)
     _add_type_shares(model, x, problem, side, by_rep)
+    _add_pool_caps(model, x, problem)
     # +1 per placed lead, as the flow's bypass arc does: placing beats leaving out.
     model.maximize(sum((int(s) + 1) * x[e] for e, s in enumerate(scores.tolist())))
     used = set(np.flatnonzero(flow.assignment[problem.pair_lead] == problem.pair_rep).tolist())
@@ -203,3 +205,14 @@ def _add_type_shares(
             typed = [e for e in rep_pairs if side.lead_type[int(problem.pair_lead[e])] == kind]
             if typed:
                 model.add(sum(x[e] for e in typed) <= _type_limit(problem, share, rep))
+
+
+def _add_pool_caps(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: BatchProblem
+) -> None:
+    """At most ``pool_cap`` placed leads per capped pool, as in the flow."""
+    pool_of_pair = problem.pool_of_lead[problem.pair_lead]
+    for k, cap in enumerate(problem.pool_cap.tolist()):
+        pairs = np.flatnonzero(pool_of_pair == k).tolist()
+        if len(pairs) > cap:
+            model.add(sum(x[e] for e in pairs) <= cap)
