@@ -246,3 +246,26 @@ lead_types:
     assert (by_id["L2"].owner_id, by_id["L2"].strategy) == ("a", "optimize")
     assert (by_id["L2"].lead_type, by_id["L2"].priority) == ("demo", 1)
     assert by_id["L2"].sla_due_at == AT + timedelta(hours=1)
+
+
+def test_a_pool_cap_sends_the_overflow_to_fallback_with_its_reason(store, host):
+    """emea (max_per_batch 2) places two of three leads; the third goes to fallback, not backup."""
+    text = BASE_POLICY.replace("backup: emea-backup}", "backup: emea-backup, max_per_batch: 2}")
+    reps = [
+        rep("de", pools=["emea", "na"], cap=5),
+        rep("gb", pools=["emea"], cap=5),
+        rep("us", pools=["na"], cap=5),
+        rep("emea-backup"),
+        rep("ops"),
+    ]
+    leads = [lead(f"E{i}", country="DE") for i in range(3)] + [lead("N1")]
+    router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
+    result = router.route(snapshot_of(leads, reps), batch=True)
+    emea = [d for d in result.decisions if d.lead_id.startswith("E")]
+    assert sum(d.status == DecisionStatus.ROUTED for d in emea) == 2
+    (over,) = [d for d in emea if d.status == DecisionStatus.FALLBACK]
+    assert over.owner_id == "ops" and over.queue == "unrouted"
+    assert over.reason == "pool emea cap reached (2 leads per batch)"
+    assert "pool:cap-reached" in over.route_path
+    n1 = next(d for d in result.decisions if d.lead_id == "N1")
+    assert n1.status == DecisionStatus.ROUTED  # the uncapped pool is untouched

@@ -202,3 +202,127 @@ def test_fairness_optimum_matches_brute_force(problem, step):
             )
         )
     )
+
+
+@st.composite
+def pooled_instances(draw):
+    """Leads in pools with caps; each pool's members a random subset, so reps share pools."""
+    n = draw(st.integers(1, 7))
+    m = draw(st.integers(1, 4))
+    k = draw(st.integers(1, 3))
+    members = [[f"r{j}" for j in range(m) if draw(st.booleans())] for _ in range(k)]
+    lead_pool = {f"L{i}": draw(st.integers(0, k - 1)) for i in range(n)}
+    candidates = {
+        lead: [(rep, draw(st.integers(0, 1000))) for rep in members[p] if draw(st.booleans())]
+        for lead, p in lead_pool.items()
+    }
+    capacity = {f"r{j}": draw(st.integers(0, 3)) for j in range(m)}
+    caps = {f"P{p}": draw(st.none() | st.integers(0, 4)) for p in range(k)}
+    return BatchProblem.from_candidates(
+        candidates,
+        capacity,
+        pools={lead: f"P{p}" for lead, p in lead_pool.items()},
+        pool_caps=caps,
+    )
+
+
+def brute_force_pooled(problem: BatchProblem) -> float:
+    """The best total fit within rep capacities and pool caps, trying every assignment."""
+    options = [[(-1, 0.0)] for _ in problem.lead_ids]
+    for lead, rep, fit in zip(problem.pair_lead, problem.pair_rep, problem.pair_fit, strict=True):
+        options[lead].append((int(rep), float(fit)))
+    pool = problem.pool_of_lead
+    best = 0.0
+    for choice in itertools.product(*options):
+        used = np.bincount([r for r, _ in choice if r >= 0], minlength=len(problem.rep_ids))
+        placed = [pool[i] for i, (r, _) in enumerate(choice) if r >= 0 and pool[i] >= 0]
+        taken = np.bincount(placed, minlength=len(problem.pool_ids))
+        if np.all(used <= problem.capacity) and np.all(taken <= problem.pool_cap):
+            best = max(best, sum(f for _, f in choice))
+    return best
+
+
+def respects_pool_caps(problem: BatchProblem, assignment) -> bool:
+    pool = problem.pool_of_lead
+    taken = np.bincount(pool[(assignment >= 0) & (pool >= 0)], minlength=len(problem.pool_ids))
+    return bool(np.all(taken <= problem.pool_cap))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pooled_instances())
+def test_pool_caps_reach_the_brute_force_optimum(problem):
+    """With pool caps (reps in several pools) the flow is optimal and breaks no cap."""
+    solution = solve_flow(problem)
+    assert solution.optimal and solution.gap == 0
+    assert solution.objective == pytest.approx(brute_force_pooled(problem))
+    assert respects_capacity(problem, solution.assignment)
+    assert respects_pool_caps(problem, solution.assignment)
+    assert only_eligible(problem, solution.assignment)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pooled_instances(), st.integers(1, 300))
+def test_pool_caps_hold_with_fairness(problem, step):
+    """Fairness (parallel capacity arcs) never lets a pool exceed its cap."""
+    solution = solve_flow(attrs.evolve(problem, fairness=step))
+    assert solution.optimal
+    assert respects_capacity(problem, solution.assignment)
+    assert respects_pool_caps(problem, solution.assignment)
+
+
+def test_a_pool_cap_binds_across_reps_shared_with_another_pool():
+    """Pool P (cap 1) places its best lead only; rep b, shared with Q, still takes Q's lead."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 5), ("b", 4)], "L2": [("a", 7), ("b", 6)], "L3": [("b", 3)]},
+        {"a": 3, "b": 3},
+        pools={"L1": "P", "L2": "P", "L3": "Q"},
+        pool_caps={"P": 1, "Q": None},
+    )
+    solution = solve_flow(problem)
+    assert solution.assignment.tolist() == [-1, 0, 1]
+    assert (solution.objective, solution.gap) == (10, 0)
+    assert problem.pool_ids == ("P",)  # an uncapped pool adds nothing to the network
+
+
+def test_pool_cap_zero_places_nobody_from_that_pool():
+    """A pool capped at 0 takes no lead, even with every rep free."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 5)], "L2": [("a", 7)]},
+        {"a": 2},
+        pools={"L1": "P", "L2": "P"},
+        pool_caps={"P": 0},
+    )
+    assert solve_flow(problem).assignment.tolist() == [-1, -1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"pool_ids": ("P",), "pool_cap": np.array([-1], np.int64)}, "pool_cap must be >= 0"),
+        ({"pool_ids": ("P",)}, "pool_cap needs one entry per pool"),
+        (
+            {"pool_ids": ("P",), "pool_cap": np.array([1]), "lead_pool": np.array([1], np.int32)},
+            "lead_pool holds an index outside pool_ids",
+        ),
+        (
+            {
+                "pool_ids": ("P",),
+                "pool_cap": np.array([1]),
+                "lead_pool": np.array([0, 0], np.int32),
+            },
+            "lead_pool needs one entry per lead",
+        ),
+    ],
+)
+def test_malformed_pool_caps_are_refused(kwargs, message):
+    """A negative pool cap, a cap count unlike the pools, or an unknown pool index is refused."""
+    base = {
+        "lead_ids": ("L1",),
+        "rep_ids": ("a",),
+        "pair_lead": np.array([0], np.int32),
+        "pair_rep": np.array([0], np.int32),
+        "pair_fit": np.array([1.0]),
+        "capacity": np.array([1], np.int64),
+    }
+    with pytest.raises(ValueError, match=message):
+        BatchProblem(**{**base, **kwargs})

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from tests.solver.test_flow import instances
+from tests.solver.test_flow import instances, pooled_instances
 
-from leadroute.solver import BatchProblem, capacity_prices, price_online, solve_flow
+from leadroute.solver import BatchProblem, capacity_prices, duals, price_online, solve_flow
 
 
 def lead_values(problem, solution, prices):
@@ -59,3 +59,41 @@ def test_price_online_never_exceeds_capacity():
     """Online routing fills reps only up to capacity and leaves the rest unassigned."""
     problem = BatchProblem.from_candidates({f"L{i}": [("a", 5)] for i in range(4)}, {"a": 2})
     assert sorted(price_online(problem, np.zeros(1)).tolist()) == [-1, -1, 0, 0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pooled_instances())
+def test_pool_caps_keep_a_feasible_dual_with_no_duality_gap(problem):
+    """With pool caps, lead values + pool prices + rep prices cover every pair and sum to the optimum."""
+    solution = solve_flow(problem)
+    dual = duals(problem, solution)
+    pool_price = np.append(dual.pool, 0.0)[problem.pool_of_lead]
+    assert np.all(dual.rep >= 0) and np.all(dual.pool >= 0) and np.all(dual.lead >= -1e-9)
+    cover = (
+        dual.lead[problem.pair_lead] + pool_price[problem.pair_lead] + dual.rep[problem.pair_rep]
+    )
+    assert np.all(cover >= problem.pair_fit - 1e-9)
+    total = (
+        dual.lead.sum()
+        + float((problem.capacity * dual.rep).sum())
+        + float((problem.pool_cap * dual.pool).sum())
+    )
+    assert total == pytest.approx(solution.objective)
+    # A pool with room to spare costs nothing, like a rep with room.
+    taken = np.bincount(
+        problem.pool_of_lead[(solution.assignment >= 0) & (problem.pool_of_lead >= 0)],
+        minlength=len(problem.pool_ids),
+    )
+    assert np.all(dual.pool[taken < problem.pool_cap] == 0)
+
+
+def test_a_full_pool_is_priced_at_what_one_more_lead_would_add():
+    """Pool P (cap 1) holds L2 (fit 7); raising the cap would place L1 (fit 5): P is priced 5."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 5)], "L2": [("a", 7)]},
+        {"a": 2},
+        pools={"L1": "P", "L2": "P"},
+        pool_caps={"P": 1},
+    )
+    dual = duals(problem, solve_flow(problem))
+    assert (dual.pool.tolist(), dual.rep.tolist(), dual.lead.tolist()) == ([5.0], [0.0], [0.0, 2.0])

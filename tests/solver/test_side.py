@@ -6,7 +6,12 @@ import attrs
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.solver.test_flow import instances
+from tests.solver.test_flow import (
+    instances,
+    pooled_instances,
+    respects_capacity,
+    respects_pool_caps,
+)
 
 from leadroute.solver import BatchProblem, MoveCaps, SideConstraints, satisfies, solve
 
@@ -77,3 +82,38 @@ def test_every_solution_keeps_its_side_constraints(problem, data):
     placed = solution.assignment[solution.assignment >= 0]
     assert np.all(np.bincount(placed, minlength=len(problem.rep_ids)) <= problem.capacity)
     assert solution.objective <= solution.bound + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(pooled_instances(), st.data())
+def test_cp_sat_keeps_pool_caps_with_side_constraints(problem, data):
+    """When side constraints send the solve to CP-SAT, pool caps and rep capacities still hold."""
+    n = len(problem.lead_ids)
+    side = SideConstraints(
+        account=tuple(data.draw(st.sampled_from(["", "A", "B"])) for _ in range(n)),
+        lead_type=tuple(data.draw(st.sampled_from(["demo", "trial"])) for _ in range(n)),
+        max_type_share={"demo": data.draw(st.sampled_from([0.34, 0.5]))},
+    )
+    constrained = with_side(problem, side)
+    solution = solve(constrained)
+    assert solution.status in {"OPTIMAL", "FEASIBLE"}
+    assert satisfies(constrained, side, solution.assignment)
+    assert respects_capacity(problem, solution.assignment)
+    assert respects_pool_caps(problem, solution.assignment)
+    assert solution.objective <= solution.bound + 1e-9
+
+
+def test_cp_sat_model_carries_the_pool_cap():
+    """When an account rule forces CP-SAT, the pool's cap of two still leaves one lead out."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 10), ("b", 1)], "L2": [("a", 1), ("b", 10)], "L3": [("a", 5), ("b", 5)]},
+        {"a": 3, "b": 3},
+        side=SideConstraints(account=("ACC-1",) * 3),
+        pools={"L1": "P", "L2": "P", "L3": "P"},
+        pool_caps={"P": 2},
+    )
+    solution = solve(problem)
+    assert solution.status == "OPTIMAL"
+    # Without the cap one rep would take all three (16); with it, two leads on one rep (15).
+    assert int((solution.assignment >= 0).sum()) == 2 and solution.objective == 15
+    assert len(set(solution.assignment[solution.assignment >= 0].tolist())) == 1

@@ -40,8 +40,9 @@ class Duals:
 
     Attributes:
         rep: Price per rep: what one more lead of its capacity would add (0 with room left).
-        pool: Price per capped pool (``problem.pool_ids``): what raising the pool's cap by
-            one lead would add to the optimum (0 when the cap is not reached).
+        pool: Price per capped pool (``problem.pool_ids``): the fit its best kept-out lead
+            would add at the rep prices, i.e. what one more lead of cap is worth (0 when
+            the cap is not reached).
         lead: Value per lead: its fit with its own rep minus that rep's and its pool's
             prices (0 when unassigned).
     """
@@ -65,7 +66,9 @@ def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None =
     constraint reads ``u[l] + q[P(l)] + p[r] >= score[l, r]``. Rep prices are kept minimal
     by making pool prices as large as the assigned leads allow
     (``q[P] <= score[l, k] - p[k]`` for each lead ``l`` of P placed with ``k``), since an
-    unassigned lead of a full pool then needs only ``p[r] >= score[l, r] - q[P]``.
+    unassigned lead of a full pool then needs only ``p[r] >= score[l, r] - q[P]``. With
+    those rep prices fixed, each pool price is then lowered to the least that covers its
+    kept-out leads' pairs, so it reads as the value of one more lead of cap.
     """
     m, k = len(problem.rep_ids), len(problem.pool_ids)
     lead, rep, fit = problem.pair_lead, problem.pair_rep, problem.pair_fit
@@ -103,6 +106,12 @@ def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None =
         if np.array_equal(candidate, prices) and np.array_equal(pool_next, pool_prices):
             break
         prices, pool_prices = candidate, pool_next
+    # The loop left pool prices as high as possible; at the final rep prices, lower each
+    # to what its best kept-out lead would add (the least price covering its pairs).
+    pool_prices = np.zeros(k)
+    kept_out = free & (lead_pool[lead] >= 0)
+    np.maximum.at(pool_prices, lead_pool[lead[kept_out]], fit[kept_out] - prices[rep[kept_out]])
+    pool_prices = np.where(pool_full, pool_prices, 0.0)
     values = np.zeros(len(problem.lead_ids))
     owned = np.flatnonzero(assigned >= 0)
     own_pool = np.append(pool_prices, 0.0)[lead_pool[owned]]

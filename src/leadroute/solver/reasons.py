@@ -12,7 +12,7 @@ __all__ = ["pool_cap_reason", "unassigned_reasons"]
 
 def pool_cap_reason(pool: str, cap: int) -> str:
     """The reason given to a lead kept out by its pool's cap."""
-    return f"pool {pool} cap reached ({cap} leads per batch)"
+    return f"pool {pool} cap reached ({cap} lead{'' if cap == 1 else 's'} per batch)"
 
 
 def unassigned_reasons(problem: BatchProblem, solution: Solution) -> dict[int, str]:
