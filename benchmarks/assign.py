@@ -13,12 +13,21 @@ On one generated instance, in one process, runs:
   the rep's capacity price, with prices computed from the previous day's leads (same
   team, other leads): the back-test of priced real-time routing.
 
+With ``--pool-caps``, two more runs measure the pool-cap layer (one pool per region x
+segment group, each lead in its group's pool):
+
+* ``leadroute_pool_slack``: every pool capped at its own size: the extra nodes and the
+  rerouted bypass arcs are in the network but bind nothing, so the fit must equal the
+  optimum; the time ratio to ``raw_flow`` is the layer's cost;
+* ``leadroute_pool_caps``: every pool capped at 90% of its leads: the caps bind (a
+  different, smaller optimum), checked against rep capacities and pool caps.
+
 Prints, per method: total fit, ratio to the optimum, wall seconds, wall ratio to
 ``raw_flow``, peak memory above the instance and the process's peak during the method
 (MB, from the kernel's high-water mark, reset before each method), and whether any cap
 was violated.
 
-Usage: uv run python benchmarks/assign.py --leads 10000 --reps 200 [--seed 1] [--json]
+Usage: uv run python benchmarks/assign.py --leads 10000 --reps 200 [--seed 1] [--pool-caps] [--json]
 """
 
 from __future__ import annotations
@@ -80,6 +89,22 @@ def generate(n: int, m: int, seed: int, day: int = 1, per_lead: int = 20) -> Bat
         pair_rep=pair_rep,
         pair_fit=fit,
         capacity=capacity,
+    )
+
+
+def lead_groups(n: int, seed: int, day: int = 1) -> NDArray[np.int64]:
+    """Each lead's region x segment group, as ``generate`` draws it."""
+    return np.random.default_rng([seed, day]).integers(0, GROUPS, n)
+
+
+def pooled(p: BatchProblem, groups: NDArray[np.int64], share: float) -> BatchProblem:
+    """The same problem with one capped pool per group, each capped at ``share`` of its leads."""
+    sizes = np.bincount(groups, minlength=GROUPS)
+    return attrs.evolve(
+        p,
+        pool_ids=tuple(f"g{g}" for g in range(GROUPS)),
+        pool_cap=np.floor(share * sizes).astype(np.int64),
+        lead_pool=groups.astype(np.int32),
     )
 
 
@@ -155,9 +180,14 @@ def online(p: BatchProblem) -> Assignment:
     return out
 
 
-def methods(prices: NDArray[np.float64]) -> dict[str, Callable[[BatchProblem], Assignment]]:
-    """Every method; ``priced_online`` uses capacity prices learnt on the previous day."""
-    return {
+def methods(
+    prices: NDArray[np.float64], groups: NDArray[np.int64] | None = None
+) -> dict[str, Callable[[BatchProblem], Assignment]]:
+    """Every method; ``priced_online`` uses capacity prices learnt on the previous day.
+
+    With ``groups`` (``--pool-caps``), the two pool-cap runs are added.
+    """
+    chosen: dict[str, Callable[[BatchProblem], Assignment]] = {
         "raw_flow": raw_flow,
         "leadroute": leadroute,
         "greedy": greedy,
@@ -165,6 +195,13 @@ def methods(prices: NDArray[np.float64]) -> dict[str, Callable[[BatchProblem], A
         "online_best_fit": lambda p: price_online(p, np.zeros(len(p.rep_ids))),
         "priced_online": lambda p: price_online(p, prices),
     }
+    if groups is not None:
+        chosen["leadroute_pool_slack"] = lambda p: leadroute(pooled(p, groups, 1.0))
+        chosen["leadroute_pool_caps"] = lambda p: leadroute(pooled(p, groups, POOL_SHARE))
+    return chosen
+
+
+POOL_SHARE = 0.9
 
 
 def _rss_kb(field: str) -> int | None:
@@ -186,11 +223,14 @@ def _reset_peak() -> bool:
 
 
 def evaluate(p: BatchProblem, assignment: Assignment) -> tuple[float, bool]:
-    """Total fit of an assignment and whether every rep stays within capacity."""
+    """Total fit of an assignment and whether every rep (and capped pool) stays within its cap."""
     chosen = assignment[p.pair_lead] == p.pair_rep  # (lead, rep) pairs are unique
     placed = assignment >= 0
     load = np.bincount(assignment[placed], minlength=len(p.rep_ids))
-    return float(p.pair_fit[chosen].sum()), bool(np.all(load <= p.capacity))
+    pool = p.pool_of_lead
+    taken = np.bincount(pool[placed & (pool >= 0)], minlength=len(p.pool_ids))
+    within = bool(np.all(load <= p.capacity)) and bool(np.all(taken <= p.pool_cap))
+    return float(p.pair_fit[chosen].sum()), within
 
 
 def main() -> None:
@@ -201,20 +241,29 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--pool-caps", action="store_true", help="also run leadroute with pool caps (slack, 90%%)"
+    )
     args = parser.parse_args()
     problem = generate(args.leads, args.reps, args.seed, day=1)
     # Prices come from the previous day's batch optimum, as the nightly job would publish.
     yesterday = generate(args.leads, args.reps, args.seed, day=0)
     prices = capacity_prices(yesterday, solve_flow(yesterday))
+    groups = lead_groups(args.leads, args.seed) if args.pool_caps else None
     results: dict[str, dict[str, Any]] = {}
-    for name, method in methods(prices).items():
+    for name, method in methods(prices, groups).items():
         before = _rss_kb("VmRSS")
         measured = _reset_peak()
         start = time.perf_counter()
         assignment = method(problem)
         seconds = time.perf_counter() - start
         peak = _rss_kb("VmHWM")
-        total, within_caps = evaluate(problem, assignment)
+        checked = (
+            pooled(problem, groups, 1.0 if name.endswith("slack") else POOL_SHARE)
+            if groups is not None and name.startswith("leadroute_pool")
+            else problem
+        )
+        total, within_caps = evaluate(checked, assignment)
         results[name] = {
             "fit": total,
             "seconds": seconds,
@@ -249,7 +298,7 @@ def main() -> None:
             else "n/a"
         )
         print(
-            f"  {name:10} fit {r['fit']:>12.0f}  {r['ratio_to_optimum']:.4f} of optimum  "
+            f"  {name:20} fit {r['fit']:>12.0f}  {r['ratio_to_optimum']:.4f} of optimum  "
             f"{r['seconds']:7.2f} s  x{r['time_ratio_to_raw_flow']:.2f} raw  peak +{peak}  "
             f"caps {'ok' if r['within_caps'] else 'VIOLATED'}  unassigned {r['unassigned']}"
         )
