@@ -134,6 +134,8 @@ def test_applying_twice_moves_nothing_the_second_time(store, host):
     first = router_at(store, host, LATER).rebalance(snap)
     second = router_at(store, host, LATER).rebalance(snap)
     assert first.applied == 4 and second.applied == 0
+    assert second.plan.moves == ()  # nothing planned, not just nothing recorded
+    assert {store.current_decision(f"L{i}").epoch for i in range(4)} == {1}  # type: ignore[union-attr]
 
 
 def test_nobody_with_room_sends_forced_moves_to_fallback(store, host):
@@ -212,3 +214,30 @@ def test_the_nightly_run_moves_leads_to_off_shift_reps_for_the_morning(store, ho
     d = move.decided.decision
     assert (move.to_owner, d.step) == ("b", RouteStep.REBALANCE)
     assert d.sla_starts_at == night.replace(hour=15)  # 09:00 CST the same Friday
+
+
+def test_moves_keep_the_solve_with_their_decisions(store, host):
+    """A rebalance move records the joint solve that made it (status, bound, gap, timings)."""
+    snap = Snapshot(leads=(owned("L1", "a", language="de"),), reps=tuple(reps()))
+    router_at(store, host, LATER).rebalance(snap)
+    decision = store.current_decision("L1")
+    assert decision is not None and decision.solve is not None
+    solve = decision.solve
+    assert (solve.status, solve.leads, solve.pairs) == ("OPTIMAL", 1, 2)
+    # Fits are real, so the bound includes the scaling's possible rounding loss.
+    assert solve.bound is not None and solve.objective <= solve.bound and solve.gap < 1e-3
+
+
+def test_a_pool_cap_limits_what_a_rebalance_moves_into_the_pool(store, host):
+    """Leads of an inactive owner beyond the pool's cap go to fallback, saying the cap is reached."""
+    text = TEXT.replace(
+        "{name: na, strategy: round_robin}", "{name: na, strategy: round_robin, max_per_batch: 1}"
+    )
+    leads = tuple(owned(f"L{i}", "gone") for i in range(2))
+    snap = Snapshot(leads=leads, reps=tuple(reps(gone=rep("gone", active=False))))
+    moves = router_at(store, host, AT + timedelta(hours=1), text).rebalance(snap).plan.moves
+    assert sorted(m.to_owner in {"a", "b"} for m in moves) == [False, True]
+    (over,) = [m for m in moves if m.to_owner == "ops"]
+    assert "pool na cap reached (1 lead per batch), so it goes to the fallback queue" in (
+        over.decided.decision.reason
+    )

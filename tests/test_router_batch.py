@@ -269,3 +269,33 @@ def test_a_pool_cap_sends_the_overflow_to_fallback_with_its_reason(store, host):
     assert "pool:cap-reached" in over.route_path
     n1 = next(d for d in result.decisions if d.lead_id == "N1")
     assert n1.status == DecisionStatus.ROUTED  # the uncapped pool is untouched
+
+
+def test_batch_decisions_keep_the_solve_and_explain_shows_it(store, host):
+    """Each solver decision stores the solve's status, bound, gap and timings; explain prints them."""
+    from leadroute.cli.render import explain_lines
+
+    reps = [rep("a", pools=["na"], cap=1), rep("b", pools=["na"], cap=1), rep("ops")]
+    reps.append(rep("emea-backup"))
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    router.route(snapshot_of([lead("L1"), lead("L2"), lead("L3")], reps), batch=True)
+    stored = {i: store.current_decision(i) for i in ("L1", "L2", "L3")}
+    solves = {d.solve for d in stored.values() if d is not None}
+    assert len(solves) == 1  # one joint solve, kept with every lead it decided
+    (solve,) = solves
+    assert solve is not None and (solve.status, solve.gap, solve.leads) == ("OPTIMAL", 0, 3)
+    assert solve.bound == solve.objective and solve.unassigned == 1
+    assert solve.solve_seconds >= 0 and solve.build_seconds >= 0
+    lines = explain_lines(stored["L1"])
+    assert any(
+        line.startswith("Joint solve: OPTIMAL, total fit") and "over 3 leads" in line
+        for line in lines
+    )
+
+
+def test_online_decisions_carry_no_solve(store, host):
+    """A lead routed one at a time has no joint solve to report."""
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    router.route(snapshot_of([lead("L1")], None))
+    decision = store.current_decision("L1")
+    assert decision is not None and decision.solve is None

@@ -41,6 +41,7 @@ __all__ = [
     "RouteStep",
     "ScoreContribution",
     "Snapshot",
+    "SolveSummary",
     "decision_id_for",
     "normalize_company",
 ]
@@ -557,6 +558,37 @@ class ScoreContribution:
 
 
 @attrs.frozen(kw_only=True)
+class SolveSummary:
+    """How good a joint solve provably was, kept with every decision it made.
+
+    Attributes:
+        status: ``OPTIMAL``, ``FEASIBLE`` (CP-SAT within its time limit) or a failure.
+        objective: Total fit of the assignment.
+        bound: Upper bound on the best total fit (None when the solve proved nothing).
+        gap: ``(bound - (objective - penalty)) / bound``; 0 when proven optimal.
+        penalty: Fairness cost paid (fit units).
+        leads: Leads in the solve.
+        pairs: Eligible (lead, rep) pairs.
+        unassigned: Leads the solve left out.
+        build_seconds: Time to build the model.
+        solve_seconds: Time in the solver.
+        extract_seconds: Time to read the assignment back.
+    """
+
+    status: str
+    objective: float
+    bound: float | None
+    gap: float
+    penalty: float = 0.0
+    leads: int
+    pairs: int
+    unassigned: int
+    build_seconds: float
+    solve_seconds: float
+    extract_seconds: float
+
+
+@attrs.frozen(kw_only=True)
 class Decision:
     """Who owns a lead and why: the audit record and the input to every side effect.
 
@@ -596,6 +628,8 @@ class Decision:
         excluded_groups: Reps excluded in groups by ``leadroute_exclude_reps`` (usually the
             hard constraints), each group with its code and detail; ``all_exclusions()``
             lists them with ``exclusions`` rep by rep.
+        solve: For a lead placed (or left out) by a joint solve (``route --batch``,
+            ``rebalance``): that solve's status, objective, bound, gap and timings.
     """
 
     id: str
@@ -628,6 +662,7 @@ class Decision:
     load: float = 1.0
     sla_starts_at: datetime | None = None
     excluded_groups: tuple[ExclusionGroup, ...] = ()
+    solve: SolveSummary | None = None
 
     @property
     def winner(self) -> Candidate | None:

@@ -53,6 +53,7 @@ from leadroute.models import (
     Problem,
     Rep,
     RouteStep,
+    SolveSummary,
     decision_id_for,
 )
 from leadroute.policy import Policy, PoolPolicy, Rule
@@ -63,7 +64,15 @@ from leadroute.team import Team
 from leadroute.usage import Usage, lead_load
 from leadroute.worktime import WorktimeError
 
-__all__ = ["Decided", "Pending", "Pipeline", "Rejected", "Trail", "pool_members"]
+__all__ = [
+    "Decided",
+    "Pending",
+    "Pipeline",
+    "Rejected",
+    "Trail",
+    "pool_members",
+    "with_solve",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -772,3 +781,8 @@ class Pipeline:
         except WorktimeError:
             return None  # no working hours at all within the horizon: the clock runs now
         return start if start > at else None
+
+
+def with_solve(decided: Decided, summary: SolveSummary) -> Decided:
+    """The same decision, carrying the joint solve that made it (kept in the audit trail)."""
+    return attrs.evolve(decided, decision=attrs.evolve(decided.decision, solve=summary))

@@ -24,8 +24,8 @@ from datetime import datetime
 import attrs
 import numpy as np
 
-from leadroute.models import Candidate, Decision, Lead, Rep, RouteStep
-from leadroute.pipeline import Decided, Pipeline, Trail
+from leadroute.models import Candidate, Decision, Lead, Rep, RouteStep, SolveSummary
+from leadroute.pipeline import Decided, Pipeline, Trail, with_solve
 from leadroute.solver import (
     BatchProblem,
     MoveCaps,
@@ -150,9 +150,10 @@ def plan_rebalance(
         pipeline.loads[item.owner_id] = max(0, pipeline.loads.get(item.owner_id, 0) - 1)
     if not movable:
         return RebalancePlan(considered=len(owned), movable={}, moves=(), solution=None)
-    solution, chosen, unplaced = _solve(pipeline, movable)
+    solution, chosen, unplaced, summary = _solve(pipeline, movable)
+    # Every move keeps the solve's status, bound, gap and timings with its decision.
     moves = tuple(
-        move
+        attrs.evolve(move, decided=with_solve(move.decided, summary))
         for item in movable
         if (move := _move(pipeline, item, chosen.get(item.lead.id), unplaced.get(item.lead.id, "")))
         is not None
@@ -203,7 +204,7 @@ def _prepare(
 
 def _solve(
     pipeline: Pipeline, movable: list[_Movable]
-) -> tuple[Solution, dict[str, str], dict[str, str]]:
+) -> tuple[Solution, dict[str, str], dict[str, str], SolveSummary]:
     settings = pipeline.policy.rebalance
     reps = list(pipeline.reps)
     index = {rep_id: i for i, rep_id in enumerate(reps)}
@@ -230,7 +231,7 @@ def _solve(
     unplaced = {
         problem.lead_ids[i]: why for i, why in unassigned_reasons(problem, solution).items()
     }
-    return solution, chosen, unplaced
+    return solution, chosen, unplaced, solution.summary(problem)
 
 
 def _move(pipeline: Pipeline, item: _Movable, to_rep: str | None, unplaced: str) -> Move | None:

@@ -32,7 +32,7 @@ from leadroute.models import (
     RouteStep,
     Snapshot,
 )
-from leadroute.pipeline import Decided, Pending, Pipeline, Rejected
+from leadroute.pipeline import Decided, Pending, Pipeline, Rejected, with_solve
 from leadroute.policy import Policy, deferring_hours, load_policy
 from leadroute.reassign import ReassignPlan, excluding, plan_reassign, policy_for
 from leadroute.rebalance import RebalancePlan, plan_rebalance
@@ -402,8 +402,15 @@ class Router:
             for i, r in enumerate(solution.assignment.tolist())
             if r >= 0
         }
+        # Every decision the solve made keeps the solve's status, bound, gap and timings.
+        summary = solution.summary(problem)
         return [
-            pipeline.finish(o, chosen.get(o.lead_id), prices, unplaced=unplaced.get(o.lead_id, ""))
+            with_solve(
+                pipeline.finish(
+                    o, chosen.get(o.lead_id), prices, unplaced=unplaced.get(o.lead_id, "")
+                ),
+                summary,
+            )
             if isinstance(o, Pending)
             else o
             for o in outcomes

@@ -367,7 +367,7 @@ def test_rebalance_on_the_demo_dry_run_then_apply_twice(tmp_path):
     first = json.loads(invoke(*args).stdout)
     assert first["counts"]["applied"] == dry["counts"]["moves"]
     second = json.loads(invoke(*args).stdout)
-    assert second["counts"]["applied"] == 0
+    assert second["counts"]["applied"] == 0 and second["counts"]["moves"] == 0
     moved = {r["lead_id"]: r["to_owner"] for r in diff}
     assigned = {r["lead_id"]: r for r in rows(tmp_path / "assignments.csv")}
     assert all(

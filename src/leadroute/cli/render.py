@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from leadroute.host import PluginFailure, PluginInfo
-from leadroute.models import Candidate, Decision, Rep
+from leadroute.models import Candidate, Decision, Rep, SolveSummary
 
 __all__ = ["explain_lines", "intake_lines", "render_explain", "render_plugins", "render_summary"]
 
@@ -132,11 +132,24 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
         lines.append("Excluded:")
         lines.extend(f"  {e.rep_id}: {e.code} {e.detail}".rstrip() for e in excluded)
     lines.append(_why_winner(d))
+    if d.solve is not None:
+        lines.append(_solve_line(d.solve))
     if d.pool:
         lines.append(f"Reps outside pool {d.pool} were not considered (NOT_IN_POOL).")
     if observed_owner:
         lines.append(f"Owner changed to {observed_owner} after the write (by the target system).")
     return lines
+
+
+def _solve_line(s: SolveSummary) -> str:
+    bound = f"bound {s.bound:.2f}, gap {s.gap:.2%}" if s.bound is not None else "no bound"
+    penalty = f", fairness cost {s.penalty:.2f}" if s.penalty else ""
+    return (
+        f"Joint solve: {s.status}, total fit {s.objective:.2f} ({bound}{penalty}) over "
+        f"{s.leads} leads and {s.pairs} eligible pairs, {s.unassigned} left out; "
+        f"{s.build_seconds:.3f} s build, {s.solve_seconds:.3f} s solve, "
+        f"{s.extract_seconds:.3f} s read back."
+    )
 
 
 def _why_winner(d: Decision) -> str:

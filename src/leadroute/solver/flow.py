@@ -34,6 +34,7 @@ import structlog
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
+from leadroute.models import SolveSummary
 from leadroute.solver.problem import BatchProblem
 
 __all__ = ["SCALE", "Solution", "integer_scores", "solve_flow"]
@@ -80,6 +81,22 @@ class Solution:
     def optimal(self) -> bool:
         """Whether the solver proved optimality."""
         return self.status == "OPTIMAL"
+
+    def summary(self, problem: BatchProblem) -> SolveSummary:
+        """What to keep with the decisions: status, objective, bound, gap and timings."""
+        return SolveSummary(
+            status=self.status,
+            objective=round(self.objective, 6),
+            bound=round(self.bound, 6) if np.isfinite(self.bound) else None,
+            gap=round(self.gap, 9),
+            penalty=round(self.penalty, 6),
+            leads=len(problem.lead_ids),
+            pairs=problem.num_pairs,
+            unassigned=self.unassigned,
+            build_seconds=round(self.build_seconds, 6),
+            solve_seconds=round(self.solve_seconds, 6),
+            extract_seconds=round(self.extract_seconds, 6),
+        )
 
 
 def integer_scores(fit: NDArray[np.float64]) -> tuple[NDArray[np.int64], float]:

@@ -142,6 +142,9 @@ def solve_with_side_constraints(
         gap=round(result.gap, 6),
         pairs=problem.num_pairs,
         factor=factor,
+        build_seconds=round(result.build_seconds, 3),
+        solve_seconds=round(result.solve_seconds, 3),
+        extract_seconds=round(result.extract_seconds, 3),
     )
     return result
 
