@@ -241,3 +241,36 @@ def test_a_pool_cap_limits_what_a_rebalance_moves_into_the_pool(store, host):
     assert "pool na cap reached (1 lead per batch), so it goes to the fallback queue" in (
         over.decided.decision.reason
     )
+
+
+def test_a_crash_mid_apply_resumes_without_moving_anything_twice(store, host, monkeypatch):
+    """Killed after two of four moves, a rerun moves only the other two, each once, one effect each."""
+    import pytest
+
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(4))
+    snap = Snapshot(leads=leads, reps=tuple(reps()))
+    record = store.record
+    calls = []
+
+    def crash_on_third(decision, effects, ledger=()):
+        calls.append(decision.lead_id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed mid-apply")  # the process dies between moves
+        return record(decision, effects, ledger)
+
+    monkeypatch.setattr(store, "record", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        router_at(store, host, LATER).rebalance(snap)
+    monkeypatch.setattr(store, "record", record)
+    done_before = set(calls[:2])
+    assert set(store.current_decisions()) == done_before  # two moves committed, then the crash
+
+    resumed = router_at(store, host, LATER + timedelta(minutes=5)).rebalance(snap)
+    assert {m.lead_id for m in resumed.plan.moves} == {f"L{i}" for i in range(4)} - done_before
+    final = store.current_decisions()
+    assert len(final) == 4 and {(d.owner_id, d.epoch) for d in final.values()} == {("b", 1)}
+    effects = [e for e in store.pending_effects() if e.kind == "owner_write"]
+    assert sorted(e.lead_id for e in effects) == [f"L{i}" for i in range(4)]  # one per move
+    assert len({e.idem_key for e in effects}) == 4
+    again = router_at(store, host, LATER + timedelta(minutes=10)).rebalance(snap)
+    assert again.plan.moves == ()
