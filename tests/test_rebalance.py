@@ -274,3 +274,13 @@ def test_a_crash_mid_apply_resumes_without_moving_anything_twice(store, host, mo
     assert len({e.idem_key for e in effects}) == 4
     again = router_at(store, host, LATER + timedelta(minutes=10)).rebalance(snap)
     assert again.plan.moves == ()
+
+
+def test_the_total_move_cap_is_honoured(store, host):
+    """max_moves limits discretionary moves across all reps in one run."""
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(5))
+    snap = Snapshot(leads=leads, reps=tuple(reps()))
+    text = TEXT + "rebalance: {max_moves: 3}\n"
+    result = router_at(store, host, LATER, text).rebalance(snap)
+    assert len(result.plan.moves) == 3 and result.applied == 3
+    assert result.plan.kept == 2
