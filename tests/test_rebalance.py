@@ -284,3 +284,58 @@ def test_the_total_move_cap_is_honoured(store, host):
     result = router_at(store, host, LATER, text).rebalance(snap)
     assert len(result.plan.moves) == 3 and result.applied == 3
     assert result.plan.kept == 2
+
+
+def crash_after(store, monkeypatch, commits):
+    """Make the store die (KeyboardInterrupt) on the write after ``commits`` successful ones."""
+    record = store.record
+    calls = []
+
+    def crashing(decision, effects, ledger=()):
+        calls.append(decision.lead_id)
+        if len(calls) > commits:
+            raise KeyboardInterrupt("killed mid-apply")
+        return record(decision, effects, ledger)
+
+    monkeypatch.setattr(store, "record", crashing)
+    return lambda: monkeypatch.setattr(store, "record", record)
+
+
+def test_a_resumed_run_keeps_the_total_move_cap(store, host, monkeypatch):
+    """max_moves 3, killed after 2 moves: the rerun moves 1 more, not 3 (the caps span the crash)."""
+    import pytest
+
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(6))
+    snap = Snapshot(leads=leads, reps=tuple(reps()))
+    text = TEXT + "rebalance: {max_moves: 3}\n"
+    restore = crash_after(store, monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        router_at(store, host, LATER, text).rebalance(snap)
+    restore()
+    resumed = router_at(store, host, LATER + timedelta(minutes=5), text).rebalance(snap)
+    assert resumed.applied == 1
+    assert sum(d.owner_id == "b" for d in store.current_decisions().values()) == 3
+    runs = {r["id"]: r for r in store.runs()}
+    assert all(r["finished_at"] is not None for r in runs.values())  # the crashed run is closed
+    assert sorted(r["counts"].get("resumed_after", 0) for r in runs.values()) == [0, 2]
+    # Once resumed, the interrupted run's moves are not charged again by a later run.
+    later = router_at(store, host, LATER + timedelta(minutes=10), text).rebalance(snap)
+    assert later.applied == 3
+
+
+def test_a_resumed_run_keeps_the_per_rep_move_cap(store, host, monkeypatch):
+    """max_moves_per_rep 2, killed after 1 move away from a: the rerun moves 1 more from a."""
+    import pytest
+
+    leads = tuple(owned(f"L{i}", "a", language="de") for i in range(4))
+    snap = Snapshot(leads=leads, reps=tuple(reps()))
+    text = TEXT + "rebalance: {max_moves_per_rep: 2}\n"
+    restore = crash_after(store, monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        router_at(store, host, LATER, text).rebalance(snap)
+    restore()
+    dry = router_at(store, host, LATER + timedelta(minutes=5), text).rebalance(snap, dry_run=True)
+    assert len(dry.plan.moves) == 1  # a dry run sees the spent cap too, and closes nothing
+    resumed = router_at(store, host, LATER + timedelta(minutes=5), text).rebalance(snap)
+    assert resumed.applied == 1
+    assert sum(d.owner_id == "b" for d in store.current_decisions().values()) == 2

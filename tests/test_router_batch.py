@@ -286,6 +286,7 @@ def test_batch_decisions_keep_the_solve_and_explain_shows_it(store, host):
     assert solve is not None and (solve.status, solve.gap, solve.leads) == ("OPTIMAL", 0, 3)
     assert solve.bound == solve.objective and solve.unassigned == 1
     assert solve.solve_seconds >= 0 and solve.build_seconds >= 0
+    assert solve.run_id == store.runs()[0]["id"]  # which run recorded it
     lines = explain_lines(stored["L1"])
     assert any(
         line.startswith("Joint solve: OPTIMAL, total fit") and "over 3 leads" in line

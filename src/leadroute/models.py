@@ -573,6 +573,7 @@ class SolveSummary:
         build_seconds: Time to build the model.
         solve_seconds: Time in the solver.
         extract_seconds: Time to read the assignment back.
+        run_id: The run that recorded the decisions (the store's ``runs`` table).
     """
 
     status: str
@@ -586,6 +587,7 @@ class SolveSummary:
     build_seconds: float
     solve_seconds: float
     extract_seconds: float
+    run_id: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -125,8 +125,14 @@ def plan_rebalance(
     leads: Sequence[Lead],
     known: Mapping[str, Decision],
     at: datetime,
+    *,
+    spent: Mapping[str, int] | None = None,
 ) -> RebalancePlan:
-    """Select movable leads, solve them jointly, and return the moves with their decisions."""
+    """Select movable leads, solve them jointly, and return the moves with their decisions.
+
+    ``spent``: rep id -> moves away from that rep an interrupted run already made; they
+    count against this run's move caps, so a resumed run never exceeds them.
+    """
     owned = []
     for lead in leads:
         stored = known.get(lead.id)
@@ -150,7 +156,7 @@ def plan_rebalance(
         pipeline.loads[item.owner_id] = max(0, pipeline.loads.get(item.owner_id, 0) - 1)
     if not movable:
         return RebalancePlan(considered=len(owned), movable={}, moves=(), solution=None)
-    solution, chosen, unplaced, summary = _solve(pipeline, movable)
+    solution, chosen, unplaced, summary = _solve(pipeline, movable, spent or {})
     # Every move keeps the solve's status, bound, gap and timings with its decision.
     moves = tuple(
         attrs.evolve(move, decided=with_solve(move.decided, summary))
@@ -203,14 +209,19 @@ def _prepare(
 
 
 def _solve(
-    pipeline: Pipeline, movable: list[_Movable]
+    pipeline: Pipeline, movable: list[_Movable], spent: Mapping[str, int]
 ) -> tuple[Solution, dict[str, str], dict[str, str], SolveSummary]:
     settings = pipeline.policy.rebalance
     reps = list(pipeline.reps)
     index = {rep_id: i for i, rep_id in enumerate(reps)}
     side = SideConstraints(
         stay=np.array([index.get(m.owner_id, -1) for m in movable], np.int32),
-        move_caps=MoveCaps(per_rep=settings.max_moves_per_rep, total=settings.max_moves),
+        move_caps=MoveCaps(
+            per_rep=settings.max_moves_per_rep,
+            total=settings.max_moves,
+            # A rep no longer loaded has no leads left to move: only the total counts it.
+            spent={index.get(rep_id, -1): n for rep_id, n in spent.items()},
+        ),
         time_limit=settings.time_limit.total_seconds(),
     )
     room = pipeline.room(movable[0].trail.at)

@@ -307,7 +307,7 @@ class Router:
                 )
             if progress is not None:
                 progress(index)
-        for outcome in self._solve_batch(pipeline, waiting, result) if batch else ():
+        for outcome in self._solve_batch(pipeline, waiting, result, run_id) if batch else ():
             self._handle(outcome, reps, result)
         # Leads the queue got this run go in the exception report too: never silently.
         result.problems.extend(
@@ -371,6 +371,7 @@ class Router:
         pipeline: Pipeline,
         outcomes: list[Decision | Decided | Rejected | Pending],
         result: RunResult,
+        run_id: str = "",
     ) -> list[Decision | Decided | Rejected]:
         """Solve every pending lead jointly, then finish each with the solver's choice."""
         pending = [o for o in outcomes if isinstance(o, Pending)]
@@ -403,7 +404,7 @@ class Router:
             if r >= 0
         }
         # Every decision the solve made keeps the solve's status, bound, gap and timings.
-        summary = solution.summary(problem)
+        summary = attrs.evolve(solution.summary(problem), run_id=run_id)
         return [
             with_solve(
                 pipeline.finish(
@@ -472,13 +473,21 @@ class Router:
         known = self.store.current_decisions()
         # The nightly job runs off shift: hours defer the SLA clock, they do not exclude.
         pipeline = self._pipeline(snapshot, known, policy=deferring_hours(self.policy))
-        plan = plan_rebalance(pipeline, snapshot.leads, known, self.clock())
+        interrupted, spent = self._interrupted_moves(snapshot, known)
+        plan = plan_rebalance(pipeline, snapshot.leads, known, self.clock(), spent=spent)
         result = RunResult()
         if dry_run:
             return RebalanceResult(plan=plan, applied=0, relay=None)
         run_id = self.store.begin_run("rebalance", source)
         for index, move in enumerate(plan.moves, start=1):
-            self._commit(move.decided, pipeline.reps, result)
+            solve = move.decided.decision.solve
+            # The run id on each move lets a rerun find what an interrupted run already did.
+            decided = (
+                with_solve(move.decided, attrs.evolve(solve, run_id=run_id))
+                if solve is not None
+                else move.decided
+            )
+            self._commit(decided, pipeline.reps, result)
             if progress is not None:
                 progress(index)
         relay_report = self._relay(adapter, snapshot, result) if adapter is not None else None
@@ -487,8 +496,12 @@ class Router:
             "movable": len(plan.movable),
             "moved": len(result.new_ids),
             "kept": plan.kept,
+            "resumed_after": sum(spent.values()),
         }
         self.store.finish_run(run_id, counts)
+        for old_run in interrupted:
+            # Its moves now count as this run's: a later run must not charge them again.
+            self.store.finish_run(old_run, {"interrupted": 1})
         log.info("rebalance.finished", run_id=run_id, **counts)
         return RebalanceResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
 
@@ -607,6 +620,33 @@ class Router:
         log.info("reassign.finished", run_id=run_id, from_rep=from_rep, to=to, **counts)
         return ReassignResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
 
+    def _interrupted_moves(
+        self, snapshot: Snapshot, known: Mapping[str, Decision]
+    ) -> tuple[list[str], dict[str, int]]:
+        """Rebalance runs that never finished (killed mid-apply) and the moves they made.
+
+        Returns their run ids and rep id -> moves away from that rep, to charge against
+        this run's move caps. Forced moves (owner inactive or on leave) do not count toward
+        the caps; any other move is counted, which errs toward moving fewer.
+        """
+        runs = {
+            r["id"]
+            for r in self.store.runs(limit=100)
+            if r["command"] == "rebalance" and r["finished_at"] is None
+        }
+        if not runs:
+            return [], {}
+        source_owner = {lead.id: lead.owner_id for lead in snapshot.leads}
+        spent: Counter[str] = Counter()
+        for d in known.values():
+            if d.step != RouteStep.REBALANCE or d.solve is None or d.solve.run_id not in runs:
+                continue
+            if any(p.startswith("rebalance:") and _forced(p) for p in d.route_path):
+                continue
+            before = self.store.decision_at(d.lead_id, d.epoch - 1)
+            spent[before.owner_id if before else source_owner.get(d.lead_id, "")] += 1
+        return sorted(runs), dict(spent)
+
     # ----------------------------------------------------------------- explain
 
     def explain(self, lead_id: str) -> Decision:
@@ -651,3 +691,9 @@ def _failure_problem(failure: EffectFailure, refused: set[str]) -> InputProblem:
 def _assigned_loads(decisions: Iterable[Decision]) -> dict[str, int]:
     """Leads this store gave each rep (kept current owners are already in ``open_leads``)."""
     return dict(Counter(d.owner_id for d in decisions if d.step != RouteStep.CURRENT_OWNER))
+
+
+def _forced(path_step: str) -> bool:
+    """Whether a ``rebalance:REASONS`` path step names a move no cap applies to."""
+    reasons = set(path_step.removeprefix("rebalance:").split(","))
+    return bool(reasons & {"OWNER_INACTIVE", "OWNER_ON_LEAVE"})

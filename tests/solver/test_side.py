@@ -117,3 +117,21 @@ def test_cp_sat_model_carries_the_pool_cap():
     # Without the cap one rep would take all three (16); with it, two leads on one rep (15).
     assert int((solution.assignment >= 0).sum()) == 2 and solution.objective == 15
     assert len(set(solution.assignment[solution.assignment >= 0].tolist())) == 1
+
+
+def test_moves_already_spent_count_against_the_caps():
+    """With one of two allowed moves spent (an interrupted run), only one more lead may move."""
+    leads = {f"L{i}": [("a", 1), ("b", 10)] for i in range(3)}
+    stay = np.zeros(3, np.int32)  # all with a, all better with b
+    for caps, moved in (
+        (MoveCaps(total=2), 2),
+        (MoveCaps(total=2, spent={0: 1}), 1),
+        (MoveCaps(per_rep=2, spent={0: 2}), 0),
+        (MoveCaps(per_rep=2, spent={1: 2}), 2),  # spent on another rep does not bind a
+    ):
+        problem = BatchProblem.from_candidates(
+            leads, {"a": 3, "b": 3}, side=SideConstraints(stay=stay, move_caps=caps)
+        )
+        solution = solve(problem)
+        assert int((solution.assignment == 1).sum()) == moved
+        assert satisfies(problem, problem.side, solution.assignment)

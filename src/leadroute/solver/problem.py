@@ -18,10 +18,21 @@ class MoveCaps:
     Attributes:
         per_rep: Most discretionary moves away from any one rep (None: no cap).
         total: Most discretionary moves in all (None: no cap).
+        spent: Rep index -> moves away from that rep already made against these caps (by
+            an interrupted run being resumed); they count toward both caps.
     """
 
     per_rep: int | None = None
     total: int | None = None
+    spent: Mapping[int, int] = attrs.field(factory=dict)
+
+    def total_left(self) -> int | None:
+        """Discretionary moves still allowed in all (None: no cap)."""
+        return None if self.total is None else max(0, self.total - sum(self.spent.values()))
+
+    def left_for(self, rep: int) -> int | None:
+        """Discretionary moves still allowed away from one rep (None: no cap)."""
+        return None if self.per_rep is None else max(0, self.per_rep - self.spent.get(rep, 0))
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -56,11 +56,12 @@ def satisfies(problem: BatchProblem, side: SideConstraints, assignment: NDArray[
         optional = _stay_pairs(problem, side.stay) >= 0
         moved = optional & placed & (assignment != side.stay)
         caps = side.move_caps
-        if caps.total is not None and int(moved.sum()) > caps.total:
+        total = caps.total_left()
+        if total is not None and int(moved.sum()) > total:
             return False
         if caps.per_rep is not None and moved.any():
             per_rep = np.bincount(side.stay[moved], minlength=len(problem.rep_ids))
-            if per_rep.max() > caps.per_rep:
+            if any(n > (caps.left_for(r) or 0) for r, n in enumerate(per_rep.tolist())):
                 return False
     if side.account:
         owners: dict[str, set[int]] = defaultdict(set)
@@ -160,14 +161,15 @@ def _add_move_caps(
     # forcing a stay keeps the caps feasible even when an owner has no room left.
     leads = problem.pair_lead
     moving = np.flatnonzero((stay_pair[leads] >= 0) & (problem.pair_rep != stay[leads])).tolist()
-    if caps.total is not None:
-        model.add(sum(x[e] for e in moving) <= caps.total)
+    total = caps.total_left()
+    if total is not None:
+        model.add(sum(x[e] for e in moving) <= total)
     if caps.per_rep is not None:
         by_owner: dict[int, list[int]] = defaultdict(list)
         for e in moving:
             by_owner[int(stay[leads[e]])].append(e)
-        for pairs in by_owner.values():
-            model.add(sum(x[e] for e in pairs) <= caps.per_rep)
+        for owner, pairs in by_owner.items():
+            model.add(sum(x[e] for e in pairs) <= (caps.left_for(owner) or 0))
 
 
 def _add_accounts(

@@ -235,6 +235,15 @@ class Store:
             ).scalar()
         return decision_from_json(payload) if payload is not None else None
 
+    def decision_at(self, lead_id: str, epoch: int) -> Decision | None:
+        """A lead's decision for one epoch (None when there is none)."""
+        t = schema.decisions
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.c.payload).where(t.c.lead_id == lead_id, t.c.epoch == epoch)
+            ).first()
+        return decision_from_json(row.payload) if row is not None else None
+
     def current_decisions(self) -> dict[str, Decision]:
         """Every lead's latest decision, in one query."""
         t = schema.decisions
