@@ -61,7 +61,7 @@ def test_price_online_never_exceeds_capacity():
     assert sorted(price_online(problem, np.zeros(1)).tolist()) == [-1, -1, 0, 0]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(pooled_instances())
 def test_pool_caps_keep_a_feasible_dual_with_no_duality_gap(problem):
     """With pool caps, lead values + pool prices + rep prices cover every pair and sum to the optimum."""

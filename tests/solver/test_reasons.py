@@ -61,7 +61,7 @@ def test_a_side_rule_that_keeps_a_lead_out_is_named():
     }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(pooled_instances())
 def test_every_unassigned_lead_has_exactly_one_reason(problem):
     """The reasons cover exactly the unassigned leads, and a pool reason only for a full pool."""
