@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from structlog.testing import capture_logs
 from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep
 
 from leadroute.models import DecisionStatus, RouteStep
@@ -260,7 +261,10 @@ def test_a_pool_cap_sends_the_overflow_to_fallback_with_its_reason(store, host):
     ]
     leads = [lead(f"E{i}", country="DE") for i in range(3)] + [lead("N1")]
     router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
-    result = router.route(snapshot_of(leads, reps), batch=True)
+    with capture_logs() as logs:
+        result = router.route(snapshot_of(leads, reps), batch=True)
+    (priced,) = [e for e in logs if e["event"] == "solver.pool_prices"]
+    assert set(priced["prices"]) == {"emea"} and priced["prices"]["emea"] > 0  # the cap binds
     emea = [d for d in result.decisions if d.lead_id.startswith("E")]
     assert sum(d.status == DecisionStatus.ROUTED for d in emea) == 2
     (over,) = [d for d in emea if d.status == DecisionStatus.FALLBACK]

@@ -41,7 +41,7 @@ from leadroute.solver import (
     BatchProblem,
     SideConstraints,
     Solution,
-    capacity_prices,
+    duals,
     unassigned_reasons,
 )
 from leadroute.store import EffectFailure, RelayReport, Store, relay
@@ -395,9 +395,17 @@ class Router:
         prices: dict[str, float] = {}
         if solution.optimal:
             # Publish what each rep's capacity is worth, for the optimize strategy online.
-            values = capacity_prices(problem, solution).tolist()
-            prices = dict(zip(problem.rep_ids, values, strict=True))
+            dual = duals(problem, solution)
+            prices = dict(zip(problem.rep_ids, dual.rep.tolist(), strict=True))
             self.store.save_prices(prices, self.clock())
+            if problem.pool_ids:
+                # A full pool's price: the fit one more lead of cap would add. Logged, not
+                # published: online routing does not count pool caps.
+                log.info(
+                    "solver.pool_prices",
+                    run_id=run_id,
+                    prices=dict(zip(problem.pool_ids, dual.pool.round(4).tolist(), strict=True)),
+                )
         chosen = {
             problem.lead_ids[i]: problem.rep_ids[r]
             for i, r in enumerate(solution.assignment.tolist())
