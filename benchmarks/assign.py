@@ -20,7 +20,9 @@ segment group, each lead in its group's pool):
   rerouted bypass arcs are in the network but bind nothing, so the fit must equal the
   optimum; the time ratio to ``raw_flow`` is the layer's cost;
 * ``leadroute_pool_caps``: every pool capped at 90% of its leads: the caps bind (a
-  different, smaller optimum), checked against rep capacities and pool caps.
+  different, smaller optimum), checked against rep capacities and pool caps;
+* ``raw_flow_pool_caps``: raw ``SimpleMinCostFlow`` on that capped network, the baseline
+  for ``leadroute_pool_caps`` (its fit is that problem's optimum).
 
 Prints, per method: total fit, ratio to the optimum, wall seconds, wall ratio to
 ``raw_flow``, CPU-time ratio to ``raw_flow`` (steadier than wall time when other jobs
@@ -139,6 +141,52 @@ def raw_flow(p: BatchProblem) -> Assignment:
     return out
 
 
+def raw_flow_pool_caps(p: BatchProblem) -> Assignment:
+    """Raw ``SimpleMinCostFlow`` with pool caps: pool nodes with demands on the bypass."""
+    n, m, e, k = len(p.lead_ids), len(p.rep_ids), p.num_pairs, len(p.pool_ids)
+    top = int(p.pair_fit.max())
+    sink = n + m
+    pool = p.pool_of_lead
+    size = np.bincount(pool[pool >= 0], minlength=k).astype(np.int64)
+    demand = np.maximum(0, size - p.pool_cap)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(
+            [
+                p.pair_lead,
+                n + np.arange(m, dtype=np.int32),
+                np.arange(n, dtype=np.int32),
+                sink + 1 + np.arange(k, dtype=np.int32),
+            ]
+        ),
+        np.concatenate(
+            [
+                n + p.pair_rep,
+                np.full(m, sink, np.int32),
+                np.where(pool >= 0, sink + 1 + pool, sink).astype(np.int32),
+                np.full(k, sink, np.int32),
+            ]
+        ),
+        np.concatenate([np.ones(e, np.int64), p.capacity, np.ones(n, np.int64), size]),
+        np.concatenate(
+            [
+                top - p.pair_fit.astype(np.int64),
+                np.zeros(m, np.int64),
+                np.full(n, top + 1, np.int64),
+                np.zeros(k, np.int64),
+            ]
+        ),
+    )
+    supplies = np.zeros(n + m + 1 + k, np.int64)
+    supplies[:n], supplies[sink], supplies[sink + 1 :] = 1, -(n - int(demand.sum())), -demand
+    flow.set_nodes_supplies(np.arange(n + m + 1 + k, dtype=np.int32), supplies)
+    assert flow.solve() == flow.OPTIMAL
+    used = flow.flows(np.arange(e, dtype=np.int32)) > 0
+    out = np.full(n, -1, np.int32)
+    out[p.pair_lead[used]] = p.pair_rep[used]
+    return out
+
+
 def leadroute(p: BatchProblem) -> Assignment:
     again = attrs.evolve(p)  # validated again, as arrays from outside would be
     solution = solve_flow(again)
@@ -200,6 +248,7 @@ def methods(
     if groups is not None:
         chosen["leadroute_pool_slack"] = lambda p: leadroute(pooled(p, groups, 1.0))
         chosen["leadroute_pool_caps"] = lambda p: leadroute(pooled(p, groups, POOL_SHARE))
+        chosen["raw_flow_pool_caps"] = lambda p: raw_flow_pool_caps(pooled(p, groups, POOL_SHARE))
     return chosen
 
 
@@ -273,7 +322,7 @@ def main() -> None:
             cpu_timings.setdefault(name, []).append(cpu)
             checked = (
                 pooled(problem, groups, 1.0 if name.endswith("slack") else POOL_SHARE)
-                if groups is not None and name.startswith("leadroute_pool")
+                if groups is not None and name.endswith(("pool_slack", "pool_caps"))
                 else problem
             )
             total, within_caps = evaluate(checked, assignment)
