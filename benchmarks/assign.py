@@ -127,7 +127,7 @@ def raw_flow(p: BatchProblem) -> Assignment:
             [
                 top - p.pair_fit.astype(np.int64),
                 np.zeros(m, np.int64),
-                np.full(n, top + 1, np.int64),
+                np.full(n, top, np.int64),  # unassigned = a zero-fit pair: fit alone
             ]
         ),
     )
@@ -172,7 +172,7 @@ def raw_flow_pool_caps(p: BatchProblem) -> Assignment:
             [
                 top - p.pair_fit.astype(np.int64),
                 np.zeros(m, np.int64),
-                np.full(n, top + 1, np.int64),
+                np.full(n, top, np.int64),  # unassigned = a zero-fit pair: fit alone
                 np.zeros(k, np.int64),
             ]
         ),

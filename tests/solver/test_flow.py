@@ -143,8 +143,8 @@ def fairness_cost(load: int, capacity: int, step: float) -> float:
 def brute_force_fair(problem: BatchProblem, bonus: float) -> float:
     """Best fit - fairness cost + bonus per placed lead, by trying every assignment.
 
-    The flow prices "unassigned" above any assignment, which is the same as a bonus for
-    each placed lead larger than any fairness step: placing comes first, then fit.
+    The flow prices "unassigned" like the costliest assignment, the same as a bonus per
+    placed lead equal to the costliest fairness step: fairness never leaves a lead out.
     """
     options = [[(-1, 0.0)] for _ in problem.lead_ids]
     for lead, rep, fit in zip(problem.pair_lead, problem.pair_rep, problem.pair_fit, strict=True):
@@ -177,15 +177,16 @@ def test_fairness_spreads_load_without_leaving_leads_out():
 @settings(max_examples=200, deadline=None)
 @given(instances(), st.integers(0, 300))
 def test_fairness_optimum_matches_brute_force(problem, step):
-    """Fit - fairness cost + the placement bonus equals the brute-force best, and no lead is left out."""
+    """Fit - fairness + the placement bonus equals the brute-force best; no lead is left out with room."""
     fair = attrs.evolve(problem, fairness=step)
     solution = solve_flow(fair)
     assert solution.optimal and respects_capacity(fair, solution.assignment)
-    bonus = 3 * step + 1  # the bypass arc's margin over the most expensive assignment
+    bonus = 3 * step  # the costliest fairness step: what "unassigned" costs beyond a pair
     placed = int(np.count_nonzero(solution.assignment >= 0))
     assert solution.objective - solution.penalty + bonus * placed == pytest.approx(
         brute_force_fair(fair, bonus)
     )
+    assert solution.gap == 0
     load = np.bincount(solution.assignment[solution.assignment >= 0], minlength=len(fair.rep_ids))
     for lead in np.flatnonzero(solution.assignment < 0):
         eligible = fair.pair_rep[fair.pair_lead == lead]
@@ -326,3 +327,22 @@ def test_malformed_pool_caps_are_refused(kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         BatchProblem(**{**base, **kwargs})
+
+
+def test_no_fit_is_traded_for_placing_one_more_lead():
+    """725 with one lead beats 347 + 377 = 724 with two: the optimum is of fit alone."""
+    problem = BatchProblem.from_candidates(
+        {"L0": [("r1", 347)], "L3": [("r0", 377), ("r1", 725)]}, {"r0": 1, "r1": 1}
+    )
+    solution = solve_flow(problem)
+    assert solution.assignment.tolist() == [-1, 1]
+    assert (solution.objective, solution.bound, solution.gap) == (725, 725, 0)
+
+
+def test_ties_place_the_lead():
+    """A zero-fit lead with an eligible rep that has room is placed, not left out."""
+    problem = BatchProblem.from_candidates({"L1": [("a", 0)], "L2": [("a", 5)]}, {"a": 2})
+    for fairness in (0.0, 3.0):
+        solution = solve_flow(attrs.evolve(problem, fairness=fairness))
+        assert solution.assignment.tolist() == [0, 0]
+        assert solution.objective == 5 and solution.gap == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.solver.test_flow import (
@@ -135,3 +136,16 @@ def test_moves_already_spent_count_against_the_caps():
         solution = solve(problem)
         assert int((solution.assignment == 1).sum()) == moved
         assert satisfies(problem, problem.side, solution.assignment)
+
+
+def test_cp_sat_bound_is_on_fit_even_with_fairness():
+    """With fairness, CP-SAT (fit only) reports its gap against a fit bound, never below it."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 10), ("b", 1)], "L2": [("a", 1), ("b", 10)]},
+        {"a": 2, "b": 2},
+        fairness=50,
+        side=SideConstraints(account=("ACC-1", "ACC-1")),
+    )
+    solution = solve(problem)
+    assert solution.objective == 11
+    assert solution.bound == 20 and solution.gap == pytest.approx(0.45)

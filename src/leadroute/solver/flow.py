@@ -3,9 +3,12 @@
 Network: one node per lead (supply 1), one per rep, one sink (demand = leads). Arcs:
 lead -> rep for each eligible pair (capacity 1, cost ``S - score``), rep -> sink
 (capacity = the rep's room, cost 0), and lead -> sink "unassigned" bypass (capacity 1,
-cost ``S + 1``), so an infeasible lead is reported unassigned instead of making the
-problem infeasible. Minimising cost maximises total score; the constraint matrix is
-totally unimodular, so the integral optimum is the optimum.
+cost ``S``, what a zero-score pair costs), so an infeasible lead is reported unassigned
+instead of making the problem infeasible. Minimising cost maximises total score; the
+constraint matrix is totally unimodular, so the integral optimum is the optimum. Leaving
+a lead out and giving it a zero-score rep then cost the same; a last pass gives every
+such lead a rep with room, which changes no score, so placing wins every tie without
+trading any fit for it.
 
 Pool caps ("pool P takes at most K leads in this batch") are one intermediate node per
 capped pool on the way to the sink: the bypass arcs of P's leads go to P's node, which
@@ -53,9 +56,10 @@ class Solution:
         status: ``OPTIMAL`` or the solver's failure status.
         assignment: Rep index per lead, -1 for unassigned.
         objective: Total fit of the assignment (original units).
-        bound: An upper bound on the best possible total fit (original units), minus the
-            fairness cost when the problem has fairness.
-        gap: ``(bound - (objective - penalty)) / bound`` (0 when proven optimal).
+        bound: An upper bound on the best possible total fit (original units). With
+            fairness, on fit - fairness cost + the placement bonus (the costliest
+            fairness step per placed lead, which keeps fairness from leaving leads out).
+        gap: ``(bound - value) / bound`` for that value (0 when proven optimal).
         build_seconds: Time to build the network.
         solve_seconds: Time in the solver.
         extract_seconds: Time to read the assignment back.
@@ -123,17 +127,15 @@ def solve_flow(problem: BatchProblem) -> Solution:
     sink = n + m
     leads = np.arange(n, dtype=np.int32)
     seg_tails, seg_caps, seg_costs = _capacity_arcs(problem, n, factor)
-    # "Unassigned" must cost more than any assignment, fairness included, so fairness
-    # spreads load but never leaves a lead without an owner.
-    bypass = top + int(seg_costs.max(initial=0)) + 1
+    # "Unassigned" costs what the costliest assignment (zero score, fullest quarter) does,
+    # so fairness spreads load but never leaves a lead out for a better total, and the
+    # optimum is of fit alone (no bonus per placed lead to trade fit against).
+    bonus = int(seg_costs.max(initial=0))
+    bypass = top + bonus
     # A lead of a capped pool leaves through its pool's node; the node must absorb the
     # leads the cap keeps out (its demand), then passes the rest on to the sink.
-    lead_pool = problem.pool_of_lead
     k = len(problem.pool_ids)
-    pool_nodes = sink + 1 + np.arange(k, dtype=np.int32)
-    pool_size = np.bincount(lead_pool[lead_pool >= 0], minlength=k).astype(np.int64)
-    pool_demand = np.maximum(0, pool_size - problem.pool_cap)
-    bypass_heads = np.where(lead_pool >= 0, sink + 1 + lead_pool, sink).astype(np.int32)
+    pool_nodes, pool_size, pool_demand, bypass_heads = _pool_arcs(problem, sink)
     tails = np.concatenate([problem.pair_lead, seg_tails, leads, pool_nodes])
     heads = np.concatenate(
         [
@@ -164,6 +166,8 @@ def solve_flow(problem: BatchProblem) -> Solution:
         assignment[problem.pair_lead[used]] = problem.pair_rep[used]
         segment_flow = flow.flows(np.arange(e, e + len(seg_tails), dtype=np.int32))
         penalty_scores = int((segment_flow * seg_costs).sum())
+    if status == flow.OPTIMAL:
+        penalty_scores += _place_ties(problem, assignment, scores, bonus)
     done = time.perf_counter()
     placed = assignment >= 0
     objective = _objective(problem, assignment)
@@ -172,13 +176,11 @@ def solve_flow(problem: BatchProblem) -> Solution:
     # half a score unit per placed lead, which bounds how far from the true optimum we are.
     # With fairness the optimum is of fit minus fairness cost, and so are bound and gap.
     rounding = 0.0 if factor == 1.0 else 0.5 * int(placed.sum()) / factor
-    unplaced = int(placed.size - placed.sum())
-    best_scores = (
-        (int(placed.sum()) * top + unplaced * bypass - flow.optimal_cost())
-        if status == flow.OPTIMAL
-        else 0
-    )
-    net = objective - penalty
+    # The flow maximises fit - fairness + bonus per placed lead (bonus: the costliest
+    # fairness step, 0 without fairness), so fairness never leaves a lead out; bound and
+    # gap are of that value, which is fit alone without fairness.
+    best_scores = n * bypass - flow.optimal_cost() if status == flow.OPTIMAL else 0
+    net = objective - penalty + bonus * int(placed.sum()) / factor
     bound = max(net, best_scores / factor + rounding) if status == flow.OPTIMAL else float("inf")
     gap = (bound - net) / bound if bound and bound != float("inf") else 0.0
     names = {
@@ -236,6 +238,56 @@ def _capacity_arcs(
         np.diff(edges, axis=1).ravel().astype(np.int64),
         np.tile(np.arange(SEGMENTS, dtype=np.int64) * step, m),
     )
+
+
+def _pool_arcs(
+    problem: BatchProblem, sink: int
+) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64], NDArray[np.int32]]:
+    """Pool nodes, their sizes (arc capacities to the sink), demands, and each bypass head."""
+    lead_pool = problem.pool_of_lead
+    k = len(problem.pool_ids)
+    nodes = sink + 1 + np.arange(k, dtype=np.int32)
+    size = np.bincount(lead_pool[lead_pool >= 0], minlength=k).astype(np.int64)
+    demand = np.maximum(0, size - problem.pool_cap)
+    heads = np.where(lead_pool >= 0, sink + 1 + lead_pool, sink).astype(np.int32)
+    return nodes, size, demand, heads
+
+
+def _place_ties(
+    problem: BatchProblem, assignment: NDArray[np.int32], scores: NDArray[np.int64], top_seg: int
+) -> int:
+    """Give each lead the optimum left out a rep with room, where that costs nothing.
+
+    At the optimum a lead is left out with an eligible rep (and pool) still having room
+    only on a tie: its score there is 0 and the rep's next lead falls in its costliest
+    quarter. Placing it keeps the optimum. Returns the fairness cost added (scores).
+    """
+    if problem.num_pairs == 0:
+        return 0
+    m, k = len(problem.rep_ids), len(problem.pool_ids)
+    placed = assignment >= 0
+    load = np.bincount(assignment[placed], minlength=m)
+    lead_pool = problem.pool_of_lead
+    taken = np.bincount(lead_pool[placed & (lead_pool >= 0)], minlength=k)
+    pool_room = np.append(problem.pool_cap - taken, 1)  # index -1: no pool cap
+    open_pairs = np.flatnonzero(
+        ~placed[problem.pair_lead]
+        & (scores == 0)
+        & (load[problem.pair_rep] < problem.capacity[problem.pair_rep])
+        & (pool_room[lead_pool[problem.pair_lead]] > 0)
+    )
+    added = 0
+    for pair in open_pairs.tolist():  # only tied pairs: usually none at all
+        lead, rep = int(problem.pair_lead[pair]), int(problem.pair_rep[pair])
+        pool = int(lead_pool[lead])
+        if assignment[lead] >= 0 or load[rep] >= problem.capacity[rep] or pool_room[pool] <= 0:
+            continue
+        assignment[lead] = rep
+        load[rep] += 1
+        if pool >= 0:
+            pool_room[pool] -= 1
+        added += top_seg
+    return added
 
 
 def _objective(problem: BatchProblem, assignment: NDArray[np.int32]) -> float:

@@ -22,6 +22,7 @@ import math
 import time
 from collections import defaultdict
 
+import attrs
 import numpy as np
 import structlog
 from numpy.typing import NDArray
@@ -106,8 +107,10 @@ def solve_with_side_constraints(
     _add_accounts(model, x, problem, side, by_lead)
     _add_type_shares(model, x, problem, side, by_rep)
     _add_pool_caps(model, x, problem)
-    # +1 per placed lead, as the flow's bypass arc does: placing beats leaving out.
-    model.maximize(sum((int(s) + 1) * x[e] for e, s in enumerate(scores.tolist())))
+    # Fit first; among assignments of equal fit, the one placing the most leads (the
+    # flow's tie rule). Weighting scores by n + 1 makes it lexicographic.
+    weight = len(problem.lead_ids) + 1
+    model.maximize(sum((int(s) * weight + 1) * x[e] for e, s in enumerate(scores.tolist())))
     used = set(np.flatnonzero(flow.assignment[problem.pair_lead] == problem.pair_rep).tolist())
     for e, var in enumerate(x):
         model.add_hint(var, e in used)
@@ -124,7 +127,14 @@ def solve_with_side_constraints(
         chosen = [e for e, var in enumerate(x) if solver.boolean_value(var)]
         assignment[problem.pair_lead[chosen]] = problem.pair_rep[chosen]
     objective = float(problem.pair_fit[assignment[problem.pair_lead] == problem.pair_rep].sum())
-    bound = max(flow.bound, objective)  # the unconstrained flow optimum bounds from above
+    # The flow optimum without the side rules bounds fit from above; with fairness the
+    # flow's value includes fairness, so the bound comes from a fit-only flow.
+    fit_bound = (
+        flow.bound
+        if not problem.fairness
+        else solve_flow(attrs.evolve(problem, fairness=0.0)).bound
+    )
+    bound = max(fit_bound, objective)
     result = Solution(
         status=solver.status_name(status),
         assignment=assignment,
