@@ -270,12 +270,14 @@ def _place_ties(
     lead_pool = problem.pool_of_lead
     taken = np.bincount(lead_pool[placed & (lead_pool >= 0)], minlength=k)
     pool_room = np.append(problem.pool_cap - taken, 1)  # index -1: no pool cap
-    open_pairs = np.flatnonzero(
-        ~placed[problem.pair_lead]
-        & (scores == 0)
-        & (load[problem.pair_rep] < problem.capacity[problem.pair_rep])
-        & (pool_room[lead_pool[problem.pair_lead]] > 0)
-    )
+    # Narrow to the pairs of leads left out first: at scale that is a sliver of the pairs.
+    out = np.flatnonzero(~placed[problem.pair_lead])
+    reps = problem.pair_rep[out]
+    open_pairs = out[
+        (scores[out] == 0)
+        & (load[reps] < problem.capacity[reps])
+        & (pool_room[lead_pool[problem.pair_lead[out]]] > 0)
+    ]
     added = 0
     for pair in open_pairs.tolist():  # only tied pairs: usually none at all
         lead, rep = int(problem.pair_lead[pair]), int(problem.pair_rep[pair])

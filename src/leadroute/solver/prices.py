@@ -109,7 +109,8 @@ def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None =
     # The loop left pool prices as high as possible; at the final rep prices, lower each
     # to what its best kept-out lead would add (the least price covering its pairs).
     pool_prices = np.zeros(k)
-    kept_out = free & (lead_pool[lead] >= 0)
+    kept_out = np.flatnonzero(free)
+    kept_out = kept_out[lead_pool[lead[kept_out]] >= 0]
     np.maximum.at(pool_prices, lead_pool[lead[kept_out]], fit[kept_out] - prices[rep[kept_out]])
     pool_prices = np.where(pool_full, pool_prices, 0.0)
     values = np.zeros(len(problem.lead_ids))

@@ -20,7 +20,7 @@ def unassigned_reasons(problem: BatchProblem, solution: Solution) -> dict[int, s
 
     A lead whose capped pool took its full cap is blocked by the pool ("pool P cap
     reached"); its eligible reps being full too is said after it. Otherwise its eligible
-    reps had no room left, or it had none.
+    reps had no room left, it had none, or (CP-SAT only) a side constraint kept it out.
     """
     assignment = solution.assignment
     placed = assignment >= 0
@@ -29,9 +29,12 @@ def unassigned_reasons(problem: BatchProblem, solution: Solution) -> dict[int, s
     room_left = load < problem.capacity
     lead_pool = problem.pool_of_lead
     taken = np.bincount(lead_pool[placed & (lead_pool >= 0)], minlength=k)
-    eligible = np.bincount(problem.pair_lead, minlength=len(problem.lead_ids))
+    # Only the pairs of unassigned leads matter: at scale a sliver of all pairs.
+    out = np.flatnonzero(~placed[problem.pair_lead])
+    out_lead = problem.pair_lead[out]
+    eligible = np.bincount(out_lead, minlength=len(problem.lead_ids))
     with_room = np.bincount(
-        problem.pair_lead, weights=room_left[problem.pair_rep], minlength=len(problem.lead_ids)
+        out_lead, weights=room_left[problem.pair_rep[out]], minlength=len(problem.lead_ids)
     )
     reasons: dict[int, str] = {}
     for lead in np.flatnonzero(~placed).tolist():
