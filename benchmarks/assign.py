@@ -31,7 +31,7 @@ instance and the process's peak during the method (MB, from the kernel's high-wa
 mark, reset before each method), and whether any cap was violated.
 
 Usage: uv run python benchmarks/assign.py --leads 10000 --reps 200 [--seed 1] [--repeat 3]
-[--pool-caps] [--json]
+[--pool-caps] [--only raw_flow,leadroute] [--json]
 """
 
 from __future__ import annotations
@@ -298,19 +298,35 @@ def main() -> None:
     parser.add_argument(
         "--pool-caps", action="store_true", help="also run leadroute with pool caps (slack, 90%%)"
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated methods to run (raw_flow always runs: it is the baseline)",
+    )
     args = parser.parse_args()
     problem = generate(args.leads, args.reps, args.seed, day=1)
-    # Prices come from the previous day's batch optimum, as the nightly job would publish.
-    yesterday = generate(args.leads, args.reps, args.seed, day=0)
-    prices = capacity_prices(yesterday, solve_flow(yesterday))
     groups = lead_groups(args.leads, args.seed) if args.pool_caps else None
+    wanted = {"raw_flow", *filter(None, args.only.split(","))} if args.only else None
+    prices = np.zeros(args.reps)
+    if wanted is None or "priced_online" in wanted:
+        # Prices come from the previous day's batch optimum, as the nightly job publishes.
+        yesterday = generate(args.leads, args.reps, args.seed, day=0)
+        prices = capacity_prices(yesterday, solve_flow(yesterday))
+        del yesterday
+    chosen = {
+        name: method
+        for name, method in methods(prices, groups).items()
+        if wanted is None or name in wanted
+    }
+    if wanted is not None and (unknown := wanted - set(chosen)):
+        parser.error(f"--only: unknown method(s) {', '.join(sorted(unknown))}")
     results: dict[str, dict[str, Any]] = {}
     timings: dict[str, list[float]] = {}
     cpu_timings: dict[str, list[float]] = {}
     # Rounds interleave the methods, so a burst of load on a shared machine hits all alike;
     # each method's time is its median over the rounds.
     for _ in range(args.repeat):
-        for name, method in methods(prices, groups).items():
+        for name, method in chosen.items():
             before = _rss_kb("VmRSS")
             measured = _reset_peak()
             start, cpu_start = time.perf_counter(), time.process_time()
