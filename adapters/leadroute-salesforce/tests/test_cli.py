@@ -231,6 +231,8 @@ def rebalanced(routed: Run, key_pair) -> tuple[Run, dict, dict[str, str]]:
             str(routed.policy),
             "--store",
             str(routed.store),
+            "--out",
+            str(routed.folder),
             "--at",
             REBALANCE_AT,
         )
@@ -273,6 +275,8 @@ def test_rebalance_reads_owned_leads_not_the_queues(fake, jwt_env, tmp_path, mon
         str(policy),
         "--store",
         str(tmp_path / "a.db"),
+        "--out",
+        str(tmp_path),
         "--at",
         REBALANCE_AT,
         "--dry-run",
