@@ -229,6 +229,36 @@ def test_hook_leadroute_solve(store):
     assert by_lead["L2"].status == DecisionStatus.FALLBACK  # the plugin left it unassigned
 
 
+def test_hook_leadroute_record_outcome(store):
+    """Outcomes in a snapshot reach plugins and the store once each, even when read again."""
+    from datetime import timedelta
+
+    import attrs
+
+    from leadroute.models import Outcome, OutcomeKind
+    from leadroute.router import Router
+    from leadroute.store.outcomes import load_outcomes
+
+    seen: list[tuple[str, str]] = []
+
+    def leadroute_record_outcome(outcome, store):
+        seen.append((outcome.lead_id, str(outcome.kind)))
+
+    host = make_host(
+        load_entrypoints=False, plugins=[Plugin(leadroute_record_outcome=leadroute_record_outcome)]
+    )
+    touch = Outcome(
+        kind=OutcomeKind.FIRST_TOUCH, lead_id="L1", rep_id="na-1", at=AT + timedelta(minutes=4)
+    )
+    meeting = attrs.evolve(touch, kind=OutcomeKind.MEETING_BOOKED, at=AT + timedelta(days=1))
+    snap = attrs.evolve(snapshot([lead("L1")], standard_reps()), outcomes=(touch, touch, meeting))
+    router = Router(policy_from(), store=store, host=host, clock=lambda: AT)
+    router.route(snap)
+    router.route(snap)
+    assert seen == [("L1", "first_touch"), ("L1", "meeting_booked")]
+    assert load_outcomes(store) == [touch, meeting]
+
+
 def open_policy_with(extra: str) -> str:
     from tests.conftest import BASE_POLICY
 

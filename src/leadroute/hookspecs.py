@@ -23,12 +23,14 @@ if TYPE_CHECKING:
         ExclusionGroup,
         FitContribution,
         Lead,
+        Outcome,
         Problem,
         Rep,
         ScoreContribution,
     )
     from leadroute.policy import Policy
     from leadroute.solver import BatchProblem, Solution
+    from leadroute.store import Store
     from leadroute.team import Team
 
 hookspec = pluggy.HookspecMarker("leadroute")
@@ -208,4 +210,18 @@ def leadroute_decision_made(decision: Decision) -> None:
     called again for a decision replayed on a rerun.
 
     :param decision: The committed decision.
+    """
+
+
+@hookspec
+def leadroute_record_outcome(outcome: Outcome, store: Store) -> None:
+    """Record what happened to a lead after its decision (first touch, meeting, reassignment).
+
+    Broadcast to every implementation: the built-in one writes the outcome to the store
+    (idempotently, keyed by ``outcome.id``); plugins add sinks (a warehouse, a learned-fit
+    model). The router calls it once per outcome the store has not seen, so an activity
+    file read on every run reaches each implementation once per store.
+
+    :param outcome: The event, as the adapter read it.
+    :param store: The audit store the run writes to (read it to learn from history).
     """

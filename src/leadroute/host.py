@@ -41,12 +41,14 @@ if TYPE_CHECKING:
         ExclusionGroup,
         FitContribution,
         Lead,
+        Outcome,
         Problem,
         Rep,
         ScoreContribution,
     )
     from leadroute.policy import Policy
     from leadroute.solver import BatchProblem, Solution
+    from leadroute.store import Store
     from leadroute.team import Team
 
 __all__ = [
@@ -79,6 +81,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "leadroute.builtins.availability",
     "leadroute.builtins.fit",
     "leadroute.builtins.solver",
+    "leadroute.builtins.outcomes",
 )
 
 
@@ -236,6 +239,10 @@ class PluginHost:
     def decision_made(self, decision: Decision) -> None:
         """Broadcast a committed decision."""
         self._call("leadroute_decision_made", decision=decision)
+
+    def record_outcome(self, outcome: Outcome, store: Store) -> None:
+        """Broadcast an outcome the store has not seen (the built-in plugin stores it)."""
+        self._call("leadroute_record_outcome", outcome=outcome, store=store)
 
     def _call(self, hook_name: str, **kwargs: Any) -> Any:
         caller = getattr(self.pm.hook, hook_name)

@@ -35,6 +35,8 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "LeaveWindow",
+    "Outcome",
+    "OutcomeKind",
     "Pool",
     "Problem",
     "Rep",
@@ -740,9 +742,53 @@ class Snapshot:
         reps: Reps (owners), active or not.
         accounts: Known accounts with owners.
         problems: Records that were rejected, each with file, line and reason.
+        outcomes: What happened to leads after their decisions (first touch, meeting...),
+            as read from the source's activity; the router records each one once.
     """
 
     leads: tuple[Lead, ...] = ()
     reps: tuple[Rep, ...] = ()
     accounts: tuple[Account, ...] = ()
     problems: tuple[InputProblem, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+
+
+class OutcomeKind(enum.StrEnum):
+    """What happened to a lead after leadroute decided its owner."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FIRST_TOUCH = "first_touch"
+    MEETING_BOOKED = "meeting_booked"
+    CONVERTED = "converted"
+    REASSIGNED = "reassigned"
+    SLA_BREACHED = "sla_breached"
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """One event after a decision, as reported by the source system (or a plugin).
+
+    Attributes:
+        kind: What happened (``OutcomeKind``).
+        lead_id: The lead it happened to.
+        rep_id: The rep who acted (or was acted on), ``""`` when the source does not say.
+        at: When it happened (UTC).
+        source: Where it was read (``csv``, ``hubspot``...).
+        detail: Free text from the source (``call, left voicemail``); never personal data.
+        origin: Where the record came from, for error messages (``activity.csv:12``).
+    """
+
+    kind: OutcomeKind
+    lead_id: str
+    rep_id: str = ""
+    at: datetime
+    source: str = ""
+    detail: str = ""
+    origin: str = attrs.field(default="", eq=False)
+
+    @property
+    def id(self) -> str:
+        """Deterministic id: the same event read twice (or from two runs) has the same id."""
+        key = f"outcome:{self.kind}:{self.lead_id}:{self.rep_id}:{self.at.isoformat()}"
+        return str(uuid.uuid5(LEADROUTE_NAMESPACE, key))

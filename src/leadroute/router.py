@@ -32,6 +32,7 @@ from leadroute.models import (
     RouteStep,
     Snapshot,
 )
+from leadroute.outcomes import deliver_outcomes
 from leadroute.pipeline import Decided, Pending, Pipeline, Rejected, with_solve
 from leadroute.policy import Policy, deferring_hours, load_policy
 from leadroute.reassign import ReassignPlan, excluding, plan_reassign, policy_for
@@ -45,6 +46,7 @@ from leadroute.solver import (
     unassigned_reasons,
 )
 from leadroute.store import EffectFailure, RelayReport, Store, relay
+from leadroute.store.outcomes import save_problems
 from leadroute.strategies import Ledger
 
 __all__ = [
@@ -316,9 +318,11 @@ class Router:
                 {lead.id: lead for lead in snapshot.leads},
             )
         )
+        deliver_outcomes(self.host, self.store, snapshot.outcomes)
         if adapter is not None:
             result.relay = self._relay(adapter, snapshot, result)
             adapter.report_problems(result.problems)
+        save_problems(self.store, run_id, result.problems)
         counts = result.counts()
         self.store.finish_run(run_id, {k: v for k, v in counts.items() if isinstance(v, int)})
         log.info(

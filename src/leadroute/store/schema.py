@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["decisions", "ledger", "meta", "metadata", "outbox", "prices", "runs"]
+__all__ = [
+    "decisions",
+    "input_problems",
+    "ledger",
+    "meta",
+    "metadata",
+    "outbox",
+    "outcomes",
+    "prices",
+    "runs",
+]
 
 metadata = sa.MetaData()
 
@@ -81,4 +91,36 @@ prices = sa.Table(
     sa.Column("rep_id", sa.String(255), primary_key=True),
     sa.Column("price", sa.Float, nullable=False),
     sa.Column("computed_at", sa.String(40), nullable=False),
+)
+
+# What happened after a decision (first touch, meeting...): id is Outcome.id, so the same
+# event read on every run is stored once.
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("lead_id", sa.String(255), nullable=False, index=True),
+    sa.Column("rep_id", sa.String(255), nullable=False, server_default=""),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False, index=True),
+    sa.Column("source", sa.String(64), nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
+)
+
+# The last route run's exception report (rejected leads and bad rows): reporting counts
+# what the decisions table cannot, the leads that never got one. Replaced on every run.
+input_problems = sa.Table(
+    "input_problems",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("file", sa.String(255), nullable=False),
+    sa.Column("line", sa.Integer, nullable=True),
+    sa.Column("record_id", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("field", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
 )
