@@ -12,6 +12,7 @@ import structlog
 from leadroute.adapters import AdapterConfig
 from leadroute.errors import PolicyError
 from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
+from leadroute_csv.activity import read_activity
 from leadroute_csv.reader import FIELDS, CsvReader
 from leadroute_csv.writer import upsert_assignments, write_exceptions
 
@@ -24,6 +25,7 @@ DEFAULT_FILES = {
     "reps": "reps.csv",
     "accounts": "accounts.csv",
     "events": "events.csv",
+    "activity": "activity.csv",
 }
 OPTIONS = frozenset(
     {"input_dir", "output_dir", "files", "columns", "list_separator", "max_file_mb"}
@@ -113,8 +115,8 @@ class CsvAdapter:
         return self.output_dir / "exceptions.csv"
 
     def read(self) -> Snapshot:
-        """Read the input folder."""
-        snapshot = self.reader.read()
+        """Read the input folder (and ``activity.csv`` when it exists)."""
+        snapshot = self._with_activity(self.reader.read())
         log.info(
             "csv.read",
             leads=len(snapshot.leads),
@@ -123,6 +125,22 @@ class CsvAdapter:
             problems=len(snapshot.problems),
         )
         return snapshot
+
+    def _with_activity(self, snapshot: Snapshot) -> Snapshot:
+        # Activity about a lead rejected for a bad cell is still about a lead in leads.csv.
+        lead_ids = {lead.id for lead in snapshot.leads} | {
+            p.record_id for p in snapshot.problems if p.kind == "lead" and p.record_id
+        }
+        outcomes, problems = read_activity(
+            self.reader.files["activity"],
+            self.reader.columns.get("activity", {}),
+            self.reader.max_bytes,
+            lead_ids=lead_ids,
+            rep_ids={rep.id for rep in snapshot.reps},
+        )
+        return attrs.evolve(
+            snapshot, outcomes=tuple(outcomes), problems=(*snapshot.problems, *problems)
+        )
 
     def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
         """Upsert owner writes into assignments.csv; other kinds are not for files."""

@@ -97,11 +97,14 @@ REP_FIELDS = (
 ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status")
 # Behaviour events for scoring; the first field of each kind is its required key column.
 EVENT_FIELDS = ("lead_id", "kind", "at", "count")
+# What reps did after routing (outcomes), read by leadroute_csv.activity.
+ACTIVITY_FIELDS = ("lead_id", "rep_id", "kind", "at", "detail")
 FIELDS = {
     "leads": LEAD_FIELDS,
     "reps": REP_FIELDS,
     "accounts": ACCOUNT_FIELDS,
     "events": EVENT_FIELDS,
+    "activity": ACTIVITY_FIELDS,
 }
 FIELD_SIZE_LIMIT = 1024 * 1024
 
