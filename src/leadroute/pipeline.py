@@ -76,7 +76,17 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-FEATURES = ("country", "region", "segment", "language", "product", "lead_type", "source")
+FEATURES = (
+    "country",
+    "region",
+    "segment",
+    "language",
+    "product",
+    "lead_type",
+    "source",
+    # When the lead was created: reporting measures time to owner from it.
+    "created_at",
+)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,178 @@
+"""The exception report: every lead that needs a human, with the reason and what to do.
+
+A lead appears once per reason. Reasons, in the order the report lists them:
+``BLANK_OWNER`` (rejected: it never got an owner), ``DUPLICATE``, ``FALLBACK_OWNER``,
+``REP_REJECTED``, ``REVIEW``, ``INVALID_SOURCE``, ``NO_ACTIVITY``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import attrs
+
+from leadroute.models import InputProblem
+from leadroute.policy import Policy, format_duration
+from leadroute.reporting.facts import LeadFacts
+
+__all__ = ["REASONS", "ExceptionRow", "exception_rows"]
+
+REASONS = (
+    "BLANK_OWNER",
+    "DUPLICATE",
+    "FALLBACK_OWNER",
+    "REP_REJECTED",
+    "REVIEW",
+    "INVALID_SOURCE",
+    "NO_ACTIVITY",
+)
+
+# What a human should do about a rejected lead, by the problem's code.
+REJECTED_ACTIONS: Mapping[str, str] = {
+    "MISSING_FIELD": "fill in {field} in the CRM; the next route run picks the lead up",
+    "MISSING_ID": "give the record an id in the export",
+    "BAD_NUMBER": "correct {field} at {where}",
+    "BAD_DATE": "correct {field} at {where} (ISO-8601, e.g. 2026-11-02T09:15:00Z)",
+    "BAD_BOOLEAN": "correct {field} at {where}",
+    "WRONG_COLUMN_COUNT": "fix the quoting of the row at {where}",
+    "UNKNOWN_OWNER": "set the owner to an existing rep, or clear it to route the lead",
+}
+DEFAULT_REJECTED_ACTION = "fix the record at {where}; the next route run picks it up"
+
+
+@attrs.frozen(kw_only=True)
+class ExceptionRow:
+    """One lead needing a human, for one reason.
+
+    Attributes:
+        lead_id: The lead (or ``file:line`` for a row without an id).
+        reason_code: One of ``REASONS``.
+        reason: What is wrong, in one sentence.
+        action: What to do about it.
+        owner_id: Its current owner, ``""`` when none.
+        since: When the situation began (assignment time), when known.
+        where: Where the record came from (``leads.csv:17``), when known.
+    """
+
+    lead_id: str
+    reason_code: str
+    reason: str
+    action: str
+    owner_id: str = ""
+    since: datetime | None = None
+    where: str = ""
+
+
+def _minutes(value: timedelta) -> str:
+    return format_duration(timedelta(seconds=int(value.total_seconds()) // 60 * 60))
+
+
+def _rejected(problems: Sequence[InputProblem]) -> list[ExceptionRow]:
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for p in problems:
+        if p.kind != "lead":
+            continue
+        lead_id = p.record_id or f"{p.file}:{p.line}"
+        where = f"{p.file}:{p.line}" if p.line is not None else p.file
+        code = "DUPLICATE" if "DUPLICATE" in p.code else "BLANK_OWNER"
+        if (lead_id, code) in seen:
+            continue
+        seen.add((lead_id, code))
+        if code == "DUPLICATE":
+            action = (
+                f"merge it with the first record of {p.record_id} in the CRM; that one was routed"
+            )
+        else:
+            template = REJECTED_ACTIONS.get(p.code, DEFAULT_REJECTED_ACTION)
+            action = template.format(field=p.field or "the field", where=where)
+        rows.append(
+            ExceptionRow(
+                lead_id=lead_id,
+                reason_code=code,
+                reason=f"{p.code}: {p.message}",
+                action=action,
+                where=where,
+            )
+        )
+    return rows
+
+
+def _decided(f: LeadFacts, policy: Policy, as_of: datetime) -> list[ExceptionRow]:
+    """The reasons a lead that has a decision still needs a human."""
+    settings = policy.reporting
+    d = f.current
+
+    def row(code: str, reason: str, action: str) -> ExceptionRow:
+        return ExceptionRow(
+            lead_id=f.lead_id,
+            reason_code=code,
+            reason=reason,
+            action=action,
+            owner_id=f.owner_id,
+            since=d.decided_at,
+        )
+
+    rows = []
+    if f.fallback:
+        deadline = f" before {d.escalate_at:%Y-%m-%d %H:%M} UTC" if d.escalate_at else ""
+        rows.append(
+            row(
+                "FALLBACK_OWNER",
+                f"in fallback queue {d.queue or '(none)'}: {d.reason}",
+                f"{d.owner_id} assigns it by hand{deadline}; if this case recurs, "
+                "add a routing rule or a rep who covers it",
+            )
+        )
+    if f.owner_id in f.rejected_by:
+        rows.append(
+            row(
+                "REP_REJECTED",
+                f"{f.owner_id} declined the lead and still owns it",
+                "reassign it (leadroute rebalance moves it) and ask why it was declined",
+            )
+        )
+    if f.review:
+        rows.append(
+            row(
+                "REVIEW",
+                "flagged for review: " + ", ".join(f.review),
+                "check the flagged fields with the owner; correct them in the CRM",
+            )
+        )
+    valid = {v.lower() for v in settings.valid_sources}
+    if valid and f.source.lower() not in valid:
+        shown = f.source or "(empty)"
+        rows.append(
+            row(
+                "INVALID_SOURCE",
+                f"source {shown!r} is not one of: {', '.join(sorted(valid))}",
+                "fix the form's or import's source value, or add it to reporting.valid_sources",
+            )
+        )
+    idle_for = as_of - f.assigned_at
+    if f.first_touch_at is None and idle_for >= settings.no_activity_after:
+        late = idle_for > f.sla
+        rows.append(
+            row(
+                "NO_ACTIVITY",
+                f"no activity {_minutes(idle_for)} after assignment to {f.owner_id}"
+                + (f" (SLA {format_duration(f.sla)} passed)" if late else ""),
+                "reassign it now (leadroute rebalance) and tell the owner's manager"
+                if late
+                else f"remind {f.owner_id} to work it before the {format_duration(f.sla)} SLA",
+            )
+        )
+    return rows
+
+
+def exception_rows(
+    facts: Sequence[LeadFacts], problems: Sequence[InputProblem], policy: Policy, as_of: datetime
+) -> list[ExceptionRow]:
+    """Every lead needing a human, once per reason, in ``REASONS`` order then by lead."""
+    rows = _rejected(problems)
+    for fact in facts:
+        rows.extend(_decided(fact, policy, as_of))
+    order = {code: i for i, code in enumerate(REASONS)}
+    return sorted(rows, key=lambda r: (order[r.reason_code], r.lead_id))
