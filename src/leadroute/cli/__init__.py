@@ -491,6 +491,9 @@ def plugins(as_json: JsonOpt = False) -> None:
         render_plugins(out, infos, failures, adapters)
 
 
+from leadroute.cli import report as _report_cli  # noqa: E402, F401 - registers `report`
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
