@@ -266,20 +266,40 @@ def demo(
         host, "csv", policy, {"input_dir": str(out_dir), "output_dir": str(out_dir)}, out_dir
     )
     store_path = default_store_path(out_dir)
+    # Leads are routed as they arrive (live intake), then the reps' activity is written.
+    from leadroute.cli.report import demo_dashboard  # noqa: PLC0415
+    from leadroute.demo.live import simulate_live_intake  # noqa: PLC0415
+
+    activity = out_dir / "activity.csv"
+    live = simulate_live_intake(
+        policy, store_path, host, adapter, activity=activity, now=DEMO_NOW, seed=seed
+    )
     result, snapshot = _run(
         policy, store_path, adapter, "csv", DEMO_NOW, show_progress=not as_json and err.is_terminal
+    )
+    result.new_ids |= live
+    dashboard = demo_dashboard(
+        policy,
+        store_path,
+        snapshot.reps,
+        snapshot.leads,
+        as_of=DEMO_NOW,
+        path=out_dir / "dashboard.html",
     )
     outputs = {
         "assignments": str(out_dir / "assignments.csv"),
         "exceptions": str(out_dir / "exceptions.csv"),
+        "activity": str(activity),
         "audit store": str(store_path),
         "policy": str(files.policy),
+        "dashboard": str(dashboard),
     }
     _report(result, snapshot, outputs, as_json, "demo")
     if not as_json:
         sample = next((d.lead_id for d in result.decisions if d.candidates), None)
         if sample:
             out.print(f"\nTry: leadroute explain {sample} --store {store_path}", highlight=False)
+        out.print(f"Open the routing dashboard: {dashboard}", highlight=False)
 
 
 @app.command()

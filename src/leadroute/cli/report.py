@@ -43,7 +43,7 @@ from leadroute.router import utcnow
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import Store, default_store_path
 
-__all__ = ["build_report", "report_app"]
+__all__ = ["build_report", "demo_dashboard", "report_app"]
 
 
 class Format(StrEnum):
@@ -122,6 +122,30 @@ def build_report(
     report = compute_report(history, policy, as_of=as_of, window=window, reps=reps, leads=leads)
     rows = exception_rows(report.facts, history.problems, policy, as_of)
     return Built(report=report, exceptions=rows, policy=policy)
+
+
+def demo_dashboard(
+    policy: Policy,
+    store_path: Path,
+    reps: Sequence[Rep],
+    leads: Sequence[Lead],
+    *,
+    as_of: datetime,
+    path: Path,
+) -> Path:
+    """The demo's closing step: the dashboard over its whole history, as of its clock."""
+    with Store.open(store_path) as opened:
+        history = History.load(opened)
+    report = compute_report(
+        history, policy, as_of=as_of, window=timedelta(days=30), reps=reps, leads=leads
+    )
+    built = Built(
+        report=report,
+        exceptions=exception_rows(report.facts, history.problems, policy, as_of),
+        policy=policy,
+    )
+    [written] = write_report(built, Format.HTML, path)
+    return written
 
 
 def _headline(report: Report) -> dict[str, Any]:

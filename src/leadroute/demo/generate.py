@@ -289,6 +289,8 @@ EDGE_CASES: dict[str, tuple[str, ...]] = {
     "unknown_source": ("L-0151",),  # source "referral" is not a known source: flagged
     "bad_phone": ("L-0161",),  # phone "12345": flagged INVALID_PHONE, routed
     "invalid_email": ("L-0171",),  # "jane@@..." : rejected INVALID_EMAIL
+    # Outcome reporting (activity.csv is written after routing, by leadroute.demo.activity):
+    "declined_by_owner": ("L-0181",),  # the owner rejects it and still holds it
 }
 
 

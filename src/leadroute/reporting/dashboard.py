@@ -72,15 +72,28 @@ class Chart:
     figure: go.Figure
 
     def html(self) -> Markup:
-        """The chart's div and the script that draws it (plotly.js is included once, elsewhere)."""
-        body = pio.to_html(
-            self.figure,
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=self.id,
-            config={"displaylogo": False, "responsive": True},
+        """The chart's div and its figure as inert JSON; ``draw_script`` draws them all."""
+        height = self.figure.layout.height or 320
+        payload = pio.to_json(self.figure, validate=False).replace("</", "<\\/")
+        return Markup(  # noqa: S704 - ids are ours; the payload is JSON with "</" escaped
+            f'<div id="{self.id}" class="chart" style="width:100%;height:{height}px"></div>\n'
+            f'<script type="application/json" data-figure="{self.id}">{payload}</script>'
         )
-        return Markup(body)  # noqa: S704 - plotly's own serialisation of figures we built
+
+
+# Charts are drawn once the page is laid out: drawing while the grid still holds one card
+# would size every chart to the full page width.
+DRAW_SCRIPT = Markup(
+    """<script>
+window.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("script[data-figure]").forEach(function (node) {
+    var figure = JSON.parse(node.textContent);
+    Plotly.newPlot(node.getAttribute("data-figure"), figure.data, figure.layout,
+                   {displaylogo: false, responsive: true});
+  });
+});
+</script>"""
+)
 
 
 def _layout(fig: go.Figure, *, height: int = 320, **extra: Any) -> go.Figure:
@@ -190,26 +203,34 @@ def _loads(report: Report) -> go.Figure:
 
 
 def _fairness(report: Report) -> go.Figure:
-    rows = [f for f in report.fairness if f.actual is not None]
+    rows = sorted(
+        (f for f in report.fairness if f.actual is not None),
+        key=lambda f: (f.pool, f.rep_id),
+        reverse=True,
+    )
     labels = [f"{f.pool} · {f.rep_id}" for f in rows]
     fig = go.Figure(
         [
             go.Bar(
                 name="actual share",
-                x=labels,
-                y=[(f.actual or 0) * 100 for f in rows],
-                marker_color=BLUE,
+                y=labels,
+                x=[(f.actual or 0) * 100 for f in rows],
+                orientation="h",
+                marker_color=[
+                    RED if abs((f.actual or 0) - f.intended) > 0.5 * f.intended else BLUE
+                    for f in rows
+                ],
             ),
             go.Scatter(
                 name="intended share",
-                x=labels,
-                y=[f.intended * 100 for f in rows],
+                y=labels,
+                x=[f.intended * 100 for f in rows],
                 mode="markers",
-                marker={"symbol": "line-ew-open", "size": 26, "color": INK, "line": {"width": 3}},
+                marker={"symbol": "line-ns-open", "size": 16, "color": INK, "line": {"width": 3}},
             ),
         ]
     )
-    return _layout(fig, yaxis_title="% of the pool's leads", xaxis={"tickangle": -45})
+    return _layout(fig, height=max(300, 22 * len(rows) + 90), xaxis_title="% of the pool's leads")
 
 
 def _exceptions(report: Report) -> go.Figure:
@@ -358,6 +379,7 @@ def render_dashboard(
         window=format_duration(report.window),
         generated_at=generated_at or report.as_of,
         plotly_js=Markup(get_plotlyjs()),  # noqa: S704 - the bundled library, verbatim
+        draw_script=DRAW_SCRIPT,
     )
 
 

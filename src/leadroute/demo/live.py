@@ -1,0 +1,90 @@
+"""Route the demo's leads as they arrive, the way a live intake (form webhook) would.
+
+A CSV export routed at one instant would make every lead wait from its creation until
+that instant, which is how a nightly import behaves, not leadroute on a form. The demo
+routes each lead at its creation time plus a short, seeded intake delay (most within
+seconds, a few held minutes by a slow CRM sync), so the dashboard shows live routing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from leadroute.adapters import Adapter
+from leadroute.demo.activity import write_activity
+from leadroute.host import PluginHost
+from leadroute.models import Lead, Snapshot
+from leadroute.policy import Policy
+from leadroute.router import Router
+from leadroute.store import Store
+from leadroute.store.outcomes import decision_history
+
+__all__ = ["intake_delay", "route_as_they_arrive", "simulate_live_intake"]
+
+# (share of leads, shortest, longest) intake delay between form submit and decision.
+DELAYS = ((0.88, 1, 45), (0.08, 60, 300), (0.04, 300, 1800))
+
+
+def intake_delay(rng: random.Random) -> timedelta:
+    """A seeded delay between a lead's creation and its routing."""
+    roll, floor = rng.random(), 0.0
+    for share, low, high in DELAYS:
+        floor += share
+        if roll < floor:
+            return timedelta(seconds=rng.randint(low, high))
+    return timedelta(seconds=rng.randint(*DELAYS[-1][1:]))
+
+
+def route_as_they_arrive(
+    policy: Policy,
+    store: Store,
+    host: PluginHost,
+    snapshot: Snapshot,
+    *,
+    now: datetime,
+    seed: int,
+) -> set[str]:
+    """Route each lead alone at its arrival time (never after ``now``); returns new decision ids.
+
+    Leads without a creation time arrive at ``now``. Already decided leads replay, so a
+    second demo run in the same folder decides nothing again.
+    """
+    rng = random.Random(seed)
+    clock: list[datetime] = [now]
+    arrivals: list[tuple[datetime, Lead]] = []
+    for lead in snapshot.leads:
+        created = lead.created_at or now
+        arrivals.append((min(now, created + intake_delay(rng)), lead))
+    arrivals.sort(key=lambda pair: (pair[0], pair[1].id))
+    tick: Callable[[], datetime] = lambda: clock[0]  # noqa: E731 - the router's clock
+    router = Router(policy, store=store, host=host, clock=tick)
+    new: set[str] = set()
+    for at, lead in arrivals:
+        clock[0] = at
+        one = Snapshot(leads=(lead,), reps=snapshot.reps, accounts=snapshot.accounts)
+        new |= router.route(one, source="demo-live").new_ids
+    return new
+
+
+def simulate_live_intake(
+    policy: Policy,
+    store_path: Path,
+    host: PluginHost,
+    adapter: Adapter,
+    *,
+    activity: Path,
+    now: datetime,
+    seed: int,
+) -> set[str]:
+    """Route the adapter's leads as they arrive, then write the reps' activity since.
+
+    Returns the ids of the decisions made. The activity file is read by the next run
+    (the demo's own routing pass), whose adapter delivers it as outcomes.
+    """
+    with Store.open(store_path) as store:
+        new = route_as_they_arrive(policy, store, host, adapter.read(), now=now, seed=seed)
+        write_activity(activity, decision_history(store), now=now, seed=seed)
+    return new
