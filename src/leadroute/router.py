@@ -283,11 +283,14 @@ class Router:
         source: str = "library",
         progress: Progress | None = None,
         batch: bool = False,
+        arrival: Callable[[Lead], datetime] | None = None,
     ) -> RunResult:
         """Route every lead of a snapshot; apply effects and report problems via ``adapter``.
 
         With ``batch`` the leads that reach a pool are assigned jointly by the solver
-        (``leadroute_solve``) instead of one at a time by each pool's strategy.
+        (``leadroute_solve``) instead of one at a time by each pool's strategy. With
+        ``arrival`` each lead is decided as of its own time instead of the clock's
+        (simulating live intake over a history; leads are taken in snapshot order).
         """
         run_id = self.store.begin_run("route", source)
         known = self.store.current_decisions()
@@ -300,12 +303,13 @@ class Router:
         waiting: list[Decision | Decided | Rejected | Pending] = []
         for index, lead in enumerate(snapshot.leads, start=1):
             stored = known.get(lead.id)
+            when = arrival(lead) if arrival is not None else at
             if batch:
-                waiting.append(stored if stored is not None else pipeline.prepare(lead, at))
+                waiting.append(stored if stored is not None else pipeline.prepare(lead, when))
             else:
                 # Online, each decision is durable as soon as it is made.
                 self._handle(
-                    stored if stored is not None else pipeline.decide(lead, at), reps, result
+                    stored if stored is not None else pipeline.decide(lead, when), reps, result
                 )
             if progress is not None:
                 progress(index)

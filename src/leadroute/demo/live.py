@@ -9,14 +9,15 @@ seconds, a few held minutes by a slow CRM sync), so the dashboard shows live rou
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import attrs
 
 from leadroute.adapters import Adapter
 from leadroute.demo.activity import write_activity
 from leadroute.host import PluginHost
-from leadroute.models import Lead, Snapshot
+from leadroute.models import Snapshot
 from leadroute.policy import Policy
 from leadroute.router import Router
 from leadroute.store import Store
@@ -47,26 +48,23 @@ def route_as_they_arrive(
     now: datetime,
     seed: int,
 ) -> set[str]:
-    """Route each lead alone at its arrival time (never after ``now``); returns new decision ids.
+    """Route each lead at its arrival time (never after ``now``), in arrival order.
 
-    Leads without a creation time arrive at ``now``. Already decided leads replay, so a
-    second demo run in the same folder decides nothing again.
+    Returns the new decision ids. Leads without a creation time arrive at ``now``.
+    Already decided leads replay, so a second demo run decides nothing again.
     """
     rng = random.Random(seed)
-    clock: list[datetime] = [now]
-    arrivals: list[tuple[datetime, Lead]] = []
-    for lead in snapshot.leads:
-        created = lead.created_at or now
-        arrivals.append((min(now, created + intake_delay(rng)), lead))
-    arrivals.sort(key=lambda pair: (pair[0], pair[1].id))
-    tick: Callable[[], datetime] = lambda: clock[0]  # noqa: E731 - the router's clock
-    router = Router(policy, store=store, host=host, clock=tick)
-    new: set[str] = set()
-    for at, lead in arrivals:
-        clock[0] = at
-        one = Snapshot(leads=(lead,), reps=snapshot.reps, accounts=snapshot.accounts)
-        new |= router.route(one, source="demo-live").new_ids
-    return new
+    arrivals = {
+        lead.id: min(now, (lead.created_at or now) + intake_delay(rng)) for lead in snapshot.leads
+    }
+    ordered = tuple(sorted(snapshot.leads, key=lambda lead: (arrivals[lead.id], lead.id)))
+    router = Router(policy, store=store, host=host, clock=lambda: now)
+    result = router.route(
+        attrs.evolve(snapshot, leads=ordered, outcomes=()),
+        source="demo-live",
+        arrival=lambda lead: arrivals[lead.id],
+    )
+    return result.new_ids
 
 
 def simulate_live_intake(
