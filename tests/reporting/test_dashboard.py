@@ -9,8 +9,9 @@ from datetime import timedelta
 import attrs
 from tests.reporting.conftest import AS_OF
 
-from leadroute.reporting.dashboard import build_charts, fmt_pct, fmt_seconds, write_dashboard
+from leadroute.reporting.dashboard import build_charts, write_dashboard
 from leadroute.reporting.exceptions import exception_rows
+from leadroute.reporting.formats import fmt_pct, fmt_seconds
 from leadroute.reporting.metrics import compute_report
 
 

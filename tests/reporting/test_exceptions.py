@@ -44,7 +44,7 @@ def test_rows_carry_reason_and_a_concrete_action(history, policy):
     )
     assert "'event'" in rows[("INVALID_SOURCE", "C")].reason
     idle = rows[("NO_ACTIVITY", "C")]
-    assert idle.reason == "no activity 2d after assignment to r1 (SLA 1h passed)"
+    assert idle.reason == "no activity 2.0 d after assignment to r1 (SLA 1h passed)"
     assert "reassign" in idle.action and idle.since == T0
 
 

@@ -39,6 +39,7 @@ from leadroute.reporting.export import (
     metric_rows,
     report_to_dict,
 )
+from leadroute.reporting.formats import fmt_pct, fmt_seconds
 from leadroute.router import utcnow
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import Store, default_store_path
@@ -166,8 +167,6 @@ def _headline(report: Report) -> dict[str, Any]:
 
 
 def _print_headline(report: Report, exceptions: Sequence[ExceptionRow]) -> None:
-    from leadroute.reporting.dashboard import fmt_pct, fmt_seconds  # noqa: PLC0415
-
     o = report.summary.overall
     out.print(
         f"[bold]{report.summary.input}[/] leads in the last {format_duration(report.window)}: "

@@ -22,6 +22,7 @@ from plotly.offline import get_plotlyjs
 
 from leadroute.policy import format_duration
 from leadroute.reporting.exceptions import ExceptionRow
+from leadroute.reporting.formats import fmt_pct, fmt_seconds
 from leadroute.reporting.metrics import Report
 
 __all__ = ["Chart", "build_charts", "fmt_pct", "fmt_seconds", "render_dashboard", "write_dashboard"]
@@ -35,24 +36,6 @@ GREEN, RED, AMBER, BLUE, GREY, INK = (
     "#1f2a3c",
 )
 PALETTE = [BLUE, GREEN, AMBER, "#8e5bd6", RED, "#20a4b8"]
-
-
-def fmt_seconds(seconds: float | None) -> str:
-    """``45 s``, ``12 min``, ``3.2 h``, ``1.4 d``; an em dash for no data."""
-    if seconds is None:
-        return "—"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
-
-
-def fmt_pct(share: float | None) -> str:
-    """``95.0%``; an em dash for no data."""
-    return "—" if share is None else f"{share * 100:.1f}%"
 
 
 @attrs.frozen(kw_only=True)

@@ -8,13 +8,14 @@ A lead appears once per reason. Reasons, in the order the report lists them:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import attrs
 
 from leadroute.models import InputProblem
 from leadroute.policy import Policy, format_duration
 from leadroute.reporting.facts import LeadFacts
+from leadroute.reporting.formats import fmt_seconds
 
 __all__ = ["REASONS", "ExceptionRow", "exception_rows"]
 
@@ -62,10 +63,6 @@ class ExceptionRow:
     owner_id: str = ""
     since: datetime | None = None
     where: str = ""
-
-
-def _minutes(value: timedelta) -> str:
-    return format_duration(timedelta(seconds=int(value.total_seconds()) // 60 * 60))
 
 
 def _rejected(problems: Sequence[InputProblem]) -> list[ExceptionRow]:
@@ -157,7 +154,7 @@ def _decided(f: LeadFacts, policy: Policy, as_of: datetime) -> list[ExceptionRow
         rows.append(
             row(
                 "NO_ACTIVITY",
-                f"no activity {_minutes(idle_for)} after assignment to {f.owner_id}"
+                f"no activity {fmt_seconds(idle_for.total_seconds())} after assignment to {f.owner_id}"
                 + (f" (SLA {format_duration(f.sla)} passed)" if late else ""),
                 "reassign it now (leadroute rebalance) and tell the owner's manager"
                 if late

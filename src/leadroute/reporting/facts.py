@@ -32,6 +32,8 @@ def route_label(decision: Decision) -> str:
         return f"rule {decision.rule}"
     if step == RouteStep.BACKUP and decision.rule:
         return f"rule {decision.rule} (backup)"
+    if step == RouteStep.BACKUP and decision.account_id:
+        return "account owner (backup)"
     return step.value.replace("_", " ")
 
 

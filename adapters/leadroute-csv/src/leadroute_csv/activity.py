@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+import attrs
+
 from leadroute.models import InputProblem, Outcome, OutcomeKind
 from leadroute_csv.cells import BadValue, parse_datetime
 from leadroute_csv.reader import ACTIVITY_FIELDS, Row, read_rows
@@ -82,5 +84,5 @@ def read_activity(
                 )
             )
             continue
-        outcomes.append(outcome)
+        outcomes.append(attrs.evolve(outcome, origin=f"{path.name}:{row.line}"))
     return outcomes, problems
