@@ -592,33 +592,23 @@ class ReportingPolicy:
     """What ``leadroute report`` measures against (targets from the field).
 
     Attributes:
-        first_touch_sla: Time from assignment to first touch a lead may take, by default.
-        sla_by_type: First-touch SLA per lead type (``demo: 15m``), overriding the default.
+        first_touch_sla: Time from assignment to first touch for leads whose lead type
+            gives no SLA (and for every lead when the policy has no lead types).
         owner_within: An owner assigned within this long of the lead's creation is "instant".
         owner_within_target: Share of leads that should get an owner that fast.
         no_activity_after: A lead with no touch this long after assignment counts as idle.
         no_activity_target: Highest acceptable share of idle leads.
         exception_target: Highest acceptable share of leads in fallback, error or review.
         stale_after: An MQL untouched this long after assignment is stale.
-        stage_field: The lead attribute (input column) holding the lifecycle stage (mql, sql).
-        valid_sources: Source values your funnel uses; any other is an exception (empty: any).
     """
 
     first_touch_sla: timedelta = timedelta(hours=1)
-    sla_by_type: Mapping[str, timedelta] = attrs.field(factory=dict)
     owner_within: timedelta = timedelta(minutes=1)
     owner_within_target: float = 0.95
     no_activity_after: timedelta = timedelta(minutes=30)
     no_activity_target: float = 0.10
     exception_target: float = 0.05
     stale_after: timedelta = timedelta(days=7)
-    stage_field: str = "lifecycle_stage"
-    valid_sources: tuple[str, ...] = ()
-
-    def sla_for(self, lead_type: str) -> timedelta:
-        """The first-touch SLA of a lead type (the default when the type has none)."""
-        by_type = {k.lower(): v for k, v in self.sla_by_type.items()}
-        return by_type.get(lead_type.strip().lower(), self.first_touch_sla)
 
 
 @attrs.frozen(kw_only=True)

@@ -47,6 +47,11 @@ def demo(tmp_path_factory) -> Path:
     return out
 
 
+def demo_counts(demo: Path) -> dict:
+    """The demo's own counts (input, routed, fallback, exceptions)."""
+    return json.loads((demo / "demo.json").read_text())["counts"]
+
+
 def report_args(demo: Path, *extra: str) -> list[str]:
     return [
         "--policy",
@@ -88,8 +93,9 @@ def test_report_json_has_every_metric(demo):
     result = invoke("report", *report_args(demo, "--format", "json", "--out", str(out)))
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    s = data["summary"]
-    assert s["input"] == 300 and s["rejected"] == 3
+    s, c = data["summary"], demo_counts(demo)
+    assert (s["input"], s["rejected"]) == (c["input"], c["exceptions"])
+    assert s["overall"]["leads"] == c["routed"] + c["fallback"]
     assert 0 < s["overall"]["owner_within_share"] < 1
     assert 0 < s["overall"]["sla_compliance"] < 1
     assert {t["name"] for t in data["targets"]} == {
@@ -118,7 +124,9 @@ def test_report_csv_for_bi_tools(demo):
     assert written == [str(out), str(out.with_name("report-metrics.csv"))]
     with out.open(newline="", encoding="utf-8") as fh:
         leads = list(csv.DictReader(fh))
-    assert len(leads) == 297 and {"lead_id", "time_to_owner_s", "sla_state"} <= set(leads[0])
+    c = demo_counts(demo)
+    assert len(leads) == c["routed"] + c["fallback"]
+    assert {"lead_id", "time_to_owner_s", "sla_state"} <= set(leads[0])
     with Path(written[1]).open(newline="", encoding="utf-8") as fh:
         metrics = list(csv.DictReader(fh))
     assert {m["group"] for m in metrics} == {"all", "route", "pool", "rep", "lead_type", "source"}
@@ -131,7 +139,9 @@ def test_report_html_and_json_summary(demo):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["outputs"] == [str(out)] and out.read_text().startswith("<!doctype html>")
-    assert data["summary"]["routed"] == 297 and len(data["summary"]["targets"]) == 3
+    c = demo_counts(demo)
+    assert data["summary"]["routed"] == c["routed"] + c["fallback"]
+    assert len(data["summary"]["targets"]) == 3
 
 
 def test_report_human_output(demo):
@@ -152,7 +162,8 @@ def test_window_limits_the_leads(demo):
         ),
     )
     assert result.exit_code == 0
-    assert 0 < json.loads(result.stdout)["summary"]["routed"] < 297
+    c = demo_counts(demo)
+    assert 0 < json.loads(result.stdout)["summary"]["routed"] < c["routed"] + c["fallback"]
 
 
 def test_report_exceptions_lists_reason_and_action(demo):
@@ -165,8 +176,8 @@ def test_report_exceptions_lists_reason_and_action(demo):
     missing = by_lead[("L-0061", "BLANK_OWNER")]
     assert "MISSING_FIELD" in missing["reason"] and "email" in missing["action"]
     assert ("L-0041", "FALLBACK_OWNER") in by_lead
-    assert ("L-0121", "INVALID_SOURCE") in by_lead
-    assert ("L-0131", "REP_REJECTED") in by_lead
+    assert (EDGE_CASES["unknown_source"][0], "INVALID_SOURCE") in by_lead
+    assert (EDGE_CASES["declined_by_owner"][0], "REP_REJECTED") in by_lead
     assert data["counts"]["NO_ACTIVITY"] > 0
     with out.open(newline="", encoding="utf-8") as fh:
         assert len(list(csv.DictReader(fh))) == len(data["exceptions"])

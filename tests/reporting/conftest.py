@@ -30,9 +30,7 @@ pools:
 routing:
   - {name: na, when: {country: US}, pool: p1}
 fallback: {owner: q, queue: unrouted, escalate_after: 4h}
-reporting:
-  sla_by_type: {demo: 15m}
-  valid_sources: [web]
+validation: {sources: [web]}
 """
 
 
@@ -49,6 +47,9 @@ def decision(
 ) -> Decision:
     """A decision taken at ``at`` for a lead created ``created_before`` earlier."""
     features = {"lead_type": lead_type, "source": source}
+    # Demos carry a 15-minute SLA deadline, as a lead type would set it; others use the
+    # reporting default (1 h).
+    due = at + timedelta(minutes=15) if lead_type == "demo" else None
     if created_before is not None:
         features["created_at"] = str(at - created_before)
     fallback = step == RouteStep.FALLBACK
@@ -67,6 +68,8 @@ def decision(
         decided_at=at,
         escalate_at=at + timedelta(hours=4) if fallback else None,
         features=features,
+        lead_type=lead_type,
+        sla_due_at=due,
     )
 
 
@@ -77,7 +80,7 @@ def outcome(kind: OutcomeKind, lead_id: str, rep_id: str, after: timedelta) -> O
 
 @pytest.fixture
 def policy() -> Policy:
-    """One round-robin pool, a 15-minute SLA for demos (1 h default), sources limited to web."""
+    """One round-robin pool, the default 1 h first-touch SLA, 'web' the only known source."""
     return parse_policy(POLICY)
 
 

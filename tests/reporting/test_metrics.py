@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 from tests.reporting.conftest import AS_OF, T0
 
@@ -70,18 +71,30 @@ def test_sla_compliance_uses_the_lead_type_sla(report):
     assert (day.day, day.assigned, day.sla_met, day.sla_breached) == ("2026-11-02", 5, 3, 2)
 
 
-def test_a_late_touch_on_a_demo_breaches_its_short_sla(history, policy):
-    """Without the demo SLA (1 h default), D still breaches: it was never touched in 2 days."""
+def test_the_default_sla_applies_where_no_type_set_a_deadline(history, policy):
+    """With a 30 min default, B (contact, touched at 45 min) breaches; demos keep their 15 min."""
     from tests.reporting.conftest import POLICY
 
     from leadroute.policy import parse_policy
 
-    relaxed = parse_policy(POLICY.replace("sla_by_type: {demo: 15m}", "sla_by_type: {}"))
-    r = compute_report(history, relaxed, as_of=AS_OF, window=WINDOW)
-    assert (r.summary.overall.sla_met, r.summary.overall.sla_breached) == (3, 2)
-    tight = parse_policy(POLICY.replace("sla_by_type: {demo: 15m}", "sla_by_type: {demo: 5m}"))
+    tight = parse_policy(POLICY + "reporting: {first_touch_sla: 30m}\n")
     r = compute_report(history, tight, as_of=AS_OF, window=WINDOW)
-    assert (r.summary.overall.sla_met, r.summary.overall.sla_breached) == (2, 3)  # A now late
+    assert (r.summary.overall.sla_met, r.summary.overall.sla_breached) == (2, 3)
+
+
+def test_nurture_leads_have_no_sales_sla_or_idle_clock(history, policy):
+    """A lead parked in nurture is neither breached nor idle: sales is not meant to touch it."""
+    from leadroute.models import RouteStep
+
+    nurtured = tuple(
+        attrs.evolve(d, step=RouteStep.NURTURE) if d.lead_id == "C" else d
+        for d in history.decisions
+    )
+    r = compute_report(
+        attrs.evolve(history, decisions=nurtured), policy, as_of=AS_OF, window=WINDOW
+    )
+    o = r.summary.overall
+    assert (o.sla_met, o.sla_breached, o.idle, o.idle_share) == (3, 1, 2, 0.5)
 
 
 def test_exception_rate_counts_rejected_fallback_and_review(report):
@@ -144,20 +157,23 @@ def test_targets_say_which_metric_is_off(report):
     ]
 
 
-def test_stale_mqls_and_unworked_sqls_come_from_the_stage_attribute(history, policy):
-    """C (untouched) as an SQL is unworked past its SLA; as an MQL it is stale after 7 days."""
-    from leadroute.models import Lead
+def test_stale_mqls_and_unworked_sqls_come_from_the_recorded_stage(history, policy):
+    """C (untouched) recorded as an SQL is unworked past its SLA; as an MQL, stale after 7 days."""
 
-    leads = [
-        Lead(id="C", attributes={"lifecycle_stage": "SQL"}),
-        Lead(id="B", attributes={"lifecycle_stage": "mql"}),
-    ]
-    r = compute_report(history, policy, as_of=AS_OF, window=WINDOW, leads=leads)
+    def staged(stage):
+        return attrs.evolve(
+            history,
+            decisions=tuple(
+                attrs.evolve(d, lifecycle_stage=stage) if d.lead_id == "C" else d
+                for d in history.decisions
+            ),
+        )
+
+    r = compute_report(staged("sql"), policy, as_of=AS_OF, window=WINDOW)
     assert (r.unworked_sqls, r.stale_mqls) == (("C",), ())
-    mql = [Lead(id="C", attributes={"lifecycle_stage": "mql"})]
-    later = compute_report(
-        history, policy, as_of=AS_OF + timedelta(days=6), window=WINDOW, leads=mql
-    )
+    early = compute_report(staged("mql"), policy, as_of=AS_OF, window=WINDOW)
+    assert early.stale_mqls == ()
+    later = compute_report(staged("mql"), policy, as_of=AS_OF + timedelta(days=6), window=WINDOW)
     assert later.stale_mqls == ("C",)
 
 

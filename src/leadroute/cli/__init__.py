@@ -282,7 +282,6 @@ def demo(
         policy,
         store_path,
         snapshot.reps,
-        snapshot.leads,
         as_of=DEMO_NOW,
         path=out_dir / "dashboard.html",
     )

@@ -29,7 +29,7 @@ from leadroute.cli import (
 )
 from leadroute.errors import UserInputError
 from leadroute.host import make_host
-from leadroute.models import Lead, Rep
+from leadroute.models import Rep
 from leadroute.policy import ConditionError, Policy, format_duration, load_policy, parse_duration
 from leadroute.reporting import ExceptionRow, History, Report, compute_report, exception_rows
 from leadroute.reporting.export import (
@@ -60,9 +60,7 @@ WindowOpt = Annotated[
 ]
 ReportInputOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--input", help="CSV: folder with reps.csv (capacity, weights) and leads.csv (stages)."
-    ),
+    typer.Option("--input", help="CSV: folder with reps.csv (capacity, weights, pools)."),
 ]
 EXCEPTION_COLUMNS = ("lead_id", "reason_code", "reason", "action", "owner_id", "since", "where")
 
@@ -91,16 +89,13 @@ def _window(text: str) -> timedelta:
     return value
 
 
-def _snapshot(
-    policy: Policy, source: str, input_dir: Path | None
-) -> tuple[Sequence[Rep], Sequence[Lead]]:
-    """Reps and leads for capacity, weights and stages; CSV without --input reads nothing."""
+def _reps(policy: Policy, source: str, input_dir: Path | None) -> Sequence[Rep]:
+    """Reps for capacity, weights and pools; CSV without --input reads nothing."""
     if source == "csv" and input_dir is None:
-        return (), ()
+        return ()
     options = {"input_dir": str(input_dir)} if input_dir else {}
     adapter = _build_adapter(make_host(), source, policy, options, Path.cwd())
-    snapshot = adapter.read()
-    return snapshot.reps, snapshot.leads
+    return adapter.read().reps
 
 
 def build_report(
@@ -116,11 +111,11 @@ def build_report(
     path = store or default_store_path(Path.cwd())
     if not Path(path).exists():
         raise UserInputError(f"--store: {path} does not exist (run route or demo first)")
-    reps, leads = _snapshot(policy, source, input_dir)
+    reps = _reps(policy, source, input_dir)
     as_of = at or utcnow()
     with Store.open(path) as opened:
         history = History.load(opened)
-    report = compute_report(history, policy, as_of=as_of, window=window, reps=reps, leads=leads)
+    report = compute_report(history, policy, as_of=as_of, window=window, reps=reps)
     rows = exception_rows(report.facts, history.problems, policy, as_of)
     return Built(report=report, exceptions=rows, policy=policy)
 
@@ -129,7 +124,6 @@ def demo_dashboard(
     policy: Policy,
     store_path: Path,
     reps: Sequence[Rep],
-    leads: Sequence[Lead],
     *,
     as_of: datetime,
     path: Path,
@@ -137,9 +131,7 @@ def demo_dashboard(
     """The demo's closing step: the dashboard over its whole history, as of its clock."""
     with Store.open(store_path) as opened:
         history = History.load(opened)
-    report = compute_report(
-        history, policy, as_of=as_of, window=timedelta(days=30), reps=reps, leads=leads
-    )
+    report = compute_report(history, policy, as_of=as_of, window=timedelta(days=30), reps=reps)
     built = Built(
         report=report,
         exceptions=exception_rows(report.facts, history.problems, policy, as_of),

@@ -2,8 +2,11 @@
 
 A CSV export routed at one instant would make every lead wait from its creation until
 that instant, which is how a nightly import behaves, not leadroute on a form. The demo
-routes each lead at its creation time plus a short, seeded intake delay (most within
-seconds, a few held minutes by a slow CRM sync), so the dashboard shows live routing.
+routes each lead when its latest request came in (its creation, or a later behaviour
+event such as a demo request, which a live intake routes on) plus a short, seeded intake
+delay (most within seconds, a few held minutes by a slow CRM sync), so the dashboard
+shows live routing. A lead whose routing waited for a later event shows the wait in its
+time to owner, which is measured from the lead's creation.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import attrs
 from leadroute.adapters import Adapter
 from leadroute.demo.activity import write_activity
 from leadroute.host import PluginHost
-from leadroute.models import Snapshot
+from leadroute.models import Lead, Snapshot
 from leadroute.policy import Policy
 from leadroute.router import Router
 from leadroute.store import Store
@@ -39,6 +42,13 @@ def intake_delay(rng: random.Random) -> timedelta:
     return timedelta(seconds=rng.randint(*DELAYS[-1][1:]))
 
 
+def _arrived(lead: Lead, now: datetime) -> datetime:
+    """When the lead's latest request came in: its creation, or a later behaviour event
+    (a demo request on a known contact) that triggers routing; never after ``now``."""
+    moments = [lead.created_at or now, *(e.at for e in lead.events if e.at <= now)]
+    return max(moments)
+
+
 def route_as_they_arrive(
     policy: Policy,
     store: Store,
@@ -55,7 +65,7 @@ def route_as_they_arrive(
     """
     rng = random.Random(seed)
     arrivals = {
-        lead.id: min(now, (lead.created_at or now) + intake_delay(rng)) for lead in snapshot.leads
+        lead.id: min(now, _arrived(lead, now) + intake_delay(rng)) for lead in snapshot.leads
     }
     ordered = tuple(sorted(snapshot.leads, key=lambda lead: (arrivals[lead.id], lead.id)))
     router = Router(policy, store=store, host=host, clock=lambda: now)

@@ -323,7 +323,11 @@ TABLES = (
     ),
     ("REP_REJECTED", "Declined by their owner", "The owner rejected them and still holds them."),
     ("DUPLICATE", "Duplicates", "The data says these records repeat another one."),
-    ("INVALID_SOURCE", "Invalid source value", "Source values outside reporting.valid_sources."),
+    (
+        "INVALID_SOURCE",
+        "Invalid source value",
+        "Source values the policy does not know (validation.sources).",
+    ),
     ("REVIEW", "Flagged for review", "Routed, with a problem a human should check."),
 )
 

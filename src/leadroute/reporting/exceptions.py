@@ -130,27 +130,30 @@ def _decided(f: LeadFacts, policy: Policy, as_of: datetime) -> list[ExceptionRow
                 "reassign it (leadroute rebalance moves it) and ask why it was declined",
             )
         )
-    if f.review:
+    review = [c for c in f.review if c != "UNKNOWN_SOURCE"]  # listed as INVALID_SOURCE
+    if review:
         rows.append(
             row(
                 "REVIEW",
-                "flagged for review: " + ", ".join(f.review),
+                "flagged for review: " + ", ".join(review),
                 "check the flagged fields with the owner; correct them in the CRM",
             )
         )
-    valid = {v.lower() for v in settings.valid_sources}
-    if valid and f.source.lower() not in valid:
+    known = {v.lower() for v in policy.validation.sources}
+    flagged_source = any(p.field == "source" for p in d.problems)
+    if flagged_source or (known and f.source.lower() not in known):
         shown = f.source or "(empty)"
+        allowed = f" is not one of: {', '.join(sorted(known))}" if known else " is not known"
         rows.append(
             row(
                 "INVALID_SOURCE",
-                f"source {shown!r} is not one of: {', '.join(sorted(valid))}",
-                "fix the form's or import's source value, or add it to reporting.valid_sources",
+                f"source {shown!r}{allowed}",
+                "fix the form's or import's source value, or add it to validation.sources",
             )
         )
     idle_for = as_of - f.assigned_at
-    if f.first_touch_at is None and idle_for >= settings.no_activity_after:
-        late = idle_for > f.sla
+    if not f.nurture and f.first_touch_at is None and idle_for >= settings.no_activity_after:
+        late = as_of > f.sla_due_at
         rows.append(
             row(
                 "NO_ACTIVITY",

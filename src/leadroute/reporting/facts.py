@@ -10,12 +10,12 @@ leadroute did not assign it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import attrs
 
-from leadroute.models import Decision, DecisionStatus, Lead, Outcome, OutcomeKind, RouteStep
+from leadroute.models import Decision, DecisionStatus, Outcome, OutcomeKind, RouteStep
 from leadroute.policy import ReportingPolicy
 
 __all__ = ["TOUCH_KINDS", "LeadFacts", "build_facts", "route_label"]
@@ -65,7 +65,11 @@ class LeadFacts:
         assigned_at: Its first decision's time.
         time_to_owner: Creation to first decision; ``None`` when unknown or kept owner.
         first_touch_at: Earliest touch outcome, if any.
-        sla: The first-touch SLA that applies to it.
+        sla: The first-touch SLA that applies to it (``sla_due_at - assigned_at``).
+        sla_due_at: When the first touch is due: the lead type's deadline recorded on the
+            first decision (working time when the policy has a calendar), else
+            ``reporting.first_touch_sla`` after assignment.
+        nurture: Its current decision parks it in the nurture queue: no sales SLA applies.
         sla_breach_reported: The source reported an ``sla_breached`` outcome.
         fallback: Its current decision is the fallback queue.
         review: Codes of problems flagged for a human on its current decision.
@@ -74,7 +78,7 @@ class LeadFacts:
         rejected_by: Reps that rejected (declined) it.
         meeting: A meeting was booked.
         converted: It converted to an opportunity.
-        stage: Lifecycle stage from the lead's attributes (``mql``, ``sql``), lower case.
+        stage: Lifecycle stage routing recorded (``lead``, ``mql``, ``sql``), ``""`` if unscored.
         current: The current decision.
     """
 
@@ -89,6 +93,8 @@ class LeadFacts:
     time_to_owner: timedelta | None
     first_touch_at: datetime | None
     sla: timedelta
+    sla_due_at: datetime
+    nurture: bool
     sla_breach_reported: bool
     fallback: bool
     review: tuple[str, ...]
@@ -106,8 +112,10 @@ class LeadFacts:
         return None if self.first_touch_at is None else self.first_touch_at - self.assigned_at
 
     def sla_state(self, as_of: datetime) -> str:
-        """``met``, ``breached`` or ``open`` (deadline not reached and not touched yet)."""
-        deadline = self.assigned_at + self.sla
+        """``met``, ``breached``, ``open`` (not due yet, untouched) or ``none`` (nurture)."""
+        if self.nurture:
+            return "none"
+        deadline = self.sla_due_at
         if self.first_touch_at is not None and self.first_touch_at <= deadline:
             return "breached" if self.sla_breach_reported else "met"
         if self.first_touch_at is not None or as_of > deadline or self.sla_breach_reported:
@@ -115,7 +123,10 @@ class LeadFacts:
         return "open"
 
     def idle(self, as_of: datetime, after: timedelta) -> bool | None:
-        """No touch within ``after`` of assignment; ``None`` while that time has not passed."""
+        """No touch within ``after`` of assignment; ``None`` while that time has not passed
+        (and for nurture leads, which sales is not meant to touch yet)."""
+        if self.nurture:
+            return None
         touch = self.time_to_touch
         if touch is not None and touch <= after:
             return False
@@ -128,7 +139,6 @@ def build_facts(
     decisions: Iterable[Decision],
     outcomes: Iterable[Outcome],
     settings: ReportingPolicy,
-    leads: Mapping[str, Lead] | None = None,
 ) -> list[LeadFacts]:
     """One ``LeadFacts`` per lead with a decision, in lead-id order."""
     by_lead: dict[str, list[Decision]] = defaultdict(list)
@@ -137,7 +147,6 @@ def build_facts(
     events: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         events[outcome.lead_id].append(outcome)
-    leads = leads or {}
     facts = []
     for lead_id in sorted(by_lead):
         epochs = sorted(by_lead[lead_id], key=lambda d: d.epoch)
@@ -147,9 +156,8 @@ def build_facts(
         touches = [o.at for o in lead_events if o.kind in TOUCH_KINDS]
         created = _created_at(first)
         kept = RouteStep(first.step) == RouteStep.CURRENT_OWNER
-        lead_type = first.features.get("lead_type", "")
-        lead = leads.get(lead_id)
-        stage = lead.get(settings.stage_field).strip().lower() if lead else ""
+        lead_type = first.lead_type or first.features.get("lead_type", "")
+        due = first.sla_due_at or first.decided_at + settings.first_touch_sla
 
         facts.append(
             LeadFacts(
@@ -165,7 +173,9 @@ def build_facts(
                 if created is None or kept
                 else max(timedelta(0), first.decided_at - created),
                 first_touch_at=min(touches) if touches else None,
-                sla=settings.sla_for(lead_type),
+                sla=due - first.decided_at,
+                sla_due_at=due,
+                nurture=RouteStep(current.step) == RouteStep.NURTURE,
                 sla_breach_reported=OutcomeKind.SLA_BREACHED in kinds,
                 fallback=DecisionStatus(current.status) == DecisionStatus.FALLBACK,
                 review=tuple(p.code for p in current.problems if p.action == "flag"),
@@ -176,7 +186,7 @@ def build_facts(
                 rejected_by=_reps_with(lead_events, OutcomeKind.REJECTED, current.owner_id),
                 meeting=OutcomeKind.MEETING_BOOKED in kinds,
                 converted=OutcomeKind.CONVERTED in kinds,
-                stage=stage,
+                stage=current.lifecycle_stage.strip().lower(),
                 current=current,
             )
         )

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from leadroute.models import InputProblem, Lead, Rep, RouteStep
+from leadroute.models import InputProblem, Rep, RouteStep
 from leadroute.pipeline import pool_members
 from leadroute.policy import Policy, Strategy
 from leadroute.reporting.facts import LeadFacts, build_facts
@@ -507,7 +507,6 @@ def compute_report(
     as_of: datetime,
     window: timedelta,
     reps: Sequence[Rep] = (),
-    leads: Sequence[Lead] = (),
 ) -> Report:
     """Every metric over the leads first decided in ``(as_of - window, as_of]``."""
     settings = policy.reporting
@@ -517,7 +516,6 @@ def compute_report(
         [d for d in history.decisions if d.decided_at <= as_of],
         [o for o in history.outcomes if o.at <= as_of],
         settings,
-        {lead.id: lead for lead in leads},
     )
     start = as_of - window
     facts = [f for f in all_facts if start < f.assigned_at <= as_of]
@@ -532,7 +530,7 @@ def compute_report(
     unworked = tuple(
         f.lead_id
         for f in facts
-        if f.stage == "sql" and f.first_touch_at is None and as_of - f.assigned_at > f.sla
+        if f.stage == "sql" and f.first_touch_at is None and as_of > f.sla_due_at
     )
     return Report(
         as_of=as_of,
