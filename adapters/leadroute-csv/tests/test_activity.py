@@ -95,3 +95,11 @@ def test_activity_columns_can_be_mapped(folder, adapter_for):
     )
     [outcome] = adapter.read().outcomes
     assert (outcome.lead_id, outcome.kind) == ("L2", OutcomeKind.CONVERTED)
+
+
+def test_a_file_mapped_to_another_input_is_not_read_as_activity(folder, adapter_for):
+    """files.events: activity.csv makes that file behaviour events, not outcomes."""
+    path = folder(LEADS)
+    (path / "activity.csv").write_text("lead_id,kind,at\nL2,webinar,2026-11-01\n", encoding="utf-8")
+    snap = adapter_for(path, files={"events": "activity.csv"}).read()
+    assert snap.outcomes == () and snap.problems == ()

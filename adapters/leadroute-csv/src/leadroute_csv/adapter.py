@@ -127,12 +127,17 @@ class CsvAdapter:
         return snapshot
 
     def _with_activity(self, snapshot: Snapshot) -> Snapshot:
+        path = self.reader.files["activity"]
+        if any(p == path for kind, p in self.reader.files.items() if kind != "activity"):
+            # The file is another input (files.events: activity.csv): it is not outcomes.
+            log.info("csv.activity_skipped", file=path.name, reason="used by another input")
+            return snapshot
         # Activity about a lead rejected for a bad cell is still about a lead in leads.csv.
         lead_ids = {lead.id for lead in snapshot.leads} | {
             p.record_id for p in snapshot.problems if p.kind == "lead" and p.record_id
         }
         outcomes, problems = read_activity(
-            self.reader.files["activity"],
+            path,
             self.reader.columns.get("activity", {}),
             self.reader.max_bytes,
             lead_ids=lead_ids,
