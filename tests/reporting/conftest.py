@@ -61,6 +61,7 @@ def decision(
         owner_id=owner,
         queue="unrouted" if fallback else "",
         step=step,
+        route_path=("rule:none", "fallback:unrouted") if fallback else ("rule:na", "pool:p1"),
         rule="na" if step == RouteStep.POOL else "",
         pool="p1" if step == RouteStep.POOL else "",
         reason="no rule matched" if fallback else "round robin",

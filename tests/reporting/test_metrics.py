@@ -102,7 +102,7 @@ def test_exception_rate_counts_rejected_fallback_and_review(report):
     s = report.summary
     assert (s.input, s.rejected, s.fallback, s.review) == (7, 2, 1, 0)
     assert s.exception_rate == pytest.approx(3 / 7)
-    assert s.exceptions_by_reason == {"DUPLICATE_ID": 1, "FALLBACK_QUEUE": 1, "MISSING_FIELD": 1}
+    assert s.exceptions_by_reason == {"DUPLICATE_ID": 1, "FALLBACK_NO_RULE": 1, "MISSING_FIELD": 1}
     assert (s.duplicates, s.duplicate_rate) == (1, pytest.approx(1 / 7))
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import attrs
 
+from leadroute.fallbacks import fallback_code
 from leadroute.models import InputProblem
 from leadroute.policy import Policy, format_duration
 from leadroute.reporting.facts import LeadFacts
@@ -117,7 +118,7 @@ def _decided(f: LeadFacts, policy: Policy, as_of: datetime) -> list[ExceptionRow
         rows.append(
             row(
                 "FALLBACK_OWNER",
-                f"in fallback queue {d.queue or '(none)'}: {d.reason}",
+                f"{fallback_code(d) or 'FALLBACK'}: in queue {d.queue or '(none)'}: {d.reason}",
                 f"{d.owner_id} assigns it by hand{deadline}; if this case recurs, "
                 "add a routing rule or a rep who covers it",
             )

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from leadroute.fallbacks import fallback_code
 from leadroute.models import InputProblem, Rep, RouteStep
 from leadroute.pipeline import pool_members
 from leadroute.policy import Policy, Strategy
@@ -356,7 +357,10 @@ def _summary(
         reasons[lead_problems[0].code] += 1
     fallback = sum(1 for f in facts if f.fallback)
     review = sum(1 for f in facts if f.review and not f.fallback)
-    reasons["FALLBACK_QUEUE"] += fallback
+    for f in facts:
+        if f.fallback:
+            # The stable cause the exception report uses too (FALLBACK_NO_RULE...).
+            reasons[f"FALLBACK_{fallback_code(f.current) or 'QUEUE'}"] += 1
     for f in facts:
         if f.review and not f.fallback:
             reasons[f"REVIEW_{f.review[0]}"] += 1

@@ -1,7 +1,7 @@
 """Outcomes after decisions, and the last run's exception report, for reporting.
 
 Revision ID: outcomes
-Revises: effect_notes
+Revises: ledger_decay
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "outcomes"
-down_revision = "effect_notes"
+down_revision = "ledger_decay"
 branch_labels = None
 depends_on = None
 
