@@ -43,7 +43,7 @@ def test_leads_are_decided_at_arrival_and_activity_follows_owners(tmp_path):
         for lead in adapter.read().leads
     }
     store_path = tmp_path / "store.db"
-    new = simulate_live_intake(
+    result, _ = simulate_live_intake(
         policy,
         store_path,
         host,
@@ -54,7 +54,7 @@ def test_leads_are_decided_at_arrival_and_activity_follows_owners(tmp_path):
     )
     with Store.open(store_path) as store:
         decisions = {d.lead_id: d for d in decision_history(store)}
-    assert len(new) == len(decisions) > 250
+    assert len(result.new_ids) == len(decisions) > 250
     for lead_id, d in decisions.items():
         waited = d.decided_at - requested[lead_id]
         assert timedelta(0) <= waited <= timedelta(minutes=30) and d.decided_at <= DEFAULT_NOW

@@ -266,18 +266,14 @@ def demo(
         host, "csv", policy, {"input_dir": str(out_dir), "output_dir": str(out_dir)}, out_dir
     )
     store_path = default_store_path(out_dir)
-    # Leads are routed as they arrive (live intake), then the reps' activity is written.
+    # Leads are routed as they arrive (live intake), then the reps' activity is recorded.
     from leadroute.cli.report import demo_dashboard  # noqa: PLC0415
     from leadroute.demo.live import simulate_live_intake  # noqa: PLC0415
 
     activity = out_dir / "activity.csv"
-    live = simulate_live_intake(
+    result, snapshot = simulate_live_intake(
         policy, store_path, host, adapter, activity=activity, now=DEMO_NOW, seed=seed
     )
-    result, snapshot = _run(
-        policy, store_path, adapter, "csv", DEMO_NOW, show_progress=not as_json and err.is_terminal
-    )
-    result.new_ids |= live
     dashboard = demo_dashboard(
         policy,
         store_path,

@@ -21,8 +21,9 @@ from leadroute.adapters import Adapter
 from leadroute.demo.activity import write_activity
 from leadroute.host import PluginHost
 from leadroute.models import Lead, Snapshot
+from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import Policy
-from leadroute.router import Router
+from leadroute.router import Router, RunResult
 from leadroute.store import Store
 from leadroute.store.outcomes import decision_history
 
@@ -57,11 +58,13 @@ def route_as_they_arrive(
     *,
     now: datetime,
     seed: int,
-) -> set[str]:
+    adapter: Adapter | None = None,
+) -> RunResult:
     """Route each lead at its arrival time (never after ``now``), in arrival order.
 
-    Returns the new decision ids. Leads without a creation time arrive at ``now``.
-    Already decided leads replay, so a second demo run decides nothing again.
+    Leads without a creation time arrive at ``now``. Already decided leads replay, so a
+    second demo run decides nothing again. With ``adapter``, owners are written back and
+    the exception report published, as in any route run.
     """
     rng = random.Random(seed)
     arrivals = {
@@ -69,12 +72,12 @@ def route_as_they_arrive(
     }
     ordered = tuple(sorted(snapshot.leads, key=lambda lead: (arrivals[lead.id], lead.id)))
     router = Router(policy, store=store, host=host, clock=lambda: now)
-    result = router.route(
-        attrs.evolve(snapshot, leads=ordered, outcomes=()),
-        source="demo-live",
+    return router.route(
+        attrs.evolve(snapshot, leads=ordered),
+        adapter=adapter,
+        source="csv",
         arrival=lambda lead: arrivals[lead.id],
     )
-    return result.new_ids
 
 
 def simulate_live_intake(
@@ -86,13 +89,18 @@ def simulate_live_intake(
     activity: Path,
     now: datetime,
     seed: int,
-) -> set[str]:
-    """Route the adapter's leads as they arrive, then write the reps' activity since.
+) -> tuple[RunResult, Snapshot]:
+    """Route the adapter's leads as they arrive, then record the reps' activity since.
 
-    Returns the ids of the decisions made. The activity file is read by the next run
-    (the demo's own routing pass), whose adapter delivers it as outcomes.
+    The routing run is a normal CSV run (owners written, exception report published).
+    The activity is then written to ``activity.csv`` and read back through the adapter,
+    whose outcomes go through ``leadroute_record_outcome`` like any run's.
     """
+    snapshot = adapter.read()
     with Store.open(store_path) as store:
-        new = route_as_they_arrive(policy, store, host, adapter.read(), now=now, seed=seed)
+        result = route_as_they_arrive(
+            policy, store, host, snapshot, now=now, seed=seed, adapter=adapter
+        )
         write_activity(activity, decision_history(store), now=now, seed=seed)
-    return new
+        deliver_outcomes(host, store, adapter.read().outcomes)
+    return result, snapshot
