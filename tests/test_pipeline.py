@@ -62,7 +62,7 @@ def test_account_owner_wins_over_territory_and_capacity(make_pipeline):
     accounts = [Account(id="A1", name="Acme Inc.", domain="acme.com", owner_id="am")]
     [d] = decide(make_pipeline(reps, accounts), lead("L1", email="jo@acme.com", country="US"))
     assert (d.owner_id, d.step, d.account_id) == ("am", RouteStep.ACCOUNT_OWNER, "A1")
-    assert d.account_method == "domain:acme.com"
+    assert d.account_method == "email_domain:acme.com"
 
 
 def test_account_matches_by_normalized_company_name(make_pipeline):

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from leadroute.normalize import registrable_domain
 from leadroute.worktime import WorkingHours, hours_for
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Capacity",
     "Decision",
     "DecisionStatus",
+    "DuplicateMatch",
     "Effect",
     "EffectResult",
     "Exclusion",
@@ -278,6 +280,8 @@ class Account:
         owner_id: The account owner's rep id.
         status: ``customer``, ``prospect`` or the source's own label.
         origin: Where the record came from, for error messages.
+        last_activity_at: The account's most recent activity (UTC), if known; the last
+            tie-breaker when several accounts match a lead equally well.
     """
 
     id: str
@@ -286,6 +290,7 @@ class Account:
     owner_id: str = ""
     status: str = ""
     origin: str = ""
+    last_activity_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -342,28 +347,37 @@ def normalize_company(name: str) -> str:
 class AccountIndex:
     """Accounts indexed once per run so matching a lead is a dictionary lookup.
 
+    Every account sharing a key is kept, in input order, so the matcher's tie-breakers
+    (customer before prospect, most recent activity) choose between them.
+
     Attributes:
         by_id: Accounts by id.
-        by_domain: Accounts by lower-case domain.
+        by_domain: Accounts by registrable domain (``eu.acme.co.uk`` is kept under
+            ``acme.co.uk``), lower case.
         by_name: Accounts by normalized company name.
     """
 
     by_id: Mapping[str, Account]
-    by_domain: Mapping[str, Account]
-    by_name: Mapping[str, Account]
+    by_domain: Mapping[str, tuple[Account, ...]]
+    by_name: Mapping[str, tuple[Account, ...]]
 
     @classmethod
     def build(cls, accounts: tuple[Account, ...] | list[Account]) -> AccountIndex:
-        """Index accounts; when two share a key, the first listed wins (stable and documented)."""
-        by_domain: dict[str, Account] = {}
-        by_name: dict[str, Account] = {}
+        """Index accounts by id, registrable domain and normalized name (all kept per key)."""
+        by_domain: dict[str, list[Account]] = {}
+        by_name: dict[str, list[Account]] = {}
         for account in accounts:
-            if account.domain:
-                by_domain.setdefault(account.domain.lower(), account)
+            domain = registrable_domain(account.domain) or account.domain.strip().lower()
+            if domain:
+                by_domain.setdefault(domain, []).append(account)
             key = normalize_company(account.name)
             if key:
-                by_name.setdefault(key, account)
-        return cls({a.id: a for a in accounts}, by_domain, by_name)
+                by_name.setdefault(key, []).append(account)
+        return cls(
+            {a.id: a for a in accounts},
+            {k: tuple(v) for k, v in by_domain.items()},
+            {k: tuple(v) for k, v in by_name.items()},
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -539,6 +553,7 @@ class RouteStep(enum.StrEnum):
     FALLBACK = "fallback"
     REBALANCE = "rebalance"
     NURTURE = "nurture"
+    DUPLICATE = "duplicate"
 
 
 @attrs.frozen(kw_only=True)
@@ -593,6 +608,27 @@ class SolveSummary:
 
 
 @attrs.frozen(kw_only=True)
+class DuplicateMatch:
+    """A lead recognised as a person already known, and what the policy did about it.
+
+    Attributes:
+        lead_id: For the new lead (``role`` ``duplicate``): the known record it matched.
+            For an earlier record that moved (``role`` ``follower``): the new lead it followed.
+        matched_on: The identity keys that matched (``email``, ``phone``, ``name_domain``).
+        action: ``reassign``, ``notify_owner`` or ``append``.
+        role: ``duplicate`` (this lead is the new intent) or ``follower`` (this earlier
+            record followed the new intent's owner).
+        previous_owner: The known record's owner when the duplicate arrived.
+    """
+
+    lead_id: str
+    matched_on: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    action: str
+    role: str = "duplicate"
+    previous_owner: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class Decision:
     """Who owns a lead and why: the audit record and the input to every side effect.
 
@@ -634,6 +670,9 @@ class Decision:
             lists them with ``exclusions`` rep by rep.
         solve: For a lead placed (or left out) by a joint solve (``route --batch``,
             ``rebalance``): that solve's status, objective, bound, gap and timings.
+        account_confidence: How sure the account match is (0..1; 1.0 for an exact domain),
+            0.0 when no account matched.
+        duplicate: The known person this lead matched (or followed), ``None`` for a new person.
     """
 
     id: str
@@ -667,6 +706,8 @@ class Decision:
     sla_starts_at: datetime | None = None
     excluded_groups: tuple[ExclusionGroup, ...] = ()
     solve: SolveSummary | None = None
+    account_confidence: float = 0.0
+    duplicate: DuplicateMatch | None = None
 
     @property
     def winner(self) -> Candidate | None:
@@ -689,7 +730,8 @@ class Effect:
     """A side effect of a decision, waiting in the outbox.
 
     Attributes:
-        kind: ``owner_write`` (later also ``task`` and ``notify``).
+        kind: ``owner_write``, ``notify`` (tell an owner about a duplicate) or ``append``
+            (attach a duplicate to the known record); later also ``task``.
         decision_id: The decision that caused it.
         lead_id: The lead it touches.
         idem_key: Deterministic idempotency key; re-sends carry the same key.

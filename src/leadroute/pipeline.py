@@ -18,6 +18,11 @@ Batch mode uses the same stages with a different chooser: ``prepare`` runs every
 to the pool choice (leaving capacity to the solver) and ``finish`` turns the solver's
 choice into a decision. The rebalance reuses ``start``, ``pool_candidates``,
 ``available``, ``candidate``, ``decided`` and ``fallback``.
+
+Duplicates (when the router gives the pipeline its ``people``) are looked for right after
+validation: ``notify_owner`` and ``append`` decide the lead there (the known owner keeps
+it), ``reassign`` marks it and lets the hierarchy route the new intent. In batch mode a
+duplicate of a lead still waiting for the solve is ``Deferred`` and decided after it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import attrs
 import structlog
 
 from leadroute.context import RoutingContext
+from leadroute.duplicates import Known, People
 from leadroute.errors import PolicyError, UserInputError
 from leadroute.host import PluginHost
 from leadroute.intake import (
@@ -47,6 +53,7 @@ from leadroute.models import (
     Candidate,
     Decision,
     DecisionStatus,
+    DuplicateMatch,
     Exclusion,
     ExclusionGroup,
     Lead,
@@ -66,6 +73,7 @@ from leadroute.worktime import WorktimeError
 
 __all__ = [
     "Decided",
+    "Deferred",
     "Pending",
     "Pipeline",
     "Rejected",
@@ -137,6 +145,22 @@ class Rejected:
     problems: tuple[Problem, ...]
 
 
+@attrs.frozen(kw_only=True)
+class Deferred:
+    """A batch lead that duplicates a lead still waiting for the solve: decided after it.
+
+    Attributes:
+        trail: What the stages learned so far (validated, duplicate found).
+    """
+
+    trail: Trail
+
+    @property
+    def lead_id(self) -> str:
+        """The waiting lead."""
+        return self.trail.lead.id
+
+
 @attrs.define
 class Trail:
     """What the stages learned about one lead so far."""
@@ -151,6 +175,8 @@ class Trail:
     miss: str = "no routing rule matched"
     score: LeadScore | None = None
     groups: list[ExclusionGroup] = attrs.field(factory=list)
+    known: Known | None = None
+    duplicate: DuplicateMatch | None = None
 
 
 def _binding_note(best: Candidate, chosen: Candidate, prices: Mapping[str, float]) -> str:
@@ -232,6 +258,7 @@ class Pipeline:
     _standing: dict[tuple[int, tuple[int, ...]], tuple[object, object, tuple[str, ...]]] = (
         attrs.field(factory=dict, init=False, repr=False)
     )
+    people: People | None = None
 
     @classmethod
     def build(
@@ -300,11 +327,24 @@ class Pipeline:
         started = self.start(lead, at, epoch)
         if not isinstance(started, Trail):
             return started
-        for stage in (self._current_owner, self._nurture, self._account_owner, self._pool):
-            decided = stage(started)
+        self.observe(started)
+        return self.resume(started)
+
+    def resume(self, trail: Trail) -> Decided:
+        """The stages after validation, online: duplicate, owners, nurture, pool, fallback."""
+        stages = (
+            self._duplicate,
+            self._current_owner,
+            self._known_over_nurture,
+            self._nurture,
+            self._account_owner,
+            self._pool,
+        )
+        for stage in stages:
+            decided = stage(trail)
             if decided is not None:
                 return decided
-        return self.fallback(started, started.miss)
+        return self._keep_known(trail) or self.fallback(trail, trail.miss)
 
     def start(self, lead: Lead, at: datetime, epoch: int) -> Decided | Rejected | Trail:
         """Normalize, enrich, validate and score: a rejection, a validation fallback or
@@ -350,6 +390,94 @@ class Pipeline:
     def stays_in_nurture(self, lead: Lead, score: LeadScore | None) -> bool:
         """Whether a lead in the nurture queue belongs there still (not yet an MQL or SQL)."""
         return score is None or score.stage not in QUALIFIED
+
+    # ----------------------------------------------------------------- duplicates
+
+    def observe(self, trail: Trail) -> None:
+        """Register a validated lead with the known people and note whom it duplicates."""
+        settings = self.policy.duplicates
+        if self.people is not None and settings.enabled:
+            trail.known = self.people.observe(trail.lead, settings.match_on)
+
+    def _duplicate(self, trail: Trail) -> Decided | None:
+        """Keep a known person's owner (``notify_owner``, ``append``) or mark a ``reassign``."""
+        known, people = trail.known, self.people
+        if known is None or people is None:
+            return None
+        action = self.policy.duplicates.action_for(trail.lead.lead_type)
+        record = people.record_of(known)
+        owner = people.owners.get(record, "")
+        owners = {people.owners.get(lead_id, "") for lead_id in known.lead_ids}
+        trail.duplicate = DuplicateMatch(
+            lead_id=record, matched_on=known.matched_on, action=action, previous_owner=owner
+        )
+        on = ", ".join(known.matched_on)
+        trail.path.append(f"duplicate:{record}")
+        if action == "reassign":
+            trail.path.append("duplicate:reassign")
+            return None
+        if len(owners) > 1:
+            # Records of one person already have different owners (a lead bridged two
+            # persons): keeping "the" owner is impossible, so the new intent decides for all.
+            self._reassign_instead(trail, "duplicate:owners-differ")
+            return None
+        if action == "append":
+            trail.path.append("duplicate:append")
+            return self.decided(
+                trail,
+                RouteStep.DUPLICATE,
+                owner,
+                f"same person as lead {record} (matched on {on}): appended to that record, "
+                f"owned by {owner}",
+                count_load=False,
+            )
+        if owner == self.policy.fallback.owner:
+            # The known record waits in the fallback queue: the new intent may find an owner.
+            self._reassign_instead(trail, "duplicate:known-in-fallback")
+            return None
+        if self.available(trail, owner, self.context(trail.at, ())) is None:
+            self._reassign_instead(trail, "duplicate:owner-unavailable")
+            return None
+        trail.path.append("duplicate:notify_owner")
+        return self.decided(
+            trail,
+            RouteStep.DUPLICATE,
+            owner,
+            f"same person as lead {record} (matched on {on}): kept with its owner {owner}, "
+            "who is notified",
+        )
+
+    def _known_over_nurture(self, trail: Trail) -> Decided | None:
+        """A known person's new intent that would go to nurture stays with their owner."""
+        dup = trail.duplicate
+        if dup is None or wants_nurture(trail.lead, self.policy, trail.score) is None:
+            return None
+        return self._keep_known(trail)
+
+    def _reassign_instead(self, trail: Trail, why: str) -> None:
+        trail.path.append(why)
+        if trail.duplicate is not None:
+            trail.duplicate = attrs.evolve(trail.duplicate, action="reassign")
+
+    def _keep_known(self, trail: Trail) -> Decided | None:
+        """A reassigned duplicate that only the fallback queue would take stays with its owner."""
+        dup, people = trail.duplicate, self.people
+        if dup is None or people is None or trail.known is None or dup.action != "reassign":
+            return None
+        owners = {people.owners.get(lead_id, "") for lead_id in trail.known.lead_ids}
+        owner = dup.previous_owner
+        if len(owners) != 1 or not owner or owner == self.policy.fallback.owner:
+            return None
+        if self.available(trail, owner, self.context(trail.at, ())) is None:
+            return None
+        trail.path.append("duplicate:kept-known-owner")
+        return self.decided(
+            trail,
+            RouteStep.DUPLICATE,
+            owner,
+            f"same person as lead {dup.lead_id}: the new intent found no owner "
+            f"({trail.miss}), so it stays with the known owner {owner}",
+        )
 
     # ----------------------------------------------------------------- stages
 
@@ -589,21 +717,36 @@ class Pipeline:
 
     # ----------------------------------------------------------------- batch
 
-    def prepare(self, lead: Lead, at: datetime, *, epoch: int = 1) -> Decided | Rejected | Pending:
+    def prepare(
+        self, lead: Lead, at: datetime, *, epoch: int = 1
+    ) -> Decided | Rejected | Pending | Deferred:
         """Every stage but the pool choice; leads that reach a pool wait for the batch solve."""
         trail = self.start(lead, at, epoch)
         if not isinstance(trail, Trail):
             return trail
-        for stage in (self._current_owner, self._nurture, self._account_owner):
+        self.observe(trail)
+        if trail.known is not None and self.people and not self.people.settled(trail.known):
+            return Deferred(trail=trail)
+        for stage in (
+            self._duplicate,
+            self._current_owner,
+            self._known_over_nurture,
+            self._nurture,
+            self._account_owner,
+        ):
             decided = stage(trail)
             if decided is not None:
                 return decided
         found = self.pool_candidates(trail, with_capacity=False)
         if found is None:
-            return self.fallback(trail, trail.miss)
+            return self._keep_known(trail) or self.fallback(trail, trail.miss)
         rule, pool, candidates = found
         if not candidates:
-            return self.pool_backup(trail, rule, pool) or self.fallback(trail, trail.miss)
+            return (
+                self.pool_backup(trail, rule, pool)
+                or self._keep_known(trail)
+                or self.fallback(trail, trail.miss)
+            )
         return Pending(trail=trail, rule=rule, pool=pool, candidates=tuple(candidates))
 
     def finish(
@@ -637,7 +780,11 @@ class Pipeline:
             return self.fallback(trail, unplaced)
         if rep_id is None:
             why = unplaced or f"no room left among {len(ranked)} eligible reps in the joint optimum"
-            return self.pool_backup(trail, rule, pool, why) or self.fallback(trail, trail.miss)
+            return (
+                self.pool_backup(trail, rule, pool, why)
+                or self._keep_known(trail)
+                or self.fallback(trail, trail.miss)
+            )
         trail.path.append("strategy:optimize")
         note = (
             "its best fit"
@@ -778,6 +925,8 @@ class Pipeline:
             load=load,
             sla_starts_at=starts,
             excluded_groups=tuple(trail.groups),
+            account_confidence=trail.match.confidence if trail.match else 0.0,
+            duplicate=trail.duplicate,
         )
         return Decided(decision=decision, ledger=ledger)
 

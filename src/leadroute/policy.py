@@ -30,10 +30,12 @@ from leadroute.territories import Territory, check_key, merge_territories, read_
 from leadroute.worktime import WorkingHours, WorktimeError
 
 __all__ = [
+    "AccountMatchingPolicy",
     "AccountOwnerPolicy",
     "BatchPolicy",
     "CapacityPolicy",
     "Condition",
+    "DuplicatePolicy",
     "FallbackPolicy",
     "FitPolicy",
     "LeadTypePolicy",
@@ -68,6 +70,8 @@ CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product", "skill
 Constraint = Literal["territory", "language", "segment", "product", "skill"]
 Action = Literal["reject", "fallback", "nurture", "flag"]
 OutOfHours = Literal["exclude", "follow_the_sun", "defer"]
+DuplicateAction = Literal["reassign", "notify_owner", "append"]
+IdentityKind = Literal["email", "phone", "name_domain"]
 
 
 class Strategy(enum.StrEnum):
@@ -612,6 +616,57 @@ class ReportingPolicy:
 
 
 @attrs.frozen(kw_only=True)
+class DuplicatePolicy:
+    """What new intent from a person already known does (``duplicates`` in the file).
+
+    A lead matches a known person (an earlier lead in the same input, or one routed by an
+    earlier run) on any of ``match_on``: the normalized email (case, ``+tags`` and Gmail
+    dots ignored), the phone in E.164, or the person's name plus the registrable domain.
+
+    Attributes:
+        enabled: Whether duplicates are looked for at all.
+        action: ``reassign`` (route the new intent; the earlier records follow its owner),
+            ``notify_owner`` (keep the known owner and notify them) or ``append`` (attach
+            the lead to the known record; no new owner).
+        by_lead_type: Lead type -> action, overriding ``action`` (``{demo: reassign}``).
+        match_on: Which identity keys count (``email``, ``phone``, ``name_domain``).
+    """
+
+    enabled: bool = True
+    action: DuplicateAction = "notify_owner"
+    by_lead_type: Mapping[str, DuplicateAction] = attrs.field(factory=dict)
+    match_on: tuple[IdentityKind, ...] = ("email", "phone", "name_domain")
+
+    def action_for(self, lead_type: str) -> str:
+        """The action for a lead of this type (case ignored)."""
+        types = {k.lower(): v for k, v in self.by_lead_type.items()}
+        return types.get(lead_type.strip().lower(), self.action)
+
+
+@attrs.frozen(kw_only=True)
+class AccountMatchingPolicy:
+    """How the built-in matcher finds a lead's account (``account_matching`` in the file).
+
+    An exact registrable domain (of the email, then the website) beats a company name;
+    free-mail domains never match by domain. Among accounts that match equally well, the
+    earlier status in ``status_order`` wins, then the most recent ``last_activity_at``,
+    then the first listed.
+
+    Attributes:
+        by_domain: Match on the registrable domain of the email and the website.
+        by_name: Match on the company name (legal suffixes, case and punctuation ignored).
+        name_threshold: Least similarity (0..1, rapidfuzz token-sort ratio of normalized
+            names) for a fuzzy name match; 1.0 accepts only identical normalized names.
+        status_order: Account statuses, most preferred first; unlisted statuses come last.
+    """
+
+    by_domain: bool = True
+    by_name: bool = True
+    name_threshold: float = 0.9
+    status_order: tuple[str, ...] = ("customer", "prospect")
+
+
+@attrs.frozen(kw_only=True)
 class Policy:
     """The whole routing policy.
 
@@ -640,6 +695,8 @@ class Policy:
         territory_files: CSV territory tables, relative to the policy file.
         skills: Skill levels required for leads whose fields match.
         reporting: SLA defaults and targets for ``leadroute report``.
+        duplicates: What new intent from a known person does.
+        account_matching: How leads are matched to accounts.
         digest: Content hash of the file (set by the loader, not written in YAML).
     """
 
@@ -666,6 +723,8 @@ class Policy:
     territory_files: tuple[str, ...] = ()
     skills: tuple[SkillRequirement, ...] = ()
     reporting: ReportingPolicy = attrs.field(factory=ReportingPolicy)
+    duplicates: DuplicatePolicy = attrs.field(factory=DuplicatePolicy)
+    account_matching: AccountMatchingPolicy = attrs.field(factory=AccountMatchingPolicy)
     digest: str = attrs.field(default="", metadata={"internal": True})
     _country_region: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
     _territory_by_name: Mapping[str, Territory] = attrs.field(init=False, repr=False, eq=False)
@@ -893,6 +952,7 @@ def _check_references(policy: Policy, source: str) -> None:
     _check_intake(policy, source)
     _check_shifts(policy, source)
     _check_skills(policy, source)
+    _check_matching(policy, source)
 
 
 def _check_shifts(policy: Policy, source: str) -> None:
@@ -1070,6 +1130,22 @@ def _check_scoring(policy: Policy, source: str) -> None:
         raise PolicyError("must be longer than 0", path="scoring.half_life", source=source)
     if scoring.mql is not None and scoring.sql is not None and scoring.mql > scoring.sql:
         raise PolicyError("mql is above sql", path="scoring.mql", source=source)
+
+
+def _check_matching(policy: Policy, source: str) -> None:
+    threshold = policy.account_matching.name_threshold
+    if not 0 < threshold <= 1:
+        raise PolicyError(
+            "must be a similarity above 0 and at most 1",
+            path="account_matching.name_threshold",
+            source=source,
+        )
+    if not policy.duplicates.match_on and policy.duplicates.enabled:
+        raise PolicyError(
+            "must list at least one of email, phone, name_domain (or set enabled: false)",
+            path="duplicates.match_on",
+            source=source,
+        )
 
 
 # --------------------------------------------------------------------------- JSON Schema

@@ -18,6 +18,7 @@ import attrs
 import structlog
 
 from leadroute.adapters import Adapter
+from leadroute.duplicates import People, duplicate_effects, follower_decision
 from leadroute.errors import UnknownLeadError
 from leadroute.fallbacks import fallback_code, fallback_owner_problems, fallback_problems
 from leadroute.host import PluginHost, make_host
@@ -33,7 +34,7 @@ from leadroute.models import (
     Snapshot,
 )
 from leadroute.outcomes import deliver_outcomes
-from leadroute.pipeline import Decided, Pending, Pipeline, Rejected, with_solve
+from leadroute.pipeline import Decided, Deferred, Pending, Pipeline, Rejected, with_solve
 from leadroute.policy import Policy, deferring_hours, load_policy
 from leadroute.reassign import ReassignPlan, excluding, plan_reassign, policy_for
 from leadroute.rebalance import RebalancePlan, plan_rebalance
@@ -136,6 +137,8 @@ class RunResult:
         relay: What the outbox relay applied, when an adapter was given.
         solution: The batch solve (status, objective, bound, gap, timings) in batch mode.
         rerouted: Leads decided again in this run because the target refused their owner.
+        followers: Decisions of earlier records that followed a reassigned duplicate to
+            its new owner (their leads' entries in ``decisions`` are replaced when present).
     """
 
     decisions: list[Decision] = attrs.field(factory=list)
@@ -144,9 +147,15 @@ class RunResult:
     relay: RelayReport | None = None
     solution: Solution | None = None
     rerouted: set[str] = attrs.field(factory=set)
+    followers: list[Decision] = attrs.field(factory=list)
 
     def counts(self) -> dict[str, Any]:
-        """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``."""
+        """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``.
+
+        ``duplicates`` counts the leads recognised as a known person (new and replayed),
+        ``duplicate_rate`` is their share of the input, ``followed`` the earlier records
+        this run moved to follow a reassigned duplicate.
+        """
         status = Counter(str(d.status) for d in self.decisions)
         rejected = {(p.file, p.line, p.record_id) for p in self.problems if p.kind == "lead"}
         data = [p for p in self.problems if p.kind not in ("lead", "fallback")]
@@ -182,6 +191,21 @@ class RunResult:
                     Counter(fallback_code(d) for d in self.decisions if fallback_code(d)).items()
                 )
             ),
+            **self._duplicate_counts(routed + fallback + len(rejected)),
+        }
+
+    def _duplicate_counts(self, total: int) -> dict[str, Any]:
+        actions = Counter(
+            d.duplicate.action
+            for d in self.decisions
+            if d.duplicate is not None and d.duplicate.role == "duplicate"
+        )
+        found = sum(actions.values())
+        return {
+            "duplicates": found,
+            "duplicate_rate": round(found / total, 4) if total else 0.0,
+            "duplicates_by_action": dict(sorted(actions.items())),
+            "followed": len(self.followers),
         }
 
 
@@ -296,11 +320,14 @@ class Router:
         known = self.store.current_decisions()
         pipeline = self._pipeline(snapshot, known)
         reps = pipeline.reps
+        run = _Run(pipeline=pipeline, latest=dict(known))
+        if self.policy.duplicates.enabled:
+            pipeline.people = People.load(self.store, known)
         at = self.clock()
         result = RunResult(
             problems=[*snapshot.problems, *fallback_owner_problems(self.policy, reps, at)]
         )
-        waiting: list[Decision | Decided | Rejected | Pending] = []
+        waiting: list[Decision | Decided | Rejected | Pending | Deferred] = []
         for index, lead in enumerate(snapshot.leads, start=1):
             stored = known.get(lead.id)
             when = arrival(lead) if arrival is not None else at
@@ -309,12 +336,14 @@ class Router:
             else:
                 # Online, each decision is durable as soon as it is made.
                 self._handle(
-                    stored if stored is not None else pipeline.decide(lead, when), reps, result
+                    stored if stored is not None else pipeline.decide(lead, when), run, result
                 )
             if progress is not None:
                 progress(index)
         for outcome in self._solve_batch(pipeline, waiting, result, run_id) if batch else ():
-            self._handle(outcome, reps, result)
+            # A duplicate of a lead that waited for the solve is decided now, online.
+            resumed = pipeline.resume(outcome.trail) if isinstance(outcome, Deferred) else outcome
+            self._handle(resumed, run, result)
         # Leads the queue got this run go in the exception report too: never silently.
         result.problems.extend(
             fallback_problems(
@@ -340,14 +369,15 @@ class Router:
     def _handle(
         self,
         outcome: Decision | Decided | Rejected,
-        reps: Mapping[str, Rep],
+        run: _Run,
         result: RunResult,
     ) -> None:
         """Replay a stored decision, commit a new one, or report a rejection."""
         if isinstance(outcome, Decision):
+            run.position[outcome.lead_id] = len(result.decisions)
             result.decisions.append(outcome)
         elif isinstance(outcome, Decided):
-            self._commit(outcome, reps, result)
+            self._commit(outcome, run.pipeline.reps, result, run=run)
         else:
             result.problems.extend(rejection_problems(outcome.lead, outcome.problems))
             log.info(
@@ -377,10 +407,10 @@ class Router:
     def _solve_batch(
         self,
         pipeline: Pipeline,
-        outcomes: list[Decision | Decided | Rejected | Pending],
+        outcomes: list[Decision | Decided | Rejected | Pending | Deferred],
         result: RunResult,
         run_id: str = "",
-    ) -> list[Decision | Decided | Rejected]:
+    ) -> list[Decision | Decided | Rejected | Deferred]:
         """Solve every pending lead jointly, then finish each with the solver's choice."""
         pending = [o for o in outcomes if isinstance(o, Pending)]
         if not pending:
@@ -450,12 +480,32 @@ class Router:
             time_limit=settings.time_limit.total_seconds(),
         )
 
-    def _commit(self, outcome: Decided, reps: Mapping[str, Rep], result: RunResult) -> None:
+    def _commit(
+        self,
+        outcome: Decided,
+        reps: Mapping[str, Rep],
+        result: RunResult,
+        *,
+        run: _Run | None = None,
+    ) -> None:
         decision = outcome.decision
-        effect = owner_write_effect(decision, reps.get(decision.owner_id))
-        if self.store.record(decision, [effect], outcome.ledger):
+        effects = duplicate_effects(
+            decision, owner_write_effect(decision, reps.get(decision.owner_id))
+        )
+        people = run.pipeline.people if run else None
+        rows, merges = people.settle(decision) if people else ([], {})
+        followers = self._followers(decision, run, reps) if run else []
+        if self.store.record(
+            decision, effects, outcome.ledger, identities=rows, merges=merges, followers=followers
+        ):
             result.new_ids.add(decision.id)
+            if run is not None:
+                self._apply_followers(run, result, [f for f, _ in followers])
+                run.latest[decision.lead_id] = decision
+                run.position[decision.lead_id] = len(result.decisions)
             self.host.decision_made(decision)
+            for follower, _ in followers:
+                self.host.decision_made(follower)
             log.debug(
                 "lead.routed",
                 lead_id=decision.lead_id,
@@ -468,6 +518,54 @@ class Router:
             # Another process decided this lead between our read and our write: theirs stands.
             stored = self.store.current_decision(decision.lead_id)
             result.decisions.append(stored or decision)
+
+    @staticmethod
+    def _followers(
+        decision: Decision, run: _Run, reps: Mapping[str, Rep]
+    ) -> list[tuple[Decision, list[Effect]]]:
+        """A reassigned duplicate's earlier records, moved to its owner, with their effects."""
+        dup, people = decision.duplicate, run.pipeline.people
+        if dup is None or dup.role != "duplicate" or dup.action != "reassign" or people is None:
+            return []
+        moved = []
+        for lead_id in people.leads(people.person(decision.lead_id)):
+            earlier = run.latest.get(lead_id)
+            if lead_id == decision.lead_id or earlier is None:
+                continue
+            if earlier.owner_id == decision.owner_id:
+                continue
+            follower = follower_decision(earlier, decision)
+            # A record that was appended to another has no owner of its own to write.
+            effects = (
+                []
+                if lead_id in people.appended
+                else [owner_write_effect(follower, reps.get(follower.owner_id))]
+            )
+            moved.append((follower, effects))
+        return moved
+
+    @staticmethod
+    def _apply_followers(run: _Run, result: RunResult, followers: list[Decision]) -> None:
+        """Loads, known owners and this run's decisions after earlier records moved."""
+        loads, people = run.pipeline.loads, run.pipeline.people
+        for follower in followers:
+            earlier = run.latest[follower.lead_id]
+            if earlier.step != RouteStep.CURRENT_OWNER:
+                loads[earlier.owner_id] = max(0, loads.get(earlier.owner_id, 0) - 1)
+            loads[follower.owner_id] = loads.get(follower.owner_id, 0) + 1
+            run.latest[follower.lead_id] = follower
+            if people is not None:
+                people.note(follower)
+            result.followers.append(follower)
+            position = run.position.get(follower.lead_id)
+            if position is not None:
+                result.decisions[position] = follower
+            log.info(
+                "lead.followed_duplicate",
+                lead_id=follower.lead_id,
+                rep_id=follower.owner_id,
+                duplicate_of=follower.duplicate.lead_id if follower.duplicate else "",
+            )
 
     # ----------------------------------------------------------------- rebalance
 
@@ -705,11 +803,38 @@ def _failure_problem(failure: EffectFailure, refused: set[str]) -> InputProblem:
 
 
 def _assigned_loads(decisions: Iterable[Decision]) -> dict[str, int]:
-    """Leads this store gave each rep (kept current owners are already in ``open_leads``)."""
-    return dict(Counter(d.owner_id for d in decisions if d.step != RouteStep.CURRENT_OWNER))
+    """Leads this store gave each rep (kept current owners are already in ``open_leads``).
+
+    A duplicate appended to a known record is not a lead of its own and adds no load.
+    """
+    return dict(
+        Counter(
+            d.owner_id for d in decisions if d.step != RouteStep.CURRENT_OWNER and not _appended(d)
+        )
+    )
 
 
 def _forced(path_step: str) -> bool:
     """Whether a ``rebalance:REASONS`` path step names a move no cap applies to."""
     reasons = set(path_step.removeprefix("rebalance:").split(","))
     return bool(reasons & {"OWNER_INACTIVE", "OWNER_ON_LEAVE"})
+
+
+def _appended(decision: Decision) -> bool:
+    dup = decision.duplicate
+    return dup is not None and dup.role == "duplicate" and dup.action == "append"
+
+
+@attrs.define
+class _Run:
+    """What one routing run tracks beyond the pipeline: every lead's latest decision.
+
+    Attributes:
+        pipeline: The run's pipeline (with ``people`` when duplicates are looked for).
+        latest: Lead id -> its latest decision (stored, then made by this run).
+        position: Lead id -> index of its entry in ``RunResult.decisions``.
+    """
+
+    pipeline: Pipeline
+    latest: dict[str, Decision]
+    position: dict[str, int] = attrs.field(factory=dict)

@@ -2,6 +2,9 @@
 
 The segment is the first of the policy's ``segments`` whose bands (employees, ``revenue``,
 ``score``) hold the lead.
+
+``domain`` is the email's registrable domain (``jane@eu.acme.co.uk`` -> ``acme.co.uk``),
+so rules and account matching see the company, not the mail server's subdomain.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from urllib.parse import urlsplit
 
 from leadroute.host import hookimpl
 from leadroute.models import Lead
+from leadroute.normalize import registrable_domain
 from leadroute.policy import Policy
 
 
@@ -31,10 +35,14 @@ def website_domain(website: str) -> str:
 
 @hookimpl
 def leadroute_enrich_lead(lead: Lead, policy: Policy) -> Mapping[str, str]:
-    """Add ``domain``, ``website_domain``, ``region`` and ``segment`` when they can be derived."""
+    """Add ``domain``, ``website_domain``, ``region`` and ``segment`` when they can be derived.
+
+    Both domains are registrable domains where the public suffix list knows one, else
+    the plain host.
+    """
     return {
-        "domain": email_domain(lead.email),
-        "website_domain": website_domain(lead.website),
+        "domain": registrable_domain(lead.email) or email_domain(lead.email),
+        "website_domain": registrable_domain(lead.website) or website_domain(lead.website),
         "region": policy.region_of(lead.country),
         "segment": policy.segment_for(lead),
     }

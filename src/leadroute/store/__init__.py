@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from leadroute.store.database import LedgerEntry, Store, default_store_path
+from leadroute.store.database import IdentityRow, LedgerEntry, Store, default_store_path
 from leadroute.store.relay import EffectFailure, RelayReport, relay
 
-__all__ = ["EffectFailure", "LedgerEntry", "RelayReport", "Store", "default_store_path", "relay"]
+__all__ = [
+    "EffectFailure",
+    "IdentityRow",
+    "LedgerEntry",
+    "RelayReport",
+    "Store",
+    "default_store_path",
+    "relay",
+]

@@ -10,6 +10,7 @@ and concurrent writers safe.
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,12 +30,13 @@ from leadroute.models import Decision, Effect, EffectResult
 from leadroute.store import schema
 from leadroute.store.codec import decision_from_json, decision_to_json, from_iso, to_iso
 
-__all__ = ["LedgerEntry", "Store", "default_store_path"]
+__all__ = ["IdentityRow", "LedgerEntry", "Store", "default_store_path"]
 
 log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SEQUENCE_KEY = "turn_sequence"
+IDENTITY_KEY = "identity_key"
 
 
 def default_store_path(base: Path) -> Path:
@@ -62,6 +64,23 @@ class LedgerEntry:
     last_seq: int
     level: float = 0.0
     level_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class IdentityRow:
+    """One hashed identity key of one lead (``leadroute.duplicates`` makes them).
+
+    Attributes:
+        key_hash: HMAC-SHA256 of the normalized key; never the email or phone itself.
+        person_id: The person the lead belongs to (the id of the person's first lead).
+        lead_id: The lead.
+        kind: ``email``, ``phone`` or ``name_domain``.
+    """
+
+    key_hash: str
+    person_id: str
+    lead_id: str
+    kind: str
 
 
 def _now() -> str:
@@ -146,11 +165,22 @@ class Store:
     # ----------------------------------------------------------------- decisions
 
     def record(
-        self, decision: Decision, effects: Sequence[Effect], ledger: Sequence[LedgerEntry] = ()
+        self,
+        decision: Decision,
+        effects: Sequence[Effect],
+        ledger: Sequence[LedgerEntry] = (),
+        *,
+        identities: Sequence[IdentityRow] = (),
+        merges: Mapping[str, str] | None = None,
+        followers: Sequence[tuple[Decision, Sequence[Effect]]] = (),
     ) -> bool:
         """Write a decision, its outbox rows and ledger entries atomically.
 
-        Returns False (writing nothing) when the lead already has a decision for that epoch.
+        With it, in the same transaction: the lead's hashed identity keys, person merges
+        (old person id -> new) and the decisions of earlier records that follow it (a
+        duplicate's ``reassign``), each with its effects; a follower whose epoch is already
+        recorded is skipped. Returns False (writing nothing) when the lead already has a
+        decision for that epoch.
         """
         d = decision
         with self._tx() as conn:
@@ -198,7 +228,102 @@ class Store:
                 )
             for entry in ledger:
                 self._upsert_ledger(conn, entry, now)
+            self._write_identities(conn, identities, merges or {}, now)
+            for follower, follower_effects in followers:
+                self._insert_follower(conn, follower, follower_effects, now)
         return True
+
+    def _insert_decision(self, conn: Connection, d: Decision) -> None:
+        conn.execute(
+            schema.decisions.insert().values(
+                id=d.id,
+                lead_id=d.lead_id,
+                epoch=d.epoch,
+                status=str(d.status),
+                owner_id=d.owner_id,
+                queue=d.queue,
+                step=str(d.step),
+                rule=d.rule,
+                pool=d.pool,
+                policy_version=d.policy_version,
+                decided_at=to_iso(d.decided_at),
+                payload=decision_to_json(d),
+            )
+        )
+
+    def _insert_follower(
+        self, conn: Connection, d: Decision, effects: Sequence[Effect], now: str
+    ) -> None:
+        t = schema.decisions
+        exists = conn.execute(
+            sa.select(t.c.id).where(t.c.lead_id == d.lead_id, t.c.epoch == d.epoch)
+        ).first()
+        if exists is not None:
+            return
+        self._insert_decision(conn, d)
+        for e in effects:
+            conn.execute(
+                schema.outbox.insert().values(
+                    idem_key=e.idem_key,
+                    decision_id=e.decision_id,
+                    lead_id=e.lead_id,
+                    kind=e.kind,
+                    payload=json.dumps(dict(e.payload), sort_keys=True),
+                    status="pending",
+                    attempts=0,
+                    last_error="",
+                    created_at=now,
+                )
+            )
+
+    def _write_identities(
+        self,
+        conn: Connection,
+        rows: Sequence[IdentityRow],
+        merges: Mapping[str, str],
+        now: str,
+    ) -> None:
+        t = schema.identities
+        for old, new in merges.items():
+            conn.execute(t.update().where(t.c.person_id == old).values(person_id=new))
+        for row in rows:
+            exists = conn.execute(
+                sa.select(t.c.person_id).where(
+                    t.c.key_hash == row.key_hash, t.c.lead_id == row.lead_id
+                )
+            ).first()
+            if exists is None:
+                conn.execute(
+                    t.insert().values(
+                        key_hash=row.key_hash,
+                        lead_id=row.lead_id,
+                        person_id=row.person_id,
+                        kind=row.kind,
+                        seen_at=now,
+                    )
+                )
+
+    # ----------------------------------------------------------------- identities
+
+    def identity_key(self) -> bytes:
+        """The store's key for hashing identity keys, created (random, 32 bytes) on first use."""
+        m = schema.meta
+        with self._tx() as conn:
+            value = conn.execute(sa.select(m.c.value).where(m.c.key == IDENTITY_KEY)).scalar()
+            if value is None:
+                value = secrets.token_hex(32)
+                conn.execute(m.insert().values(key=IDENTITY_KEY, value=value))
+        return bytes.fromhex(value)
+
+    def load_identities(self) -> list[IdentityRow]:
+        """Every stored identity row, oldest first."""
+        t = schema.identities
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.seen_at, t.c.lead_id)).all()
+        return [
+            IdentityRow(key_hash=r.key_hash, person_id=r.person_id, lead_id=r.lead_id, kind=r.kind)
+            for r in rows
+        ]
 
     def _upsert_ledger(self, conn: Connection, entry: LedgerEntry, now: str) -> None:
         t = schema.ledger

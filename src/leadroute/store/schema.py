@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "decisions",
+    "identities",
     "input_problems",
     "ledger",
     "meta",
@@ -123,4 +124,16 @@ input_problems = sa.Table(
     sa.Column("code", sa.String(64), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.String(40), nullable=False),
+)
+
+# Keyed hashes (HMAC-SHA256) of normalized identity keys, never the email or phone itself:
+# the audit trail holds no personal data. A person is the id of their first lead.
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("lead_id", sa.String(255), primary_key=True),
+    sa.Column("person_id", sa.String(255), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("seen_at", sa.String(40), nullable=False),
 )
