@@ -30,6 +30,14 @@ def render_summary(
         f"[yellow]{c['fallback']} to fallback[/], [red]{c['exceptions']} exceptions[/] "
         f"({rate:.1f}%)  ·  {c['new']} new decisions, {c['replayed']} replayed"
     )
+    if "duplicates" in c:
+        actions = ", ".join(f"{n} {a}" for a, n in c["duplicates_by_action"].items())
+        followed = f"; {c['followed']} earlier records followed" if c["followed"] else ""
+        console.print(
+            f"{c['duplicates']} duplicates ({c['duplicate_rate'] * 100:.1f}%)"
+            + (f": {actions}" if actions else "")
+            + followed
+        )
     steps = Table(title="By route step", title_justify="left")
     steps.add_column("step")
     steps.add_column("leads", justify="right")
@@ -113,7 +121,12 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
         f"epoch {d.epoch}",
     ]
     if d.account_id:
-        lines.append(f"Account: {d.account_id} (matched by {d.account_method})")
+        lines.append(
+            f"Account: {d.account_id} (matched by {d.account_method}, "
+            f"confidence {d.account_confidence:.2f})"
+        )
+    if d.duplicate is not None:
+        lines.append(_duplicate_line(d))
     if d.escalate_at:
         lines.append(f"Escalates at {d.escalate_at.isoformat(timespec='minutes')}")
     for p in d.problems:
@@ -149,6 +162,29 @@ def _solve_line(s: SolveSummary) -> str:
         f"{s.leads} leads and {s.pairs} eligible pairs, {s.unassigned} left out; "
         f"{s.build_seconds:.3f} s build, {s.solve_seconds:.3f} s solve, "
         f"{s.extract_seconds:.3f} s read back."
+    )
+
+
+_DUPLICATE_ACTIONS = {
+    "reassign": "the new intent was routed and the person's earlier records follow its owner",
+    "notify_owner": "kept with the known owner, who is notified",
+    "append": "appended to the known record (no new owner)",
+}
+
+
+def _duplicate_line(d: Decision) -> str:
+    dup = d.duplicate
+    assert dup is not None
+    on = ", ".join(dup.matched_on) or "identity"
+    if dup.role == "follower":
+        return (
+            f"Duplicate: follows lead {dup.lead_id} of the same person (matched on {on}): "
+            f"moved from {dup.previous_owner} to {d.owner_id}"
+        )
+    owner = f", owned by {dup.previous_owner}" if dup.previous_owner else ""
+    return (
+        f"Duplicate: same person as lead {dup.lead_id}{owner} (matched on {on}); "
+        f"{dup.action}: {_DUPLICATE_ACTIONS.get(dup.action, dup.action)}"
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,13 @@ from leadroute.errors import PolicyError
 from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
 from leadroute_csv.activity import read_activity
 from leadroute_csv.reader import FIELDS, CsvReader
-from leadroute_csv.writer import upsert_assignments, write_exceptions
+from leadroute_csv.writer import (
+    APPEND_COLUMNS,
+    NOTIFICATION_COLUMNS,
+    upsert_assignments,
+    upsert_effects,
+    write_exceptions,
+)
 
 __all__ = ["CsvAdapter"]
 
@@ -147,9 +153,32 @@ class CsvAdapter:
             snapshot, outcomes=tuple(outcomes), problems=(*snapshot.problems, *problems)
         )
 
+    @property
+    def notifications_path(self) -> Path:
+        """Where ``notify`` effects (a known person's owner told of new intent) are written."""
+        return self.output_dir / "notifications.csv"
+
+    @property
+    def appends_path(self) -> Path:
+        """Where ``append`` effects (a duplicate attached to a known record) are written."""
+        return self.output_dir / "appends.csv"
+
     def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
-        """Upsert owner writes into assignments.csv; other kinds are not for files."""
-        owner_writes = [e for e in effects if e.kind == "owner_write"]
+        """Upsert owner writes, notifications and appends into their files.
+
+        Other kinds are not for files: they fail without retry, naming the kind.
+        """
+        writers: dict[str, tuple[Path, Callable[[Path, Sequence[Effect]], None]]] = {
+            "owner_write": (self.assignments_path, upsert_assignments),
+            "notify": (
+                self.notifications_path,
+                lambda path, batch: upsert_effects(path, NOTIFICATION_COLUMNS, batch),
+            ),
+            "append": (
+                self.appends_path,
+                lambda path, batch: upsert_effects(path, APPEND_COLUMNS, batch),
+            ),
+        }
         results = {
             e.idem_key: EffectResult(
                 idem_key=e.idem_key,
@@ -158,26 +187,30 @@ class CsvAdapter:
                 detail=f"csv adapter does not handle {e.kind!r} effects",
             )
             for e in effects
-            if e.kind != "owner_write"
+            if e.kind not in writers
         }
-        if owner_writes:
-            try:
-                upsert_assignments(self.assignments_path, owner_writes)
-                ok = EffectResult(idem_key="", ok=True)
-                results |= {e.idem_key: attrs.evolve(ok, idem_key=e.idem_key) for e in owner_writes}
-            except OSError as exc:
-                log.warning(
-                    "csv.write_failed",
-                    file=str(self.assignments_path),
-                    error=exc.strerror or str(exc),
-                )
-                results |= {
-                    e.idem_key: EffectResult(
-                        idem_key=e.idem_key, ok=False, retryable=True, detail=str(exc)
-                    )
-                    for e in owner_writes
-                }
+        for kind, (path, write) in writers.items():
+            batch = [e for e in effects if e.kind == kind]
+            if batch:
+                results |= self._write(path, write, batch)
         return [results[e.idem_key] for e in effects]
+
+    @staticmethod
+    def _write(
+        path: Path, write: Callable[[Path, Sequence[Effect]], None], batch: Sequence[Effect]
+    ) -> dict[str, EffectResult]:
+        try:
+            write(path, batch)
+        except OSError as exc:
+            log.warning("csv.write_failed", file=str(path), error=exc.strerror or str(exc))
+            return {
+                e.idem_key: EffectResult(
+                    idem_key=e.idem_key, ok=False, retryable=True, detail=str(exc)
+                )
+                for e in batch
+            }
+        ok = EffectResult(idem_key="", ok=True)
+        return {e.idem_key: attrs.evolve(ok, idem_key=e.idem_key) for e in batch}
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:
         """Replace exceptions.csv with this run's problems."""

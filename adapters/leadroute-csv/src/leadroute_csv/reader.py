@@ -94,7 +94,7 @@ REP_FIELDS = (
     "skills",
     "accounts",
 )
-ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status")
+ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status", "last_activity_at")
 # Behaviour events for scoring; the first field of each kind is its required key column.
 EVENT_FIELDS = ("lead_id", "kind", "at", "count")
 # What reps did after routing (outcomes), read by leadroute_csv.activity.
@@ -299,6 +299,7 @@ def _account(row: Row, sep: str) -> Account:
         domain=_domain(v.get("domain", "")),
         owner_id=v.get("owner", ""),
         status=v.get("status", "").lower(),
+        last_activity_at=parse_datetime("last_activity_at", v.get("last_activity_at", "")),
     )
 
 

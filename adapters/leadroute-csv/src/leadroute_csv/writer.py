@@ -1,4 +1,5 @@
-"""assignments.csv (upserted per lead, idempotent) and exceptions.csv, written atomically."""
+"""assignments.csv (upserted per lead, idempotent), notifications.csv and appends.csv
+(upserted per effect), and exceptions.csv, all written atomically."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from pathlib import Path
 from leadroute.models import Effect, InputProblem
 from leadroute.spreadsheet import safe_cell, write_csv_atomic
 
-__all__ = ["ASSIGNMENT_COLUMNS", "EXCEPTION_COLUMNS", "upsert_assignments", "write_exceptions"]
+__all__ = [
+    "APPEND_COLUMNS",
+    "ASSIGNMENT_COLUMNS",
+    "EXCEPTION_COLUMNS",
+    "NOTIFICATION_COLUMNS",
+    "upsert_assignments",
+    "upsert_effects",
+    "write_exceptions",
+]
 
 ASSIGNMENT_COLUMNS = (
     "lead_id",
@@ -33,6 +42,16 @@ ASSIGNMENT_COLUMNS = (
     "score",
 )
 EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
+NOTIFICATION_COLUMNS = (
+    "owner_id",
+    "lead_id",
+    "about_lead_id",
+    "matched_on",
+    "message",
+    "decision_id",
+    "idem_key",
+)
+APPEND_COLUMNS = ("lead_id", "into_lead_id", "owner_id", "matched_on", "decision_id", "idem_key")
 
 
 def _existing(path: Path) -> dict[str, dict[str, str]]:
@@ -57,6 +76,30 @@ def upsert_assignments(path: Path, effects: Sequence[Effect]) -> None:
         path,
         ASSIGNMENT_COLUMNS,
         ([row.get(c, "") for c in ASSIGNMENT_COLUMNS] for _, row in sorted(rows.items())),
+    )
+
+
+def upsert_effects(path: Path, columns: Sequence[str], effects: Sequence[Effect]) -> None:
+    """Merge effects into a file with one row per effect, keyed by idempotency key."""
+    rows: dict[str, dict[str, str]] = {}
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = {row["idem_key"]: row for row in csv.DictReader(fh)}
+    for effect in effects:
+        payload = {**effect.payload, "idem_key": effect.idem_key}
+        matched = payload.get("matched_on", "")
+        if isinstance(matched, list):
+            payload["matched_on"] = ";".join(str(m) for m in matched)
+        rows[str(safe_cell(effect.idem_key))] = {
+            c: str(safe_cell(payload.get(c, ""))) for c in columns
+        }
+    write_csv_atomic(
+        path,
+        columns,
+        (
+            [row.get(c, "") for c in columns]
+            for _, row in sorted(rows.items(), key=lambda kv: (kv[1].get("lead_id", ""), kv[0]))
+        ),
     )
 
 
