@@ -51,7 +51,10 @@ def test_demo_counts_add_up(demo_dir):
     lead_rows = rows(demo_dir / "leads.csv")
     assert c["input"] == len(lead_rows)
     assigned = rows(demo_dir / "assignments.csv")
-    assert len(assigned) == c["routed"] + c["fallback"]
+    appended = rows(demo_dir / "appends.csv")
+    # A duplicate appended to its known record gets no owner write of its own.
+    assert len(assigned) + len(appended) == c["routed"] + c["fallback"]
+    assert c["duplicates_by_action"].get("append", 0) == len(appended)
     rejected = {
         r["record_id"] or r["line"]
         for r in rows(demo_dir / "exceptions.csv")
@@ -166,6 +169,50 @@ def test_demo_intake_edge_cases_land_where_the_policy_says(demo_dir):
     assert written["L-0141"]["lifecycle_stage"] == "mql"
     assert written["L-0011"]["sla_due_at"] == "2026-11-02T14:00:00+00:00"
     assert (written["L-0011"]["lead_type"], written["L-0011"]["priority"]) == ("demo", "1")
+
+
+def test_demo_duplicates_share_one_owner_with_the_policys_actions(demo_dir):
+    """Demo duplicates (case, +tag, a phone written two ways) end with one owner each."""
+    with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
+        decisions = store.current_decisions()
+    first, contact, content = (decisions[i] for i in EDGE_CASES["duplicate_email"])
+    assert first.owner_id == contact.owner_id == content.owner_id
+    assert contact.duplicate and contact.duplicate.action == "notify_owner"
+    assert content.duplicate and content.duplicate.action == "append"
+    earlier, demo = (decisions[i] for i in EDGE_CASES["duplicate_phone"])
+    assert demo.duplicate and (demo.duplicate.action, demo.duplicate.matched_on) == (
+        "reassign",
+        ("phone",),
+    )
+    assert earlier.owner_id == demo.owner_id and earlier.duplicate.role == "follower"
+    notified = rows(demo_dir / "notifications.csv")
+    assert [(n["lead_id"], n["owner_id"]) for n in notified] == [
+        (contact.lead_id, contact.owner_id)
+    ]
+    c = demo_counts(demo_dir)
+    assert c["duplicates"] == 3 and c["duplicate_rate"] == round(3 / c["input"], 4)
+
+
+def test_demo_account_matches_use_domain_subdomain_and_name(demo_dir):
+    """A subdomain email matches by domain; a name-only and a gmail lead match by name only."""
+    with Store.open(demo_dir / ".leadroute" / "leadroute.db") as store:
+        decisions = store.current_decisions()
+    accounts = {a["id"]: a for a in rows(demo_dir / "accounts.csv")}
+    [sub] = (decisions[i] for i in EDGE_CASES["subdomain_account"])
+    assert sub.step == RouteStep.ACCOUNT_OWNER
+    assert sub.account_method == f"email_domain:{accounts[sub.account_id]['domain']}"
+    for case in ("name_only_account", "gmail_customer"):
+        [d] = (decisions[i] for i in EDGE_CASES[case])
+        assert d.step == RouteStep.ACCOUNT_OWNER, case
+        assert d.account_method.startswith("company_name:"), case
+        assert d.owner_id == accounts[d.account_id]["owner"]
+
+
+def test_demo_summary_shows_the_duplicate_rate(tmp_path):
+    """The human summary of the demo states how many leads were duplicates, as a rate."""
+    result = invoke("demo", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "3 duplicates (1.0%)" in " ".join(result.stdout.split())
 
 
 def test_demo_rerun_replays_and_changes_nothing(demo_dir):

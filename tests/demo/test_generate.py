@@ -9,6 +9,7 @@ import pytest
 
 from leadroute.demo import EDGE_CASES, write_demo
 from leadroute.demo.generate import ACCOUNT_HEADER, LEAD_HEADER, REP_HEADER
+from leadroute.normalize import email_identity, phone_e164, registrable_domain
 from leadroute.policy import load_policy
 
 
@@ -99,6 +100,27 @@ def test_edge_cases_have_the_property_they_claim(demo):
     for lead_id in EDGE_CASES["already_owned"]:
         assert by_id[lead_id]["owner"] and by_id[lead_id]["owner"] not in inactive
     assert all(by_id[i]["owner"] in inactive for i in EDGE_CASES["owned_by_inactive"])
+
+
+def test_matching_edge_cases_have_the_property_they_claim(demo):
+    """Duplicates, subdomain, name-only and gmail-customer leads are what they are named for."""
+    _, leads, _, accounts = demo
+    by_id = {lead["id"]: lead for lead in leads}
+    customers = {a["name"]: a for a in accounts if a["status"] == "customer"}
+    emails = [by_id[i]["email"] for i in EDGE_CASES["duplicate_email"]]
+    assert len(set(emails)) == 3 and len({email_identity(e) for e in emails}) == 1
+    phones = [by_id[i] for i in EDGE_CASES["duplicate_phone"]]
+    assert phones[0]["phone"] != phones[1]["phone"]
+    assert len({phone_e164(p["phone"], p["country"]) for p in phones} - {""}) == 1
+    assert phones[0]["email"] != phones[1]["email"]
+    [sub] = (by_id[i] for i in EDGE_CASES["subdomain_account"])
+    host = sub["email"].split("@")[1]
+    assert host.startswith("eu.") and customers[sub["company"]]["domain"] == host[3:]
+    [named] = (by_id[i] for i in EDGE_CASES["name_only_account"])
+    assert named["company"].endswith(", Incorporated")
+    assert registrable_domain(named["email"]) not in {a["domain"] for a in accounts}
+    [gmail] = (by_id[i] for i in EDGE_CASES["gmail_customer"])
+    assert gmail["email"].endswith("@gmail.com") and gmail["company"] in customers
 
 
 def test_the_demo_has_inactive_reps_in_pools(demo):

@@ -32,7 +32,9 @@ def render_summary(
     )
     if "duplicates" in c:
         actions = ", ".join(f"{n} {a}" for a, n in c["duplicates_by_action"].items())
-        followed = f"; {c['followed']} earlier records followed" if c["followed"] else ""
+        followed = (
+            f"; {c['followed']} earlier record(s) moved to their new owner" if c["followed"] else ""
+        )
         console.print(
             f"{c['duplicates']} duplicates ({c['duplicate_rate'] * 100:.1f}%)"
             + (f": {actions}" if actions else "")

@@ -293,6 +293,20 @@ EDGE_CASES: dict[str, tuple[str, ...]] = {
     "declined_by_owner": ("L-0181",),  # the owner rejects it and still holds it
 }
 
+# --- Intake quality: duplicates and lead-to-account matching (placed by
+# _place_matching_cases; the demo policy's `duplicates` section decides the actions).
+EDGE_CASES |= {
+    # L-0181 again as L-0182 (upper case, +tag: contact -> notify_owner) and L-0183
+    # (content -> append): one owner for all three.
+    "duplicate_email": ("L-0181", "L-0182", "L-0183"),
+    # One UK number written "+44 (0)20 ..." and "020 ...": the demo request reassigns and
+    # the earlier record follows.
+    "duplicate_phone": ("L-0191", "L-0192"),
+    "subdomain_account": ("L-0201",),  # jo@eu.<customer domain>: the account owner
+    "name_only_account": ("L-0211",),  # "<NAME>, Incorporated" on another domain: by name
+    "gmail_customer": ("L-0221",),  # gmail + a customer's company name: never by domain
+}
+
 
 @attrs.frozen(kw_only=True)
 class DemoFiles:
@@ -566,6 +580,94 @@ def _place_intake_cases(leads: dict[str, dict[str, str]]) -> None:
     new("L-0171", "Double At Ltd", email="jane@@double-at.co.uk")
 
 
+def _place_matching_cases(
+    leads: dict[str, dict[str, str]], accounts: Sequence[tuple[str, ...]]
+) -> None:
+    """Overwrite the duplicate and account-matching leads (no random draws: other cases keep
+    their data)."""
+    # Random phones come from a small fictional range, so two ordinary leads may draw the
+    # same number; one number is one person to duplicate detection, so only the first
+    # ordinary lead with a number keeps it.
+    special = {lead_id for ids in EDGE_CASES.values() for lead_id in ids}
+    taken: set[str] = set()
+    for lead_id, lead in leads.items():
+        number = "".join(ch for ch in lead.get("phone", "") if ch.isdigit())
+        if lead_id not in special and number and number in taken:
+            lead["phone"] = ""
+        taken.add(number)
+    person = {
+        "name": "Ana Lopez",
+        "company": "Tidewater Freight",
+        "website": "",
+        "country": "US",
+        "state": "WA",
+        "employees": "80",
+        "language": "en",
+        "product": "analytics",
+        "source": "web",
+        "owner": "",
+    }
+    emails = (
+        "ana.lopez@tidewater-freight.com",
+        "Ana.Lopez+pricing@Tidewater-Freight.com",
+        "ANA.LOPEZ+ebook@tidewater-freight.com",
+    )
+    for lead_id, email, lead_type in zip(
+        EDGE_CASES["duplicate_email"], emails, ("demo", "contact", "content"), strict=True
+    ):
+        leads[lead_id] |= {**person, "email": email, "lead_type": lead_type}
+    caller = {
+        "company": "Harrow & Finch",
+        "website": "",
+        "country": "GB",
+        "state": "",
+        "employees": "45",
+        "language": "en",
+        "product": "analytics",
+        "source": "web",
+        "owner": "",
+    }
+    leads["L-0191"] |= {
+        **caller,
+        "name": "Tom Harrow",
+        "email": "tom@harrowfinch.co.uk",
+        "phone": "+44 (0)20 7946 0321",
+        "lead_type": "contact",
+    }
+    leads["L-0192"] |= {
+        **caller,
+        "name": "T. Harrow",
+        "email": "t.harrow.office@outlook.com",
+        "phone": "020 7946 0321",
+        "lead_type": "demo",
+    }
+    customers = [a for a in accounts if a[4] == "customer" and a[3] not in ("rep-023", "rep-024")]
+    sub, by_name, gmail = customers[2], customers[3], customers[4]
+    leads["L-0201"] |= {
+        "email": f"jo.finance@eu.{sub[2]}",
+        "company": sub[1],
+        "country": sub[5],
+        "lead_type": "quote",
+        "owner": "",
+    }
+    leads["L-0211"] |= {
+        "email": "buyer@procurement-partners.net",
+        "company": f"{by_name[1].upper()}, Incorporated",
+        "website": "",
+        "country": by_name[5],
+        "lead_type": "quote",
+        "owner": "",
+    }
+    leads["L-0221"] |= {
+        "email": "casey.morgan@gmail.com",
+        "company": gmail[1],
+        "website": "",
+        "country": gmail[5],
+        "lead_type": "demo",
+        "owner": "",
+    }
+
+
 def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -594,6 +696,7 @@ def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -
     intake_rng = random.Random(seed * 7919 + 1)
     _phones(intake_rng, leads)
     _place_intake_cases(leads)
+    _place_matching_cases(leads, accounts)
     _write(files.leads, LEAD_HEADER, [[lead[c] for c in LEAD_HEADER] for lead in leads.values()])
     _write(files.events, EVENT_HEADER, _events(intake_rng, leads, now))
     return files
