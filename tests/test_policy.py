@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -277,3 +278,38 @@ def test_skill_requirements_take_the_highest_level_asked():
     banking = Lead(id="L", attributes={"industry": "banking"})
     assert policy.skills_required(banking, policy.routing[0]) == {"fintech": 3, "crm": 1}
     assert policy.skills_required(Lead(id="M"), None) == {"crm": 1}
+
+
+def _doc_yaml_blocks(section: str) -> list[str]:
+    """The ```yaml blocks of one ``## `section` `` of docs/policy.md."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "policy.md").read_text()
+    body = text.split(f"## `{section}`", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", body, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("section", ["duplicates", "account_matching"])
+def test_documented_examples_parse(section):
+    """The policy reference's examples for duplicates and account matching are valid policies."""
+    [block] = _doc_yaml_blocks(section)
+    policy = parse_policy("version: '1'\nfallback: {owner: ops}\n" + block)
+    assert getattr(policy, section) != getattr(
+        parse_policy("version: '1'\nfallback: {owner: ops}\n"), section
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("duplicates: {action: merge}", "duplicates.action"),
+        ("duplicates: {by_lead_type: {demo: keep}}", "duplicates.by_lead_type.demo"),
+        ("duplicates: {match_on: [fax]}", "duplicates.match_on"),
+        ("duplicates: {match_on: []}", "duplicates.match_on"),
+        ("account_matching: {name_threshold: 0}", "account_matching.name_threshold"),
+        ("account_matching: {name_threshold: 1.5}", "account_matching.name_threshold"),
+    ],
+)
+def test_bad_duplicate_and_matching_settings_name_their_path(text, path):
+    """Unknown actions, identity kinds and out-of-range thresholds are errors at their path."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy("version: '1'\nfallback: {owner: ops}\n" + text + "\n")
+    assert info.value.path.startswith(path), info.value

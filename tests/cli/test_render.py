@@ -9,6 +9,7 @@ from leadroute.models import (
     Candidate,
     Decision,
     DecisionStatus,
+    DuplicateMatch,
     Exclusion,
     ExclusionGroup,
     RouteStep,
@@ -65,3 +66,50 @@ def test_grouped_exclusions_survive_the_audit_trail():
     stored = decision_from_json(decision_to_json(decision()))
     assert stored == decision()
     assert explain_lines(stored) == explain_lines(decision())
+
+
+def routed_decision(**kw: object) -> Decision:
+    base: dict[str, object] = {
+        "id": "d",
+        "lead_id": "L2",
+        "status": DecisionStatus.ROUTED,
+        "owner_id": "r1",
+        "step": RouteStep.DUPLICATE,
+        "policy_version": "1",
+        "decided_at": AT,
+    }
+    return Decision(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_explain_shows_the_account_match_method_and_confidence():
+    """The account line names the account, how it matched and how sure the match is."""
+    lines = explain_lines(
+        routed_decision(
+            account_id="A1", account_method="company_name:acme", account_confidence=0.93
+        )
+    )
+    assert "Account: A1 (matched by company_name:acme, confidence 0.93)" in lines
+
+
+def test_explain_shows_what_a_duplicate_matched_and_the_action():
+    """A duplicate's line names the known record, its owner, the keys matched and the action."""
+    dup = DuplicateMatch(
+        lead_id="L1", matched_on=("email", "phone"), action="notify_owner", previous_owner="r1"
+    )
+    [line] = [x for x in explain_lines(routed_decision(duplicate=dup)) if x.startswith("Duplicate")]
+    assert line == (
+        "Duplicate: same person as lead L1, owned by r1 (matched on email, phone); "
+        "notify_owner: kept with the known owner, who is notified"
+    )
+
+
+def test_explain_shows_a_follower_moved_with_its_person():
+    """An earlier record that followed a reassigned duplicate says whom it followed, from whom."""
+    dup = DuplicateMatch(
+        lead_id="L9", matched_on=("phone",), action="reassign", role="follower", previous_owner="r0"
+    )
+    lines = explain_lines(routed_decision(lead_id="L1", duplicate=dup))
+    assert (
+        "Duplicate: follows lead L9 of the same person (matched on phone): moved from r0 to r1"
+        in lines
+    )

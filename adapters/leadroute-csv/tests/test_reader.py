@@ -259,3 +259,27 @@ def test_demo_headers_are_columns_the_reader_knows():
     assert set(LEAD_HEADER) <= set(LEAD_FIELDS)
     assert set(REP_HEADER) <= set(REP_FIELDS)
     assert set(ACCOUNT_HEADER) <= set(ACCOUNT_FIELDS)
+
+
+def test_accounts_last_activity_is_read_and_bad_times_reported(folder, adapter_for):
+    """accounts.csv's optional last_activity_at becomes a UTC time; a bad one is a row problem."""
+    accounts = (
+        "id,name,domain,owner,status,last_activity_at\n"
+        "A1,Acme,acme.com,r1,customer,2026-10-01T12:00:00+02:00\n"
+        "A2,Beta,beta.io,r1,prospect,\n"
+        "A3,Gamma,gamma.io,r1,prospect,last tuesday\n"
+    )
+    snapshot = adapter_for(folder("id,email\n", accounts=accounts)).read()
+    assert [(a.id, a.last_activity_at) for a in snapshot.accounts] == [
+        ("A1", datetime(2026, 10, 1, 10, 0, tzinfo=UTC)),
+        ("A2", None),
+    ]
+    assert [(p.record_id, p.field) for p in snapshot.problems] == [("A3", "last_activity_at")]
+
+
+def test_phone_column_is_kept_as_written(folder, adapter_for):
+    """A lead's phone is read as written, for duplicate detection to normalize."""
+    snapshot = adapter_for(
+        folder("id,email,phone\nL1,a@b.io,+44 (0)20 7946 0958\nL2,c@d.io,\n")
+    ).read()
+    assert [lead.get("phone") for lead in snapshot.leads] == ["+44 (0)20 7946 0958", ""]

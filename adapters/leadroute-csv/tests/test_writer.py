@@ -167,3 +167,34 @@ def test_entry_point_registers_a_working_adapter(tmp_path, policy):
     (tmp_path / "reps.csv").write_text("id\nr1\n", encoding="utf-8")
     adapter = factory(AdapterConfig(policy=policy, options={"input_dir": str(tmp_path)}))
     assert [lead.id for lead in adapter.read().leads] == ["L1"]
+
+
+def duplicate_effect(kind: str, lead_id: str, **payload: object) -> Effect:
+    decision_id = f"d-{lead_id}"
+    return Effect(
+        kind=kind,
+        decision_id=decision_id,
+        lead_id=lead_id,
+        idem_key=Effect.key_for(decision_id, kind),
+        payload={"lead_id": lead_id, "owner_id": "r1", "matched_on": ["email"], **payload},
+    )
+
+
+def test_notify_and_append_effects_are_written_once_each(tmp_path, adapter_for):
+    """notify rows go to notifications.csv, append rows to appends.csv; re-applying adds nothing."""
+    adapter = adapter_for(tmp_path)
+    effects = [
+        duplicate_effect("notify", "L2", about_lead_id="L1", message="new demo from L1"),
+        duplicate_effect("append", "L3", into_lead_id="L1"),
+    ]
+    assert all(r.ok for r in adapter.apply(effects))
+    assert all(r.ok for r in adapter.apply(effects))
+    [note] = read(adapter.notifications_path)
+    assert (note["owner_id"], note["lead_id"], note["about_lead_id"], note["matched_on"]) == (
+        "r1",
+        "L2",
+        "L1",
+        "email",
+    )
+    [append] = read(adapter.appends_path)
+    assert (append["lead_id"], append["into_lead_id"]) == ("L3", "L1")
