@@ -121,11 +121,13 @@ def leadroute_match_account(
 ) -> AccountMatch | None:
     """Find the known account a lead belongs to.
 
-    Stops at first non-None result. The built-in matcher (exact registrable domain, then
-    normalized company name) is ``trylast``, so a plugin's matcher is asked first.
+    Stops at first non-None result. The built-in matcher (registrable domain of the email
+    or website, never a free-mail one; then fuzzy company name; ties to the preferred
+    status, then the latest activity) is ``trylast``, so a plugin's matcher is asked first.
 
     :param lead: The enriched lead.
-    :param accounts: All known accounts, indexed by id, domain and normalized name.
+    :param accounts: All known accounts, indexed by id, registrable domain and normalized
+        name (every account kept per key).
     :param policy: The policy in force.
     """
 
