@@ -48,6 +48,7 @@ __all__ = [
     "SolveSummary",
     "decision_id_for",
     "normalize_company",
+    "sorted_words",
 ]
 
 # A fixed namespace so decision ids and idempotency keys are the same on every machine
@@ -343,6 +344,11 @@ def normalize_company(name: str) -> str:
     return " ".join(words)
 
 
+def sorted_words(text: str) -> str:
+    """The words of a text in sorted order (``"labs acme"`` -> ``"acme labs"``)."""
+    return " ".join(sorted(text.split()))
+
+
 @attrs.frozen
 class AccountIndex:
     """Accounts indexed once per run so matching a lead is a dictionary lookup.
@@ -355,11 +361,16 @@ class AccountIndex:
         by_domain: Accounts by registrable domain (``eu.acme.co.uk`` is kept under
             ``acme.co.uk``), lower case.
         by_name: Accounts by normalized company name.
+        by_sorted_name: Accounts by their normalized name's words in sorted order, for
+            fuzzy matching (word order ignored, sorted once here rather than per lead).
+        sorted_names: The keys of ``by_sorted_name``, as a sequence for rapidfuzz.
     """
 
     by_id: Mapping[str, Account]
     by_domain: Mapping[str, tuple[Account, ...]]
     by_name: Mapping[str, tuple[Account, ...]]
+    by_sorted_name: Mapping[str, tuple[Account, ...]] = attrs.field(factory=dict)
+    sorted_names: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, accounts: tuple[Account, ...] | list[Account]) -> AccountIndex:
@@ -373,10 +384,15 @@ class AccountIndex:
             key = normalize_company(account.name)
             if key:
                 by_name.setdefault(key, []).append(account)
+        by_sorted: dict[str, list[Account]] = {}
+        for key, named in by_name.items():
+            by_sorted.setdefault(sorted_words(key), []).extend(named)
         return cls(
             {a.id: a for a in accounts},
             {k: tuple(v) for k, v in by_domain.items()},
             {k: tuple(v) for k, v in by_name.items()},
+            {k: tuple(v) for k, v in by_sorted.items()},
+            tuple(by_sorted),
         )
 
 

@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 from rapidfuzz import fuzz, process
 
 from leadroute.host import hookimpl
-from leadroute.models import Account, AccountIndex, AccountMatch, Lead, normalize_company
+from leadroute.models import (
+    Account,
+    AccountIndex,
+    AccountMatch,
+    Lead,
+    normalize_company,
+    sorted_words,
+)
 from leadroute.normalize import email_domain, is_free_mail, registrable_domain
 from leadroute.policy import AccountMatchingPolicy, Policy
 
@@ -71,17 +78,21 @@ def _by_name(
     lead: Lead, accounts: AccountIndex, settings: AccountMatchingPolicy
 ) -> AccountMatch | None:
     name = normalize_company(lead.company)
-    if not name or not accounts.by_name:
+    if not name or not accounts.sorted_names:
         return None
-    cutoff = settings.name_threshold * 100
+    # Ratio of word-sorted names = rapidfuzz's token-sort ratio, with the accounts' side
+    # sorted once per run instead of once per lead and account.
     hits = process.extract(
-        name, list(accounts.by_name), scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, limit=None
+        sorted_words(name),
+        accounts.sorted_names,
+        scorer=fuzz.ratio,
+        score_cutoff=settings.name_threshold * 100,
+        limit=None,
     )
     if not hits:
         return None
     top = max(score for _, score, _ in hits)
-    best_keys = [key for key, score, _ in hits if score == top]
-    tied = [a for key in best_keys for a in accounts.by_name[key]]
+    tied = [a for key, score, _ in hits if score == top for a in accounts.by_sorted_name[key]]
     account, why = best_account(tied, settings)
     key = normalize_company(account.name)
     method = f"company_name:{key}" + (f" ({why})" if why else "")
