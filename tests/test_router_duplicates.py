@@ -290,3 +290,26 @@ def test_a_lead_bridging_two_known_persons_merges_them_under_one_owner(router_st
     assert "duplicate:owners-differ" in third.route_path
     assert third.duplicate.matched_on == ("email", "phone")
     assert {r.person_id for r in store.load_identities()} == {"L1"}
+
+
+def test_rebalance_moves_a_persons_records_together(tmp_path: Path, host):
+    """When rebalance splits one person's leads across reps, the others follow the first move."""
+    path = tmp_path / "s.db"
+    first = [rep("na-1", pools=["na"]), rep("ops"), rep("emea-backup")]
+    leads = [lead("L1", email="kai@acme.com"), lead("L2", email="Kai+2@acme.com")]
+    with Store.open(path) as store:
+        routed = router_for(store, host, "{action: notify_owner}").route(snapshot(leads, first))
+    assert {d.owner_id for d in routed.decisions} == {"na-1"}
+    # The owner leaves; two reps with room for one lead each share the person's two leads.
+    later = [
+        rep("na-1", active=False),
+        rep("na-2", pools=["na"], cap=1),
+        rep("na-3", pools=["na"], cap=1),
+        rep("ops"),
+        rep("emea-backup"),
+    ]
+    with Store.open(path) as store:
+        router_for(store, host, "{action: notify_owner}").rebalance(snapshot(leads, later))
+        current = store.current_decisions()
+    assert len({current["L1"].owner_id, current["L2"].owner_id}) == 1, current
+    assert current["L1"].owner_id in {"na-2", "na-3"}

@@ -214,7 +214,8 @@ class People:
 
 
 def follower_decision(earlier: Decision, new: Decision) -> Decision:
-    """The next epoch of an earlier record of a person: it follows the new intent's owner."""
+    """The next epoch of another record of a person: it follows the owner ``new`` chose
+    (a reassigned duplicate's, or a rebalance move's)."""
     match = new.duplicate
     epoch = earlier.epoch + 1
     return attrs.evolve(
@@ -229,8 +230,8 @@ def follower_decision(earlier: Decision, new: Decision) -> Decision:
         candidates=(),
         exclusions=(),
         reason=(
-            f"the same person's new lead {new.lead_id} went to {new.owner_id}; "
-            f"this earlier record follows it (was {earlier.owner_id})"
+            f"lead {new.lead_id} of the same person went to {new.owner_id}; "
+            f"this record follows it (was {earlier.owner_id})"
         ),
         policy_version=new.policy_version,
         decided_at=new.decided_at,

@@ -523,9 +523,13 @@ class Router:
     def _followers(
         decision: Decision, run: _Run, reps: Mapping[str, Rep]
     ) -> list[tuple[Decision, list[Effect]]]:
-        """A reassigned duplicate's earlier records, moved to its owner, with their effects."""
+        """The other records of a person whose lead was reassigned (a ``reassign`` duplicate
+        or a rebalance move), moved to its owner, with their effects."""
         dup, people = decision.duplicate, run.pipeline.people
-        if dup is None or dup.role != "duplicate" or dup.action != "reassign" or people is None:
+        reassigned = decision.step == RouteStep.REBALANCE or (
+            dup is not None and dup.role == "duplicate" and dup.action == "reassign"
+        )
+        if not reassigned or people is None:
             return []
         moved = []
         for lead_id in people.leads(people.person(decision.lead_id)):
@@ -593,6 +597,10 @@ class Router:
         if dry_run:
             return RebalanceResult(plan=plan, applied=0, relay=None)
         run_id = self.store.begin_run("rebalance", source)
+        # A moved lead's person moves with it: their other records follow the new owner.
+        run = _Run(pipeline=pipeline, latest=dict(known))
+        if self.policy.duplicates.enabled:
+            pipeline.people = People.load(self.store, known)
         for index, move in enumerate(plan.moves, start=1):
             solve = move.decided.decision.solve
             # The run id on each move lets a rerun find what an interrupted run already did.
@@ -601,7 +609,7 @@ class Router:
                 if solve is not None
                 else move.decided
             )
-            self._commit(decided, pipeline.reps, result)
+            self._commit(decided, pipeline.reps, result, run=run)
             if progress is not None:
                 progress(index)
         relay_report = self._relay(adapter, snapshot, result) if adapter is not None else None
