@@ -313,3 +313,20 @@ def test_rebalance_moves_a_persons_records_together(tmp_path: Path, host):
         current = store.current_decisions()
     assert len({current["L1"].owner_id, current["L2"].owner_id}) == 1, current
     assert current["L1"].owner_id in {"na-2", "na-3"}
+
+
+def test_leads_routed_before_identities_were_kept_become_known_when_seen_again(tmp_path, host):
+    """A lead routed with duplicates off is remembered when replayed, so a later repeat matches."""
+    path = tmp_path / "s.db"
+    old = lead("L1", email="mo@acme.com")
+    with Store.open(path) as store:
+        router_for(store, host, "{enabled: false}").route(snapshot([old]))
+        assert store.load_identities() == []
+    with Store.open(path) as store:
+        result = router_for(store, host, "{action: notify_owner}").route(
+            snapshot([old, lead("L2", email="MO@acme.com")])
+        )
+        assert {r.lead_id for r in store.load_identities()} == {"L1", "L2"}
+    first, second = result.decisions
+    assert second.duplicate is not None and second.duplicate.lead_id == "L1"
+    assert second.owner_id == first.owner_id

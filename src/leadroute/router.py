@@ -331,6 +331,8 @@ class Router:
         for index, lead in enumerate(snapshot.leads, start=1):
             stored = known.get(lead.id)
             when = arrival(lead) if arrival is not None else at
+            if stored is not None:
+                self._remember(pipeline, lead, stored)
             if batch:
                 waiting.append(stored if stored is not None else pipeline.prepare(lead, when))
             else:
@@ -383,6 +385,17 @@ class Router:
             log.info(
                 "lead.rejected", lead_id=outcome.lead.id, codes=[p.code for p in outcome.problems]
             )
+
+    def _remember(self, pipeline: Pipeline, lead: Lead, stored: Decision) -> None:
+        """Make a replayed lead a known person if it is not one yet (routed before the store
+        kept identities, or while duplicates were off), so later leads match it."""
+        people = pipeline.people
+        if people is None or people.person(lead.id):
+            return
+        people.observe(lead, self.policy.duplicates.match_on)
+        rows, merges = people.settle(stored)
+        if rows or merges:
+            self.store.save_identities(rows, merges)
 
     def _pipeline(
         self,

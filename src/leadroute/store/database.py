@@ -315,6 +315,11 @@ class Store:
                 conn.execute(m.insert().values(key=IDENTITY_KEY, value=value))
         return bytes.fromhex(value)
 
+    def save_identities(self, rows: Sequence[IdentityRow], merges: Mapping[str, str]) -> None:
+        """Store identity rows (and person merges) of a lead decided earlier, in one transaction."""
+        with self._tx() as conn:
+            self._write_identities(conn, rows, merges, _now())
+
     def load_identities(self) -> list[IdentityRow]:
         """Every stored identity row, oldest first."""
         t = schema.identities
