@@ -26,14 +26,14 @@ def test_email_key_ignores_case_tags_and_gmail_dots(a, b):
 
 def test_phone_key_is_e164_however_written():
     """'+44 (0)20 7946 0958' and '020 7946 0958' from GB are one phone key."""
-    written = Lead(id="1", country="GB", attributes={"phone": "+44 (0)20 7946 0958"})
-    national = Lead(id="2", country="GB", attributes={"phone": "020 7946 0958"})
+    written = Lead(id="1", country="GB", phone="+44 (0)20 7946 0958")
+    national = Lead(id="2", country="GB", phone="020 7946 0958")
     assert identity_keys(written)["phone"] == identity_keys(national)["phone"] == "+442079460958"
 
 
 def test_phone_without_country_code_needs_the_leads_country():
     """A national number on a lead of unknown country is no key (it could be anywhere)."""
-    assert "phone" not in identity_keys(Lead(id="1", attributes={"phone": "020 7946 0958"}))
+    assert "phone" not in identity_keys(Lead(id="1", phone="020 7946 0958"))
 
 
 def test_name_domain_key_uses_the_registrable_domain_and_folds_accents():
@@ -51,9 +51,7 @@ def test_no_name_domain_key_on_free_mail():
 
 def test_only_the_kinds_asked_for_are_built():
     """match_on limits the keys."""
-    lead = Lead(
-        id="1", name="A B", email="a@acme.com", country="GB", attributes={"phone": "020 7946 0958"}
-    )
+    lead = Lead(id="1", name="A B", email="a@acme.com", country="GB", phone="020 7946 0958")
     assert set(identity_keys(lead, ["phone"])) == {"phone"}
 
 
@@ -68,11 +66,9 @@ def test_people_match_an_earlier_lead_and_merge_two_persons():
     """A lead sharing a key with an earlier one matches it; a lead bridging two persons merges them."""
     people = People(b"key")
     assert people.observe(Lead(id="A", email="a@acme.com"), ["email", "phone"]) is None
-    b = Lead(id="B", email="b@acme.com", country="GB", attributes={"phone": "020 7946 0958"})
+    b = Lead(id="B", email="b@acme.com", country="GB", phone="020 7946 0958")
     assert people.observe(b, ["email", "phone"]) is None
-    bridge = Lead(
-        id="C", email="A@acme.com", country="GB", attributes={"phone": "+44 20 7946 0958"}
-    )
+    bridge = Lead(id="C", email="A@acme.com", country="GB", phone="+44 20 7946 0958")
     known = people.observe(bridge, ["email", "phone"])
     assert known is not None
     assert (known.person_id, known.lead_ids, known.matched_on) == (

@@ -127,8 +127,8 @@ def test_phone_written_two_ways_is_one_person(router_store):
     store, host = router_store
     router = router_for(store, host, "{action: notify_owner}")
     leads = [
-        lead("L1", country="GB", attributes={"phone": "+44 (0)20 7946 0958"}),
-        lead("L2", country="GB", attributes={"phone": "020 7946 0958"}),
+        lead("L1", country="GB", phone="+44 (0)20 7946 0958"),
+        lead("L2", country="GB", phone="020 7946 0958"),
     ]
     _, second = router.route(snapshot(leads)).decisions
     assert second.duplicate is not None and second.duplicate.matched_on == ("phone",)
@@ -169,9 +169,7 @@ def test_a_rejected_lead_is_not_a_known_person(router_store):
     store, host = router_store
     router = router_for(store, host, "{action: notify_owner}")
     phone = {"phone": "+1 415 555 0100"}
-    result = router.route(
-        snapshot([lead("L1", email="", attributes=phone), lead("L2", attributes=phone)])
-    )
+    result = router.route(snapshot([lead("L1", email="", **phone), lead("L2", **phone)]))
     [d] = result.decisions
     assert d.lead_id == "L2" and d.duplicate is None
 
@@ -214,7 +212,7 @@ def test_store_keeps_no_email_or_phone(tmp_path: Path, host):
                     lead(
                         "L1",
                         email="secret.person@acme.com",
-                        attributes={"phone": "+1 415 555 0100"},
+                        phone="+1 415 555 0100",
                     ),
                     lead("L2", email="Secret.Person@acme.com"),
                 ]
@@ -243,7 +241,8 @@ def _stream(rng: random.Random, persons: int, leads: int, start: int) -> list[Le
                 country=rng.choice(["US", "US", "DE", "GB", "XX"]),
                 language="en",
                 lead_type=rng.choice(["demo", "contact", "content"]),
-                attributes={"phone": phone, "person": str(p)},
+                phone=phone,
+                attributes={"person": str(p)},
             )
         )
     return out
@@ -280,8 +279,8 @@ def test_a_lead_bridging_two_known_persons_merges_them_under_one_owner(router_st
     phone = {"phone": "+49 30 901820"}
     leads = [
         lead("L1", email="a@acme.com", country="US"),
-        lead("L2", email="b@other.de", country="DE", language="en", attributes=phone),
-        lead("L3", email="A@acme.com", country="DE", language="en", attributes=phone),
+        lead("L2", email="b@other.de", country="DE", language="en", **phone),
+        lead("L3", email="A@acme.com", country="DE", language="en", **phone),
     ]
     result = router.route(snapshot(leads))
     owners = {d.lead_id: d.owner_id for d in result.decisions}
