@@ -113,6 +113,7 @@ class People:
     appended: set[str] = attrs.field(factory=set)
     person_by_lead: dict[str, str] = attrs.field(factory=dict)
     _new: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = attrs.field(factory=dict)
+    _order: dict[str, int] = attrs.field(factory=dict)
 
     @classmethod
     def load(
@@ -127,8 +128,7 @@ class People:
             people.person_of[row.key_hash] = row.person_id
             people.kind_of[row.key_hash] = row.kind
             if row.lead_id not in people.person_by_lead:
-                people.leads_of.setdefault(row.person_id, []).append(row.lead_id)
-                people.person_by_lead[row.lead_id] = row.person_id
+                people._add(row.person_id, row.lead_id)
         for decision in decisions.values():
             people.note(decision)
         return people
@@ -158,8 +158,7 @@ class People:
         for other in merged:
             self._merge(other, into=person)
         earlier = tuple(self.leads_of.get(person, ()))
-        self.leads_of.setdefault(person, []).append(lead.id)
-        self.person_by_lead[lead.id] = person
+        self._add(person, lead.id)
         for digest in hashes.values():
             self.person_of[digest] = person
         self.kind_of.update({digest: kind for kind, digest in hashes.items()})
@@ -169,8 +168,14 @@ class People:
         return Known(person_id=person, lead_ids=earlier, matched_on=tuple(matched_on))
 
     def _first_seen(self, person: str) -> int:
-        # Persons are created in the order their first lead was seen, and never re-inserted.
-        return next((i for i, p in enumerate(self.leads_of) if p == person), len(self.leads_of))
+        return self._order.get(person, len(self._order))
+
+    def _add(self, person: str, lead_id: str) -> None:
+        """Put a lead under a person; a new person is numbered in the order first seen."""
+        if person not in self.leads_of:
+            self._order.setdefault(person, len(self._order))
+        self.leads_of.setdefault(person, []).append(lead_id)
+        self.person_by_lead[lead_id] = person
 
     def _merge(self, other: str, *, into: str) -> None:
         # Rare (a lead bridging two known persons), so a scan of the keys is acceptable.
