@@ -329,3 +329,26 @@ def test_leads_routed_before_identities_were_kept_become_known_when_seen_again(t
     first, second = result.decisions
     assert second.duplicate is not None and second.duplicate.lead_id == "L1"
     assert second.owner_id == first.owner_id
+
+
+def test_reassign_command_moves_a_persons_records_together(tmp_path: Path, host):
+    """leadroute reassign from a leaving rep keeps each person's records with one new owner."""
+    path = tmp_path / "s.db"
+    first = [rep("na-1", pools=["na"]), rep("ops"), rep("emea-backup")]
+    leads = [lead("L1", email="kai@acme.com"), lead("L2", email="Kai+2@acme.com")]
+    with Store.open(path) as store:
+        router_for(store, host, "{action: notify_owner}").route(snapshot(leads, first))
+    later = [
+        rep("na-1", pools=["na"]),
+        rep("na-2", pools=["na"], cap=1),
+        rep("na-3", pools=["na"], cap=1),
+        rep("ops"),
+        rep("emea-backup"),
+    ]
+    with Store.open(path) as store:
+        router_for(store, host, "{action: notify_owner}").reassign(
+            snapshot(leads, later), from_rep="na-1"
+        )
+        current = store.current_decisions()
+    assert current["L1"].owner_id != "na-1"
+    assert current["L1"].owner_id == current["L2"].owner_id, current

@@ -500,14 +500,18 @@ class Router:
         result: RunResult,
         *,
         run: _Run | None = None,
+        moved: bool = False,
     ) -> None:
+        """Record a decision with its effects; with ``run``, also the lead's identity rows and
+        the person's other records that follow it (a reassigned duplicate, or ``moved``: a
+        rebalance or reassign move)."""
         decision = outcome.decision
         effects = duplicate_effects(
             decision, owner_write_effect(decision, reps.get(decision.owner_id))
         )
         people = run.pipeline.people if run else None
         rows, merges = people.settle(decision) if people else ([], {})
-        followers = self._followers(decision, run, reps) if run else []
+        followers = self._followers(decision, run, reps, moved=moved) if run else []
         if self.store.record(
             decision, effects, outcome.ledger, identities=rows, merges=merges, followers=followers
         ):
@@ -534,17 +538,17 @@ class Router:
 
     @staticmethod
     def _followers(
-        decision: Decision, run: _Run, reps: Mapping[str, Rep]
+        decision: Decision, run: _Run, reps: Mapping[str, Rep], *, moved: bool = False
     ) -> list[tuple[Decision, list[Effect]]]:
-        """The other records of a person whose lead was reassigned (a ``reassign`` duplicate
-        or a rebalance move), moved to its owner, with their effects."""
+        """The other records of a person whose lead was reassigned (a ``reassign`` duplicate,
+        or a rebalance or reassign move), moved to its owner, with their effects."""
         dup, people = decision.duplicate, run.pipeline.people
-        reassigned = decision.step == RouteStep.REBALANCE or (
+        reassigned = moved or (
             dup is not None and dup.role == "duplicate" and dup.action == "reassign"
         )
         if not reassigned or people is None:
             return []
-        moved = []
+        following = []
         for lead_id in people.leads(people.person(decision.lead_id)):
             earlier = run.latest.get(lead_id)
             if lead_id == decision.lead_id or earlier is None:
@@ -558,8 +562,8 @@ class Router:
                 if lead_id in people.appended
                 else [owner_write_effect(follower, reps.get(follower.owner_id))]
             )
-            moved.append((follower, effects))
-        return moved
+            following.append((follower, effects))
+        return following
 
     @staticmethod
     def _apply_followers(run: _Run, result: RunResult, followers: list[Decision]) -> None:
@@ -622,7 +626,7 @@ class Router:
                 if solve is not None
                 else move.decided
             )
-            self._commit(decided, pipeline.reps, result, run=run)
+            self._commit(decided, pipeline.reps, result, run=run, moved=True)
             if progress is not None:
                 progress(index)
         relay_report = self._relay(adapter, snapshot, result) if adapter is not None else None
@@ -747,8 +751,12 @@ class Router:
             return ReassignResult(plan=plan, applied=0, relay=None)
         run_id = self.store.begin_run("reassign", source)
         result = RunResult()
+        # As in rebalance, a moved lead's person moves with it.
+        run = _Run(pipeline=pipeline, latest=dict(known))
+        if self.policy.duplicates.enabled:
+            pipeline.people = People.load(self.store, known)
         for move in plan.moves:
-            self._commit(move.decided, pipeline.reps, result)
+            self._commit(move.decided, pipeline.reps, result, run=run, moved=True)
         relay_report = relay(self.store, adapter) if adapter is not None else None
         counts = {"owned": plan.owned, "worked": plan.worked, "moved": len(result.new_ids)}
         self.store.finish_run(run_id, counts)
