@@ -234,6 +234,8 @@ def follower_decision(earlier: Decision, new: Decision) -> Decision:
         route_path=(*earlier.route_path, f"duplicate:follows:{new.lead_id}"),
         candidates=(),
         exclusions=(),
+        excluded_groups=(),
+        solve=None,
         reason=(
             f"lead {new.lead_id} of the same person went to {new.owner_id}; "
             f"this record follows it (was {earlier.owner_id})"

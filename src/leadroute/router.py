@@ -630,19 +630,21 @@ class Router:
             if progress is not None:
                 progress(index)
         relay_report = self._relay(adapter, snapshot, result) if adapter is not None else None
+        applied = _applied(plan.moves, result)
         counts = {
             "considered": plan.considered,
             "movable": len(plan.movable),
-            "moved": len(result.new_ids),
+            "moved": applied,
             "kept": plan.kept,
             "resumed_after": sum(spent.values()),
+            "followed": len(result.followers),
         }
         self.store.finish_run(run_id, counts)
         for old_run in interrupted:
             # Its moves now count as this run's: a later run must not charge them again.
             self.store.finish_run(old_run, {"interrupted": 1})
         log.info("rebalance.finished", run_id=run_id, **counts)
-        return RebalanceResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
+        return RebalanceResult(plan=plan, applied=applied, relay=relay_report)
 
     # ----------------------------------------------------------------- relay
 
@@ -758,10 +760,16 @@ class Router:
         for move in plan.moves:
             self._commit(move.decided, pipeline.reps, result, run=run, moved=True)
         relay_report = relay(self.store, adapter) if adapter is not None else None
-        counts = {"owned": plan.owned, "worked": plan.worked, "moved": len(result.new_ids)}
+        applied = _applied(plan.moves, result)
+        counts = {
+            "owned": plan.owned,
+            "worked": plan.worked,
+            "moved": applied,
+            "followed": len(result.followers),
+        }
         self.store.finish_run(run_id, counts)
         log.info("reassign.finished", run_id=run_id, from_rep=from_rep, to=to, **counts)
-        return ReassignResult(plan=plan, applied=len(result.new_ids), relay=relay_report)
+        return ReassignResult(plan=plan, applied=applied, relay=relay_report)
 
     def _interrupted_moves(
         self, snapshot: Snapshot, known: Mapping[str, Decision]
@@ -847,6 +855,14 @@ def _forced(path_step: str) -> bool:
     """Whether a ``rebalance:REASONS`` path step names a move no cap applies to."""
     reasons = set(path_step.removeprefix("rebalance:").split(","))
     return bool(reasons & {"OWNER_INACTIVE", "OWNER_ON_LEAVE"})
+
+
+def _applied(moves: Iterable[Any], result: RunResult) -> int:
+    """Planned moves that happened: by their own decision, or by following a record of the
+    same person that moved first (whose follower took the planned move's epoch)."""
+    moved = {d.lead_id for d in result.decisions if d.id in result.new_ids}
+    moved |= {f.lead_id for f in result.followers}
+    return sum(1 for move in moves if move.lead_id in moved)
 
 
 def _appended(decision: Decision) -> bool:
