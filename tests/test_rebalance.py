@@ -252,11 +252,11 @@ def test_a_crash_mid_apply_resumes_without_moving_anything_twice(store, host, mo
     record = store.record
     calls = []
 
-    def crash_on_third(decision, effects, ledger=()):
+    def crash_on_third(decision, effects, ledger=(), **extra):
         calls.append(decision.lead_id)
         if len(calls) == 3:
             raise KeyboardInterrupt("killed mid-apply")  # the process dies between moves
-        return record(decision, effects, ledger)
+        return record(decision, effects, ledger, **extra)
 
     monkeypatch.setattr(store, "record", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
@@ -291,11 +291,11 @@ def crash_after(store, monkeypatch, commits):
     record = store.record
     calls = []
 
-    def crashing(decision, effects, ledger=()):
+    def crashing(decision, effects, ledger=(), **extra):
         calls.append(decision.lead_id)
         if len(calls) > commits:
             raise KeyboardInterrupt("killed mid-apply")
-        return record(decision, effects, ledger)
+        return record(decision, effects, ledger, **extra)
 
     monkeypatch.setattr(store, "record", crashing)
     return lambda: monkeypatch.setattr(store, "record", record)
