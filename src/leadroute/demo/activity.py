@@ -69,10 +69,15 @@ def write_activity(
 ) -> Path:
     """Write ``activity.csv`` for the decided leads, in time order, events up to ``now`` only."""
     rows = []
-    for decision in sorted(decisions, key=lambda d: d.lead_id):
+    ordered = sorted(decisions, key=lambda d: (d.lead_id, d.epoch))
+    for decision, after in zip(ordered, [*ordered[1:], None], strict=True):
+        # An owner works a lead only until a later epoch moves it (a duplicate's person
+        # following a new owner): nothing of theirs is recorded after that.
+        moved = after is not None and after.lead_id == decision.lead_id
+        until = min(now, after.decided_at) if moved and after is not None else now
         rng = random.Random(f"{seed}:{decision.lead_id}")
         for at, rep, kind, detail in _events(decision, rng):
-            if at <= now:
+            if at <= until and not (moved and at == until):
                 rows.append((at, decision.lead_id, rep, kind, detail))
     rows.sort()
     with path.open("w", encoding="utf-8", newline="") as fh:

@@ -581,7 +581,7 @@ def _place_intake_cases(leads: dict[str, dict[str, str]]) -> None:
 
 
 def _place_matching_cases(
-    leads: dict[str, dict[str, str]], accounts: Sequence[tuple[str, ...]]
+    leads: dict[str, dict[str, str]], accounts: Sequence[tuple[str, ...]], now: datetime
 ) -> None:
     """Overwrite the duplicate and account-matching leads (no random draws: other cases keep
     their data)."""
@@ -612,10 +612,12 @@ def _place_matching_cases(
         "Ana.Lopez+pricing@Tidewater-Freight.com",
         "ANA.LOPEZ+ebook@tidewater-freight.com",
     )
-    for lead_id, email, lead_type in zip(
-        EDGE_CASES["duplicate_email"], emails, ("demo", "contact", "content"), strict=True
+    # Created an hour apart, in id order: the demo routes leads as they arrive.
+    for hours, (lead_id, email, lead_type) in enumerate(
+        zip(EDGE_CASES["duplicate_email"], emails, ("demo", "contact", "content"), strict=True)
     ):
-        leads[lead_id] |= {**person, "email": email, "lead_type": lead_type}
+        created = _iso(now - timedelta(hours=8 - hours))
+        leads[lead_id] |= {**person, "email": email, "lead_type": lead_type, "created_at": created}
     caller = {
         "company": "Harrow & Finch",
         "website": "",
@@ -633,6 +635,7 @@ def _place_matching_cases(
         "email": "tom@harrowfinch.co.uk",
         "phone": "+44 (0)20 7946 0321",
         "lead_type": "contact",
+        "created_at": _iso(now - timedelta(hours=4)),
     }
     leads["L-0192"] |= {
         **caller,
@@ -640,6 +643,7 @@ def _place_matching_cases(
         "email": "t.harrow.office@outlook.com",
         "phone": "020 7946 0321",
         "lead_type": "demo",
+        "created_at": _iso(now - timedelta(hours=3)),
     }
     customers = [a for a in accounts if a[4] == "customer" and a[3] not in ("rep-023", "rep-024")]
     sub, by_name, gmail = customers[2], customers[3], customers[4]
@@ -696,7 +700,7 @@ def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -
     intake_rng = random.Random(seed * 7919 + 1)
     _phones(intake_rng, leads)
     _place_intake_cases(leads)
-    _place_matching_cases(leads, accounts)
+    _place_matching_cases(leads, accounts, now)
     _write(files.leads, LEAD_HEADER, [[lead[c] for c in LEAD_HEADER] for lead in leads.values()])
     _write(files.events, EVENT_HEADER, _events(intake_rng, leads, now))
     return files
