@@ -182,55 +182,16 @@ class Store:
         recorded is skipped. Returns False (writing nothing) when the lead already has a
         decision for that epoch.
         """
-        d = decision
         with self._tx() as conn:
-            exists = conn.execute(
-                sa.select(schema.decisions.c.id).where(
-                    schema.decisions.c.lead_id == d.lead_id, schema.decisions.c.epoch == d.epoch
-                )
-            ).first()
-            if exists is not None:
-                return False
-            conn.execute(
-                schema.decisions.insert().values(
-                    id=d.id,
-                    lead_id=d.lead_id,
-                    epoch=d.epoch,
-                    status=str(d.status),
-                    owner_id=d.owner_id,
-                    queue=d.queue,
-                    step=str(d.step),
-                    rule=d.rule,
-                    pool=d.pool,
-                    policy_version=d.policy_version,
-                    decided_at=to_iso(d.decided_at),
-                    payload=decision_to_json(d),
-                )
-            )
             now = _now()
-            if effects:
-                conn.execute(
-                    schema.outbox.insert(),
-                    [
-                        {
-                            "idem_key": e.idem_key,
-                            "decision_id": e.decision_id,
-                            "lead_id": e.lead_id,
-                            "kind": e.kind,
-                            "payload": json.dumps(dict(e.payload), sort_keys=True),
-                            "status": "pending",
-                            "attempts": 0,
-                            "last_error": "",
-                            "created_at": now,
-                        }
-                        for e in effects
-                    ],
-                )
+            if not self._insert_new(conn, decision, effects, now):
+                return False
             for entry in ledger:
                 self._upsert_ledger(conn, entry, now)
             self._write_identities(conn, identities, merges or {}, now)
             for follower, follower_effects in followers:
-                self._insert_follower(conn, follower, follower_effects, now)
+                # A follower whose epoch is already recorded is skipped.
+                self._insert_new(conn, follower, follower_effects, now)
         return True
 
     def _insert_decision(self, conn: Connection, d: Decision) -> None:
@@ -251,30 +212,36 @@ class Store:
             )
         )
 
-    def _insert_follower(
+    def _insert_new(
         self, conn: Connection, d: Decision, effects: Sequence[Effect], now: str
-    ) -> None:
+    ) -> bool:
+        """Insert a decision and its outbox rows; False (nothing written) if its epoch exists."""
         t = schema.decisions
         exists = conn.execute(
             sa.select(t.c.id).where(t.c.lead_id == d.lead_id, t.c.epoch == d.epoch)
         ).first()
         if exists is not None:
-            return
+            return False
         self._insert_decision(conn, d)
-        for e in effects:
+        if effects:
             conn.execute(
-                schema.outbox.insert().values(
-                    idem_key=e.idem_key,
-                    decision_id=e.decision_id,
-                    lead_id=e.lead_id,
-                    kind=e.kind,
-                    payload=json.dumps(dict(e.payload), sort_keys=True),
-                    status="pending",
-                    attempts=0,
-                    last_error="",
-                    created_at=now,
-                )
+                schema.outbox.insert(),
+                [
+                    {
+                        "idem_key": e.idem_key,
+                        "decision_id": e.decision_id,
+                        "lead_id": e.lead_id,
+                        "kind": e.kind,
+                        "payload": json.dumps(dict(e.payload), sort_keys=True),
+                        "status": "pending",
+                        "attempts": 0,
+                        "last_error": "",
+                        "created_at": now,
+                    }
+                    for e in effects
+                ],
             )
+        return True
 
     def _write_identities(
         self,
