@@ -74,6 +74,10 @@ OutOpt = Annotated[
     typer.Option("--out", help="CSV: folder for outputs (assignments, exceptions, diff)."),
 ]
 AtOpt = Annotated[str | None, typer.Option(help="Act as of this ISO time (default now).")]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Plan and show the diff; write no decision and no owner."),
+]
 DEMO_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
@@ -343,10 +347,7 @@ def rebalance(
     output_dir: OutOpt = None,
     store: StoreOpt = None,
     at: AtOpt = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Plan and show the diff; write no decision and no owner."),
-    ] = False,
+    dry_run: DryRunOpt = False,
     diff: Annotated[
         Path | None,
         typer.Option(

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from leadroute.cli import (
     AtOpt,
+    DryRunOpt,
     InputOpt,
     JsonOpt,
     OutOpt,
@@ -50,10 +51,7 @@ def reassign(
         bool,
         typer.Option("--only-unworked", help="Keep leads with activity since their assignment."),
     ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Plan and show the diff; write no decision and no owner."),
-    ] = False,
+    dry_run: DryRunOpt = False,
     diff: Annotated[
         Path | None,
         typer.Option(
