@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from leadroute.models import Availability, Candidate, Capacity, Lead, LeaveWindow, Rep
 from leadroute.pipeline import Decided, Pipeline
 from leadroute.policy import Strategy, parse_policy
@@ -135,3 +139,85 @@ def test_ties_break_on_the_hash_not_on_creation_order():
         for i in range(30)
     }
     assert winners == {"a", "b", "c"}
+
+
+# --------------------------------------------------------------------------- member factors
+
+_REPS = st.builds(
+    lambda i, weight, per_day, per_week: Rep(
+        id=f"r{i}",
+        weight=weight,
+        capacity=Capacity(per_day=per_day, per_week=per_week),
+    ),
+    st.integers(0, 7),
+    st.sampled_from((0.5, 1.0, 2.0, 3.0)),
+    st.none() | st.integers(1, 20),
+    st.none() | st.integers(1, 100),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    team=st.lists(_REPS, min_size=1, max_size=8, unique_by=lambda r: r.id),
+    members=st.lists(st.sampled_from([f"r{i}" for i in range(9)]), unique=True),
+    picks=st.lists(st.integers(0, 7), min_size=1, max_size=5, unique=True),
+    levels=st.lists(st.floats(0, 50), min_size=8, max_size=8),
+)
+def test_view_with_precomputed_member_factors_matches_computing_them(team, members, picks, levels):
+    """Factors computed once over the members give the same view as computing them per lead,
+    including contenders outside the members (the view then falls back to computing)."""
+    reps = {r.id: r for r in team}
+    contenders = [team[i % len(team)].id for i in picks]
+    contenders = list(dict.fromkeys(contenders))
+    entries = {
+        ("p", r.id): LedgerEntry(
+            pool="p", rep_id=r.id, assigned=1, last_seq=1, level=levels[i], level_at=START
+        )
+        for i, r in enumerate(team)
+    }
+    ledger = Ledger(entries, 1)
+    at, half_life = START + timedelta(days=3), timedelta(days=7)
+    cached = share_factors(reps[r] for r in members if r in reps)
+    fast = ledger.view("p", contenders, reps, at, half_life, members, cached)
+    slow = ledger.view("p", contenders, reps, at, half_life, members)
+    assert fast == slow
+
+
+def _single_rep_turn(reps: list[Rep], ledger: Ledger, make_pipeline) -> LedgerEntry:
+    """One lead through a weighted pool where only ``a`` can win; the ledger entry it wrote."""
+    pipeline = make_pipeline(reps, policy=parse_policy(WEIGHTED_POLICY))
+    pipeline.ledger = ledger
+    outcome = pipeline.decide(
+        Lead(id=f"L{len(ledger.entries())}", email="x@y.com", country="US"), START
+    )
+    assert isinstance(outcome, Decided)
+    assert outcome.decision.owner_id == "a"
+    [entry] = outcome.ledger
+    return entry
+
+
+def test_member_factors_follow_reps_changed_or_added_between_runs(make_pipeline):
+    """Share factors are cached per run: the next run sees a changed weight and a new member,
+    even one who cannot take the lead (the uncapped default is the members' median cap)."""
+    ledger = Ledger({}, 0)
+    first = _single_rep_turn([Rep(id="a", pools=("na",)), Rep(id="ops")], ledger, make_pipeline)
+    assert first.level == 1.0  # factor 1: weight 1, no cap among the members
+    heavier = [Rep(id="a", pools=("na",), weight=4.0), Rep(id="ops")]
+    second = _single_rep_turn(heavier, ledger, make_pipeline)
+    assert second.level == pytest.approx(1.0 + 1 / 4)
+    joined = [
+        *heavier,
+        Rep(id="b", pools=("na",), active=False, capacity=Capacity(per_day=10)),
+    ]
+    third = _single_rep_turn(joined, ledger, make_pipeline)
+    assert third.level == pytest.approx(1.25 + 1 / 40)  # weight 4 x the median cap 10
+
+
+def test_member_factors_are_share_factors_over_the_pool(make_pipeline):
+    """The pipeline's cached factors are exactly ``share_factors`` over the pool's loaded members."""
+    reps = [*_team(), Rep(id="e", pools=("na",), capacity=Capacity(per_day=6))]
+    pipeline = make_pipeline(reps, policy=parse_policy(WEIGHTED_POLICY))
+    expected = share_factors(r for r in reps if "na" in r.pools)
+    assert pipeline.member_factors("na") == expected
+    assert pipeline.member_factors("na") is pipeline.member_factors("na")
+    assert pipeline.member_factors("no-such-pool") == {}

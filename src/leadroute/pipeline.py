@@ -66,7 +66,7 @@ from leadroute.models import (
 from leadroute.policy import Policy, PoolPolicy, Rule
 from leadroute.scoring import LeadScore
 from leadroute.store import LedgerEntry
-from leadroute.strategies import Ledger, rank
+from leadroute.strategies import Ledger, rank, share_factors
 from leadroute.team import Team
 from leadroute.usage import Usage, lead_load
 from leadroute.worktime import WorktimeError
@@ -259,6 +259,9 @@ class Pipeline:
         attrs.field(factory=dict, init=False, repr=False)
     )
     people: People | None = None
+    # Pool name -> share factors over its members (``strategies.share_factors``): reps and
+    # pools do not change within a run, so the O(pool) work is done once per pool, not per lead.
+    _factors: dict[str, dict[str, float]] = attrs.field(factory=dict, init=False, repr=False)
 
     @classmethod
     def build(
@@ -631,6 +634,7 @@ class Pipeline:
             trail.at,
             pool.half_life,
             self.members.get(pool.name, ()),
+            self.member_factors(pool.name),
         )
         ranked = rank(
             pool.strategy,
@@ -804,6 +808,7 @@ class Pipeline:
             trail.at,
             pool.half_life,
             self.members.get(pool.name, ()),
+            self.member_factors(pool.name),
         )
         entry = self.ledger.take_turn(pool.name, rep_id, at=trail.at, level=view.after_turn(rep_id))
         return self.decided(
@@ -855,6 +860,15 @@ class Pipeline:
             capacity=rep.capacity.max_open,
             contributions=contributions,
         )
+
+    def member_factors(self, pool: str) -> dict[str, float]:
+        """The share factors of a pool's members, computed once per pipeline (one run)."""
+        factors = self._factors.get(pool)
+        if factors is None:
+            members = self.members.get(pool, ())
+            factors = share_factors(self.reps[r] for r in members if r in self.reps)
+            self._factors[pool] = factors
+        return factors
 
     @staticmethod
     def _trail_exclusions(trail: Trail) -> list[Exclusion]:

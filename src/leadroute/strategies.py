@@ -142,14 +142,21 @@ class Ledger:
         at: datetime | None,
         half_life: timedelta = DEFAULT_HALF_LIFE,
         members: Sequence[str] = (),
+        member_factors: Mapping[str, float] | None = None,
     ) -> FairView:
         """The pool's levels at ``at`` for the reps in contention (see the module docstring).
 
         Share factors are computed over ``members`` (the whole pool) when given, so the
         default capacity of an uncapped rep does not depend on who is away today.
+        ``member_factors`` are ``share_factors`` over those members, computed once by the
+        caller (reps do not change within a run): used when every contender is among them,
+        which spares the O(pool) work per lead.
         """
-        known = [reps[r] for r in dict.fromkeys((*members, *contenders)) if r in reps]
-        factors = share_factors(known)
+        if member_factors is not None and all(r in member_factors for r in contenders):
+            factors: Mapping[str, float] = member_factors
+        else:
+            known = [reps[r] for r in dict.fromkeys((*members, *contenders)) if r in reps]
+            factors = share_factors(known)
         decayed = {r: decayed_level(self.entry(pool, r), at, half_life) for r in contenders}
         biggest = max((1 / factors[r] for r in contenders), default=0.0)
         # The lowest level among the *others* is the lowest overall, except for the rep
