@@ -29,6 +29,7 @@ import structlog
 
 from leadroute import hookspecs
 from leadroute.adapters import AdapterRegistry
+from leadroute.dispatch import NOT_PLAIN, PlainCalls
 from leadroute.errors import PluginError
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class PluginHost:
         self.pm = pm
         self.failures: list[PluginFailure] = []
         self._sources: dict[str, str] = {}
+        self._plain = PlainCalls(pm)
 
     # ----------------------------------------------------------------- registration
 
@@ -247,6 +249,10 @@ class PluginHost:
     def _call(self, hook_name: str, **kwargs: Any) -> Any:
         caller = getattr(self.pm.hook, hook_name)
         try:
+            # Plain implementations are called directly (``leadroute.dispatch``).
+            results = self._plain.call(caller, kwargs)
+            if results is not NOT_PLAIN:
+                return results
             return caller(**kwargs)
         except PluginError:
             raise
