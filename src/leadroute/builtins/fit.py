@@ -8,6 +8,8 @@ Strategies use the weighted total to break ties; the batch optimizer maximises i
 
 from __future__ import annotations
 
+import functools
+
 from leadroute.context import RoutingContext
 from leadroute.host import hookimpl
 from leadroute.models import FitContribution, Lead, Rep
@@ -15,6 +17,9 @@ from leadroute.models import FitContribution, Lead, Rep
 NEUTRAL = 0.5
 
 
+# Called for every rep standing, with few distinct arguments (the lead's language or product
+# and a rep's list); the answer is a frozen value, so one instance per argument set serves all.
+@functools.lru_cache(maxsize=4096)
 def _listed(value: str, allowed: tuple[str, ...], label: str) -> FitContribution:
     if not allowed or not value:
         return FitContribution(name=label, value=NEUTRAL, detail=f"no {label} preference")
