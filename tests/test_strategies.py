@@ -221,3 +221,22 @@ def test_member_factors_are_share_factors_over_the_pool(make_pipeline):
     assert pipeline.member_factors("na") == expected
     assert pipeline.member_factors("na") is pipeline.member_factors("na")
     assert pipeline.member_factors("no-such-pool") == {}
+
+
+def test_ranked_copies_every_field_of_a_candidate():
+    """The cheap copy in ``rank`` equals ``attrs.evolve``: no field of Candidate is dropped."""
+    import attrs
+
+    from leadroute.models import FitContribution
+    from leadroute.strategies import _ranked
+
+    c = Candidate(
+        rep_id="a",
+        fit=1.25,
+        load=3,
+        capacity=9,
+        contributions=(FitContribution(name="language", value=1.0),),
+        rank=7,
+        reason="old",
+    )
+    assert _ranked(c, 2, "new") == attrs.evolve(c, rank=2, reason="new")
