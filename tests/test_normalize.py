@@ -107,3 +107,49 @@ def test_free_mail_from_the_maintained_list() -> None:
     assert is_free_mail("GMX.de")
     assert not is_free_mail("acme.com")
     assert email_domain("Jane@Gmail.COM") == "gmail.com"
+
+
+def _parsed_afresh(text: str, country: str) -> str:
+    """``phone_e164`` with its memory of produced numbers emptied: a real parse."""
+    from leadroute import normalize
+
+    normalize._PRODUCED.clear()
+    return phone_e164(text, country)
+
+
+def test_a_phone_in_e164_is_a_fixed_point_for_every_region():
+    """Every region's example numbers, once in E.164, parse back to themselves under any
+    default country: what lets the validator skip parsing a phone the normalizer produced."""
+    import phonenumbers
+
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in vars(phonenumbers.PhoneNumberType).values():
+            if not isinstance(kind, int):
+                continue
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+            e164 = _parsed_afresh(national, region)
+            if not e164:
+                continue
+            for country in ("", region, "US", "DE"):
+                assert _parsed_afresh(e164, country) == e164, (region, kind, national)
+            checked += 1
+    assert checked > 1000
+
+
+def test_the_validator_does_not_parse_a_phone_the_normalizer_produced(monkeypatch):
+    """The E.164 form returned once is recognised again without a second parse."""
+    import phonenumbers
+
+    e164 = _parsed_afresh("(415) 555-2671", "US")
+    assert e164 == "+14155552671"
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed a second time")
+
+    monkeypatch.setattr(phonenumbers, "parse", no_parse)
+    assert phone_e164(e164, "US") == e164
+    assert phone_e164(f"  {e164} ", "GB") == e164
