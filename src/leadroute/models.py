@@ -191,6 +191,8 @@ class Availability:
 
     def leave_at(self, at: datetime) -> LeaveWindow | None:
         """The leave window covering ``at``, if any."""
+        if not self.leave:  # most reps, asked for every lead: no generator for nothing
+            return None
         return next((w for w in self.leave if w.covers(at)), None)
 
     @property

@@ -21,6 +21,13 @@ def test_listed_answers_as_computed_afresh(value, allowed):
         assert fit._listed(value, allowed, label) == fit._listed.__wrapped__(value, allowed, label)
 
 
+@settings(max_examples=200, deadline=None)
+@given(load=st.integers(0, 50), cap=st.none() | st.integers(0, 40))
+def test_headroom_answers_as_computed_afresh(load, cap):
+    """The per-(load, cap) cache gives the free share of the cap (0.5 uncapped, never below 0)."""
+    assert fit._headroom(load, cap) == fit._headroom.__wrapped__(load, cap)
+
+
 def test_contributions_for_a_listed_language_an_unknown_product_and_headroom():
     """A listed language scores 1, no product preference 0.5, headroom the free share of the cap."""
     ctx = RoutingContext(at=AT, policy=policy_from(), loads={"a": 5}, constraints=(), rule="r")

@@ -34,16 +34,18 @@ def _listed(value: str, allowed: tuple[str, ...], label: str) -> FitContribution
 @hookimpl
 def leadroute_score_fit(lead: Lead, rep: Rep, ctx: RoutingContext) -> list[FitContribution]:
     """Language, product and capacity headroom contributions."""
-    cap = rep.capacity.max_open
-    load = ctx.load(rep.id)
-    if cap:
-        headroom = FitContribution(
-            name="headroom", value=max(0.0, 1 - load / cap), detail=f"{load}/{cap} open"
-        )
-    else:
-        headroom = FitContribution(name="headroom", value=NEUTRAL, detail="no cap")
     return [
         _listed(lead.language, rep.languages, "language"),
         _listed(lead.product, rep.products, "product"),
-        headroom,
+        _headroom(ctx.load(rep.id), rep.capacity.max_open),
     ]
+
+
+# Loads and caps repeat across reps and leads: one frozen value per pair, like ``_listed``.
+@functools.lru_cache(maxsize=4096)
+def _headroom(load: int, cap: int | None) -> FitContribution:
+    if cap:
+        return FitContribution(
+            name="headroom", value=max(0.0, 1 - load / cap), detail=f"{load}/{cap} open"
+        )
+    return FitContribution(name="headroom", value=NEUTRAL, detail="no cap")
