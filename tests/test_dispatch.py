@@ -63,9 +63,11 @@ def test_a_plugin_registered_later_is_called_in_pluggys_order():
     host.register(
         _module("late", leadroute_exclude_rep=lambda rep: [extra]), name="late", source="test"
     )
+    host.register(_module("quiet", leadroute_exclude_rep=lambda: None), name="quiet", source="test")
     plain, pluggy_result = _both(host, "leadroute_exclude_rep", lead=who, rep=subject, ctx=ctx)
     assert plain == pluggy_result
     assert plain[0] == [extra]
+    host.unregister("quiet")
     assert host.exclude_rep(who, subject, ctx) == [extra, *before]
     host.unregister("late")
     assert host.exclude_rep(who, subject, ctx) == before

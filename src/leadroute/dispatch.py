@@ -17,6 +17,7 @@ registered implementations change (a plugin registered or unregistered later).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,7 +31,18 @@ NOT_PLAIN: Any = object()
 # on the manager, which turns plain calls off. None (a pluggy without it): always pluggy.
 _PLUGGY_EXECUTOR = getattr(pluggy.PluginManager("leadroute.dispatch"), "_inner_hookexec", None)
 
-Plan = tuple[tuple[Callable[..., Any], tuple[str, ...]], ...]
+# Each implementation with a getter of its arguments (a tuple of them) from the call's kwargs.
+Plan = tuple[tuple[Callable[..., Any], Callable[[Mapping[str, Any]], tuple[Any, ...]]], ...]
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``kwargs -> tuple(kwargs[n] for n in names)``, in C where it can be."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    if names:
+        name = names[0]
+        return lambda kwargs: (kwargs[name],)
+    return lambda kwargs: ()
 
 
 def _plan(caller: Any, impls: Sequence[Any]) -> tuple[Plan | None, frozenset[str]]:
@@ -39,12 +51,13 @@ def _plan(caller: Any, impls: Sequence[Any]) -> tuple[Plan | None, frozenset[str
     spec = caller.spec
     if spec is None or spec.kwargdefaults or spec.opts.get("firstresult") or caller.is_historic():
         return None, frozenset()
-    plan = []
+    plan, needed = [], set()
     for impl in reversed(impls):  # pluggy calls the last registered first
         if impl.hookwrapper or impl.wrapper or getattr(impl, "kwargnames", ()):
             return None, frozenset()
-        plan.append((impl.function, tuple(impl.argnames)))
-    return tuple(plan), frozenset(name for _, names in plan for name in names)
+        plan.append((impl.function, _getter(impl.argnames)))
+        needed.update(impl.argnames)
+    return tuple(plan), frozenset(needed)
 
 
 class PlainCalls:
@@ -67,8 +80,8 @@ class PlainCalls:
         if plan is None or not kwargs.keys() >= needed:
             return NOT_PLAIN
         results = []
-        for function, names in plan:
-            result = function(*[kwargs[name] for name in names])
+        for function, args in plan:
+            result = function(*args(kwargs))
             if result is not None:
                 results.append(result)
         return results
