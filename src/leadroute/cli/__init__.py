@@ -91,6 +91,11 @@ class _Target:
     store_path: Path
     folder: Path
 
+    def router(self, at: datetime | None) -> Router:
+        """A router over this target's store, acting as of ``at`` (default: now)."""
+        clock = (lambda: at) if at is not None else utcnow
+        return Router(self.policy, store=Store.open(self.store_path), host=self.host, clock=clock)
+
 
 def _target(
     policy_file: Path,
@@ -358,11 +363,7 @@ def rebalance(
 ) -> None:
     """Move owned-but-unworked leads jointly, as few as it must (nightly)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
-    when = _parse_at(at)
-    clock = (lambda: when) if when is not None else utcnow
-    with Router(
-        target.policy, store=Store.open(target.store_path), host=target.host, clock=clock
-    ) as router:
+    with target.router(_parse_at(at)) as router:
         snapshot = target.adapter.read()
         result = _rebalance_with_progress(
             router, snapshot, target.adapter, source, dry_run, show=not as_json and err.is_terminal

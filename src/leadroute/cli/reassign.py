@@ -24,9 +24,8 @@ from leadroute.cli import (
     handles_errors,
     out,
 )
-from leadroute.router import ReassignResult, Router, utcnow
+from leadroute.router import ReassignResult
 from leadroute.spreadsheet import write_csv_atomic
-from leadroute.store import Store
 
 __all__ = ["REASSIGN_COLUMNS", "reassign"]
 
@@ -68,11 +67,7 @@ def reassign(
 ) -> None:
     """Move a departing rep's leads to new owners through the policy (with a diff)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
-    when = _parse_at(at)
-    clock = (lambda: when) if when is not None else utcnow
-    with Router(
-        target.policy, store=Store.open(target.store_path), host=target.host, clock=clock
-    ) as router:
+    with target.router(_parse_at(at)) as router:
         snapshot = target.adapter.read()
         result = router.reassign(
             snapshot,
