@@ -13,13 +13,15 @@ import jwt
 import pytest
 
 from leadroute.errors import AuthError
+from leadroute_salesforce.adapter import SalesforceAdapter
 from leadroute_salesforce.auth import (
     Authenticator,
     ClientCredentialsGrant,
     JwtBearerGrant,
     check_instance_url,
 )
-from leadroute_salesforce.testing import populate
+from leadroute_salesforce.settings import load_settings
+from leadroute_salesforce.testing import FakeSalesforce, populate
 
 
 def token_forms(fake) -> list[dict[str, str]]:
@@ -51,11 +53,68 @@ def test_jwt_bearer_token_request(adapter_for, fake, key_pair):
     )
 
 
-def test_sandbox_login_uses_the_test_audience(settings_for):
-    """A sandbox login URL makes the JWT audience test.salesforce.com."""
-    settings = settings_for(login_url="https://test.salesforce.com")
+SANDBOX = "https://acme--uat.sandbox.my.salesforce.com"
+
+
+@pytest.mark.parametrize(
+    ("login_url", "audience"),
+    [
+        ("https://login.salesforce.com", "https://login.salesforce.com"),
+        ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+        ("https://test.salesforce.com", "https://test.salesforce.com"),
+        (SANDBOX, "https://test.salesforce.com"),
+        ("https://acme--dev.scratch.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme--uat.cs42.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme.develop.my.salesforce.com", "https://login.salesforce.com"),
+    ],
+)
+def test_default_audience_follows_the_login_host(settings_for, login_url, audience):
+    """Sandbox and scratch hosts (enhanced or legacy) get the test audience; others login."""
+    settings = settings_for(login_url=login_url)
     assert isinstance(settings.grant, JwtBearerGrant)
-    assert settings.grant.audience == "https://test.salesforce.com"
+    assert settings.grant.audience == audience
+
+
+def test_sandbox_my_domain_login_succeeds_against_a_sandbox_org(key_pair, jwt_env, tmp_path):
+    """Logging in at a sandbox's My Domain sends aud=test.salesforce.com, which the org accepts."""
+    fake = FakeSalesforce(public_key=key_pair[1], instance_url=SANDBOX)
+    settings = load_settings({"login_url": SANDBOX}, workdir=tmp_path, env=jwt_env)
+    adapter = SalesforceAdapter.build(settings, http=fake.http(), sleep=lambda _: None)
+    session = adapter.client.auth.session()
+    assert session.instance_url == SANDBOX
+    assert fake.assertions[-1]["aud"] == "https://test.salesforce.com"
+
+
+def test_production_audience_is_refused_by_a_sandbox(key_pair, jwt_env, tmp_path):
+    """As Salesforce does, a sandbox refuses aud=login.salesforce.com: invalid_grant, audience."""
+    fake = FakeSalesforce(public_key=key_pair[1], instance_url=SANDBOX)
+    options = {"login_url": SANDBOX, "audience": "https://login.salesforce.com"}
+    settings = load_settings(options, workdir=tmp_path, env=jwt_env)
+    adapter = SalesforceAdapter.build(settings, http=fake.http(), sleep=lambda _: None)
+    with pytest.raises(AuthError, match="audience is invalid"):
+        adapter.client.auth.session()
+    assert fake.token_requests == 1
+
+
+def test_sandbox_audience_is_refused_by_production(adapter_for, fake):
+    """A production org refuses aud=test.salesforce.com, so a wrong override fails at login."""
+    adapter = adapter_for(audience="https://test.salesforce.com")
+    with pytest.raises(AuthError, match="audience is invalid"):
+        adapter.client.auth.session()
+
+
+def test_explicit_audience_overrides_the_default(settings_for):
+    """The audience option (an Experience Cloud site) wins over the host's default."""
+    settings = settings_for(audience="https://acme.my.site.com/partners/")
+    assert isinstance(settings.grant, JwtBearerGrant)
+    assert settings.grant.audience == "https://acme.my.site.com/partners"
+
+
+def test_the_generic_host_of_the_other_environment_has_no_such_user(adapter_for, fake):
+    """A production org's user cannot log in at test.salesforce.com (invalid_grant)."""
+    adapter = adapter_for(login_url="https://test.salesforce.com")
+    with pytest.raises(AuthError, match="invalid_grant"):
+        adapter.client.auth.session()
 
 
 def test_client_credentials_token_request(fake, tmp_path):

@@ -63,6 +63,8 @@ def test_secrets_in_the_policy_are_refused(jwt_env, tmp_path, key):
         ),
         ({"fields": {"opportunities": {}}}, "adapters.salesforce.fields.opportunities"),
         ({"login_url": "http://acme.my.salesforce.com"}, "adapters.salesforce.login_url"),
+        ({"audience": "login.salesforce.com"}, "adapters.salesforce.audience"),
+        ({"audience": "http://test.salesforce.com"}, "adapters.salesforce.audience"),
     ],
 )
 def test_bad_options_name_their_path(jwt_env, tmp_path, options, path):
@@ -88,6 +90,18 @@ def test_client_credentials_need_my_domain_and_the_secret(tmp_path):
     assert isinstance(grant, ClientCredentialsGrant)
     assert grant.token_url == "https://acme.my.salesforce.com/services/oauth2/token"
     assert "s3" not in repr(grant)
+
+
+def test_client_credentials_have_no_audience(tmp_path):
+    """An audience with client credentials is a mistake: refused, naming the option."""
+    env = {"LEADROUTE_SALESFORCE_CLIENT_ID": "3MVG9x", "LEADROUTE_SALESFORCE_CLIENT_SECRET": "s"}
+    options = {
+        "auth": "client_credentials",
+        "login_url": "https://acme.my.salesforce.com",
+        "audience": "https://login.salesforce.com",
+    }
+    with pytest.raises(PolicyError, match=r"^adapters\.salesforce\.audience: only the JWT"):
+        load(options, env, tmp_path)
 
 
 def test_missing_credentials_name_the_variables(tmp_path):

@@ -30,12 +30,13 @@ from leadroute_salesforce.client import DEFAULT_API_VERSION
 from leadroute_salesforce.mapping import FieldMap, build_field_map
 from leadroute_salesforce.soql import identifier
 
-__all__ = ["ENV", "Settings", "TaskSettings", "load_settings"]
+__all__ = ["ENV", "Settings", "TaskSettings", "default_audience", "load_settings"]
 
 ENV = {
     "client_id": "LEADROUTE_SALESFORCE_CLIENT_ID",
     "username": "LEADROUTE_SALESFORCE_USERNAME",
     "login_url": "LEADROUTE_SALESFORCE_LOGIN_URL",
+    "audience": "LEADROUTE_SALESFORCE_AUDIENCE",
     "private_key": "LEADROUTE_SALESFORCE_PRIVATE_KEY",
     "private_key_file": "LEADROUTE_SALESFORCE_PRIVATE_KEY_FILE",
     "client_secret": "LEADROUTE_SALESFORCE_CLIENT_SECRET",
@@ -45,6 +46,7 @@ OPTIONS = frozenset(
     {
         "auth",
         "login_url",
+        "audience",
         "client_id",
         "username",
         "api_version",
@@ -87,6 +89,18 @@ WRITABLE = frozenset(
 _VERSION = re.compile(r"^\d{2,3}\.0$")
 _ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
 _PLAIN_LOGIN_HOSTS = frozenset({"login.salesforce.com", "test.salesforce.com"})
+PRODUCTION_AUDIENCE = "https://login.salesforce.com"
+SANDBOX_AUDIENCE = "https://test.salesforce.com"
+# Hosts of sandboxes and scratch orgs: enhanced My Domain (``acme--uat.sandbox.my.salesforce.com``,
+# ``acme.scratch.my.salesforce.com``), the generic ``test`` login host, and the legacy ``csNN``
+# instances (``acme--uat.cs42.my.salesforce.com``). Their JWTs must be audienced at
+# ``https://test.salesforce.com`` (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for
+# Server-to-Server Integration", the ``aud`` claim).
+_SANDBOX_HOST = re.compile(
+    r"^(test\.salesforce\.com"
+    r"|[a-z0-9-]+\.(sandbox|scratch)\.my\.salesforce\.com"
+    r"|([a-z0-9-]+\.)?cs\d+(\.my)?\.salesforce\.com)$"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -288,6 +302,8 @@ def _grant(options: Mapping[str, Any], env: Mapping[str, str]) -> Grant:
         secret = env.get(ENV["client_secret"], "")
         if not secret:
             raise AuthError(f"client credentials need {ENV['client_secret']} (the consumer secret)")
+        if _text(options, env, "audience"):
+            raise PolicyError("only the JWT bearer flow has an audience", path=_path("audience"))
         return ClientCredentialsGrant(
             token_url=token_url, client_id=client_id, client_secret=secret
         )
@@ -297,18 +313,32 @@ def _grant(options: Mapping[str, Any], env: Mapping[str, str]) -> Grant:
             f"JWT bearer needs the integration user: set {ENV['username']} or "
             "adapters.salesforce.username"
         )
-    audience = (
-        "https://test.salesforce.com"
-        if host == "test.salesforce.com"
-        else ("https://login.salesforce.com")
-    )
     return JwtBearerGrant(
         token_url=token_url,
         client_id=client_id,
         username=username,
-        audience=audience,
+        audience=_audience(options, env, host),
         private_key=_private_key(env),
     )
+
+
+def default_audience(host: str) -> str:
+    """The JWT ``aud`` for a login host: ``test.salesforce.com`` for sandboxes, else ``login``."""
+    return SANDBOX_AUDIENCE if _SANDBOX_HOST.match(host.lower()) else PRODUCTION_AUDIENCE
+
+
+def _audience(options: Mapping[str, Any], env: Mapping[str, str], host: str) -> str:
+    """The ``audience`` option (an https URL: an Experience Cloud site), else the default."""
+    audience = _text(options, env, "audience").rstrip("/")
+    if not audience:
+        return default_audience(host)
+    if not re.match(r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$", audience):
+        raise PolicyError(
+            "expected https://login.salesforce.com, https://test.salesforce.com or your "
+            "Experience Cloud site URL",
+            path=_path("audience"),
+        )
+    return audience
 
 
 def _tasks(raw: Any) -> TaskSettings:

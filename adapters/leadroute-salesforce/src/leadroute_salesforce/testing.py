@@ -294,6 +294,12 @@ def _holds(actual: Any, op: str, wanted: Any) -> bool:
 
 # --------------------------------------------------------------------------- the fake
 
+# Sandbox and scratch-org My Domain hosts (enhanced domains, and legacy ``csNN`` instances).
+_SANDBOX_HOST = re.compile(
+    r"^([a-z0-9-]+\.(sandbox|scratch)\.my\.salesforce\.com"
+    r"|([a-z0-9-]+\.)?cs\d+(\.my)?\.salesforce\.com)$"
+)
+
 
 @attrs.define
 class Fault:
@@ -491,7 +497,9 @@ class FakeSalesforce:
         host = f"{request.url.scheme}://{request.url.host}"
         grant = form.get("grant_type", "")
         if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            error = self._check_assertion(form.get("assertion", ""))
+            error = self._login_host_problem(host) or self._check_assertion(
+                form.get("assertion", ""), host
+            )
         elif grant == "client_credentials":
             error = self._check_client(form, request, host)
         else:
@@ -512,24 +520,52 @@ class FakeSalesforce:
             },
         )
 
-    def _check_assertion(self, assertion: str) -> tuple[str, str] | None:
+    @property
+    def sandbox(self) -> bool:
+        """Whether the org is a sandbox (or scratch org), judged by its My Domain host."""
+        return bool(_SANDBOX_HOST.match(httpx.URL(self.instance_url).host))
+
+    def audiences(self, host: str) -> set[str]:
+        """The JWT ``aud`` values a token request posted to ``host`` accepts.
+
+        Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration": the
+        audience is the authorization server, ``https://login.salesforce.com`` for
+        production, ``https://test.salesforce.com`` for a sandbox (or an Experience Cloud
+        site URL). The org's own My Domain URL is accepted as well (what the Salesforce CLI
+        sends since enhanced domains). A production audience sent to a sandbox is refused
+        with ``invalid_grant: audience is invalid``, and the other way round.
+        """
+        generic = "https://test.salesforce.com" if self.sandbox else "https://login.salesforce.com"
+        return {generic, host, self.instance_url}
+
+    def _check_assertion(self, assertion: str, host: str) -> tuple[str, str] | None:
         try:
             claims = jwt.decode(
                 assertion,
                 self.public_key,
                 algorithms=["RS256"],
-                audience=["https://login.salesforce.com", "https://test.salesforce.com"],
-                options={"require": ["iss", "sub", "aud", "exp"]},
+                options={"require": ["iss", "sub", "aud", "exp"], "verify_aud": False},
             )
         except jwt.PyJWTError as exc:
             return "invalid_grant", f"invalid assertion: {type(exc).__name__}"
         self.assertions.append(claims)
+        if claims["aud"] not in self.audiences(host):
+            return "invalid_grant", "audience is invalid"
         if claims["iss"] != self.client_id:
             return "invalid_client_id", "client identifier invalid"
         if claims["sub"] != self.username:
             return "invalid_grant", "user hasn't approved this consumer"
         if claims["exp"] > datetime.now(UTC).timestamp() + 180:
             return "invalid_grant", "expiration time is more than 3 minutes away"
+        return None
+
+    def _login_host_problem(self, host: str) -> tuple[str, str] | None:
+        """A production user cannot log in at ``test.salesforce.com``, nor a sandbox user at
+        ``login.salesforce.com``: the generic host of the other environment has no such user.
+        """
+        wrong = "https://login.salesforce.com" if self.sandbox else "https://test.salesforce.com"
+        if host == wrong:
+            return "invalid_grant", "user hasn't approved this consumer"
         return None
 
     def _check_client(
