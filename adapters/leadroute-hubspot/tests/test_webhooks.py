@@ -189,3 +189,69 @@ def test_signing_secret_comes_from_the_environment():
     assert secret_from_env({"HUBSPOT_CLIENT_SECRET": SECRET}) == SECRET
     with pytest.raises(AuthError, match="HUBSPOT_CLIENT_SECRET"):
         secret_from_env({})
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["²", "1693657560000²", "٣" * 13, "9" * 5000, "-1693657560000", "+1693657560000"],
+)
+def test_hostile_timestamps_are_refused_not_raised(timestamp):
+    """Unicode digits, 5,000 digits or a sign in the timestamp header are a refusal, not a crash."""
+    with pytest.raises(AuthError, match="milliseconds"):
+        verify(timestamp=timestamp)
+
+
+def _event_body(**changes: object) -> bytes:
+    return json.dumps([{**EVENTS[0], **changes}]).encode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"occurredAt": 10**20}, "occurredAt"),
+        ({"occurredAt": -1}, "occurredAt"),
+        ({"occurredAt": "9" * 5000}, "occurredAt"),
+        ({"occurredAt": "²"}, "occurredAt"),
+        ({"occurredAt": 1e300}, "occurredAt"),
+        ({"occurredAt": True}, "occurredAt"),
+        ({"attemptNumber": 10**30}, "attemptNumber"),
+        ({"attemptNumber": "9" * 5000}, "attemptNumber"),
+        ({"eventId": [[1]]}, "eventId"),
+        ({"objectId": {"a": 1}}, "objectId"),
+        ({"objectId": "x" * 10_000}, "objectId"),
+    ],
+)
+def test_hostile_event_fields_are_refused_not_raised(changes, field):
+    """Out-of-range or nested event fields are one refusal naming the field, not an exception."""
+    with pytest.raises(UserInputError, match=rf"event \[0\] is malformed \({field}"):
+        parse_events(_event_body(**changes))
+
+
+def test_infinite_occurred_at_is_refused():
+    """Python's json reads Infinity and NaN; neither becomes a timestamp or an OverflowError."""
+    for word in (b"Infinity", b"NaN"):
+        body = _event_body(occurredAt=0).replace(b'"occurredAt": 0', b'"occurredAt": ' + word)
+        with pytest.raises(UserInputError, match="occurredAt"):
+            parse_events(body)
+
+
+def test_refusal_never_echoes_the_hostile_value():
+    """The refusal names the field, not the value a sender chose (it may be a token or a person)."""
+    with pytest.raises(UserInputError) as caught:
+        parse_events(_event_body(attemptNumber="canary@example.com"))
+    assert "canary" not in str(caught.value)
+
+
+def test_deeply_nested_body_is_refused_not_raised():
+    """100,000 nested arrays are refused as a malformed body instead of a RecursionError."""
+    with pytest.raises(UserInputError, match="nested too deeply"):
+        parse_events(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_nested_property_value_is_dropped():
+    """A nested propertyValue (HubSpot sends text) is read as empty, not rendered as a repr."""
+    body = json.dumps([{**EVENTS[1], "propertyValue": [[["x"]]]}]).encode()
+    assert parse_events(body)[0].property_value == ""

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,6 +36,12 @@ __all__ = [
 ]
 
 MAX_AGE_MS = 300_000  # five minutes, in milliseconds (HubSpot's timestamps are ms)
+# Milliseconds since the epoch in ASCII digits: 13 digits until the year 2286. ``str.isdigit``
+# also accepts "²" and other Unicode digits, and ``int`` refuses strings past 4,300 digits,
+# so the header is matched against this before it is read as a number.
+_MILLIS = re.compile(r"[0-9]{1,15}")
+# ``occurredAt`` within years 1970..9999, the range ``datetime`` can hold.
+_MAX_OCCURRED_MS = 253_402_300_799_999
 CONTACT_EVENTS = frozenset({"contact.creation", "contact.propertyChange"})
 
 # HubSpot signs the URI with these percent-escapes decoded (its request-validation guide).
@@ -94,7 +101,7 @@ def verify_signature_v3(
     timestamp = lower.get("x-hubspot-request-timestamp", "").strip()
     if not signature or not timestamp:
         raise AuthError("webhook: missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp")
-    if not timestamp.isdigit():
+    if not _MILLIS.fullmatch(timestamp):
         raise AuthError("webhook: X-HubSpot-Request-Timestamp is not milliseconds since the epoch")
     now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
     age = now_ms - int(timestamp)
@@ -132,23 +139,50 @@ class ContactEvent:
     attempt: int = 0
 
 
+def _whole(raw: Mapping[str, Any], key: str, index: int, high: int) -> int:
+    """A whole number from 0 to ``high`` (a JSON integer or a string of ASCII digits)."""
+    value = raw.get(key)
+    if isinstance(value, str) and _MILLIS.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        # Name the field, never the value: a hostile sender chooses what it says.
+        raise UserInputError(f"webhook: event [{index}] is malformed ({key} is not a valid number)")
+    return value
+
+
+def _scalar(raw: Mapping[str, Any], key: str, index: int) -> str:
+    """An id: a JSON integer or a short string, never a nested value."""
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 64:
+        raise UserInputError(f"webhook: event [{index}] is malformed ({key} is not an id)")
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    """A property name or value as text; nested JSON (never sent by HubSpot) is dropped."""
+    if value is None or isinstance(value, list | dict):
+        return ""
+    return str(value)
+
+
 def _event(raw: Mapping[str, Any], index: int) -> ContactEvent | None:
-    kind = str(raw.get("subscriptionType", ""))
-    if kind not in CONTACT_EVENTS:
+    kind = raw.get("subscriptionType")
+    if not isinstance(kind, str) or kind not in CONTACT_EVENTS:
         return None
-    try:
-        return ContactEvent(
-            event_id=str(raw["eventId"]),
-            subscription_type=kind,
-            contact_id=str(raw["objectId"]),
-            occurred_at=datetime.fromtimestamp(int(raw["occurredAt"]) / 1000, tz=UTC),
-            property_name=str(raw.get("propertyName") or ""),
-            property_value=str(raw.get("propertyValue") or ""),
-            portal_id=str(raw.get("portalId") or ""),
-            attempt=int(raw.get("attemptNumber") or 0),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserInputError(f"webhook: event [{index}] is malformed ({exc})") from None
+    missing = [key for key in ("eventId", "objectId", "occurredAt") if raw.get(key) is None]
+    if missing:
+        raise UserInputError(f"webhook: event [{index}] is malformed (no {', '.join(missing)})")
+    occurred = _whole(raw, "occurredAt", index, _MAX_OCCURRED_MS)
+    return ContactEvent(
+        event_id=_scalar(raw, "eventId", index),
+        subscription_type=kind,
+        contact_id=_scalar(raw, "objectId", index),
+        occurred_at=datetime.fromtimestamp(occurred / 1000, tz=UTC),
+        property_name=_text(raw.get("propertyName")),
+        property_value=_text(raw.get("propertyValue")),
+        portal_id=_text(raw.get("portalId")),
+        attempt=_whole(raw, "attemptNumber", index, 1_000) if raw.get("attemptNumber") else 0,
+    )
 
 
 def parse_events(body: bytes) -> list[ContactEvent]:
@@ -157,6 +191,9 @@ def parse_events(body: bytes) -> list[ContactEvent]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise UserInputError("webhook: body is not JSON") from None
+    except RecursionError:
+        # json raises this (safely, from its recursion guard) on very deep nesting.
+        raise UserInputError("webhook: body is nested too deeply") from None
     if not isinstance(data, list):
         raise UserInputError("webhook: body is not a JSON array of events")
     events = []
