@@ -111,10 +111,10 @@ class HubSpotAdapter:
     @classmethod
     def from_config(cls, config: AdapterConfig) -> HubSpotAdapter:
         """Build from the policy's ``adapters.hubspot`` table and the environment."""
-        settings = settings_from_options(config.options)
         runtime = _RUNTIME.get()
-        http = runtime.http()
         env = runtime.env if runtime.env is not None else os.environ
+        settings = settings_from_options(config.options, env)
+        http = runtime.http()
         auth = auth_from_env(env, http, f"{settings.base_url}/oauth/v1/token", runtime.clock)
         client = HubSpotClient(
             http=http,

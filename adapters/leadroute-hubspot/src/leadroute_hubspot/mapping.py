@@ -6,19 +6,23 @@ dates); this module is the one place that reads them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
+from leadroute.destinations import TrustedOrigins, check_destination
 from leadroute.errors import PolicyError
 from leadroute.models import Account, Capacity, InputProblem, Lead, Rep
 from leadroute.normalize import country_code
 from leadroute.policy import parse_duration
 
 __all__ = [
+    "API_HOST",
     "DEFAULT_PROPERTIES",
+    "ENV_TRUSTED_ORIGINS",
     "HubSpotSettings",
     "TaskSettings",
     "account_from_company",
@@ -27,6 +31,11 @@ __all__ = [
     "rep_from_owner",
     "settings_from_options",
 ]
+
+# HubSpot's API host: the only place the token and the OAuth secrets go by default.
+API_HOST = "api.hubapi.com"
+# Other origins (a proxy, a mock) are allowed only from the environment, next to the token.
+ENV_TRUSTED_ORIGINS = "HUBSPOT_TRUSTED_ORIGINS"
 
 # Lead field -> HubSpot contact property. ``name`` defaults to firstname + lastname.
 DEFAULT_PROPERTIES: Mapping[str, str] = {
@@ -116,7 +125,8 @@ class HubSpotSettings:
 
     Attributes:
         api_version: ``v3`` or a date version (``2026-03``).
-        base_url: API host.
+        base_url: API host (``https://api.hubapi.com``; another origin only when
+            ``HUBSPOT_TRUSTED_ORIGINS`` lists it).
         properties: Lead field -> contact property.
         lifecycle_stages: Only contacts in these stages are read (empty: any).
         created_since: Only contacts created at or after this instant (None: any).
@@ -202,8 +212,26 @@ def _reps_option(reps: Any) -> dict[str, dict[str, Any]]:
     return {str(k): dict(v) for k, v in reps.items()}
 
 
-def settings_from_options(options: Mapping[str, Any]) -> HubSpotSettings:
-    """Check the ``adapters.hubspot`` table; every error names its path."""
+def _base_url(value: Any, env: Mapping[str, str]) -> str:
+    """The API base URL, if credentials may go there (see ``leadroute.destinations``)."""
+    destination = check_destination(
+        str(value),
+        vendor=lambda host: host == API_HOST,
+        vendor_hosts=f"https://{API_HOST}",
+        trusted=TrustedOrigins.from_env(env, ENV_TRUSTED_ORIGINS),
+        path=_path("base_url"),
+    )
+    return destination.url
+
+
+def settings_from_options(
+    options: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> HubSpotSettings:
+    """Check the ``adapters.hubspot`` table; every error names its path.
+
+    ``env`` (default: the process environment) may hold ``HUBSPOT_TRUSTED_ORIGINS``, the
+    only way to point ``base_url`` anywhere but HubSpot's API host.
+    """
     _check_keys(options)
     properties = dict(DEFAULT_PROPERTIES)
     for field, prop in _string_map(options.get("properties", {}), "properties").items():
@@ -236,7 +264,9 @@ def settings_from_options(options: Mapping[str, Any]) -> HubSpotSettings:
         )
     return HubSpotSettings(
         api_version=version,
-        base_url=str(options.get("base_url", "https://api.hubapi.com")).rstrip("/"),
+        base_url=_base_url(
+            options.get("base_url", f"https://{API_HOST}"), os.environ if env is None else env
+        ),
         properties=properties,
         lifecycle_stages=tuple(str(s) for s in stages),
         created_since=created_since,

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from leadroute.destinations import TrustedOrigins, check_destination, parse_url
 from leadroute.errors import AuthError, PolicyError
 from leadroute.policy import parse_duration
 from leadroute_salesforce.auth import (
@@ -40,6 +41,7 @@ ENV = {
     "private_key": "LEADROUTE_SALESFORCE_PRIVATE_KEY",
     "private_key_file": "LEADROUTE_SALESFORCE_PRIVATE_KEY_FILE",
     "client_secret": "LEADROUTE_SALESFORCE_CLIENT_SECRET",
+    "trusted_origins": "LEADROUTE_SALESFORCE_TRUSTED_ORIGINS",
 }
 SECRET_OPTIONS = frozenset({"private_key", "private_key_file", "client_secret", "password"})
 OPTIONS = frozenset(
@@ -101,6 +103,20 @@ _SANDBOX_HOST = re.compile(
     r"|[a-z0-9-]+\.(sandbox|scratch)\.my\.salesforce\.com"
     r"|([a-z0-9-]+\.)?cs\d+(\.my)?\.salesforce\.com)$"
 )
+# A My Domain login host: acme.my.salesforce.com, acme--uat.sandbox.my.salesforce.com,
+# acme-dev-ed.develop.my.salesforce.com (one or two labels in front of my.salesforce.com).
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_MY_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})?\.my\.salesforce\.com")
+
+
+def _login_host(host: str) -> bool:
+    """Salesforce's login hosts and My Domains: where the JWT or client secret may go."""
+    return host in _PLAIN_LOGIN_HOSTS or _MY_DOMAIN.fullmatch(host) is not None
+
+
+def _my_domain(host: str) -> bool:
+    """A My Domain host (client credentials are refused on login/test.salesforce.com)."""
+    return _MY_DOMAIN.fullmatch(host) is not None
 
 
 @attrs.frozen(kw_only=True)
@@ -284,21 +300,35 @@ def _grant(options: Mapping[str, Any], env: Mapping[str, str]) -> Grant:
             f"Salesforce consumer key missing: set {ENV['client_id']} or adapters.salesforce.client_id"
         )
     default_login = "https://login.salesforce.com" if flow == "jwt" else ""
-    login_url = _text(options, env, "login_url", default_login).rstrip("/")
-    if not login_url.startswith("https://"):
+    raw_login = _text(options, env, "login_url", default_login)
+    if flow == "client_credentials" and raw_login.strip().rstrip("/").lower() in {
+        f"https://{h}" for h in _PLAIN_LOGIN_HOSTS
+    }:
         raise PolicyError(
-            "expected your My Domain URL (https://yourcompany.my.salesforce.com)",
+            "client credentials only work against your My Domain URL "
+            "(https://yourcompany.my.salesforce.com), not login/test.salesforce.com",
             path=_path("login_url"),
         )
-    token_url = f"{login_url}/services/oauth2/token"
-    host = login_url.removeprefix("https://").split("/", 1)[0].lower()
-    if flow == "client_credentials":
-        if host in _PLAIN_LOGIN_HOSTS:
-            raise PolicyError(
-                "client credentials only work against your My Domain URL "
-                "(https://yourcompany.my.salesforce.com), not login/test.salesforce.com",
-                path=_path("login_url"),
+    # Where the signed assertion or the client secret goes: Salesforce's hosts only,
+    # unless LEADROUTE_SALESFORCE_TRUSTED_ORIGINS (environment, never policy) lists it.
+    login = check_destination(
+        raw_login,
+        vendor=_login_host if flow == "jwt" else _my_domain,
+        vendor_hosts=(
+            "your My Domain (https://yourcompany.my.salesforce.com, sandboxes "
+            "https://yourcompany--name.sandbox.my.salesforce.com)"
+            + (
+                ", https://login.salesforce.com or https://test.salesforce.com"
+                if flow == "jwt"
+                else ""
             )
+        ),
+        trusted=TrustedOrigins.from_env(env, ENV["trusted_origins"]),
+        path=_path("login_url"),
+    )
+    token_url = f"{login.url}/services/oauth2/token"
+    host = login.host
+    if flow == "client_credentials":
         secret = env.get(ENV["client_secret"], "")
         if not secret:
             raise AuthError(f"client credentials need {ENV['client_secret']} (the consumer secret)")
@@ -339,6 +369,31 @@ def _audience(options: Mapping[str, Any], env: Mapping[str, str], host: str) -> 
             path=_path("audience"),
         )
     return audience
+
+
+def _allowed_domains(raw: Any, env: Mapping[str, str]) -> tuple[str, ...]:
+    """Domains ``instance_url`` may be on: the policy may narrow Salesforce's, never widen them.
+
+    A domain outside Salesforce's own (a government cloud's, a proxy's) is accepted only
+    when ``LEADROUTE_SALESFORCE_TRUSTED_ORIGINS`` lists it (``.example.gov``), and those
+    domains are added whether or not the policy names them.
+    """
+    where = _path("allowed_domains")
+    if not isinstance(raw, list | tuple) or not all(isinstance(d, str) and d for d in raw):
+        raise PolicyError("expected a list of domains", path=where)
+    trusted = TrustedOrigins.from_env(env, ENV["trusted_origins"])
+    hosts = (parse_url(origin) for origin in sorted(trusted.origins))
+    extra = trusted.domains + tuple(f".{h.host}" for h in hosts if h and h.scheme == "https")
+    for i, domain in enumerate(raw):
+        name = domain.strip().lower().lstrip(".")
+        if not any(name == d.lstrip(".") or name.endswith(d) for d in DEFAULT_DOMAINS + extra):
+            raise PolicyError(
+                f"{domain!r} is not a Salesforce domain; the policy may only narrow the list "
+                f"({', '.join(DEFAULT_DOMAINS)}); list another domain in the environment "
+                f"variable {ENV['trusted_origins']} (next to the secret, never in the policy)",
+                path=f"{where}[{i}]",
+            )
+    return tuple(dict.fromkeys([*(str(d) for d in raw), *extra]))
 
 
 def _tasks(raw: Any) -> TaskSettings:
@@ -406,9 +461,7 @@ def load_settings(
     version = str(options.get("api_version", DEFAULT_API_VERSION))
     if not _VERSION.match(version):
         raise PolicyError("expected a version like 67.0", path=_path("api_version"))
-    domains = options.get("allowed_domains", list(DEFAULT_DOMAINS))
-    if not isinstance(domains, list | tuple) or not all(isinstance(d, str) and d for d in domains):
-        raise PolicyError("expected a list of domains", path=_path("allowed_domains"))
+    domains = _allowed_domains(options.get("allowed_domains", list(DEFAULT_DOMAINS)), env)
     statuses = options.get("exclude_statuses", ["Closed - Not Converted"])
     if not isinstance(statuses, list | tuple):
         raise PolicyError("expected a list of lead statuses", path=_path("exclude_statuses"))
@@ -428,7 +481,7 @@ def load_settings(
     return Settings(
         grant=_grant(options, env),
         api_version=version,
-        allowed_domains=tuple(domains),
+        allowed_domains=domains,
         query_batch_size=int(_number(options, "query_batch_size", 2000, 200, 2000)),
         created_since=_since(options.get("created_since"), now),
         route_queues=_ids(options, "route_queues", ("00G",)),
