@@ -348,3 +348,29 @@ def test_an_owner_refused_as_inactive_is_rerouted(fake, jwt_env, tmp_path, monke
         if r["id"] == lead
     ]
     assert len(writes) == 2 and writes[0] != writes[1]
+
+
+def test_an_owner_without_read_on_leads_is_rerouted(fake, jwt_env, tmp_path, monkeypatch):
+    """A rep whose licence has no Leads (TRANSFER_REQUIRES_READ): each lead goes to someone else."""
+    org = populate(fake, leads=60, owned=0, users=9, inactive=0, accounts=2)
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    refused = org.active_users[1]
+    fake.get("User", refused)["UserLicense"] = "Salesforce Platform"
+    policy = tmp_path / "leadroute.yaml"
+    policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
+    store = tmp_path / "a.db"
+    run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+    tried = {
+        r["id"]
+        for u in fake.data_requests("update")
+        for r in u["json"]["records"]
+        if r["OwnerId"] == refused
+    }
+    assert tried  # the rep was chosen at least once before Salesforce refused them
+    with Store.open(store) as audit:
+        decisions = audit.current_decisions()
+    for lead in tried:
+        assert decisions[lead].epoch >= 2 and decisions[lead].owner_id != refused
+        assert fake.get("Lead", lead)["OwnerId"] == decisions[lead].owner_id
+    assert refused not in {r["OwnerId"] for r in fake.objects["Lead"].values()}

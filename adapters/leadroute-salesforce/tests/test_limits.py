@@ -23,6 +23,17 @@ CASES = [
     (403, "INSUFFICIENT_ACCESS", "insufficient access rights", Action.FAIL),
     (400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", Action.RETRY),
     (RECORD, "INACTIVE_OWNER_OR_USER", "owner is inactive", Action.REROUTE),
+    (RECORD, "TRANSFER_REQUIRES_READ", "The new owner must have read permission", Action.REROUTE),
+    (
+        RECORD,
+        "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+        "insufficient access rights on cross-reference id",
+        Action.REROUTE,
+    ),
+    (RECORD, "FIELD_INTEGRITY_EXCEPTION", "Owner ID: id value of incorrect type", Action.REROUTE),
+    (RECORD, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", Action.REROUTE),
+    (RECORD, "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", Action.SKIP),
+    (RECORD, "DUPLICATES_DETECTED", "Use one of these records?", Action.REJECT),
     (RECORD, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Industry is required", Action.REJECT),
     (400, "MALFORMED_QUERY", "unexpected token", Action.FAIL),
     (404, "NOT_FOUND", "", Action.FAIL),
@@ -37,18 +48,31 @@ CASES = [
 ]
 
 
+# Errors Salesforce pins on a field: the owner-refusal rows need OwnerId among them.
+FIELDS = {"FIELD_INTEGRITY_EXCEPTION": ("OwnerId",), "INVALID_CROSS_REFERENCE_KEY": ("OwnerId",)}
+
+
 @pytest.mark.parametrize(("status", "code", "message", "action"), CASES)
 def test_each_answer_maps_to_its_action(status, code, message, action):
     """The first matching row decides; this list pins every row of the table."""
-    assert classify(status, code, message) is action
+    assert classify(status, code, message, FIELDS.get(code, ())) is action
 
 
 def test_every_row_is_reached_by_a_case():
     """No row of ACTIONS is dead: each is the first match for at least one pinned case."""
     reached = {
-        next(i for i, row in enumerate(ACTIONS) if row.matches(s, c, m)) for s, c, m, _ in CASES
+        next(i for i, row in enumerate(ACTIONS) if row.matches(s, c, m, FIELDS.get(c, ())))
+        for s, c, m, _ in CASES
     }
     assert reached == set(range(len(ACTIONS)))
+
+
+@pytest.mark.parametrize("code", ["FIELD_INTEGRITY_EXCEPTION", "INVALID_CROSS_REFERENCE_KEY"])
+def test_integrity_errors_reroute_only_when_they_name_the_owner(code):
+    """The same code on another field is the record's problem (rejected), not the owner's."""
+    assert classify(RECORD, code, "bad value", ("OwnerId",)) is Action.REROUTE
+    assert classify(RECORD, code, "bad value", ("Lead_Type__c",)) is Action.REJECT
+    assert classify(RECORD, code, "bad value") is Action.REJECT
 
 
 def test_the_table_ends_with_a_catch_all():

@@ -136,3 +136,34 @@ def test_sla_deadline_and_payload_lead_type_drive_the_task(org, effect):
     )
     assert record["ActivityDate"] == "2026-11-03"  # 04:30 UTC on the 3rd
     assert record["Priority"] == "High"
+
+
+def test_no_task_for_a_lead_that_automation_moved_to_a_queue(
+    adapter_for, fake, org, tmp_path, effect
+):
+    """A queue cannot own a Task: the owner write stands, the task is skipped with a reason."""
+    lead, queue = org.waiting_leads[0], org.queues[1]
+    fake.automation = lambda record: queue
+    adapter = adapter_for(tasks=True)
+    (result,) = adapter.apply([effect(lead, org.active_users[0])])
+    assert result.ok and result.observed_owner == queue
+    assert fake.tasks_for(lead) == []
+    assert fake.data_requests("upsert") == []  # nothing Salesforce would refuse was sent
+    adapter.report_problems([])
+    with (tmp_path / EXCEPTIONS_FILE).open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["record_id"], row["code"]) == (lead, "TASK_OWNER_NOT_A_USER")
+    assert queue in row["message"]
+
+
+def test_fake_org_refuses_a_queue_as_task_owner(adapter_for, fake, org, effect):
+    """The fake is honest: a Task upsert owned by a queue is refused on OwnerId."""
+    adapter = adapter_for(tasks=True)
+    adapter.client.auth.session()
+    record = task_record(
+        effect(org.waiting_leads[0], org.queues[0]), org.queues[0], "demo", TaskSettings()
+    )
+    (saved,) = adapter.client.upsert_collection("Task", "Leadroute_Key__c", [record])
+    assert saved["success"] is False
+    assert saved["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert saved["errors"][0]["fields"] == ["OwnerId"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from leadroute.models import Effect
@@ -161,3 +163,74 @@ def test_decision_facts_are_written_with_the_owner(adapter_for, fake, org, effec
     assert record["Score__c"] == 72.5 and record["Priority__c"] == 1
     assert record["SLA__c"] is None and record["Rule__c"] == "na"
     assert fake.get("Lead", lead)["Score__c"] == 72.5
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        (
+            lambda user: user.update(_readable=("Contact", "Account", "Task")),
+            "TRANSFER_REQUIRES_READ",
+        ),
+        (lambda user: user.update(UserLicense="Salesforce Platform"), "TRANSFER_REQUIRES_READ"),
+        (lambda user: user.update(_visible=False), "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"),
+        (lambda user: user.update(IsActive=False), "INACTIVE_OWNER_OR_USER"),
+    ],
+    ids=["no-read-on-lead", "no-lead-licence", "owner-not-visible", "inactive"],
+)
+def test_owner_refusals_reroute(adapter_for, fake, org, effect, setup, code):
+    """Every way Salesforce refuses the owner itself asks the core to decide the lead again."""
+    owner = org.active_users[0]
+    setup(fake.get("User", owner))
+    lead = org.waiting_leads[0]
+    before = fake.get("Lead", lead)["OwnerId"]
+    adapter = adapter_for()
+    (result,) = adapter.apply([effect(lead, owner)])
+    assert result.reroute and not result.ok and not result.retryable
+    assert result.detail.startswith(code)
+    assert fake.get("Lead", lead)["OwnerId"] == before
+    assert adapter.owners.failures == []  # the core reports a refusal nobody else can take
+
+
+def test_converted_lead_is_done_without_a_write_and_reported(
+    adapter_for, fake, org, effect, tmp_path
+):
+    """A lead converted since the read: no retry, no reroute, no task; its real owner is shown."""
+    lead, converter = org.waiting_leads[0], org.active_users[-1]
+    fake.get("Lead", lead).update(IsConverted=True, OwnerId=converter)
+    adapter = adapter_for(tasks=True)
+    (result,) = adapter.apply([effect(lead, org.active_users[0])])
+    assert result.ok and not result.reroute
+    assert result.observed_owner == converter
+    assert "converted" in result.detail
+    assert fake.get("Lead", lead)["OwnerId"] == converter
+    assert fake.tasks_for(lead) == []
+    adapter.report_problems([])
+    with (tmp_path / "salesforce-exceptions.csv").open(encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["record_id"], row["code"]) == (lead, "CANNOT_UPDATE_CONVERTED_LEAD")
+
+
+def test_alert_only_duplicate_rule_does_not_stop_an_owner_change(adapter_for, fake, org, effect):
+    """Owner writes carry allowSave=true, so an alert-only duplicate rule lets them through."""
+    lead, other = org.waiting_leads[0], org.waiting_leads[1]
+    fake.duplicate_rule = lambda sobject, record: (False, [other]) if record["Id"] == lead else None
+    (result,) = adapter_for().apply([effect(lead, org.active_users[0])])
+    assert result.ok
+    assert fake.get("Lead", lead)["OwnerId"] == org.active_users[0]
+    (update,) = fake.data_requests("update")
+    assert update["headers"]["sforce-duplicate-rule-header"] == "allowSave=true"
+
+
+def test_blocking_duplicate_rule_is_reported_with_the_matches(adapter_for, fake, org, effect):
+    """A blocking duplicate rule: not retried, not rerouted, the matching records named."""
+    lead, twins = org.waiting_leads[0], org.waiting_leads[1:3]
+    fake.duplicate_rule = lambda sobject, record: (True, twins) if record["Id"] == lead else None
+    adapter = adapter_for()
+    (result,) = adapter.apply([effect(lead, org.active_users[0])])
+    assert not result.ok and not result.retryable and not result.reroute
+    assert result.detail == (
+        f"DUPLICATES_DETECTED: Use one of these records? (matches {twins[0]}, {twins[1]})"
+    )
+    (failure,) = adapter.owners.failures
+    assert failure.code == "DUPLICATES_DETECTED" and twins[0] in failure.message

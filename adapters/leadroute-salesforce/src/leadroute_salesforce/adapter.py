@@ -19,10 +19,10 @@ from leadroute.spreadsheet import write_csv_atomic
 from leadroute_salesforce.auth import Authenticator
 from leadroute_salesforce.client import SalesforceClient
 from leadroute_salesforce.limits import UsageGuard
-from leadroute_salesforce.reading import SalesforceReader
+from leadroute_salesforce.reading import SalesforceReader, is_user
 from leadroute_salesforce.settings import Settings, load_settings
 from leadroute_salesforce.tasks import TaskWriter
-from leadroute_salesforce.writing import OwnerWriter
+from leadroute_salesforce.writing import OwnerWriter, WriteFailure
 
 __all__ = ["EXCEPTIONS_FILE", "SalesforceAdapter"]
 
@@ -143,7 +143,8 @@ class SalesforceAdapter:
         are on): otherwise it stays pending, and sending it again later is harmless (the
         same owner, the same task key).
         """
-        accepted = {e.idem_key for e in self.owners.written}
+        accepted = {e.idem_key for e in self.owners.written} | set(self.owners.skipped)
+        tasked = self.tasks.done | set(self.owners.skipped) | self.tasks.skipped
         for effect in effects:
             key = effect.idem_key
             previous = results.get(key)
@@ -151,9 +152,7 @@ class SalesforceAdapter:
                 continue
             if previous is not None and previous.detail.startswith("superseded"):
                 continue
-            complete = key in accepted and (
-                not self.settings.tasks.enabled or key in self.tasks.done
-            )
+            complete = key in accepted and (not self.settings.tasks.enabled or key in tasked)
             results[key] = (
                 attrs.evolve(previous, ok=True)
                 if complete and previous is not None
@@ -171,8 +170,25 @@ class SalesforceAdapter:
             result = results.get(effect.idem_key)
             if result is None or not result.ok or result.detail.startswith("superseded"):
                 continue
+            if effect.idem_key in self.owners.skipped:
+                continue  # converted before the write: its owner is no longer ours to follow up
             owner = result.observed_owner or str(effect.payload["owner_id"])
             lead_id = str(effect.payload.get("lead_id") or effect.lead_id)
+            if not is_user(owner):
+                # Something moved the lead to a queue after our write. A Task must be owned by
+                # a user (queues own only leads, cases and custom objects), and the user we
+                # chose no longer owns the lead: no task, and say why.
+                self.tasks.skip(
+                    effect,
+                    WriteFailure(
+                        record_id=lead_id,
+                        code="TASK_OWNER_NOT_A_USER",
+                        message=f"no follow-up task: after the owner write the lead is owned "
+                        f"by {owner}, not a user (an assignment rule or automation moved it)",
+                        what="task",
+                    ),
+                )
+                continue
             lead_type = str(effect.payload.get("lead_type") or "") or self._lead_type(lead_id)
             items.append((effect, owner, lead_type))
         for key, outcome in self.tasks.create(items).items():
@@ -209,6 +225,18 @@ class SalesforceAdapter:
         rows += [
             ("salesforce:write:task", f.record_id, "lead", "Task", f.code, f.message)
             for f in self.tasks.failures
+        ]
+        rows += [
+            (
+                "salesforce:write:owner",
+                f.record_id,
+                "lead",
+                "OwnerId",
+                f.code,
+                "not written: the lead was converted before the owner write, so it is no "
+                "longer routed",
+            )
+            for f in self.owners.skipped.values()
         ]
         write_csv_atomic(self.exceptions_path, EXCEPTION_COLUMNS, rows)
         log.info("salesforce.exceptions_written", rows=len(rows))

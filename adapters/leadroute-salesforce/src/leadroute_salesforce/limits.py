@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import attrs
 import structlog
@@ -46,25 +46,32 @@ class Action(enum.StrEnum):
     STOP = "stop"  # the daily allocation is spent: checkpoint and stop, resume later
     FAIL_AUTH = "fail_auth"  # credentials refused: stop with an AuthError
     FAIL = "fail"  # the request itself is wrong or forbidden: stop with an AdapterError
-    REROUTE = "reroute"  # the owner was refused (inactive): decide the lead again
+    REROUTE = "reroute"  # the owner was refused (inactive, no access): decide the lead again
     REJECT = "reject"  # this record cannot be written (validation): exception report
+    SKIP = "skip"  # the record left routing (converted): nothing to write, nothing to retry
 
 
 @attrs.frozen
 class ActionRow:
-    """One row: status (``ANY``, ``RECORD`` or a code), error code (``""`` = any), action."""
+    """One row: status (``ANY``, ``RECORD`` or a code), error code (``""`` = any), action.
+
+    ``message_contains`` narrows a row to messages holding that text (case-insensitive);
+    ``field`` to errors that name that field in their ``fields`` list.
+    """
 
     status: int
     code: str
     action: Action
     message_contains: str = ""
+    field: str = ""
 
-    def matches(self, status: int, code: str, message: str) -> bool:
+    def matches(self, status: int, code: str, message: str, fields: Collection[str] = ()) -> bool:
         """Whether this row applies to an answer."""
         return (
             self.status in (ANY, status)
             and (not self.code or self.code == code)
-            and (not self.message_contains or self.message_contains in message)
+            and (not self.message_contains or self.message_contains.lower() in message.lower())
+            and (not self.field or self.field in fields)
         )
 
 
@@ -78,7 +85,25 @@ ACTIONS: tuple[ActionRow, ...] = (
     ActionRow(403, "", Action.FAIL),
     # A 400 or a per-record error that succeeds when the other transaction commits.
     ActionRow(ANY, "UNABLE_TO_LOCK_ROW", Action.RETRY),
+    # Owner refusals: the owner, not the record, is the problem, so another owner can take
+    # the lead. Deactivated since the decision; no Read on Lead ("You cannot assign the record
+    # to the specified User because the user does not have read permission", StatusCode
+    # reference), which is also how a user whose licence has no Lead access is refused (a
+    # licence without Lead grants no Read on it); no access to the owner record itself (the
+    # only cross-reference leadroute writes on a Lead is OwnerId); any other integrity or
+    # reference error Salesforce pins on OwnerId (an owner of the wrong kind of user).
     ActionRow(RECORD, "INACTIVE_OWNER_OR_USER", Action.REROUTE),
+    ActionRow(RECORD, "TRANSFER_REQUIRES_READ", Action.REROUTE),
+    ActionRow(RECORD, "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", Action.REROUTE),
+    ActionRow(RECORD, "FIELD_INTEGRITY_EXCEPTION", Action.REROUTE, field="OwnerId"),
+    ActionRow(RECORD, "INVALID_CROSS_REFERENCE_KEY", Action.REROUTE, field="OwnerId"),
+    # Converted between the read and the write: the lead became a contact (and maybe an
+    # opportunity) with owners of its own; there is nothing left to route.
+    ActionRow(RECORD, "CANNOT_UPDATE_CONVERTED_LEAD", Action.SKIP),
+    # A blocking duplicate rule: any owner hits it, so rerouting is pointless; a person must
+    # merge the records (the writer names them). Alert-only rules never get here: writes
+    # carry ``Sforce-Duplicate-Rule-Header: allowSave=true``.
+    ActionRow(RECORD, "DUPLICATES_DETECTED", Action.REJECT),
     ActionRow(RECORD, "", Action.REJECT),
     ActionRow(400, "", Action.FAIL),
     ActionRow(404, "", Action.FAIL),
@@ -94,9 +119,11 @@ ACTIONS: tuple[ActionRow, ...] = (
 )
 
 
-def classify(status: int, code: str = "", message: str = "") -> Action:
+def classify(
+    status: int, code: str = "", message: str = "", fields: Collection[str] = ()
+) -> Action:
     """The action of the first row of ``ACTIONS`` that matches."""
-    return next(row.action for row in ACTIONS if row.matches(status, code, message))
+    return next(row.action for row in ACTIONS if row.matches(status, code, message, fields))
 
 
 _USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")

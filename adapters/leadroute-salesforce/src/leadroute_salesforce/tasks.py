@@ -20,7 +20,7 @@ from leadroute.models import Effect
 from leadroute_salesforce.client import ApiError, SalesforceClient, TransientError
 from leadroute_salesforce.limits import RECORD, Action, classify
 from leadroute_salesforce.settings import TaskSettings
-from leadroute_salesforce.writing import COLLECTION_SIZE, WriteFailure
+from leadroute_salesforce.writing import COLLECTION_SIZE, WriteFailure, first_error
 
 __all__ = ["TaskOutcome", "TaskWriter", "task_key", "task_record"]
 
@@ -96,6 +96,8 @@ class TaskWriter:
         sleep: How to wait between rounds.
         failures: Tasks refused for good during this run.
         done: Idempotency keys whose task exists (kept if a call is cut short by the limit).
+        skipped: Idempotency keys whose task was deliberately not created (listed in
+            ``failures`` with the reason).
     """
 
     client: SalesforceClient
@@ -104,6 +106,13 @@ class TaskWriter:
     sleep: Callable[[float], None] = time.sleep
     failures: list[WriteFailure] = attrs.field(factory=list)
     done: set[str] = attrs.field(factory=set)
+    skipped: set[str] = attrs.field(factory=set)
+
+    def skip(self, effect: Effect, why: WriteFailure) -> None:
+        """Record that an effect gets no task, and why (for the exception report)."""
+        self.skipped.add(effect.idem_key)
+        self.failures.append(why)
+        log.info("salesforce.task.skipped", lead_id=why.record_id, code=why.code)
 
     def create(self, items: Sequence[tuple[Effect, str, str]]) -> dict[str, TaskOutcome]:
         """Upsert one task per ``(effect, owner_id, lead_type)``; outcomes by idempotency key."""
@@ -154,7 +163,8 @@ class TaskWriter:
                 outcomes[effect.idem_key] = TaskOutcome(ok=True)
                 self.done.add(effect.idem_key)
                 continue
-            code, message = _first_error(result)
+            error = first_error(result)
+            code, message = error.code, error.message
             action = classify(RECORD, code, message)
             if action is Action.RETRY and not last:
                 locked.append(item)
@@ -174,11 +184,3 @@ class TaskWriter:
                 )
             log.info("salesforce.task.refused", lead_id=effect.lead_id, code=code)
         return locked
-
-
-def _first_error(result: Mapping[str, object]) -> tuple[str, str]:
-    errors = result.get("errors") or []
-    first = errors[0] if isinstance(errors, list) and errors else {}
-    if not isinstance(first, Mapping):
-        first = {}
-    return str(first.get("statusCode") or "UNKNOWN"), str(first.get("message") or "")

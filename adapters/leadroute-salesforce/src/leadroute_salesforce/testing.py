@@ -10,10 +10,16 @@ It holds an in-memory org (users, queues, leads, contacts, accounts, tasks) and 
   ``GROUP BY`` with ``COUNT``, ``ORDER BY``, ``LIMIT``), paged with ``nextRecordsUrl``;
   a literal with a bad escape is a 400 ``MALFORMED_QUERY``, like the real parser;
 * ``PATCH .../composite/sobjects`` (update, at most 200, per-record SaveResults with
-  ``INACTIVE_OWNER_OR_USER``, ``ENTITY_IS_DELETED``, validation rules, scripted errors)
-  with an optional assignment rule that runs unless ``Sforce-Auto-Assign: FALSE``, and
-  an optional "automation" that overrides the owner regardless (a trigger);
-* ``PATCH .../composite/sobjects/Task/<ExternalIdField>`` (upsert by external id).
+  the owner refusals of ``_owner_problem``, ``CANNOT_UPDATE_CONVERTED_LEAD``,
+  ``ENTITY_IS_DELETED``, validation rules, duplicate rules honouring
+  ``Sforce-Duplicate-Rule-Header``, scripted errors) with an optional assignment rule
+  that runs unless ``Sforce-Auto-Assign: FALSE``, and an optional "automation" that
+  overrides the owner regardless (a trigger);
+* ``PATCH .../composite/sobjects/Task/<ExternalIdField>`` (upsert by external id; a
+  queue cannot own a Task).
+
+Each behaviour names the vendor document it follows in its docstring or comment; the
+table in ``docs/adapters/salesforce.md`` collects them.
 
 Every data response carries ``Sforce-Limit-Info``; past the allocation the answer is a
 403 ``REQUEST_LIMIT_EXCEEDED``. ``fail`` injects request-level faults (status codes,
@@ -294,6 +300,9 @@ def _holds(actual: Any, op: str, wanted: Any) -> bool:
 
 # --------------------------------------------------------------------------- the fake
 
+# User licences with no access to leads, contacts and tasks (Salesforce Help, "User Licenses").
+_NO_CRM_LICENCES = frozenset({"Salesforce Platform", "Chatter Free", "Chatter External"})
+
 # Sandbox and scratch-org My Domain hosts (enhanced domains, and legacy ``csNN`` instances).
 _SANDBOX_HOST = re.compile(
     r"^([a-z0-9-]+\.(sandbox|scratch)\.my\.salesforce\.com"
@@ -380,6 +389,7 @@ class FakeSalesforce:
     assignment_rule: Callable[[Record], str | None] | None = None
     automation: Callable[[Record], str | None] | None = None
     validation: Callable[[str, Record], str | None] | None = None
+    duplicate_rule: Callable[[str, Record], tuple[bool, list[str]] | None] | None = None
     objects: dict[str, dict[str, Record]] = attrs.field(
         factory=lambda: {k: {} for k in ("User", "Group", "Lead", "Contact", "Account", "Task")}
     )
@@ -742,7 +752,21 @@ class FakeSalesforce:
             "errors": [{"statusCode": code, "message": message, "fields": list(fields)}],
         }
 
-    def _owner_problem(self, owner: str) -> Record | None:
+    def _owner_problem(self, owner: str, sobject: str = "Lead") -> Record | None:
+        """Why Salesforce would refuse ``owner`` as the owner of a ``sobject`` record.
+
+        * an inactive user: ``INACTIVE_OWNER_OR_USER`` (StatusCode reference: "The user or
+          record owner is not active");
+        * a user without Read on the object, or whose licence has no access to it (a
+          Salesforce Platform or Chatter licence has no Leads): ``TRANSFER_REQUIRES_READ``
+          ("the user does not have read permission"; Salesforce Help, "Transfer Records":
+          the new owner must have at least Read on the object type);
+        * a user the integration user cannot see (``"_visible": False``):
+          ``INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY``;
+        * a queue as the owner of a Task: queues own leads, cases and custom objects only
+          (Salesforce Help, "Queues"; "Task Actions": a task for a queue-owned lead goes to
+          a user), refused on ``OwnerId`` as an id of the wrong type.
+        """
         if owner.startswith("005"):
             user = self.objects["User"].get(owner)
             if user is None or not user.get("IsActive"):
@@ -750,10 +774,60 @@ class FakeSalesforce:
                     "INACTIVE_OWNER_OR_USER",
                     f"operation performed with inactive user [{owner}] as owner of record",
                 )
+            if user.get("_visible") is False:
+                return self._error(
+                    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+                    "insufficient access rights on cross-reference id",
+                )
+            readable = user.get("_readable", ("Lead", "Contact", "Account", "Task"))
+            if sobject not in readable or user.get("UserLicense") in _NO_CRM_LICENCES:
+                return self._error(
+                    "TRANSFER_REQUIRES_READ", "The new owner must have read permission"
+                )
             return None
         if owner.startswith("00G") and owner in self.objects["Group"]:
+            if sobject == "Task":
+                return self._error(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"Assigned To ID: id value of incorrect type: {owner}",
+                    ["OwnerId"],
+                )
             return None
         return self._error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["OwnerId"])
+
+    def _duplicate_problem(self, sobject: str, record: Record, allow_save: bool) -> Record | None:
+        """A duplicate rule's verdict on saving ``record`` (REST API Developer Guide,
+        "Duplicate Rule Header"; Object Reference, DuplicateResult/MatchResult).
+
+        A blocking rule refuses the save whatever the header says; an alert-only rule
+        refuses it unless the request carries ``Sforce-Duplicate-Rule-Header:
+        allowSave=true``. The error carries the matched records in ``duplicateResult``.
+        """
+        verdict = self.duplicate_rule(sobject, record) if self.duplicate_rule else None
+        if verdict is None:
+            return None
+        blocking, matches = verdict
+        if not blocking and allow_save:
+            return None
+        error = self._error("DUPLICATES_DETECTED", "Use one of these records?")
+        error["errors"][0]["duplicateResult"] = {
+            "allowSave": not blocking,
+            "duplicateRule": "Leadroute_Fake_Rule",
+            "duplicateRuleEntityType": sobject,
+            "errorMessage": "Use one of these records?",
+            "matchResults": [
+                {
+                    "entityType": sobject,
+                    "matchRecords": [
+                        {"record": {"attributes": {"type": sobject}, "Id": m}} for m in matches
+                    ],
+                    "rule": "Leadroute_Fake_Matching_Rule",
+                    "size": len(matches),
+                    "success": True,
+                }
+            ],
+        }
+        return error
 
     def _update(self, request: httpx.Request, body: Any) -> httpx.Response:
         records = (body or {}).get("records", [])
@@ -768,6 +842,8 @@ class FakeSalesforce:
                 ],
             )
         auto_assign = request.headers.get("Sforce-Auto-Assign", "TRUE").upper() != "FALSE"
+        dup_header = request.headers.get("Sforce-Duplicate-Rule-Header", "").replace(" ", "")
+        allow_save = "allowSave=true" in dup_header.split(";")
         results = []
         for item in records:
             record_id = item.get("id", "")
@@ -782,13 +858,24 @@ class FakeSalesforce:
                 results.append(self._error("ENTITY_IS_DELETED", "entity is deleted"))
                 continue
             changes = {k: v for k, v in item.items() if k not in {"attributes", "id"}}
-            if "OwnerId" in changes and (problem := self._owner_problem(str(changes["OwnerId"]))):
+            if stored.get("IsConverted") is True:
+                # Object Reference, Lead: converted leads are read-only.
+                results.append(
+                    self._error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+                )
+                continue
+            if "OwnerId" in changes and (
+                problem := self._owner_problem(str(changes["OwnerId"]), sobject)
+            ):
                 results.append(problem)
                 continue
             candidate = {**stored, **changes}
             refusal = self.validation(sobject, candidate) if self.validation else None
             if refusal:
                 results.append(self._error("FIELD_CUSTOM_VALIDATION_EXCEPTION", refusal))
+                continue
+            if duplicate := self._duplicate_problem(sobject, candidate, allow_save):
+                results.append(duplicate)
                 continue
             if sobject == "Lead" and auto_assign and self.assignment_rule:
                 candidate["OwnerId"] = self.assignment_rule(candidate) or candidate["OwnerId"]
@@ -841,7 +928,7 @@ class FakeSalesforce:
                     )
                 )
                 continue
-            if problem := self._owner_problem(str(item.get("OwnerId", ""))):
+            if problem := self._owner_problem(str(item.get("OwnerId", "")), "Task"):
                 results.append(problem)
                 continue
             fields = {k: v for k, v in item.items() if k != "attributes"}

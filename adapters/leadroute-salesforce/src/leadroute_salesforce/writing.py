@@ -1,15 +1,22 @@
 """Write owners back: sObject Collections, per-record results, lock retries, read-back.
 
-Owner updates go out in collections of at most 200 with ``allOrNone=false`` and
+Owner updates go out in collections of at most 200 with ``allOrNone=false``,
 ``Sforce-Auto-Assign: FALSE`` (without it an active lead assignment rule may override the
-owner we set). A 200 answer is never taken as "all succeeded": each SaveResult is read
-and classified by the one table in ``limits``:
+owner we set) and ``Sforce-Duplicate-Rule-Header: allowSave=true`` (changing an owner
+creates no duplicate, so an alert-only duplicate rule must not stop it). A 200 answer is
+never taken as "all succeeded": each SaveResult is read and classified by the one table in
+``limits``:
 
-* ``INACTIVE_OWNER_OR_USER`` -> ``reroute``: the core decides the lead again without them;
+* owner refusals (``INACTIVE_OWNER_OR_USER``, ``TRANSFER_REQUIRES_READ``, no access to
+  the owner, no Lead licence) -> ``reroute``: the core decides the lead again without them;
 * ``UNABLE_TO_LOCK_ROW`` -> the record is sent again (``lock_retries`` rounds), then
   ``retryable``;
-* anything else (validation rules, deleted records) -> not retryable, with Salesforce's
-  message, so it lands in the exception report.
+* ``CANNOT_UPDATE_CONVERTED_LEAD`` -> done, nothing written: the lead was converted since
+  the read, so it is no longer routed (the owner Salesforce holds is read back and
+  reported as the observed owner; no follow-up task);
+* ``DUPLICATES_DETECTED`` (a blocking rule) and anything else (validation rules, deleted
+  records) -> not retryable, with Salesforce's message (and the matching records), so it
+  lands in the exception report.
 
 Then the written leads are read back; an owner other than the one written (a trigger, a
 flow, a rule that ignored the header) is returned as ``observed_owner``.
@@ -29,12 +36,23 @@ from leadroute_salesforce.client import ApiError, SalesforceClient, TransientErr
 from leadroute_salesforce.limits import RECORD, Action, classify
 from leadroute_salesforce.soql import Query, Where, chunks
 
-__all__ = ["COLLECTION_SIZE", "OwnerWriter", "WriteFailure", "fact_value", "sobject_of"]
+__all__ = [
+    "COLLECTION_SIZE",
+    "WRITE_HEADERS",
+    "OwnerWriter",
+    "SaveError",
+    "WriteFailure",
+    "fact_value",
+    "first_error",
+    "sobject_of",
+]
 
 log = structlog.get_logger(__name__)
 
 COLLECTION_SIZE = 200  # Salesforce's maximum per sObject Collections request
 AUTO_ASSIGN_OFF = {"Sforce-Auto-Assign": "FALSE"}
+# REST API Developer Guide, "Duplicate Rule Header": allowSave bypasses alert-only rules.
+WRITE_HEADERS = {**AUTO_ASSIGN_OFF, "Sforce-Duplicate-Rule-Header": "allowSave=true"}
 SOBJECTS = {"00Q": "Lead", "003": "Contact"}
 
 
@@ -60,10 +78,50 @@ class WriteFailure:
     what: str = "owner"
 
 
-def _first_error(result: Mapping[str, Any]) -> tuple[str, str]:
+@attrs.frozen(kw_only=True)
+class SaveError:
+    """The first error of a SaveResult.
+
+    Attributes:
+        code: ``statusCode``.
+        message: Salesforce's message.
+        fields: Fields the error names.
+        matches: For ``DUPLICATES_DETECTED``, the ids of the records the rule matched.
+    """
+
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+    matches: tuple[str, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """``CODE: message``, with the duplicate rule's matches when there are any."""
+        text = f"{self.code}: {self.message}"
+        return f"{text} (matches {', '.join(self.matches)})" if self.matches else text
+
+
+def first_error(result: Mapping[str, Any]) -> SaveError:
+    """The first error of a SaveResult, read defensively (every key may be missing)."""
     errors = result.get("errors") or []
-    first = errors[0] if errors and isinstance(errors[0], Mapping) else {}
-    return str(first.get("statusCode") or "UNKNOWN"), str(first.get("message") or "")
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    if not isinstance(first, Mapping):
+        first = {}
+    fields = first.get("fields") or []
+    duplicates = first.get("duplicateResult") or {}
+    matches: list[str] = []
+    if isinstance(duplicates, Mapping):
+        for match in duplicates.get("matchResults") or []:
+            for record in (match or {}).get("matchRecords") or []:
+                found = ((record or {}).get("record") or {}).get("Id")
+                if found:
+                    matches.append(str(found))
+    return SaveError(
+        code=str(first.get("statusCode") or "UNKNOWN"),
+        message=str(first.get("message") or ""),
+        fields=tuple(str(f) for f in fields) if isinstance(fields, list) else (),
+        matches=tuple(dict.fromkeys(matches)),
+    )
 
 
 @attrs.define
@@ -79,6 +137,7 @@ class OwnerWriter:
         read_back_fields: Extra fields to read back per sObject (the lead type for tasks).
         write_fields: Decision facts written with the owner (payload key -> field).
         seen: Read-back records by id, from the last ``write``.
+        skipped: Effects that needed no write (the lead was converted), from the last ``write``.
     """
 
     client: SalesforceClient
@@ -89,6 +148,7 @@ class OwnerWriter:
     read_back_fields: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
     write_fields: Mapping[str, str] = attrs.field(factory=dict)
     seen: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    skipped: dict[str, WriteFailure] = attrs.field(factory=dict)
 
     def write(
         self, effects: Sequence[Effect], results: dict[str, EffectResult]
@@ -99,6 +159,7 @@ class OwnerWriter:
         accepted, so a caller interrupted by the daily limit still knows what was done.
         """
         self.written = []
+        self.skipped = {}
         latest: dict[str, Effect] = {}
         for effect in effects:
             lead_id = str(effect.payload.get("lead_id") or effect.lead_id)
@@ -127,7 +188,8 @@ class OwnerWriter:
             log.info("salesforce.write.lock_retry", records=len(locked), round=round_number + 1)
             self.sleep(min(2.0**round_number, 8.0))
             pending = locked
-        results.update(self._read_back(written))
+        skipped = [e for e in latest.values() if e.idem_key in self.skipped]
+        results.update(self._read_back([*written, *skipped]))
         return results
 
     def _send(
@@ -152,7 +214,7 @@ class OwnerWriter:
             for e in chunk
         ]
         try:
-            saved = self.client.update_collection(records, headers=AUTO_ASSIGN_OFF)
+            saved = self.client.update_collection(records, headers=WRITE_HEADERS)
         except TransientError as exc:
             for effect in chunk:
                 results[effect.idem_key] = EffectResult(
@@ -175,11 +237,17 @@ class OwnerWriter:
             if result.get("success") is True:
                 written.append(effect)
                 continue
-            code, message = _first_error(result)
-            action = classify(RECORD, code, message)
-            detail = f"{code}: {message}"
+            error = first_error(result)
+            code, message, detail = error.code, error.message, error.detail
+            action = classify(RECORD, code, message, error.fields)
             if action is Action.RETRY and not last:
                 locked.append(effect)
+                continue
+            if action is Action.SKIP:
+                self.skipped[effect.idem_key] = WriteFailure(
+                    record_id=_lead(effect), code=code, message=message
+                )
+                log.info("salesforce.write.skipped", lead_id=_lead(effect), code=code)
                 continue
             if action is Action.REROUTE:
                 outcome = EffectResult(
@@ -192,7 +260,7 @@ class OwnerWriter:
             else:
                 outcome = EffectResult(idem_key=effect.idem_key, ok=False, detail=detail)
                 self.failures.append(
-                    WriteFailure(record_id=_lead(effect), code=code, message=message)
+                    WriteFailure(record_id=_lead(effect), code=code, message=detail)
                 )
             log.info(
                 "salesforce.write.refused",
@@ -227,18 +295,24 @@ class OwnerWriter:
             for effect in effects:
                 wanted = str(effect.payload["owner_id"])
                 seen = owners.get(_lead(effect), wanted)
-                if seen != wanted:
+                skipped = self.skipped.get(effect.idem_key)
+                if skipped is not None:
+                    detail = f"not written: the lead was converted first ({skipped.code})"
+                elif seen != wanted:
                     log.warning(
                         "salesforce.owner.overridden",
                         lead_id=_lead(effect),
                         rep_id=wanted,
                         observed_owner=seen,
                     )
+                    detail = f"owner changed to {seen} after the write"
+                else:
+                    detail = ""
                 results[effect.idem_key] = EffectResult(
                     idem_key=effect.idem_key,
                     ok=True,
                     observed_owner=seen if seen != wanted else "",
-                    detail=f"owner changed to {seen} after the write" if seen != wanted else "",
+                    detail=detail,
                 )
         return results
 
