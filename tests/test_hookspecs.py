@@ -355,3 +355,55 @@ routing:
   - {name: na, when: {region: NA}, pool: na}
 fallback: {owner: ops}
 """
+
+
+def test_hook_leadroute_declare_config(make_pipeline):
+    """A plugin declares its policy section; hooks read it typed through policy.plugin_config."""
+    import attrs
+
+    @attrs.frozen(kw_only=True)
+    class GuardConfig:
+        blocked: tuple[str, ...] = ()
+
+    def leadroute_declare_config(register):
+        register("guard", GuardConfig)
+
+    def leadroute_exclude_rep(lead, rep, ctx):
+        if rep.id in ctx.policy.plugin_config("guard").blocked:
+            return [Exclusion(rep_id=rep.id, code="BLOCKED", detail="by the guard plugin")]
+        return None
+
+    plugin = Plugin(
+        leadroute_declare_config=leadroute_declare_config,
+        leadroute_exclude_rep=leadroute_exclude_rep,
+    )
+    policy = policy_from(open_policy_with("plugins: {guard: {blocked: [na-1]}}"))
+    pipeline = make_pipeline(standard_reps(), plugins=[plugin], policy=policy)
+    outcome = pipeline.decide(lead("L1"), AT)
+    assert isinstance(outcome, Decided) and outcome.decision.owner_id == "na-2"
+    assert [(e.rep_id, e.code) for e in outcome.decision.exclusions] == [("na-1", "BLOCKED")]
+
+
+def test_hook_leadroute_register_commands():
+    """A plugin adds a command to the leadroute command line."""
+    import typer
+    from typer.testing import CliRunner
+
+    def leadroute_register_commands(cli):
+        @cli.command("hello")
+        def hello(name: str = "world") -> None:
+            typer.echo(f"hello {name}")
+
+    host = make_host(
+        load_entrypoints=False,
+        plugins=[Plugin(leadroute_register_commands=leadroute_register_commands)],
+    )
+    cli = typer.Typer()
+
+    @cli.callback()
+    def root() -> None:
+        """The root."""
+
+    host.register_commands(cli)
+    result = CliRunner().invoke(cli, ["hello", "--name", "leadroute"])
+    assert result.exit_code == 0 and result.stdout == "hello leadroute\n"

@@ -10,6 +10,7 @@ from tests.conftest import lead
 
 from leadroute.errors import PluginError
 from leadroute.host import DEFAULT_PLUGINS, hookimpl, make_host
+from leadroute.models import FitContribution
 
 
 class FakeDist:
@@ -145,7 +146,8 @@ def test_allow_and_block_lists(env, loaded):
 
 
 def test_a_plugin_crash_during_a_call_names_the_hook(host):
-    """An exception inside a hook implementation becomes a PluginError naming the hook."""
+    """An exception inside a hook implementation becomes a one-line PluginError naming the
+    plugin, the hook and the lead."""
 
     def leadroute_validate_lead(lead, policy):
         raise ZeroDivisionError("oops")
@@ -156,8 +158,12 @@ def test_a_plugin_crash_during_a_call_names_the_hook(host):
     )
     from tests.conftest import policy_from
 
-    with pytest.raises(PluginError, match="hook leadroute_validate_lead failed: ZeroDivisionError"):
+    with pytest.raises(PluginError) as caught:
         broken.validate_lead(lead("L1"), policy_from())
+    assert str(caught.value) == (
+        "plugin 'crashy' failed in hook leadroute_validate_lead for lead L1: "
+        "ZeroDivisionError: oops"
+    )
 
 
 def test_installed_csv_adapter_is_discovered_from_its_entry_point():
@@ -210,3 +216,109 @@ def test_normalize_to_an_unknown_field_is_a_plugin_error():
     host = make_host(load_entrypoints=False, plugins=[Typo()])
     with pytest.raises(PluginError, match="leadroute_normalize_lead returned"):
         host.normalize_lead(lead("L1"), policy_from())
+
+
+def test_a_crash_under_pluggy_names_the_plugin_too():
+    """A crash in a firstresult hook (called through pluggy, not the plain path) names the plugin."""
+    from tests.conftest import policy_from
+
+    from leadroute.models import AccountIndex
+
+    def leadroute_match_account(lead, accounts, policy):
+        raise KeyError("acme")
+
+    host = make_host(
+        load_entrypoints=False,
+        plugins=[plugin_module("matcher", leadroute_match_account=leadroute_match_account)],
+    )
+    with pytest.raises(PluginError) as caught:
+        host.match_account(lead("L7"), AccountIndex.build([]), policy_from())
+    assert str(caught.value) == (
+        "plugin 'matcher' failed in hook leadroute_match_account for lead L7: KeyError: 'acme'"
+    )
+
+
+def _fit_ctx():
+    from tests.conftest import AT, policy_from
+
+    from leadroute.context import RoutingContext
+
+    return RoutingContext(at=AT, policy=policy_from(), loads={}, constraints=())
+
+
+@pytest.mark.parametrize(
+    ("returned", "shape"),
+    [
+        (lambda: FitContribution(name="x", value=1.0), "a FitContribution"),
+        (lambda: {"x": 1.0}, "a dict"),
+        (lambda: [("x", 1.0)], "a list holding a tuple"),
+        (lambda: "x", "a str"),
+    ],
+)
+def test_a_hook_returning_the_wrong_type_is_one_line_naming_the_plugin(returned, shape):
+    """A fit hook returning a lone model, a dict, tuples or text is a PluginError of one line
+    naming the plugin, the hook, the lead and the expected type."""
+    from tests.conftest import rep
+
+    def leadroute_score_fit(lead, rep, ctx):
+        return returned()
+
+    host = make_host(
+        load_entrypoints=False,
+        plugins=[plugin_module("sloppy", leadroute_score_fit=leadroute_score_fit)],
+    )
+    with pytest.raises(PluginError) as caught:
+        host.score_fit(lead("L9"), rep("r1"), _fit_ctx())
+    assert str(caught.value) == (
+        f"plugin 'sloppy': hook leadroute_score_fit returned {shape} for lead L9; "
+        "expected a list of FitContribution or None"
+    )
+
+
+def test_a_wrong_mapping_and_a_wrong_single_result_name_the_plugin():
+    """Enrichment must return a mapping and account matching an AccountMatch; each names the plugin."""
+    from tests.conftest import policy_from
+
+    from leadroute.models import AccountIndex
+
+    def leadroute_enrich_lead(lead, policy):
+        return [("region", "NA")]
+
+    def leadroute_match_account(lead, accounts, policy):
+        return "ACC-1"
+
+    host = make_host(
+        load_entrypoints=False,
+        plugins=[
+            plugin_module(
+                "enricher",
+                leadroute_enrich_lead=leadroute_enrich_lead,
+                leadroute_match_account=leadroute_match_account,
+            )
+        ],
+    )
+    with pytest.raises(
+        PluginError,
+        match=r"^plugin 'enricher': hook leadroute_enrich_lead "
+        r"returned a list holding a tuple for lead L2; expected a Mapping or None$",
+    ):
+        host.enrich_lead(lead("L2"), policy_from())
+    with pytest.raises(
+        PluginError,
+        match=r"^plugin 'enricher': hook leadroute_match_account "
+        r"returned a str for lead L2; expected an AccountMatch or None$",
+    ):
+        host.match_account(lead("L2"), AccountIndex.build([]), policy_from())
+
+
+def test_a_misspelt_hook_suggests_the_nearest_name():
+    """A hookimpl named leadroute_score_fitt fails to load with 'did you mean leadroute_score_fit?'."""
+
+    def leadroute_score_fitt(lead, rep, ctx):
+        return []
+
+    typo = plugin_module("typo", leadroute_score_fitt=leadroute_score_fitt)
+    host = make_host(env={}, discover=discover(FakeEntryPoint("typo", typo)))
+    (failure,) = host.failures
+    assert failure.name == "typo" and "\n" not in failure.error
+    assert failure.error.endswith("(did you mean leadroute_score_fit?)")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import typer
+
     from leadroute.adapters import AdapterFactory
     from leadroute.context import RoutingContext
     from leadroute.models import (
@@ -46,6 +48,31 @@ def leadroute_register_adapters(register: Callable[[str, AdapterFactory], None])
     object satisfying ``leadroute.adapters.Adapter``. The first registration of a name wins.
 
     :param register: Callback taking the adapter name and its factory.
+    """
+
+
+@hookspec
+def leadroute_declare_config(register: Callable[[str, type], None]) -> None:
+    """Declare the policy section ``plugins.<name>`` a plugin reads, with its schema.
+
+    Call ``register(name, schema)`` where ``schema`` is an attrs class; the section is
+    structured into it when a run starts, with path-precise errors
+    (``plugins.<name>.<field>: ...``). Read the settings in any hook with
+    ``policy.plugin_config(name)`` (``None`` while required settings are absent).
+
+    :param register: Callback taking the section name and its attrs class.
+    """
+
+
+@hookspec
+def leadroute_register_commands(cli: typer.Typer) -> None:
+    """Add commands to the ``leadroute`` command line.
+
+    Add a command (``@cli.command()``) or a group (``cli.add_typer(group, name="fit")``).
+    Called once when the command line starts, after plugins load; keep imports of heavy
+    libraries inside the commands so ``leadroute --help`` stays fast.
+
+    :param cli: The root typer application.
     """
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -27,12 +28,15 @@ import attrs
 import pluggy
 import structlog
 
-from leadroute import hookspecs
+from leadroute import hookspecs, models
 from leadroute.adapters import AdapterRegistry
 from leadroute.dispatch import NOT_PLAIN, PlainCalls
 from leadroute.errors import PluginError
+from leadroute.plugin_errors import call_failure, unknown_hook_hint, wrong_type
 
 if TYPE_CHECKING:
+    import typer
+
     from leadroute.context import RoutingContext
     from leadroute.models import (
         AccountIndex,
@@ -143,7 +147,9 @@ class PluginHost:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(name=name)
-            raise PluginError(f"plugin {name!r}: {exc}") from exc
+            unknown = re.search(r"unknown hook '([^']+)'", str(exc))
+            hint = unknown_hook_hint(unknown.group(1)) if unknown else ""
+            raise PluginError(f"plugin {name!r}: {exc}{hint}") from exc
         self._sources[name] = source
 
     def unregister(self, name: str) -> None:
@@ -171,18 +177,40 @@ class PluginHost:
     def adapters(self) -> AdapterRegistry:
         """Collect adapter factories from ``leadroute_register_adapters``."""
         registry = AdapterRegistry()
-        self._call("leadroute_register_adapters", register=registry.register)
+        self._call("leadroute_register_adapters", {"register": registry.register})
         return registry
+
+    def configure(self, policy: Policy, *, source: str = "leadroute.yaml") -> Policy:
+        """The policy with each plugin's ``plugins.<name>`` settings checked and structured.
+
+        :raises PolicyError: a section breaks its plugin's schema, or no plugin declares it.
+        """
+        from leadroute.plugin_config import configure  # noqa: PLC0415 - policy imports models
+
+        declared: dict[str, type] = {}
+
+        def register(name: str, schema: type) -> None:
+            declared.setdefault(name, schema)
+
+        self._call("leadroute_declare_config", {"register": register})
+        failed = {f.name for f in self.failures}
+        return configure(policy, declared, failed=failed, source=source)
+
+    def register_commands(self, cli: typer.Typer) -> None:
+        """Let plugins add commands to the command line."""
+        self._call("leadroute_register_commands", {"cli": cli})
 
     def validate_lead(self, lead: Lead, policy: Policy) -> list[Problem]:
         """Every problem every validator found."""
-        return _flatten(self._call("leadroute_validate_lead", lead=lead, policy=policy))
+        kwargs = {"lead": lead, "policy": policy}
+        return self._items("leadroute_validate_lead", kwargs, models.Problem)
 
     def enrich_lead(self, lead: Lead, policy: Policy) -> Lead:
         """The lead with derived attributes merged in; input attributes are never overwritten."""
         merged = dict(lead.attributes)
-        for derived in self._call("leadroute_enrich_lead", lead=lead, policy=policy):
-            for key, value in (derived or {}).items():
+        kwargs = {"lead": lead, "policy": policy}
+        for derived in self._mappings("leadroute_enrich_lead", kwargs):
+            for key, value in derived.items():
                 if value and not merged.get(key):
                     merged[key] = str(value)
         return attrs.evolve(lead, attributes=merged)
@@ -190,11 +218,13 @@ class PluginHost:
     def normalize_lead(self, lead: Lead, policy: Policy) -> Lead:
         """The lead with normalized fields; the first implementation in call order wins."""
         changes: dict[str, Any] = {}
-        for result in self._call("leadroute_normalize_lead", lead=lead, policy=policy):
-            for field, value in (result or {}).items():
+        kwargs = {"lead": lead, "policy": policy}
+        for result in self._mappings("leadroute_normalize_lead", kwargs):
+            for field, value in result.items():
                 if field in _FIXED_LEAD_FIELDS:
                     raise PluginError(
-                        f"hook leadroute_normalize_lead may not change the lead's {field!r}"
+                        f"hook leadroute_normalize_lead may not change the lead's {field!r} "
+                        f"(lead {lead.id})"
                     )
                 changes.setdefault(field, value)
         if not changes:
@@ -202,51 +232,61 @@ class PluginHost:
         try:
             return attrs.evolve(lead, **changes)
         except TypeError as exc:
-            raise PluginError(f"hook leadroute_normalize_lead returned {exc}") from exc
+            raise PluginError(
+                f"hook leadroute_normalize_lead returned {exc} (lead {lead.id})"
+            ) from exc
 
     def score_lead(self, lead: Lead, policy: Policy, at: datetime) -> list[ScoreContribution]:
         """Every score contribution, before caps."""
-        return _flatten(self._call("leadroute_score_lead", lead=lead, policy=policy, at=at))
+        kwargs = {"lead": lead, "policy": policy, "at": at}
+        return self._items("leadroute_score_lead", kwargs, models.ScoreContribution)
 
     def match_account(
         self, lead: Lead, accounts: AccountIndex, policy: Policy
     ) -> AccountMatch | None:
         """The first matcher's answer."""
-        result: AccountMatch | None = self._call(
-            "leadroute_match_account", lead=lead, accounts=accounts, policy=policy
-        )
+        kwargs = {"lead": lead, "accounts": accounts, "policy": policy}
+        result = self._call("leadroute_match_account", kwargs)
+        if result is not None and not isinstance(result, models.AccountMatch):
+            raise self._wrong_type("leadroute_match_account", kwargs, models.AccountMatch)
         return result
 
     def exclude_rep(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[Exclusion]:
         """Every exclusion any plugin raised for this rep."""
-        return _flatten(self._call("leadroute_exclude_rep", lead=lead, rep=rep, ctx=ctx))
+        kwargs = {"lead": lead, "rep": rep, "ctx": ctx}
+        return self._items("leadroute_exclude_rep", kwargs, models.Exclusion)
 
     def exclude_reps(
         self, lead: Lead, team: Team, rep_ids: Sequence[str], ctx: RoutingContext
     ) -> list[ExclusionGroup]:
         """Every exclusion group any plugin raised for these reps."""
-        return _flatten(
-            self._call("leadroute_exclude_reps", lead=lead, team=team, rep_ids=rep_ids, ctx=ctx)
-        )
+        kwargs = {"lead": lead, "team": team, "rep_ids": rep_ids, "ctx": ctx}
+        return self._items("leadroute_exclude_reps", kwargs, models.ExclusionGroup)
 
     def score_fit(self, lead: Lead, rep: Rep, ctx: RoutingContext) -> list[FitContribution]:
         """Every fit contribution, unweighted."""
-        return _flatten(self._call("leadroute_score_fit", lead=lead, rep=rep, ctx=ctx))
+        kwargs = {"lead": lead, "rep": rep, "ctx": ctx}
+        return self._items("leadroute_score_fit", kwargs, models.FitContribution)
 
     def solve(self, problem: BatchProblem) -> Solution:
         """The first solver's solution (the built-in flow solver answers last)."""
-        solution: Solution = self._call("leadroute_solve", problem=problem)
+        from leadroute.solver import Solution  # noqa: PLC0415 - numpy/OR-Tools only when solving
+
+        kwargs = {"problem": problem}
+        solution = self._call("leadroute_solve", kwargs)
+        if not isinstance(solution, Solution):
+            raise self._wrong_type("leadroute_solve", kwargs, Solution)
         return solution
 
     def decision_made(self, decision: Decision) -> None:
         """Broadcast a committed decision."""
-        self._call("leadroute_decision_made", decision=decision)
+        self._call("leadroute_decision_made", {"decision": decision})
 
     def record_outcome(self, outcome: Outcome, store: Store) -> None:
         """Broadcast an outcome the store has not seen (the built-in plugin stores it)."""
-        self._call("leadroute_record_outcome", outcome=outcome, store=store)
+        self._call("leadroute_record_outcome", {"outcome": outcome, "store": store})
 
-    def _call(self, hook_name: str, **kwargs: Any) -> Any:
+    def _call(self, hook_name: str, kwargs: Mapping[str, Any]) -> Any:
         caller = getattr(self.pm.hook, hook_name)
         try:
             # Plain implementations are called directly (``leadroute.dispatch``).
@@ -257,16 +297,41 @@ class PluginHost:
         except PluginError:
             raise
         except Exception as exc:
-            # A plugin bug must not look like a routing decision; name the hook that broke.
-            raise PluginError(f"hook {hook_name} failed: {type(exc).__name__}: {exc}") from exc
+            # A plugin bug must not look like a routing decision: name the plugin, the hook
+            # and the lead, in one line. Worked out only now, so calls that succeed pay nothing.
+            raise PluginError(call_failure(caller, kwargs, exc)) from exc
+
+    def _items(self, hook_name: str, kwargs: Mapping[str, Any], kind: type) -> list[Any]:
+        """A collect hook's results flattened, each item checked to be a ``kind``."""
+        items: list[Any] = []
+        append = items.append
+        try:
+            for result in self._call(hook_name, kwargs):
+                if result:
+                    for item in result:  # a lone model (not a list) raises TypeError here
+                        if item.__class__ is not kind and not isinstance(item, kind):
+                            raise TypeError(hook_name)
+                        append(item)
+        except TypeError:
+            raise self._wrong_type(hook_name, kwargs, kind) from None
+        return items
+
+    def _mappings(self, hook_name: str, kwargs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """A collect hook's mapping results (``None`` results dropped), each checked."""
+        results = [r for r in self._call(hook_name, kwargs) if r]
+        if any(not isinstance(r, Mapping) for r in results):
+            raise self._wrong_type(hook_name, kwargs, Mapping)
+        return results
+
+    def _wrong_type(self, hook_name: str, kwargs: Mapping[str, Any], kind: type) -> PluginError:
+        """The error for a hook that returned something its contract forbids, naming the
+        plugin that did (found by asking each implementation again: this path ends the run)."""
+        caller = getattr(self.pm.hook, hook_name)
+        return PluginError(wrong_type(caller, kwargs, kind))
 
 
 # Identity and provenance are the adapter's; derived attributes belong to enrichment.
 _FIXED_LEAD_FIELDS = frozenset({"id", "attributes", "origin"})
-
-
-def _flatten(results: Iterable[Iterable[Any] | None]) -> list[Any]:
-    return [item for result in results if result for item in result]
 
 
 def _entry_points() -> Sequence[EntryPoint]:

@@ -278,8 +278,10 @@ class Pipeline:
     ) -> Pipeline:
         """Check the policy against the reps and set up loads (``open_leads`` + ``assigned``).
 
-        ``history`` are the store's decisions, for the per-day and per-week caps.
+        ``history`` are the store's decisions, for the per-day and per-week caps. Each
+        plugin's ``plugins.<name>`` settings are checked here (``PluginHost.configure``).
         """
+        policy = host.configure(policy)
         by_id = {r.id: r for r in reps}
         check_rep_references(policy, by_id)
         check_intake_references(policy, by_id)

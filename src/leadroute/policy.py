@@ -40,6 +40,7 @@ __all__ = [
     "FitPolicy",
     "LeadTypePolicy",
     "LeadTypesPolicy",
+    "LearnedFitPolicy",
     "NurturePolicy",
     "Policy",
     "PoolPolicy",
@@ -398,14 +399,39 @@ class ValidationPolicy:
 
 
 @attrs.frozen(kw_only=True)
+class LearnedFitPolicy:
+    """The learned fit: per-rep conversion rates trained from outcomes (the
+    ``leadroute-learned-fit`` plugin; ``leadroute fit train`` writes the model).
+
+    Attributes:
+        model: The model file, relative to the policy file. Its content is part of the
+            policy's digest, so decisions record which model scored them.
+        weight: Weight of the ``learned`` contribution (its value is a conversion
+            probability, so 10 makes a 0.1 better chance worth one listed language).
+        min_evidence: Leads a rep needs in the model's history before their own rate
+            counts; below it the rep scores the team's rate for the lead.
+        path: The model file's resolved path (set by the loader).
+        digest: SHA-256 of the model file (set by the loader).
+    """
+
+    model: str
+    weight: float = 1.0
+    min_evidence: int = 20
+    path: str = attrs.field(default="", metadata={"internal": True})
+    digest: str = attrs.field(default="", metadata={"internal": True})
+
+
+@attrs.frozen(kw_only=True)
 class FitPolicy:
     """How fit contributions combine.
 
     Attributes:
         weights: Contribution name to weight; contributions not listed weigh 1.0.
+        learned: The learned fit from outcomes, ``None`` for none.
     """
 
     weights: Mapping[str, float] = attrs.field(factory=dict)
+    learned: LearnedFitPolicy | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -697,7 +723,11 @@ class Policy:
         reporting: SLA defaults and targets for ``leadroute report``.
         duplicates: What new intent from a known person does.
         account_matching: How leads are matched to accounts.
+        plugins: Per-plugin settings (``plugins.<name>``), each checked against the schema
+            its plugin declares (``leadroute_declare_config``) when a run starts.
         digest: Content hash of the file (set by the loader, not written in YAML).
+        plugin_settings: Each declared plugin's settings as its schema object (set by
+            ``PluginHost.configure``; read them with ``plugin_config``).
     """
 
     version: str
@@ -725,7 +755,11 @@ class Policy:
     reporting: ReportingPolicy = attrs.field(factory=ReportingPolicy)
     duplicates: DuplicatePolicy = attrs.field(factory=DuplicatePolicy)
     account_matching: AccountMatchingPolicy = attrs.field(factory=AccountMatchingPolicy)
+    plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     digest: str = attrs.field(default="", metadata={"internal": True})
+    plugin_settings: Mapping[str, Any] = attrs.field(
+        factory=dict, eq=False, repr=False, metadata={"internal": True}
+    )
     _country_region: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
     _territory_by_name: Mapping[str, Territory] = attrs.field(init=False, repr=False, eq=False)
 
@@ -786,6 +820,11 @@ class Policy:
         """The ``adapters.<name>`` table, empty when absent."""
         return self.adapters.get(name, {})
 
+    def plugin_config(self, name: str) -> Any:
+        """The plugin's settings as its declared schema object, ``None`` when it has none
+        (not declared, or a section it requires is absent)."""
+        return self.plugin_settings.get(name)
+
 
 def deferring_hours(policy: Policy) -> Policy:
     """The policy with every pool's ``out_of_hours`` set to ``defer``.
@@ -829,6 +868,11 @@ def _make_converter() -> cattrs.Converter:
 _CONVERTER = _make_converter()
 
 
+def policy_converter() -> cattrs.Converter:
+    """The converter that structures policy sections (and plugins' declared settings)."""
+    return _CONVERTER
+
+
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ConditionError):
         return str(exc)
@@ -870,10 +914,11 @@ def parse_policy(
         raise PolicyError(f"{where}invalid YAML: {problem}", source=source) from None
     if not isinstance(data, dict):
         raise PolicyError("expected a mapping at the top of the file", source=source)
-    if "digest" in data:
-        raise PolicyError(
-            "'digest' is computed by leadroute, remove it", path="digest", source=source
-        )
+    for computed in ("digest", "plugin_settings"):
+        if computed in data:
+            raise PolicyError(
+                f"'{computed}' is computed by leadroute, remove it", path=computed, source=source
+            )
     try:
         policy = _CONVERTER.structure(data, Policy)
     except (ClassValidationError, IterableValidationError) as exc:
@@ -884,6 +929,7 @@ def parse_policy(
         raise PolicyError(message + more, path=_path(at), source=source) from None
     hasher = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
     policy = _with_territory_files(policy, source, base_dir or Path.cwd(), hasher)
+    policy = _with_learned_model(policy, source, base_dir or Path.cwd(), hasher)
     policy = attrs.evolve(policy, digest=hasher.hexdigest())
     _check_references(policy, source)
     return policy
@@ -905,6 +951,37 @@ def _with_territory_files(policy: Policy, source: str, base_dir: Path, hasher: A
         tables.append(read_territory_table(path, relative, regions))
         hasher.update(path.read_bytes())
     return attrs.evolve(policy, territories=merge_territories([policy.territories, *tables]))
+
+
+def _with_learned_model(policy: Policy, source: str, base_dir: Path, hasher: Any) -> Policy:
+    """Resolve ``fit.learned.model``, hash it into the digest and set its weight."""
+    learned = policy.fit.learned
+    if learned is None:
+        return policy
+    if "learned" in policy.fit.weights:
+        raise PolicyError(
+            "set the learned fit's weight in fit.learned.weight only",
+            path="fit.weights.learned",
+            source=source,
+        )
+    if learned.min_evidence < 0:
+        raise PolicyError("must be 0 or more", path="fit.learned.min_evidence", source=source)
+    path = base_dir / learned.model
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        reason = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read: {exc}"
+        raise PolicyError(
+            f"{reason}: {path} (train one with `leadroute fit train --out {learned.model}`)",
+            path="fit.learned.model",
+            source=source,
+        ) from None
+    hasher.update(content)
+    learned = attrs.evolve(
+        learned, path=str(path.resolve()), digest=hashlib.sha256(content).hexdigest()
+    )
+    weights = {**policy.fit.weights, "learned": learned.weight}
+    return attrs.evolve(policy, fit=attrs.evolve(policy.fit, learned=learned, weights=weights))
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -21,7 +21,7 @@ from leadroute.adapters import Adapter
 from leadroute.duplicates import People, duplicate_effects, follower_decision
 from leadroute.errors import UnknownLeadError
 from leadroute.fallbacks import fallback_code, fallback_owner_problems, fallback_problems
-from leadroute.host import PluginHost, make_host
+from leadroute.host import PluginFailure, PluginHost, make_host
 from leadroute.models import (
     AccountIndex,
     Decision,
@@ -148,6 +148,7 @@ class RunResult:
     solution: Solution | None = None
     rerouted: set[str] = attrs.field(factory=set)
     followers: list[Decision] = attrs.field(factory=list)
+    plugin_failures: list[PluginFailure] = attrs.field(factory=list)
 
     def counts(self) -> dict[str, Any]:
         """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``.
@@ -169,6 +170,7 @@ class RunResult:
             "replayed": len(self.decisions) - len(self.new_ids),
             "data_problems": len(data),
             "rerouted": len(self.rerouted),
+            "plugins_failed": len(self.plugin_failures),
             "by_step": dict(sorted(Counter(str(d.step) for d in self.decisions).items())),
             "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
             "exceptions_by_code": dict(
@@ -325,7 +327,8 @@ class Router:
             pipeline.people = People.load(self.store, known)
         at = self.clock()
         result = RunResult(
-            problems=[*snapshot.problems, *fallback_owner_problems(self.policy, reps, at)]
+            problems=[*snapshot.problems, *fallback_owner_problems(self.policy, reps, at)],
+            plugin_failures=list(self.host.failures),
         )
         waiting: list[Decision | Decided | Rejected | Pending | Deferred] = []
         for index, lead in enumerate(snapshot.leads, start=1):
@@ -359,7 +362,10 @@ class Router:
             adapter.report_problems(result.problems)
         save_problems(self.store, run_id, result.problems)
         counts = result.counts()
-        self.store.finish_run(run_id, {k: v for k, v in counts.items() if isinstance(v, int)})
+        record: dict[str, Any] = {k: v for k, v in counts.items() if isinstance(v, int)}
+        if result.plugin_failures:  # the run's record says which plugins it ran without
+            record["plugin_failures"] = [f"{f.name}: {f.error}" for f in result.plugin_failures]
+        self.store.finish_run(run_id, record)
         log.info(
             "run.finished",
             run_id=run_id,

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from leadroute.adapters import Adapter, AdapterConfig
+from leadroute.cli.hosting import cli_host, set_strict
 from leadroute.cli.logs import configure_logging
 from leadroute.cli.render import (
     explain_lines,
@@ -32,7 +33,7 @@ from leadroute.cli.render import (
     render_summary,
 )
 from leadroute.errors import AdapterNotFoundError, LeadrouteError, UserInputError
-from leadroute.host import PluginHost, make_host
+from leadroute.host import PluginHost
 from leadroute.models import Snapshot
 from leadroute.policy import Policy, json_schema, load_policy
 from leadroute.router import RebalanceResult, Router, RunResult, explain_decision, utcnow
@@ -106,7 +107,7 @@ def _target(
     purpose: Literal["route", "rebalance"] = "route",
 ) -> _Target:
     policy = load_policy(policy_file)
-    host = make_host()
+    host = cli_host()
     options = {
         key: str(value)
         for key, value in (("input_dir", input_dir), ("output_dir", output_dir))
@@ -148,8 +149,17 @@ def _root(
         ),
     ] = 0,
     log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
+    strict_plugins: Annotated[
+        bool,
+        typer.Option(
+            "--strict-plugins",
+            help="A plugin that fails to load stops the command (exit 1); "
+            "also LEADROUTE_STRICT_PLUGINS=1.",
+        ),
+    ] = False,
 ) -> None:
     configure_logging(verbose, json_logs=log_json)
+    set_strict(strict_plugins)
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
@@ -187,6 +197,7 @@ def _build_adapter(
 
 
 def _run(
+    host: PluginHost,
     policy: Policy,
     store_path: Path,
     adapter: Adapter,
@@ -197,7 +208,7 @@ def _run(
     batch: bool = False,
 ) -> tuple[RunResult, Snapshot]:
     clock = (lambda: at) if at is not None else utcnow
-    with Router(policy, store=Store.open(store_path), host=make_host(), clock=clock) as router:
+    with Router(policy, store=Store.open(store_path), host=host, clock=clock) as router:
         snapshot = adapter.read()
         if not show_progress:
             return router.route(snapshot, adapter=adapter, source=source, batch=batch), snapshot
@@ -247,6 +258,7 @@ def _report(
                 "relay": attrs.asdict(result.relay) if result.relay else None,
                 "solver": _solver_summary(result),
                 "outputs": dict(outputs),
+                "plugin_failures": [attrs.asdict(f) for f in result.plugin_failures],
             }
         )
     else:
@@ -270,7 +282,7 @@ def demo(
 
     files = write_demo(out_dir, seed=seed, now=DEMO_NOW)
     policy = load_policy(files.policy)
-    host = make_host()
+    host = cli_host()
     adapter = _build_adapter(
         host, "csv", policy, {"input_dir": str(out_dir), "output_dir": str(out_dir)}, out_dir
     )
@@ -324,6 +336,7 @@ def route(
     """Route every lead the source has, write owners back and report exceptions."""
     target = _target(policy_file, source, input_dir, output_dir, store)
     result, snapshot = _run(
+        target.host,
         target.policy,
         target.store_path,
         target.adapter,
@@ -460,7 +473,7 @@ def check_policy(
 ) -> None:
     """Exit 0 when the policy is valid, 2 with the first problem otherwise."""
     try:
-        policy = load_policy(policy_file)
+        policy = cli_host().configure(load_policy(policy_file), source=str(policy_file))
     except UserInputError as exc:
         if as_json:
             _emit_json({"valid": False, "error": str(exc)})
@@ -491,28 +504,55 @@ def policy_schema() -> None:
 
 @app.command()
 @handles_errors
-def plugins(as_json: JsonOpt = False) -> None:
+def plugins(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Also report plugins with no hooks and misspelt or unmarked hook functions; "
+            "exit 1 when anything is wrong.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """List loaded plugins, the hooks each implements, failed plugins and adapters."""
-    host = make_host()
+    from leadroute.plugin_check import check_plugins  # noqa: PLC0415
+
+    host = cli_host()
     infos, failures = host.plugins(), host.failures
     adapters = host.adapters().names()
+    findings = check_plugins(host) if check else []
     if as_json:
-        _emit_json(
-            {
-                "plugins": [attrs.asdict(p) for p in infos],
-                "failed": [attrs.asdict(f) for f in failures],
-                "adapters": adapters,
-            }
-        )
+        data: dict[str, Any] = {
+            "plugins": [attrs.asdict(p) for p in infos],
+            "failed": [attrs.asdict(f) for f in failures],
+            "adapters": adapters,
+        }
+        if check:
+            data["check"] = [attrs.asdict(f) for f in findings]
+        _emit_json(data)
     else:
         render_plugins(out, infos, failures, adapters)
+        if check:
+            for finding in findings:
+                if not finding.problem.startswith("failed to load"):  # listed above already
+                    out.print(f"[red]check[/] {finding.plugin}: {finding.problem}", highlight=False)
+            if not findings:
+                out.print("check: no problems found")
+    if findings:
+        raise typer.Exit(1)
 
 
 from leadroute.cli import report as _report_cli  # noqa: E402, F401 - registers `report`
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: plugins' commands join the built-in ones, then run."""
+    try:
+        cli_host().register_commands(app)
+    except LeadrouteError as exc:  # a plugin's command registration failed: one line
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(exc.exit_code) from None
     app()
 
 

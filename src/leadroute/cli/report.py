@@ -27,8 +27,8 @@ from leadroute.cli import (
     handles_errors,
     out,
 )
+from leadroute.cli.hosting import cli_host
 from leadroute.errors import UserInputError
-from leadroute.host import make_host
 from leadroute.models import Rep
 from leadroute.policy import ConditionError, Policy, format_duration, load_policy, parse_duration
 from leadroute.reporting import ExceptionRow, History, Report, compute_report, exception_rows
@@ -94,7 +94,7 @@ def _reps(policy: Policy, source: str, input_dir: Path | None) -> Sequence[Rep]:
     if source == "csv" and input_dir is None:
         return ()
     options = {"input_dir": str(input_dir)} if input_dir else {}
-    adapter = _build_adapter(make_host(), source, policy, options, Path.cwd())
+    adapter = _build_adapter(cli_host(), source, policy, options, Path.cwd())
     return adapter.read().reps
 
 

@@ -492,8 +492,8 @@ class Store:
             )
         return run_id
 
-    def finish_run(self, run_id: str, counts: Mapping[str, int]) -> None:
-        """Log the end of a run with its counts."""
+    def finish_run(self, run_id: str, counts: Mapping[str, Any]) -> None:
+        """Log the end of a run with its counts (and notes such as ``plugin_failures``)."""
         with self._tx() as conn:
             conn.execute(
                 schema.runs.update()
