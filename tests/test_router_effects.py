@@ -133,3 +133,44 @@ def test_refused_rebalance_move_is_decided_again(router: Router):
     assert result.relay is not None and result.relay.rerouted >= 4
     assert adapter.owners == {f"L{i}": "ops" for i in range(4)}
     assert {router.explain(f"L{i}").owner_id for i in range(4)} == {"ops"}
+
+
+class QuotaTarget(TargetAdapter):
+    """Applies ``room`` owner writes, then answers the rest with a daily-quota verdict."""
+
+    def __init__(self, room: int, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.room = room
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        done = super().apply(effects[: self.room])
+        self.room -= len(done)
+        stopped = [
+            EffectResult(idem_key=e.idem_key, ok=False, quota=True, detail="daily limit reached")
+            for e in effects[len(done) :]
+        ]
+        return [*done, *stopped]
+
+
+def test_a_quota_stop_reports_itself_and_reroutes_nothing(router: Router):
+    """A quota stop mid-write ends the relay; the run says so, and the rest waits for later."""
+    adapter = QuotaTarget(room=1, refused=["na-1"])
+    result = router.route(snapshot([lead("L1"), lead("L2"), lead("L3")]), adapter=adapter)
+    assert result.relay is not None and result.relay.quota == "daily limit reached"
+    assert len(adapter.calls) == 1 and result.counts()["rerouted"] == 0
+    assert router.store.outbox_counts()["pending"] == 2
+    later = router.route(snapshot([lead("L1"), lead("L2"), lead("L3")]), adapter=TargetAdapter())
+    assert later.relay is not None and later.relay.applied == 2 and not later.relay.quota
+
+
+def test_a_dead_effect_stays_in_every_later_exception_report(router: Router):
+    """An effect that died in one run is still reported by the next runs, until retried."""
+    snap = snapshot([lead("L1"), lead("L2")])
+    router.route(snap, adapter=TargetAdapter(invalid=["L2"]))
+    later = TargetAdapter()
+    router.route(snap, adapter=later)
+    router.route(snapshot([lead("L3")]), adapter=later)
+    assert [(p.record_id, p.code) for p in later.reported] == [("L2", "EFFECT_FAILED")]
+    router.store.retry_unresolved(["L2"])
+    router.route(snap, adapter=later)
+    assert later.reported == [] and later.owners["L2"]

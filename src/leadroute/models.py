@@ -783,6 +783,10 @@ class EffectResult:
         observed_owner: For an owner write, the owner the target holds after the write when
             it differs from the one written (an assignment rule or another tool changed it);
             ``""`` when it matches or was not read back.
+        quota: The target's API quota (a daily limit, or a rate limit that outlasted the
+            adapter's wait) stopped the adapter before this effect was applied. It is not
+            an attempt: the effect stays pending without spending one, the relay stops
+            applying for this pass and the run exits 4. Implies ``ok`` is False.
     """
 
     idem_key: str
@@ -791,6 +795,7 @@ class EffectResult:
     retryable: bool = False
     reroute: bool = False
     observed_owner: str = ""
+    quota: bool = False
 
 
 @attrs.frozen(kw_only=True)

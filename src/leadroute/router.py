@@ -46,7 +46,7 @@ from leadroute.solver import (
     duals,
     unassigned_reasons,
 )
-from leadroute.store import EffectFailure, RelayReport, Store, relay
+from leadroute.store import EffectFailure, RelayReport, Store, relay, unresolved_failures
 from leadroute.store.outcomes import save_problems
 from leadroute.strategies import Ledger
 
@@ -659,8 +659,9 @@ class Router:
 
         A refused owner is unavailable for the rest of the run (``active=False``), so the
         new decision (the next epoch, with its own effect) picks someone else. The loop is
-        bounded by ``MAX_REROUTE_ROUNDS``; effects that end dead, and refusals that could
-        not be rerouted, become rows of the exception report.
+        bounded by ``MAX_REROUTE_ROUNDS``; a quota stop ends it (the new decisions' writes
+        would wait anyway). Every unresolved effect in the store (dead, or refused and not
+        rerouted, from this run or any earlier one) becomes a row of the exception report.
         """
         report = relay(self.store, adapter)
         refused: set[str] = set()
@@ -668,7 +669,7 @@ class Router:
         leads = {lead.id: lead for lead in snapshot.leads}
         for _ in range(MAX_REROUTE_ROUNDS):
             reroutes = [f for f in report.failures if f.reroute and f.decision_id not in superseded]
-            if not reroutes:
+            if not reroutes or report.quota:
                 break
             refused |= {f.owner_id for f in reroutes}
             if self.policy.fallback.owner in refused:
@@ -677,10 +678,8 @@ class Router:
             if not again:
                 break
             superseded |= again
-            report = report + relay(self.store, adapter)
-        for failure in report.failures:
-            if failure.decision_id not in superseded:
-                result.problems.append(_failure_problem(failure, refused))
+            report = report + relay(self.store, adapter, after=report.cursor)
+        result.problems.extend(f.as_problem() for f in unresolved_failures(self.store))
         return report
 
     def _decide_again(
@@ -821,28 +820,6 @@ def explain_decision(store: Store, lead_id: str) -> Decision:
 
 # A refusal can only reroute a lead this many times in one run; then it is an exception.
 MAX_REROUTE_ROUNDS = 3
-
-
-def _failure_problem(failure: EffectFailure, refused: set[str]) -> InputProblem:
-    """An effect that ended dead, or a refusal that could not be rerouted, as a report row."""
-    if failure.reroute:
-        code = "OWNER_REFUSED"
-        message = (
-            f"the target refused owner {failure.owner_id} ({failure.detail}) and no other "
-            f"owner could be chosen without {', '.join(sorted(refused))}"
-        )
-    else:
-        code = "EFFECT_FAILED"
-        message = f"{failure.kind} not applied: {failure.detail}"
-    return InputProblem(
-        file=f"outbox:{failure.kind}",
-        line=None,
-        record_id=failure.lead_id,
-        kind="effect",
-        field=failure.kind,
-        code=code,
-        message=message,
-    )
 
 
 def _assigned_loads(decisions: Iterable[Decision]) -> dict[str, int]:

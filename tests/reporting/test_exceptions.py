@@ -55,3 +55,38 @@ def test_no_activity_waits_for_its_threshold(history, policy):
     later = rows_for(history, policy, as_of=T0 + timedelta(minutes=40))
     [c_row] = [r for r in later if r.reason_code == "NO_ACTIVITY" and r.lead_id == "C"]
     assert "remind r1" in c_row.action  # inside C's 1 h SLA: a reminder, not a reassignment
+
+
+def test_unresolved_effects_come_right_after_rejected_leads(history, policy):
+    """Dead effects and refused owners are listed after blank owners, each with its command."""
+    from leadroute.store import EffectFailure
+
+    failures = [
+        EffectFailure(
+            idem_key="k1",
+            decision_id="d1",
+            lead_id="B",
+            kind="owner_write",
+            owner_id="r1",
+            detail="VALIDATION_ERROR: bad status",
+        ),
+        EffectFailure(
+            idem_key="k2",
+            decision_id="d2",
+            lead_id="C",
+            kind="owner_write",
+            owner_id="r9",
+            detail="inactive",
+            reroute=True,
+        ),
+    ]
+    report = compute_report(history, policy, as_of=AS_OF, window=timedelta(days=30))
+    rows = exception_rows(report.facts, history.problems, policy, AS_OF, failures=failures)
+    assert [(r.reason_code, r.lead_id) for r in rows[:3]] == [
+        ("BLANK_OWNER", "F"),
+        ("OWNER_REFUSED", "C"),
+        ("EFFECT_FAILED", "B"),
+    ]
+    refused, dead = rows[1], rows[2]
+    assert refused.owner_id == "r9" and "reactivate r9" in refused.action
+    assert "relay --retry-dead --lead B" in dead.action and "bad status" in dead.reason

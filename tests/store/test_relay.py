@@ -178,3 +178,146 @@ def test_retryable_failure_is_not_listed_until_it_ends_dead(store: Store):
     for _ in range(4):
         assert relay(store, VerdictAdapter(ok=False, retryable=True)).failures == ()
     assert len(relay(store, VerdictAdapter(ok=False, retryable=True)).failures) == 1
+
+
+class QuotaAdapter:
+    """Applies ``room`` effects, then answers every other one with a quota verdict (or raises)."""
+
+    name = "quota"
+
+    def __init__(self, room: int, *, raises: bool = False) -> None:
+        self.room = room
+        self.raises = raises
+        self.calls: list[list[str]] = []
+
+    def read(self) -> Snapshot:
+        return Snapshot()
+
+    def report_problems(self, problems: Sequence[InputProblem]) -> None:
+        return None
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        from leadroute.errors import QuotaExhaustedError
+
+        self.calls.append([e.idem_key for e in effects])
+        if self.raises and self.room < len(effects):
+            raise QuotaExhaustedError("daily limit reached")
+        results = []
+        for e in effects:
+            if self.room > 0:
+                self.room -= 1
+                results.append(EffectResult(idem_key=e.idem_key, ok=True))
+            else:
+                results.append(
+                    EffectResult(idem_key=e.idem_key, ok=False, quota=True, detail="daily limit")
+                )
+        return results
+
+
+def attempts(store: Store) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    from leadroute.store import schema
+
+    t = schema.outbox
+    with store.engine.connect() as conn:
+        return {r.lead_id: r.attempts for r in conn.execute(sa.select(t.c.lead_id, t.c.attempts))}
+
+
+def test_a_quota_stop_spends_no_attempt_and_stops_the_pass(store: Store):
+    """Effects a quota stopped stay pending with no attempt spent, and no later batch is sent."""
+    seed(store, 6)
+    adapter = QuotaAdapter(room=1)
+    report = relay(store, adapter, batch_size=2)
+    assert len(adapter.calls) == 1  # the second batch is never sent
+    assert (report.applied, report.failed, report.pending, report.dead) == (1, 0, 5, 0)
+    assert report.quota == "daily limit" and report.failures == ()
+    assert set(attempts(store).values()) == {0}
+
+
+def test_a_quota_stop_lasting_many_runs_kills_nothing(store: Store):
+    """Six runs stopped by the quota, then one with room: every effect is applied, none dead."""
+    seed(store, 5)
+    for _ in range(6):
+        assert relay(store, QuotaAdapter(room=0)).quota
+    report = relay(store, QuotaAdapter(room=100))
+    assert (report.applied, report.quota) == (5, "")
+    assert store.outbox_counts() == {"done": 5}
+
+
+def test_an_adapter_raising_quota_exhausted_leaves_its_batch_pending(store: Store):
+    """QuotaExhaustedError out of apply is a quota verdict for the whole batch, not a crash."""
+    seed(store, 3)
+    report = relay(store, QuotaAdapter(room=1, raises=True))
+    assert report.quota == "daily limit reached" and report.pending == 3
+    assert set(attempts(store).values()) == {0}
+
+
+def test_a_pass_tries_each_effect_once(store: Store):
+    """A retryable failure is not re-picked in the same pass: it waits for the next one."""
+    seed(store, 4)
+
+    class FirstFails(ScriptedAdapter):
+        def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+            self.calls.append([e.idem_key for e in effects])
+            return [
+                EffectResult(idem_key=e.idem_key, ok=e.lead_id != "L0", retryable=True)
+                for e in effects
+            ]
+
+    adapter = FirstFails()
+    report = relay(store, adapter, batch_size=2)
+    tried = [key for call in adapter.calls for key in call]
+    assert len(tried) == len(set(tried)) == 4
+    assert (report.applied, report.pending) == (3, 1)
+    assert relay(store, adapter, after=report.cursor).applied == 0  # same run: not again
+    assert relay(store, ScriptedAdapter("ok")).applied == 1  # next run: retried
+
+
+def test_dead_effects_stay_unresolved_until_retried_or_resolved(store: Store):
+    """A dead effect is listed by every later pass, until queued again or closed by hand."""
+    from leadroute.store import unresolved_failures
+
+    seed(store, 2)
+    relay(store, VerdictAdapter(ok=False, detail="VALIDATION_ERROR: bad status"))
+    relay(store, VerdictAdapter(ok=True))  # a later run applies nothing and forgets nothing
+    assert [f.lead_id for f in unresolved_failures(store)] == ["L0", "L1"]
+    assert [r.effect.lead_id for r in store.retry_unresolved(["L0"])] == ["L0"]
+    assert [f.lead_id for f in unresolved_failures(store)] == ["L1"]
+    assert relay(store, VerdictAdapter(ok=True)).applied == 1
+    store.resolve_unresolved(["L1"])
+    assert unresolved_failures(store) == [] and store.outbox_counts() == {
+        "done": 1,
+        "resolved": 1,
+    }
+
+
+def test_a_later_decision_supersedes_a_dead_effect(store: Store):
+    """When a lead is decided again (a new epoch), its old dead effect is no longer listed."""
+    from leadroute.store import unresolved_failures
+
+    seed(store, 1)
+    relay(store, VerdictAdapter(ok=False, detail="VALIDATION_ERROR: bad status"))
+    d = Decision(
+        id=decision_id_for("L0", 2),
+        lead_id="L0",
+        epoch=2,
+        status=DecisionStatus.ROUTED,
+        owner_id="r2",
+        step=RouteStep.REBALANCE,
+        policy_version="1",
+        decided_at=AT,
+    )
+    store.record(d, [])
+    assert unresolved_failures(store) == []
+
+
+def test_a_refusal_that_was_not_rerouted_stays_unresolved(store: Store):
+    """A refused owner whose decision is still the latest is an OWNER_REFUSED row, run after run."""
+    from leadroute.store import unresolved_failures
+
+    seed(store, 1)
+    relay(store, VerdictAdapter(ok=False, reroute=True, detail="owner archived"))
+    [failure] = unresolved_failures(store)
+    assert failure.reroute and failure.as_problem().code == "OWNER_REFUSED"
+    assert "r1" in failure.as_problem().message

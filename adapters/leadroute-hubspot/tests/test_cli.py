@@ -165,3 +165,24 @@ def test_route_without_json_prints_the_summary(workdir: Path):
     assert result.exit_code == 0, result.output
     assert "80 leads" in result.stdout and "By rep" in result.stdout
     assert "hubspot-exception" in result.stdout and TOKEN not in result.output  # rich may wrap
+
+
+def test_daily_limit_during_writes_exits_4_and_the_next_run_writes_everything(workdir: Path):
+    """A DAILY 429 on the second write batch: exit 4, nothing dead, no attempt spent; later all land."""
+    from leadroute_hubspot.testing import Fault, rate_limit_body
+
+    fake = FakeHubSpot.portal(contacts=250)
+    # The portal's daily quota runs out after the first batch of owners.
+    fake.fail("batch_update", Fault(status=429, body=rate_limit_body("DAILY"), times=99, skip=1))
+    with fake.installed():
+        stopped = runner.invoke(app, ["route", "--source", "hubspot", "--json"])
+    assert stopped.exit_code == 4, stopped.output
+    assert "daily" in stopped.stderr.lower() and TOKEN not in stopped.output
+    report = json.loads(stopped.stdout)
+    assert report["relay"]["dead"] == 0 and report["relay"]["pending"] > 0
+    with Store.open(workdir / ".leadroute" / "leadroute.db") as store:
+        assert store.outbox_counts().get("dead", 0) == 0
+    fake.heal()  # the quota resets at midnight
+    again = run(fake, "route")
+    assert again["relay"]["dead"] == 0 and again["relay"]["pending"] == 0
+    assert owners_in_portal(fake) == {lead: d.owner_id for lead, d in decisions(workdir).items()}

@@ -124,7 +124,7 @@ def test_daily_limit_mid_write_stops_and_leaves_the_rest_pending(client_for):
     fake.fail("batch_update", Fault(status=429, body=rate_limit_body("DAILY")))
     rest = writer.apply([effect(c, "101") for c in ids[100:]])
     assert all(r.ok for r in first.values())
-    assert all(not r.ok and r.retryable and "daily" in r.detail for r in rest.values())
+    assert all(not r.ok and r.quota and "daily" in r.detail for r in rest.values())
     assert len(updates(fake)) == 2 and fake.clock.slept == []
 
 

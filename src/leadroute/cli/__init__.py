@@ -32,14 +32,19 @@ from leadroute.cli.render import (
     render_rebalance,
     render_summary,
 )
-from leadroute.errors import AdapterNotFoundError, LeadrouteError, UserInputError
+from leadroute.errors import (
+    AdapterNotFoundError,
+    LeadrouteError,
+    QuotaExhaustedError,
+    UserInputError,
+)
 from leadroute.host import PluginHost
 from leadroute.models import Snapshot
 from leadroute.policy import Policy, json_schema, load_policy
 from leadroute.router import RebalanceResult, Router, RunResult, explain_decision, utcnow
 from leadroute.solver import Solution
 from leadroute.spreadsheet import write_csv_atomic
-from leadroute.store import Store, default_store_path
+from leadroute.store import RelayReport, Store, default_store_path
 
 __all__ = ["app", "main"]
 
@@ -160,6 +165,22 @@ def _root(
 ) -> None:
     configure_logging(verbose, json_logs=log_json)
     set_strict(strict_plugins)
+
+
+def exit_if_quota_stopped(report: RelayReport | None) -> None:
+    """Exit 4 after the results are printed when a quota stopped the writes part-way.
+
+    The decisions are stored and the unwritten effects stay pending (no attempt spent),
+    so the next run (or ``leadroute relay``) writes them; a script must still see that
+    this run did not finish its writes.
+    """
+    if report is None or not report.quota:
+        return
+    sys.stderr.write(
+        f"error: writes stopped: {report.quota} ({report.pending} effect(s) pending for "
+        "the next run)\n"
+    )
+    raise typer.Exit(QuotaExhaustedError.exit_code)
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
@@ -354,6 +375,7 @@ def route(
     elif (report_path := getattr(target.adapter, "exceptions_path", None)) is not None:
         outputs["exceptions"] = str(report_path)  # an adapter that writes its report to a file
     _report(result, snapshot, outputs, as_json, "route")
+    exit_if_quota_stopped(result.relay)
 
 
 @app.command()
@@ -403,12 +425,14 @@ def rebalance(
                 "counts": counts,
                 "moves": [dict(zip(DIFF_COLUMNS, row, strict=True)) for row in rows],
                 "solver": _solution_summary(result.plan.solution),
+                "relay": attrs.asdict(result.relay) if result.relay else None,
                 "outputs": {"diff": str(diff_path), "audit store": str(target.store_path)},
             }
         )
-        return
-    render_rebalance(out, counts, rows, dry_run)
-    out.print(f"diff: {diff_path}", highlight=False)
+    else:
+        render_rebalance(out, counts, rows, dry_run)
+        out.print(f"diff: {diff_path}", highlight=False)
+    exit_if_quota_stopped(result.relay)
 
 
 DIFF_COLUMNS = ("lead_id", "from_owner", "to_owner", "reasons", "fit_before", "fit_after")
@@ -558,4 +582,5 @@ def main() -> None:
 
 # Commands in their own modules register themselves on ``app`` when imported.
 from leadroute.cli import reassign as _reassign  # noqa: E402, F401
+from leadroute.cli import relay as _relay  # noqa: E402, F401
 from leadroute.cli import shares as _shares  # noqa: E402, F401

@@ -21,6 +21,7 @@ from leadroute.cli import (
     _parse_at,
     _target,
     app,
+    exit_if_quota_stopped,
     handles_errors,
     out,
 )
@@ -94,6 +95,7 @@ def reassign(
                 "outputs": {"diff": str(diff_path), "audit store": str(target.store_path)},
             }
         )
+        exit_if_quota_stopped(result.relay)
         return
     verb = "would move" if dry_run else "moved"
     out.print(
@@ -111,3 +113,4 @@ def reassign(
             table.add_row(*(str(cell) for cell in row))
         out.print(table)
     out.print(f"diff: {diff_path}", highlight=False)
+    exit_if_quota_stopped(result.relay)

@@ -116,7 +116,7 @@ def build_report(
     with Store.open(path) as opened:
         history = History.load(opened)
     report = compute_report(history, policy, as_of=as_of, window=window, reps=reps)
-    rows = exception_rows(report.facts, history.problems, policy, as_of)
+    rows = exception_rows(report.facts, history.problems, policy, as_of, failures=history.failures)
     return Built(report=report, exceptions=rows, policy=policy)
 
 
@@ -134,7 +134,9 @@ def demo_dashboard(
     report = compute_report(history, policy, as_of=as_of, window=timedelta(days=30), reps=reps)
     built = Built(
         report=report,
-        exceptions=exception_rows(report.facts, history.problems, policy, as_of),
+        exceptions=exception_rows(
+            report.facts, history.problems, policy, as_of, failures=history.failures
+        ),
         policy=policy,
     )
     [written] = write_report(built, Format.HTML, path)

@@ -1,8 +1,12 @@
 """The exception report: every lead that needs a human, with the reason and what to do.
 
 A lead appears once per reason. Reasons, in the order the report lists them:
-``BLANK_OWNER`` (rejected: it never got an owner), ``DUPLICATE``, ``FALLBACK_OWNER``,
-``REP_REJECTED``, ``REVIEW``, ``INVALID_SOURCE``, ``NO_ACTIVITY``.
+``BLANK_OWNER`` (rejected: it never got an owner), ``OWNER_REFUSED`` (the target refused
+the decided owner and nobody else could take the lead), ``EFFECT_FAILED`` (an owner
+write, task or notification given up on: the CRM does not hold the decision),
+``DUPLICATE``, ``FALLBACK_OWNER``, ``REP_REJECTED``, ``REVIEW``, ``INVALID_SOURCE``,
+``NO_ACTIVITY``. The two effect reasons stay listed, whichever run the effect died in,
+until ``leadroute relay --retry-dead`` queues it again or ``--resolve`` closes it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from leadroute.models import InputProblem
 from leadroute.policy import Policy, format_duration
 from leadroute.reporting.facts import LeadFacts
 from leadroute.reporting.formats import fmt_seconds
+from leadroute.store import EffectFailure
 
 __all__ = ["REASONS", "ExceptionRow", "exception_rows"]
 
 REASONS = (
     "BLANK_OWNER",
+    "OWNER_REFUSED",
+    "EFFECT_FAILED",
     "DUPLICATE",
     "FALLBACK_OWNER",
     "REP_REJECTED",
@@ -64,6 +71,38 @@ class ExceptionRow:
     owner_id: str = ""
     since: datetime | None = None
     where: str = ""
+
+
+# What to do about an effect that will not happen by itself, by its code.
+EFFECT_ACTIONS: Mapping[str, str] = {
+    "OWNER_REFUSED": (
+        "reactivate {owner} in the CRM and run leadroute relay --retry-dead --lead {lead}, "
+        "or move the lead (leadroute reassign --from {owner})"
+    ),
+    "EFFECT_FAILED": (
+        "fix the cause in the CRM, then leadroute relay --retry-dead --lead {lead}; "
+        "or apply it by hand and leadroute relay --resolve --lead {lead}"
+    ),
+}
+
+
+def _effects(failures: Sequence[EffectFailure]) -> list[ExceptionRow]:
+    """Effects given up on (from the store's outbox): the CRM does not hold the decision."""
+    rows = []
+    for f in failures:
+        problem = f.as_problem()
+        owner = f.owner_id or "the owner"
+        rows.append(
+            ExceptionRow(
+                lead_id=f.lead_id,
+                reason_code=problem.code,
+                reason=problem.message,
+                action=EFFECT_ACTIONS[problem.code].format(owner=owner, lead=f.lead_id),
+                owner_id=f.owner_id,
+                where=problem.file,
+            )
+        )
+    return rows
 
 
 def _rejected(problems: Sequence[InputProblem]) -> list[ExceptionRow]:
@@ -169,10 +208,18 @@ def _decided(f: LeadFacts, policy: Policy, as_of: datetime) -> list[ExceptionRow
 
 
 def exception_rows(
-    facts: Sequence[LeadFacts], problems: Sequence[InputProblem], policy: Policy, as_of: datetime
+    facts: Sequence[LeadFacts],
+    problems: Sequence[InputProblem],
+    policy: Policy,
+    as_of: datetime,
+    *,
+    failures: Sequence[EffectFailure] = (),
 ) -> list[ExceptionRow]:
-    """Every lead needing a human, once per reason, in ``REASONS`` order then by lead."""
-    rows = _rejected(problems)
+    """Every lead needing a human, once per reason, in ``REASONS`` order then by lead.
+
+    ``failures`` are the store's unresolved effects (``History.failures``).
+    """
+    rows = _rejected(problems) + _effects(failures)
     for fact in facts:
         rows.extend(_decided(fact, policy, as_of))
     order = {code: i for i, code in enumerate(REASONS)}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from leadroute.store.database import IdentityRow, LedgerEntry, Store, default_store_path
-from leadroute.store.relay import EffectFailure, RelayReport, relay
+from leadroute.store.database import IdentityRow, LedgerEntry, OutboxRow, Store, default_store_path
+from leadroute.store.relay import EffectFailure, RelayReport, relay, unresolved_failures
 
 __all__ = [
     "EffectFailure",
     "IdentityRow",
     "LedgerEntry",
+    "OutboxRow",
     "RelayReport",
     "Store",
     "default_store_path",
     "relay",
+    "unresolved_failures",
 ]

@@ -30,7 +30,7 @@ from leadroute.models import Decision, Effect, EffectResult
 from leadroute.store import schema
 from leadroute.store.codec import decision_from_json, decision_to_json, from_iso, to_iso
 
-__all__ = ["IdentityRow", "LedgerEntry", "Store", "default_store_path"]
+__all__ = ["IdentityRow", "LedgerEntry", "OutboxRow", "Store", "default_store_path"]
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +81,30 @@ class IdentityRow:
     person_id: str
     lead_id: str
     kind: str
+
+
+@attrs.frozen(kw_only=True)
+class OutboxRow:
+    """One outbox row as stored: an effect with its state.
+
+    Attributes:
+        row_id: The row's sequence number (the relay's cursor).
+        effect: The effect.
+        status: ``pending``, ``done``, ``dead``, ``rerouted`` or ``resolved``.
+        attempts: Attempts spent (a quota stop spends none).
+        last_error: The target's reason at the last attempt.
+    """
+
+    row_id: int
+    effect: Effect
+    status: str
+    attempts: int = 0
+    last_error: str = ""
+
+
+# Rows a human must see until someone retries or resolves them: effects given up on, and
+# refusals the router could not reroute (their decision is still the lead's latest).
+UNRESOLVED = ("dead", "rerouted")
 
 
 def _now() -> str:
@@ -406,28 +430,31 @@ class Store:
 
     def pending_effects(self, limit: int = 500) -> list[Effect]:
         """The oldest pending effects."""
+        return [row.effect for row in self.pending_rows(limit)]
+
+    def pending_rows(self, limit: int = 500, *, after: int = 0) -> list[OutboxRow]:
+        """The oldest pending rows whose sequence number is above ``after``.
+
+        A relay pass moves ``after`` past every row it tried, so it tries each row at most
+        once: a failed effect waits for the next pass instead of being re-picked at once.
+        """
         t = schema.outbox
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(t).where(t.c.status == "pending").order_by(t.c.id).limit(limit)
+                sa.select(t)
+                .where(t.c.status == "pending", t.c.id > after)
+                .order_by(t.c.id)
+                .limit(limit)
             ).all()
-        return [
-            Effect(
-                kind=r.kind,
-                decision_id=r.decision_id,
-                lead_id=r.lead_id,
-                idem_key=r.idem_key,
-                payload=json.loads(r.payload),
-            )
-            for r in rows
-        ]
+        return [_outbox_row(r) for r in rows]
 
     def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> set[str]:
         """Record what the adapter did: done, still pending (retryable), rerouted or dead.
 
         A ``reroute`` result is final for its effect (the core decides the lead again
-        with a new epoch and a new effect). An ``observed_owner`` is kept on the row.
-        Returns the keys of the effects that ended dead with this call.
+        with a new epoch and a new effect). An ``observed_owner`` is kept on the row. A
+        ``quota`` result is not an attempt: the row stays pending with its attempts as
+        they were. Returns the keys of the effects that ended dead with this call.
         """
         t = schema.outbox
         now = _now()
@@ -435,6 +462,9 @@ class Store:
         with self._tx() as conn:
             for result in results:
                 row = t.update().where(t.c.idem_key == result.idem_key)
+                if result.quota and not result.ok:
+                    conn.execute(row.values(status="pending", last_error=result.detail))
+                    continue
                 if result.ok:
                     conn.execute(
                         row.values(
@@ -460,6 +490,51 @@ class Store:
                     status = "pending"
                 conn.execute(row.values(status=status, attempts=attempts, last_error=result.detail))
         return dead_keys
+
+    def unresolved_rows(self, lead_ids: Sequence[str] | None = None) -> list[OutboxRow]:
+        """Effects a human must see: dead, or refused and never rerouted, oldest first.
+
+        Only rows of each lead's latest decision count: when a later decision (a reroute,
+        a rebalance, a follower) replaced the one an effect belonged to, that effect no
+        longer says what the CRM should hold. ``lead_ids`` narrows the list.
+        """
+        t, d = schema.outbox, schema.decisions
+        latest = (
+            sa.select(d.c.lead_id, sa.func.max(d.c.epoch).label("epoch"))
+            .group_by(d.c.lead_id)
+            .subquery()
+        )
+        query = (
+            sa.select(t)
+            .join(d, d.c.id == t.c.decision_id)
+            .join(latest, sa.and_(latest.c.lead_id == d.c.lead_id, latest.c.epoch == d.c.epoch))
+            .where(t.c.status.in_(UNRESOLVED))
+            .order_by(t.c.id)
+        )
+        if lead_ids is not None:
+            query = query.where(t.c.lead_id.in_(list(lead_ids)))
+        with self.engine.connect() as conn:
+            return [_outbox_row(r) for r in conn.execute(query)]
+
+    def retry_unresolved(self, lead_ids: Sequence[str] | None = None) -> list[OutboxRow]:
+        """Put unresolved effects back in the queue with fresh attempts; returns them."""
+        return self._settle_unresolved(lead_ids, status="pending")
+
+    def resolve_unresolved(self, lead_ids: Sequence[str]) -> list[OutboxRow]:
+        """Mark unresolved effects resolved by hand (fixed in the CRM); returns them."""
+        return self._settle_unresolved(lead_ids, status="resolved")
+
+    def _settle_unresolved(self, lead_ids: Sequence[str] | None, *, status: str) -> list[OutboxRow]:
+        rows = self.unresolved_rows(lead_ids)
+        t = schema.outbox
+        with self._tx() as conn:
+            for row in rows:
+                conn.execute(
+                    t.update()
+                    .where(t.c.idem_key == row.effect.idem_key, t.c.status.in_(UNRESOLVED))
+                    .values(status=status, attempts=0 if status == "pending" else row.attempts)
+                )
+        return rows
 
     def observed_owner(self, decision_id: str) -> str:
         """The owner the target reported after writing this decision's owner (``""``: as written)."""
@@ -507,3 +582,19 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(t).order_by(t.c.started_at.desc()).limit(limit)).all()
         return [{**row._asdict(), "counts": json.loads(row.counts)} for row in rows]
+
+
+def _outbox_row(r: Any) -> OutboxRow:
+    return OutboxRow(
+        row_id=int(r.id),
+        effect=Effect(
+            kind=r.kind,
+            decision_id=r.decision_id,
+            lead_id=r.lead_id,
+            idem_key=r.idem_key,
+            payload=json.loads(r.payload),
+        ),
+        status=r.status,
+        attempts=int(r.attempts or 0),
+        last_error=r.last_error or "",
+    )

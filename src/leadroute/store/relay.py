@@ -1,15 +1,27 @@
-"""The outbox relay: apply pending side effects through an adapter, at least once, idempotently."""
+"""The outbox relay: apply pending side effects through an adapter, at least once, idempotently.
+
+A pass tries each pending effect at most once, oldest first, in batches. What the
+adapter says about each effect decides its row (``Store.mark_effects``): done, pending
+again (retryable, one attempt spent), dead (out of attempts or not retryable), rerouted
+(the target refused the owner) or, for a ``quota`` verdict, pending with no attempt
+spent. A quota verdict (or an adapter raising ``QuotaExhaustedError`` or
+``RateLimitedError``) ends the pass: the rest stays pending for the next run, and the
+report says why (``RelayReport.quota``) so the command exits 4.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import attrs
 import structlog
 
 from leadroute.adapters import Adapter
-from leadroute.models import Effect, EffectResult
-from leadroute.store.database import Store
+from leadroute.errors import QuotaExhaustedError, RateLimitedError
+from leadroute.models import Effect, EffectResult, InputProblem
+from leadroute.store.database import OutboxRow, Store
 
-__all__ = ["EffectFailure", "RelayReport", "relay"]
+__all__ = ["EffectFailure", "RelayReport", "relay", "unresolved_failures"]
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +61,50 @@ class EffectFailure:
             reroute=result.reroute,
         )
 
+    @classmethod
+    def of_row(cls, row: OutboxRow) -> EffectFailure:
+        """The failure a stored dead or refused row records."""
+        effect = row.effect
+        return cls(
+            idem_key=effect.idem_key,
+            decision_id=effect.decision_id,
+            lead_id=effect.lead_id,
+            kind=effect.kind,
+            owner_id=str(effect.payload.get("owner_id", "")),
+            detail=row.last_error,
+            reroute=row.status == "rerouted",
+        )
+
+    def as_problem(self) -> InputProblem:
+        """The exception-report row: ``OWNER_REFUSED`` for a refusal, else ``EFFECT_FAILED``."""
+        if self.reroute:
+            code = "OWNER_REFUSED"
+            message = (
+                f"the target refused owner {self.owner_id} ({self.detail}) and no other "
+                "owner could be chosen"
+            )
+        else:
+            code = "EFFECT_FAILED"
+            message = f"{self.kind} not applied: {self.detail}"
+        return InputProblem(
+            file=f"outbox:{self.kind}",
+            line=None,
+            record_id=self.lead_id,
+            kind="effect",
+            field=self.kind,
+            code=code,
+            message=message,
+        )
+
+
+def unresolved_failures(store: Store) -> list[EffectFailure]:
+    """Every effect a human must see, from any run: dead, or refused and never rerouted.
+
+    They stay listed in every exception report until ``leadroute relay --retry-dead``
+    queues them again, ``--resolve`` closes them, or a later decision replaces theirs.
+    """
+    return [EffectFailure.of_row(row) for row in store.unresolved_rows()]
+
 
 @attrs.frozen(kw_only=True)
 class RelayReport:
@@ -62,6 +118,10 @@ class RelayReport:
         rerouted: Effects whose owner the target refused (the lead must be decided again).
         overridden: Owner writes after which the target held another owner.
         failures: The dead and rerouted effects, with the target's reason.
+        quota: Why the target's API quota stopped the pass (``""``: it did not). The
+            effects not applied stay pending, with no attempt spent.
+        cursor: The last outbox row the pass tried; a later pass of the same run starts
+            after it, so no effect is tried twice in one run.
     """
 
     applied: int = 0
@@ -71,9 +131,11 @@ class RelayReport:
     rerouted: int = 0
     overridden: int = 0
     failures: tuple[EffectFailure, ...] = ()
+    quota: str = ""
+    cursor: int = 0
 
     def __add__(self, later: RelayReport) -> RelayReport:
-        """Two passes as one report (``pending`` is the later pass's)."""
+        """Two passes as one report (``pending`` and ``cursor`` are the later pass's)."""
         return RelayReport(
             applied=self.applied + later.applied,
             failed=self.failed + later.failed,
@@ -82,26 +144,50 @@ class RelayReport:
             rerouted=self.rerouted + later.rerouted,
             overridden=self.overridden + later.overridden,
             failures=self.failures + later.failures,
+            quota=later.quota or self.quota,
+            cursor=max(self.cursor, later.cursor),
         )
 
 
-def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayReport:
-    """Apply pending effects in batches until none are left or a batch makes no progress."""
-    applied = failed = rerouted = overridden = 0
-    failures: list[EffectFailure] = []
-    dead_before = store.outbox_counts().get("dead", 0)
-    while True:
-        effects = store.pending_effects(batch_size)
-        if not effects:
-            break
+def _apply(adapter: Adapter, effects: Sequence[Effect]) -> list[EffectResult]:
+    """One result per effect, in order; a quota error from the adapter becomes quota verdicts."""
+    try:
         by_key = {r.idem_key: r for r in adapter.apply(effects)}
-        results = [
-            by_key.get(e.idem_key)
-            or EffectResult(
-                idem_key=e.idem_key, ok=False, retryable=True, detail="adapter returned no result"
-            )
+    except (QuotaExhaustedError, RateLimitedError) as exc:
+        # Nothing of this batch is known to be applied: all of it stays pending, and
+        # what the adapter did apply is re-sent next run under the same keys (idempotent).
+        return [
+            EffectResult(idem_key=e.idem_key, ok=False, quota=True, detail=str(exc))
             for e in effects
         ]
+    return [
+        by_key.get(e.idem_key)
+        or EffectResult(
+            idem_key=e.idem_key, ok=False, retryable=True, detail="adapter returned no result"
+        )
+        for e in effects
+    ]
+
+
+def relay(store: Store, adapter: Adapter, *, batch_size: int = 500, after: int = 0) -> RelayReport:
+    """Apply pending effects in batches, each at most once, until none is left, a batch
+    makes no progress or a quota stops the pass.
+
+    ``after`` starts the pass after an outbox row (``RelayReport.cursor`` of an earlier
+    pass of the same run).
+    """
+    applied = failed = rerouted = overridden = 0
+    failures: list[EffectFailure] = []
+    quota = ""
+    cursor = after
+    dead_before = store.outbox_counts().get("dead", 0)
+    while not quota:
+        rows = store.pending_rows(batch_size, after=cursor)
+        if not rows:
+            break
+        cursor = rows[-1].row_id
+        effects = [row.effect for row in rows]
+        results = _apply(adapter, effects)
         dead = store.mark_effects(results)
         for effect, result in zip(effects, results, strict=True):
             if result.ok and result.observed_owner:
@@ -115,11 +201,16 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayRepo
             elif result.reroute or result.idem_key in dead:
                 failures.append(EffectFailure.of(effect, result))
                 rerouted += result.reroute
+            if result.quota and not result.ok and not quota:
+                quota = result.detail or "the target's API quota is spent"
         ok = sum(r.ok for r in results)
+        stopped = sum(1 for r in results if r.quota and not r.ok)
         applied += ok
-        failed += len(results) - ok
+        failed += len(results) - ok - stopped
         log.info("outbox.applied", adapter=adapter.name, applied=ok, failed=len(results) - ok)
-        if ok == 0:
+        if quota:
+            log.warning("outbox.quota_stop", adapter=adapter.name, reason=quota)
+        elif ok == 0:
             break  # everything failed: stop instead of spinning; the rows stay pending or dead
     counts = store.outbox_counts()
     return RelayReport(
@@ -130,4 +221,6 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500) -> RelayRepo
         rerouted=rerouted,
         overridden=overridden,
         failures=tuple(failures),
+        quota=quota,
+        cursor=cursor,
     )

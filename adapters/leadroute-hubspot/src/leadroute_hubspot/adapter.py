@@ -259,7 +259,18 @@ class HubSpotAdapter:
             failed = tasks.create(fresh)
         except AuthError:
             raise
-        except (QuotaExhaustedError, RateLimitedError, AdapterError) as exc:
+        except (QuotaExhaustedError, RateLimitedError) as exc:
+            # The owner is written; the task waits for the quota without spending an attempt.
+            return {
+                e.idem_key: EffectResult(
+                    idem_key=e.idem_key,
+                    ok=False,
+                    quota=True,
+                    detail=f"owner written; follow-up task waits: {exc}",
+                )
+                for e in fresh
+            }
+        except AdapterError as exc:
             failed = {e.idem_key: str(exc) for e in fresh}
         return {
             key: EffectResult(

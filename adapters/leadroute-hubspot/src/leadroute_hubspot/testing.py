@@ -78,6 +78,8 @@ class Fault:
         headers: Extra response headers.
         times: How many requests it applies to.
         after_commit: For a timeout: apply the request first, then time out (ambiguous outcome).
+        skip: Matching requests served normally before the fault starts (a quota that runs
+            out part-way through a run).
     """
 
     status: int
@@ -85,6 +87,7 @@ class Fault:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     times: int = 1
     after_commit: bool = False
+    skip: int = 0
 
 
 def rate_limit_body(policy: str) -> dict[str, Any]:
@@ -313,6 +316,10 @@ class FakeHubSpot:
         """
         self._faults.setdefault(route, []).append(fault)
 
+    def heal(self) -> None:
+        """Drop every queued fault: the outage ended, the daily quota reset."""
+        self._faults.clear()
+
     def expire_tokens(self) -> None:
         """Every token issued so far stops working (a 30-minute OAuth token running out)."""
         self.tokens.clear()
@@ -373,7 +380,9 @@ class FakeHubSpot:
             self.requests.append((request.method, request.url.path))
             for key in (name, "*"):
                 queue = self._faults.get(key)
-                if queue:
+                if queue and queue[0].skip > 0:
+                    queue[0].skip -= 1
+                elif queue:
                     fault = queue[0]
                     fault.times -= 1
                     if fault.times <= 0:

@@ -85,15 +85,22 @@ class OwnerWriter:
                 results |= self._batch(chunk)
             except AuthError:
                 raise  # credentials are gone: the run stops, the outbox keeps every write
-            except (QuotaExhaustedError, RateLimitedError, AdapterError) as exc:
-                # The run stops writing; everything not yet confirmed stays in the outbox.
+            except (QuotaExhaustedError, RateLimitedError) as exc:
+                # A spent quota is not the records' fault: no attempt is charged, the run
+                # stops writing (exit 4) and every write not yet confirmed stays pending.
                 log.warning("hubspot.write_stopped", error=str(exc), left=len(writable) - start)
                 for effect in writable[start:]:
                     results[effect.idem_key] = EffectResult(
+                        idem_key=effect.idem_key, ok=False, quota=True, detail=str(exc)
+                    )
+                break
+            except AdapterError as exc:
+                # Server errors that outlasted the retries: an attempt, tried again next pass.
+                log.warning("hubspot.write_failed", error=str(exc), records=len(chunk))
+                for effect in chunk:
+                    results[effect.idem_key] = EffectResult(
                         idem_key=effect.idem_key, ok=False, retryable=True, detail=str(exc)
                     )
-                if isinstance(exc, QuotaExhaustedError | RateLimitedError):
-                    break
         return results
 
     def _batch(self, chunk: Sequence[Effect]) -> dict[str, EffectResult]:
