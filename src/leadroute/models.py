@@ -46,6 +46,8 @@ __all__ = [
     "ScoreContribution",
     "Snapshot",
     "SolveSummary",
+    "Timer",
+    "TimerKind",
     "decision_id_for",
     "normalize_company",
     "sorted_words",
@@ -251,6 +253,9 @@ class Rep:
         skills: Skill name to level (``{"fintech": 2}``); a rule may require a minimum level.
         accounts: Named accounts the rep owns for territory purposes: account ids or
             registrable domains (``acme.com``), in addition to the named territories' lists.
+        slack_id: The rep's Slack member id (``U024BE7LH``), for notifications.
+        booking_url: The rep's meeting-booking link, sent when a lead asked for a meeting.
+        manager_id: The rep's manager (a rep id), told when an SLA is breached.
     """
 
     id: str
@@ -270,6 +275,9 @@ class Rep:
     origin: str = ""
     skills: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_levels)
     accounts: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    slack_id: str = ""
+    booking_url: str = ""
+    manager_id: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -857,3 +865,41 @@ class Outcome:
         """Deterministic id: the same event read twice (or from two runs) has the same id."""
         key = f"outcome:{self.kind}:{self.lead_id}:{self.rep_id}:{self.at.isoformat()}"
         return str(uuid.uuid5(LEADROUTE_NAMESPACE, key))
+
+
+class TimerKind(enum.StrEnum):
+    """What an SLA timer does when it comes due."""
+
+    REMINDER = "reminder"
+    BREACH = "breach"
+    ESCALATE = "escalate"
+
+
+@attrs.frozen(kw_only=True)
+class Timer:
+    """One SLA clock of one decision, kept in the store until it fires or is stopped.
+
+    Attributes:
+        id: Deterministic (``Timer.id_for(decision_id, kind)``): the same decision never
+            gets the same timer twice.
+        lead_id: The lead.
+        decision_id: The decision whose clock it is; a newer epoch cancels it.
+        kind: ``reminder`` (a share of the SLA gone), ``breach`` (the SLA deadline) or
+            ``escalate`` (the fallback queue's ``escalate_after``).
+        due_at: When it fires (UTC), already in working time where the policy says so.
+        status: ``pending``, ``done`` (fired) or ``cancelled`` (first touch, new epoch).
+        detail: What happened when it fired or why it was cancelled.
+    """
+
+    id: str
+    lead_id: str
+    decision_id: str
+    kind: TimerKind
+    due_at: datetime
+    status: str = "pending"
+    detail: str = ""
+
+    @staticmethod
+    def id_for(decision_id: str, kind: str) -> str:
+        """The id of a decision's timer of one kind."""
+        return str(uuid.uuid5(LEADROUTE_NAMESPACE, f"timer:{decision_id}:{kind}"))

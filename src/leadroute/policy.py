@@ -26,6 +26,12 @@ from cattrs.v import transform_error
 
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
+from leadroute.policy_service import (
+    EscalationPolicy,
+    NotificationPolicy,
+    ServicePolicy,
+    check_service,
+)
 from leadroute.territories import Territory, check_key, merge_territories, read_territory_table
 from leadroute.worktime import WorkingHours, WorktimeError
 
@@ -516,6 +522,8 @@ class LeadTypePolicy:
             the lead's score makes it an MQL).
         required: Fields this type needs on top of ``validation.required``.
         business_only: A free-mail address on this type is ``FREE_MAIL_ON_BUSINESS_FORM``.
+        escalation: What the SLA clock does when nobody touches the lead (reminder, then
+            notify, reassign or queue at the deadline); ``None`` keeps no clock.
     """
 
     name: str
@@ -525,6 +533,7 @@ class LeadTypePolicy:
     route: Literal["sales", "nurture"] = "sales"
     required: tuple[str, ...] = ()
     business_only: bool = False
+    escalation: EscalationPolicy | None = None
 
     def matches(self, lead: Lead) -> bool:
         """Whether every condition holds for the lead."""
@@ -725,6 +734,8 @@ class Policy:
         account_matching: How leads are matched to accounts.
         plugins: Per-plugin settings (``plugins.<name>``), each checked against the schema
             its plugin declares (``leadroute_declare_config``) when a run starts.
+        notifications: Channels that tell owners about their leads, per lead type or pool.
+        service: Settings of ``leadroute serve`` (CORS origins, body limit, public URL).
         digest: Content hash of the file (set by the loader, not written in YAML).
         plugin_settings: Each declared plugin's settings as its schema object (set by
             ``PluginHost.configure``; read them with ``plugin_config``).
@@ -756,6 +767,8 @@ class Policy:
     duplicates: DuplicatePolicy = attrs.field(factory=DuplicatePolicy)
     account_matching: AccountMatchingPolicy = attrs.field(factory=AccountMatchingPolicy)
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    notifications: NotificationPolicy = attrs.field(factory=NotificationPolicy)
+    service: ServicePolicy = attrs.field(factory=ServicePolicy)
     digest: str = attrs.field(default="", metadata={"internal": True})
     plugin_settings: Mapping[str, Any] = attrs.field(
         factory=dict, eq=False, repr=False, metadata={"internal": True}
@@ -931,6 +944,12 @@ def parse_policy(
     policy = _with_territory_files(policy, source, base_dir or Path.cwd(), hasher)
     policy = _with_learned_model(policy, source, base_dir or Path.cwd(), hasher)
     policy = attrs.evolve(policy, digest=hasher.hexdigest())
+    if policy.notifications.templates:
+        # Template overrides are found next to the policy file, wherever the service runs.
+        folder = str((base_dir or Path.cwd()) / policy.notifications.templates)
+        policy = attrs.evolve(
+            policy, notifications=attrs.evolve(policy.notifications, templates=folder)
+        )
     _check_references(policy, source)
     return policy
 
@@ -1030,6 +1049,7 @@ def _check_references(policy: Policy, source: str) -> None:
     _check_shifts(policy, source)
     _check_skills(policy, source)
     _check_matching(policy, source)
+    check_service(policy, source)
 
 
 def _check_shifts(policy: Policy, source: str) -> None:

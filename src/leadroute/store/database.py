@@ -9,12 +9,13 @@ and concurrent writers safe.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,10 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 from leadroute.errors import StoreError
-from leadroute.models import Decision, Effect, EffectResult
+from leadroute.models import Decision, Effect, EffectResult, Timer
 from leadroute.store import schema
 from leadroute.store.codec import decision_from_json, decision_to_json, from_iso, to_iso
+from leadroute.store.timers import write_timers
 
 __all__ = ["IdentityRow", "LedgerEntry", "OutboxRow", "Store", "default_store_path"]
 
@@ -36,6 +38,10 @@ log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SEQUENCE_KEY = "turn_sequence"
+# A retryable effect waits RETRY_BASE * 2**(attempts - 1), at most RETRY_CAP, before the
+# continuous relay tries it again (a CRM outage is not hammered, and not given up on fast).
+RETRY_BASE = timedelta(seconds=2)
+RETRY_CAP = timedelta(minutes=10)
 IDENTITY_KEY = "identity_key"
 
 
@@ -178,6 +184,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def transaction(self) -> contextlib.AbstractContextManager[Connection]:
+        """One write transaction (SQLite: ``BEGIN IMMEDIATE``); store errors as ``StoreError``."""
+        return self._tx()
+
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
         try:
@@ -197,8 +207,12 @@ class Store:
         identities: Sequence[IdentityRow] = (),
         merges: Mapping[str, str] | None = None,
         followers: Sequence[tuple[Decision, Sequence[Effect]]] = (),
+        timers: Sequence[Timer] = (),
     ) -> bool:
         """Write a decision, its outbox rows and ledger entries atomically.
+
+        ``timers`` are the decision's SLA clocks; the lead's pending clocks of older epochs
+        are cancelled in the same transaction (a follower's too).
 
         With it, in the same transaction: the lead's hashed identity keys, person merges
         (old person id -> new) and the decisions of earlier records that follow it (a
@@ -210,12 +224,14 @@ class Store:
             now = _now()
             if not self._insert_new(conn, decision, effects, now):
                 return False
+            write_timers(conn, decision, timers, now)
             for entry in ledger:
                 self._upsert_ledger(conn, entry, now)
             self._write_identities(conn, identities, merges or {}, now)
             for follower, follower_effects in followers:
                 # A follower whose epoch is already recorded is skipped.
-                self._insert_new(conn, follower, follower_effects, now)
+                if self._insert_new(conn, follower, follower_effects, now):
+                    write_timers(conn, follower, (), now)
         return True
 
     def _insert_decision(self, conn: Connection, d: Decision) -> None:
@@ -428,24 +444,27 @@ class Store:
 
     # ----------------------------------------------------------------- outbox
 
-    def pending_effects(self, limit: int = 500) -> list[Effect]:
-        """The oldest pending effects."""
-        return [row.effect for row in self.pending_rows(limit)]
+    def pending_effects(self, limit: int = 500, *, due_by: datetime | None = None) -> list[Effect]:
+        """The oldest pending effects; with ``due_by``, only those not waiting out a backoff."""
+        return [row.effect for row in self.pending_rows(limit, due_by=due_by)]
 
-    def pending_rows(self, limit: int = 500, *, after: int = 0) -> list[OutboxRow]:
+    def pending_rows(
+        self, limit: int = 500, *, after: int = 0, due_by: datetime | None = None
+    ) -> list[OutboxRow]:
         """The oldest pending rows whose sequence number is above ``after``.
 
         A relay pass moves ``after`` past every row it tried, so it tries each row at most
         once: a failed effect waits for the next pass instead of being re-picked at once.
+        With ``due_by``, rows still waiting out their backoff (``next_attempt_at``) are left.
         """
         t = schema.outbox
+        query = sa.select(t).where(t.c.status == "pending", t.c.id > after)
+        if due_by is not None:
+            query = query.where(
+                sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= to_iso(due_by))
+            )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t)
-                .where(t.c.status == "pending", t.c.id > after)
-                .order_by(t.c.id)
-                .limit(limit)
-            ).all()
+            rows = conn.execute(query.order_by(t.c.id).limit(limit)).all()
         return [_outbox_row(r) for r in rows]
 
     def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> set[str]:
@@ -457,7 +476,8 @@ class Store:
         they were. Returns the keys of the effects that ended dead with this call.
         """
         t = schema.outbox
-        now = _now()
+        when = datetime.now(UTC)
+        now = to_iso(when)
         dead_keys: set[str] = set()
         with self._tx() as conn:
             for result in results:
@@ -488,7 +508,15 @@ class Store:
                     dead_keys.add(result.idem_key)
                 else:
                     status = "pending"
-                conn.execute(row.values(status=status, attempts=attempts, last_error=result.detail))
+                wait = min(RETRY_BASE * 2 ** (attempts - 1), RETRY_CAP)
+                conn.execute(
+                    row.values(
+                        status=status,
+                        attempts=attempts,
+                        last_error=result.detail,
+                        next_attempt_at=to_iso(when + wait) if status == "pending" else None,
+                    )
+                )
         return dead_keys
 
     def unresolved_rows(self, lead_ids: Sequence[str] | None = None) -> list[OutboxRow]:

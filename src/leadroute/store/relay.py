@@ -12,6 +12,7 @@ report says why (``RelayReport.quota``) so the command exits 4.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 import structlog
@@ -169,12 +170,22 @@ def _apply(adapter: Adapter, effects: Sequence[Effect]) -> list[EffectResult]:
     ]
 
 
-def relay(store: Store, adapter: Adapter, *, batch_size: int = 500, after: int = 0) -> RelayReport:
+def relay(
+    store: Store,
+    adapter: Adapter,
+    *,
+    batch_size: int = 500,
+    after: int = 0,
+    due_by: datetime | None = None,
+    max_attempts: int = 5,
+) -> RelayReport:
     """Apply pending effects in batches, each at most once, until none is left, a batch
     makes no progress or a quota stops the pass.
 
     ``after`` starts the pass after an outbox row (``RelayReport.cursor`` of an earlier
-    pass of the same run).
+    pass of the same run). ``due_by`` skips effects still waiting out their backoff (the
+    continuous relay passes the current time; a command-line run tries every pending row
+    once); an effect is dead after ``max_attempts`` retryable failures.
     """
     applied = failed = rerouted = overridden = 0
     failures: list[EffectFailure] = []
@@ -182,13 +193,13 @@ def relay(store: Store, adapter: Adapter, *, batch_size: int = 500, after: int =
     cursor = after
     dead_before = store.outbox_counts().get("dead", 0)
     while not quota:
-        rows = store.pending_rows(batch_size, after=cursor)
+        rows = store.pending_rows(batch_size, after=cursor, due_by=due_by)
         if not rows:
             break
         cursor = rows[-1].row_id
         effects = [row.effect for row in rows]
         results = _apply(adapter, effects)
-        dead = store.mark_effects(results)
+        dead = store.mark_effects(results, max_attempts=max_attempts)
         for effect, result in zip(effects, results, strict=True):
             if result.ok and result.observed_owner:
                 overridden += 1

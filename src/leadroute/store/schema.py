@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "decisions",
+    "idempotency_keys",
     "identities",
     "input_problems",
     "ledger",
@@ -15,6 +16,8 @@ __all__ = [
     "outcomes",
     "prices",
     "runs",
+    "timers",
+    "webhook_events",
 ]
 
 metadata = sa.MetaData()
@@ -66,6 +69,8 @@ outbox = sa.Table(
     sa.Column("applied_at", sa.String(40), nullable=True),
     # The owner the target held after an owner write, when something else changed it.
     sa.Column("observed_owner", sa.String(255), nullable=False, server_default=""),
+    # A retryable failure waits (exponential backoff) before the relay tries the row again.
+    sa.Column("next_attempt_at", sa.String(40), nullable=True),
 )
 
 runs = sa.Table(
@@ -135,5 +140,48 @@ identities = sa.Table(
     sa.Column("lead_id", sa.String(255), primary_key=True),
     sa.Column("person_id", sa.String(255), nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("seen_at", sa.String(40), nullable=False),
+)
+
+# SLA clocks: one row per timer of a decision (reminder, breach, fallback escalation).
+# ``claimed_until`` is a lease: a scheduler that dies holding a claim loses it when it
+# expires, so another picks the timer up (PostgreSQL adds FOR UPDATE SKIP LOCKED).
+timers = sa.Table(
+    "timers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("lead_id", sa.String(255), nullable=False, index=True),
+    sa.Column("decision_id", sa.String(64), sa.ForeignKey("decisions.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("due_at", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("claimed_by", sa.String(64), nullable=False, server_default=""),
+    sa.Column("claimed_until", sa.String(40), nullable=True),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("fired_at", sa.String(40), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_timers_status_due_at", "status", "due_at"),
+)
+
+# The service's Idempotency-Key (hashed with the caller's scope): a resubmitted form gets
+# the first answer back, and the same key with another body is refused.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("lead_id", sa.String(255), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+# Webhook deliveries already handled (HubSpot eventId, Salesforce notification Id):
+# both CRMs deliver at least once.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("event_id", sa.String(128), primary_key=True),
     sa.Column("seen_at", sa.String(40), nullable=False),
 )

@@ -93,6 +93,9 @@ REP_FIELDS = (
     "type_caps",
     "skills",
     "accounts",
+    "slack_id",
+    "booking_url",
+    "manager",
 )
 ACCOUNT_FIELDS = ("id", "name", "domain", "owner", "status", "last_activity_at")
 # Behaviour events for scoring; the first field of each kind is its required key column.
@@ -281,6 +284,9 @@ def _rep(row: Row, sep: str) -> Rep:
         ),
         skills=parse_skills("skills", v.get("skills", ""), sep),
         accounts=tuple(x.lower() for x in split_list(v.get("accounts", ""), sep)),
+        slack_id=v.get("slack_id", "").strip(),
+        booking_url=v.get("booking_url", "").strip(),
+        manager_id=v.get("manager", "").strip(),
     )
 
 
