@@ -320,6 +320,37 @@ def test_policy_rep_references_are_checked(make_pipeline, extra_policy, reps_cha
         make_pipeline(reps)
 
 
+def test_a_referenced_rep_left_out_for_bad_cells_is_named_with_why():
+    """A pool backup the source dropped for bad cells is "unusable" with every reason, not "unknown"."""
+    from leadroute.models import InputProblem, Snapshot
+    from leadroute.pipeline import check_snapshot_references
+
+    reps = [r for r in standard_reps() if r.id != "emea-backup"]
+    bad = [
+        InputProblem(
+            file="reps.csv",
+            line=7,
+            record_id="emea-backup",
+            kind="rep",
+            field=f,
+            code="X",
+            message=m,
+        )
+        for f, m in (
+            ("active", "active 'maybe' is not true or false"),
+            ("capacity", "capacity 'ten' is not a number"),
+        )
+    ]
+    with pytest.raises(PolicyError) as info:
+        check_snapshot_references(
+            policy_from(BASE_POLICY), Snapshot(reps=tuple(reps), problems=tuple(bad))
+        )
+    assert str(info.value) == (
+        "pools[1].backup: rep 'emea-backup' is unusable: reps.csv:7: active 'maybe' is not "
+        "true or false; capacity 'ten' is not a number"
+    )
+
+
 def test_winner_reason_says_when_fit_broke_a_strategy_tie(make_pipeline):
     """When both reps tie under the strategy, the winner's reason says fit decided."""
     reps = [

@@ -14,9 +14,10 @@ import attrs
 
 from leadroute.errors import PolicyError
 from leadroute.host import PluginHost
-from leadroute.models import Lead, Problem, Rep
+from leadroute.models import InputProblem, Lead, Problem, Rep
 from leadroute.policy import LeadTypePolicy, Policy, sla_calendar
 from leadroute.scoring import LeadScore, combine, with_score
+from leadroute.team import unknown_rep
 from leadroute.worktime import WorkingHours
 
 __all__ = [
@@ -113,13 +114,15 @@ def decision_fields(
     return fields
 
 
-def check_intake_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
+def check_intake_references(
+    policy: Policy, reps: Mapping[str, Rep], problems: Iterable[InputProblem] = ()
+) -> None:
     """The nurture queue's owner must be a known, active rep (like the fallback owner)."""
     if policy.nurture is None:
         return
     owner = reps.get(policy.nurture.owner)
     if owner is None:
-        raise PolicyError(f"unknown rep {policy.nurture.owner!r}", path="nurture.owner")
+        raise unknown_rep(policy.nurture.owner, "nurture.owner", problems)
     if not owner.active:
         raise PolicyError(
             f"rep {owner.id!r} is inactive; the nurture queue needs an active owner",

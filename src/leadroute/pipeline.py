@@ -56,10 +56,12 @@ from leadroute.models import (
     DuplicateMatch,
     Exclusion,
     ExclusionGroup,
+    InputProblem,
     Lead,
     Problem,
     Rep,
     RouteStep,
+    Snapshot,
     SolveSummary,
     decision_id_for,
 )
@@ -67,7 +69,7 @@ from leadroute.policy import Policy, PoolPolicy, Rule
 from leadroute.scoring import LeadScore
 from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank, share_factors
-from leadroute.team import Team
+from leadroute.team import Team, unknown_rep
 from leadroute.usage import Usage, lead_load
 from leadroute.worktime import WorktimeError
 
@@ -78,6 +80,7 @@ __all__ = [
     "Pipeline",
     "Rejected",
     "Trail",
+    "check_snapshot_references",
     "pool_members",
     "with_solve",
 ]
@@ -203,11 +206,18 @@ def pool_members(policy: Policy, reps: Mapping[str, Rep]) -> dict[str, tuple[str
     return {name: tuple(sorted(ids)) for name, ids in members.items()}
 
 
-def check_rep_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
-    """Policy references to reps must name known reps; the fallback owner must be active."""
+def check_rep_references(
+    policy: Policy, reps: Mapping[str, Rep], problems: Iterable[InputProblem] = ()
+) -> None:
+    """Policy references to reps must name known reps; the fallback owner must be active.
+
+    ``problems`` are the read's input problems: a referenced rep the source left out for
+    bad cells is named as unusable, with why, rather than as unknown.
+    """
+    problems = tuple(problems)
     owner = reps.get(policy.fallback.owner)
     if owner is None:
-        raise PolicyError(f"unknown rep {policy.fallback.owner!r}", path="fallback.owner")
+        raise unknown_rep(policy.fallback.owner, "fallback.owner", problems)
     if not owner.active:
         raise PolicyError(
             f"rep {owner.id!r} is inactive; the fallback queue needs an active owner",
@@ -216,9 +226,17 @@ def check_rep_references(policy: Policy, reps: Mapping[str, Rep]) -> None:
     for i, pool in enumerate(policy.pools):
         for rep_id in pool.members:
             if rep_id not in reps:
-                raise PolicyError(f"unknown rep {rep_id!r}", path=f"pools[{i}].members")
+                raise unknown_rep(rep_id, f"pools[{i}].members", problems)
         if pool.backup and pool.backup not in reps:
-            raise PolicyError(f"unknown rep {pool.backup!r}", path=f"pools[{i}].backup")
+            raise unknown_rep(pool.backup, f"pools[{i}].backup", problems)
+
+
+def check_snapshot_references(policy: Policy, snapshot: Snapshot) -> None:
+    """The policy's rep references (fallback and nurture owners, pool members and backups)
+    against what a source read, saying why a referenced rep it left out is unusable."""
+    by_id = {r.id: r for r in snapshot.reps}
+    check_rep_references(policy, by_id, snapshot.problems)
+    check_intake_references(policy, by_id, snapshot.problems)
 
 
 def check_rep_calendars(reps: Mapping[str, Rep]) -> None:

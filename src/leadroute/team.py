@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
 
-from leadroute.models import Rep
+from leadroute.errors import PolicyError
+from leadroute.models import InputProblem, Rep
 
-__all__ = ["Team"]
+__all__ = ["Team", "unknown_rep"]
 
 T = TypeVar("T")
 
@@ -36,3 +37,17 @@ class Team:
         except KeyError:
             value = self._memo[key] = build()
         return value
+
+
+def unknown_rep(rep_id: str, path: str, problems: Iterable[InputProblem] = ()) -> PolicyError:
+    """The error for a policy reference (``path``) to a rep the run does not have.
+
+    When the source had the rep but left it out for bad cells (``problems``, the input
+    problems of the read), the error says so and why, instead of "unknown rep".
+    """
+    why = [p for p in problems if p.kind == "rep" and p.record_id == rep_id and p.field != "backup"]
+    if not why:
+        return PolicyError(f"unknown rep {rep_id!r}", path=path)
+    where = f"{why[0].file}:{why[0].line}" if why[0].line is not None else why[0].file
+    reasons = "; ".join(p.message for p in why)
+    return PolicyError(f"rep {rep_id!r} is unusable: {where}: {reasons}", path=path)

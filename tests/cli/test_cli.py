@@ -423,3 +423,73 @@ def test_rebalance_on_the_demo_dry_run_then_apply_twice(tmp_path):
     )
     human = invoke(*args[:-1], "--dry-run")
     assert "owned leads considered" in human.stdout
+
+
+def _demo_copy(demo_dir: Path, tmp_path: Path) -> Path:
+    """The demo's input files in a fresh folder (no store, no outputs)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("leadroute.yaml", "leads.csv", "reps.csv", "accounts.csv", "events.csv"):
+        (folder / name).write_bytes((demo_dir / name).read_bytes())
+    return folder
+
+
+def _edit_rep(folder: Path, rep_id: str, **cells: str) -> int:
+    """Change cells of one rep row in reps.csv; returns the row's line number."""
+    path = folder / "reps.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    header = table[0]
+    line = next(i for i, row in enumerate(table) if row[0] == rep_id) + 1
+    for column, value in cells.items():
+        if column not in header:
+            header.append(column)
+            for row in table[1:]:
+                row.append("")
+        table[line - 1][header.index(column)] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(table)
+    return line
+
+
+def _route(folder: Path, *extra: str):
+    return runner.invoke(
+        app,
+        [
+            "route",
+            "--policy",
+            str(folder / "leadroute.yaml"),
+            "--input",
+            str(folder),
+            "--store",
+            str(folder / "s.db"),
+            "--at",
+            "2026-11-02T09:00:00Z",
+            *extra,
+        ],
+    )
+
+
+def test_an_unusable_fallback_owner_is_named_with_the_reason(demo_dir, tmp_path):
+    """A fallback owner left out for a bad cell is reported as unusable, with every bad cell."""
+    folder = _demo_copy(demo_dir, tmp_path)
+    line = _edit_rep(folder, "rep-099", active="maybe", capacity="ten")
+    result = _route(folder)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: fallback.owner: rep 'rep-099' is unusable: reps.csv:{line}: active 'maybe' "
+        "is not true or false; capacity 'ten' is not a number"
+    ]
+
+
+def test_a_bad_time_zone_on_the_fallback_owner_costs_nothing(demo_dir, tmp_path):
+    """The fallback owner with a bad time zone (and no hours) is kept, and the cell flagged."""
+    folder = _demo_copy(demo_dir, tmp_path)
+    line = _edit_rep(folder, "rep-099", timezone="Mars/Olympus")
+    result = _route(folder, "--json")
+    assert result.exit_code == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["fallback"] == demo_counts(demo_dir)["fallback"]
+    flagged = [r for r in rows(folder / "exceptions.csv") if r["code"] == "BAD_TIMEZONE"]
+    assert [(r["line"], r["record_id"]) for r in flagged] == [(str(line), "rep-099")]
+    assert "ignored, UTC used instead" in flagged[0]["message"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadroute.errors import InputFileError, PolicyError
 
@@ -132,9 +136,7 @@ def test_reps_carry_hours_holidays_pause_and_stacked_caps(folder, adapter_for):
     ("column", "value", "code"),
     [
         ("active", "maybe", "BAD_BOOLEAN"),
-        ("timezone", "Mars/Olympus", "BAD_TIMEZONE"),
         ("capacity", "ten", "BAD_NUMBER"),
-        ("weight", "0", "BAD_NUMBER"),
         ("leave", "2026-12-05/2026-12-01", "BAD_LEAVE"),
         ("leave", "next week", "BAD_LEAVE"),
         ("paused_until", "soon", "BAD_DATE"),
@@ -146,17 +148,60 @@ def test_reps_carry_hours_holidays_pause_and_stacked_caps(folder, adapter_for):
         ("max_per_week", "-1", "BAD_NUMBER"),
         ("type_caps", "demo", "BAD_NUMBER"),
         ("type_caps", "demo=many", "BAD_NUMBER"),
-        ("skills", "fintech:two", "BAD_SKILL"),
-        ("skills", ":2", "BAD_SKILL"),
+        ("open_leads", "many", "BAD_NUMBER"),
     ],
 )
-def test_each_bad_rep_row_is_reported(folder, column, value, code, adapter_for):
-    """A rep row with an unreadable cell is reported with the rep file, line and code."""
+def test_a_rep_row_with_a_bad_required_cell_is_reported(folder, column, value, code, adapter_for):
+    """A rep whose availability or caps cannot be read is not used, and the row is reported."""
     reps = f"id,{column}\nr1,\nr9,{value}\n"
     snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
     assert [r.id for r in snapshot.reps] == ["r1"]
     assert problems(snapshot) == [("rep", 3, "r9", column, code)]
     assert snapshot.problems[0].file == "reps.csv"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "code", "kept"),
+    [
+        ("timezone", "Mars/Olympus", "BAD_TIMEZONE", "UTC used instead"),
+        ("weight", "0", "BAD_NUMBER", "weight 1 used instead"),
+        ("skills", "fintech:two", "BAD_SKILL", "no skills used instead"),
+        ("skills", ":2", "BAD_SKILL", "no skills used instead"),
+    ],
+)
+def test_a_rep_row_with_a_bad_optional_cell_is_kept_and_flagged(
+    folder, column, value, code, kept, adapter_for
+):
+    """A bad weight, skill list or (for a rep without hours or leave) time zone is ignored, and said."""
+    reps = f"id,{column}\nr1,\nr9,{value}\n"
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    r9 = next(r for r in snapshot.reps if r.id == "r9")
+    assert (r9.weight, dict(r9.skills), r9.availability.timezone) == (1.0, {}, "UTC")
+    assert problems(snapshot) == [("rep", 3, "r9", column, code)]
+    assert snapshot.problems[0].message.endswith(f"ignored, {kept}")
+
+
+def test_a_bad_time_zone_matters_when_the_rep_has_hours(folder, adapter_for):
+    """A rep with working hours needs its time zone: a bad one keeps the rep out."""
+    reps = "id,timezone,hours\nr1,,\nr9,Mars/Olympus,mon-fri=09:00-17:00\n"
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    assert [r.id for r in snapshot.reps] == ["r1"]
+    assert problems(snapshot) == [("rep", 3, "r9", "timezone", "BAD_TIMEZONE")]
+
+
+def test_every_bad_cell_of_a_row_is_reported(folder, adapter_for):
+    """Two bad cells in one rep row (and in one lead row) are two problems, not the first only."""
+    reps = "id,active,capacity,weight\nr1,,,\nr9,maybe,ten,0\n"
+    leads = "id,email,employees,created_at\nL1,a@b.com,lots,yesterday\n"
+    snapshot = adapter_for(folder(leads, reps=reps)).read()
+    assert [r.id for r in snapshot.reps] == ["r1"]
+    assert problems(snapshot) == [
+        ("rep", 3, "r9", "active", "BAD_BOOLEAN"),
+        ("rep", 3, "r9", "capacity", "BAD_NUMBER"),
+        ("rep", 3, "r9", "weight", "BAD_NUMBER"),
+        ("lead", 2, "L1", "employees", "BAD_NUMBER"),
+        ("lead", 2, "L1", "created_at", "BAD_DATE"),
+    ]
 
 
 def test_reps_carry_skill_levels_and_named_accounts(folder, adapter_for):
@@ -202,9 +247,11 @@ def test_missing_accounts_file_means_no_accounts(folder, adapter_for):
         (b"email,company\na@b.com,B\n", "leads.csv:1: no 'id' column in the header"),
         (b"id,email,ID\n", "leads.csv:1: header names column 'ID' twice"),
         (b"id,email\nL1,a\x00b\n", "leads.csv:2: contains a NUL byte"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "leads.csv:1: is a zip archive (an .xlsx workbook?)"),
+        ("id,email\n".encode("utf-16-le"), "leads.csv:1: looks like UTF-16 text without"),
+        (b"name|mail\nx|y\n", "no 'id' column in the header (the header reads as one column"),
         (b"id,email\nL1,caf\xe9\n", "leads.csv:2: is not UTF-8"),
         (b"   \n", "leads.csv: is empty"),
-        (b'id,email\nL1,"' + b"x" * (1024 * 1024 + 10) + b'"\n', "leads.csv:2: unreadable CSV"),
     ],
 )
 def test_unusable_files_raise_one_line_errors(folder, content, message, adapter_for):
@@ -283,3 +330,174 @@ def test_phone_column_is_kept_as_written(folder, adapter_for):
         folder("id,email,phone\nL1,a@b.io,+44 (0)20 7946 0958\nL2,c@d.io,\n")
     ).read()
     assert [lead.get("phone") for lead in snapshot.leads] == ["+44 (0)20 7946 0958", ""]
+
+
+# --------------------------------------------------------------------------- stray quotes
+
+
+def _lines(snapshot):
+    """Lines accounted for: where each lead starts, and each lead row in the exception report."""
+    starts = {int(lead.origin.rpartition(":")[2]) for lead in snapshot.leads}
+    return starts | {p.line for p in snapshot.problems if p.kind == "lead"}
+
+
+def test_a_stray_quote_costs_only_its_own_row(folder, adapter_for):
+    """A quote that opens and never closes: its row is reported, the rows after it are read."""
+    rows = [f"L{i},a{i}@b.com,Acme {i},DE,5,de,," for i in range(1, 9)]
+    rows[2] = 'L3,a3@b.com,"Acme 3,DE,5,de,,'
+    snapshot = adapter_for(folder(HEADER + "\n".join(rows) + "\n")).read()
+    assert [lead.id for lead in snapshot.leads] == ["L1", "L2", "L4", "L5", "L6", "L7", "L8"]
+    assert [(p.line, p.record_id, p.code) for p in snapshot.problems] == [
+        (4, "L3", "UNBALANCED_QUOTE")
+    ]
+    assert "stray quote" in snapshot.problems[0].message
+
+
+def test_two_stray_quotes_do_not_merge_the_rows_between_them(folder, adapter_for):
+    """A quote opened in one row and closed in a later one merges nothing: each row is read."""
+    rows = [f"L{i},a{i}@b.com,Acme {i},DE,5,de,," for i in range(1, 9)]
+    rows[1] = 'L2,a2@b.com,"Acme 2,DE,5,de,,'
+    rows[4] = 'L5,a5@b.com,Acme 5",DE,5,de,,'
+    snapshot = adapter_for(folder(HEADER + "\n".join(rows) + "\n")).read()
+    assert [lead.id for lead in snapshot.leads] == ["L1", "L3", "L4", "L5", "L6", "L7", "L8"]
+    assert [(p.line, p.record_id) for p in snapshot.problems] == [(3, "L2")]
+
+
+def test_a_stray_quote_in_the_last_row_is_reported(folder, adapter_for):
+    """A quote left open at the end of the file makes its row a problem, not a garbled lead."""
+    snapshot = adapter_for(folder(HEADER + 'L1,a@b.com,,,,,,\nL2,c@d.com,"Acme,DE,,,,\n')).read()
+    assert [lead.id for lead in snapshot.leads] == ["L1"]
+    assert [(p.line, p.record_id, p.code) for p in snapshot.problems] == [
+        (3, "L2", "UNBALANCED_QUOTE")
+    ]
+
+
+def test_a_huge_runaway_quote_is_reported_like_a_small_one(folder, adapter_for):
+    """A swallow past the old 1 MiB cell limit costs one row, not the file."""
+    rows = [f"L{i},a{i}@b.com,{'x' * 200},DE,5,de,," for i in range(1, 6001)]
+    rows[0] = rows[0].replace(",x", ',"x', 1)
+    snapshot = adapter_for(folder(HEADER + "\n".join(rows) + "\n")).read()
+    assert len(snapshot.leads) == 5999
+    assert [p.record_id for p in snapshot.problems] == ["L1"]
+
+
+def test_a_legitimately_quoted_cell_may_hold_a_long_text(folder, adapter_for):
+    """A closed quoted cell over 1 MiB is a cell like any other (the file size limit bounds it)."""
+    path = folder(b'id,email,notes\nL1,a@b.com,"' + b"x" * (1024 * 1024 + 10) + b'"\n')
+    [lead] = adapter_for(path).read().leads
+    assert len(lead.attributes["notes"]) == 1024 * 1024 + 10
+
+
+def test_a_well_formed_quote_that_swallows_rows_is_still_a_stray_quote(folder, adapter_for):
+    """A quoted cell that closes properly but holds whole rows is not a multi-line cell."""
+    body = (
+        'L1,a@b.com,"Acme,DE,5,de,,\nL2,c@d.com,Beta,DE,5,de,,\n'
+        'L3,e@f.com,Gamma",DE,5,de,,\nL4,g@h.com,Delta,DE,5,de,,\n'
+    )
+    snapshot = adapter_for(folder(HEADER + body)).read()
+    assert [lead.id for lead in snapshot.leads] == ["L2", "L3", "L4"]
+    assert [p.record_id for p in snapshot.problems] == ["L1"]
+
+
+def test_a_stray_quote_in_the_demo_loses_no_lead(tmp_path):
+    """The demo's leads with one stray quote: every one of the 300 is routed or reported."""
+    from leadroute.adapters import AdapterConfig
+    from leadroute.demo import write_demo
+    from leadroute.policy import load_policy
+    from leadroute_csv.adapter import CsvAdapter
+
+    files = write_demo(tmp_path, seed=7, now=datetime(2026, 11, 2, 9, tzinfo=UTC))
+    leads = tmp_path / "leads.csv"
+    lines = leads.read_text(encoding="utf-8").split("\n")
+    lines[50] = lines[50].replace(",", ',"', 3)
+    leads.write_text("\n".join(lines), encoding="utf-8")
+    config = AdapterConfig(
+        policy=load_policy(files.policy), options={"input_dir": str(tmp_path)}, workdir=tmp_path
+    )
+    snapshot = CsvAdapter.from_config(config).read()
+    rejected = {p.line for p in snapshot.problems if p.kind == "lead"}
+    assert len(snapshot.leads) + len(rejected) == 300
+    assert {p.line for p in snapshot.problems if p.code == "UNBALANCED_QUOTE"} == {51}
+
+
+WIDTH_HEADER = "id,email,company,country,employees\n"
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 .-", min_size=1, max_size=8)
+
+
+@st.composite
+def files_with_stray_quotes(draw):
+    """Rows of plain cells, some with a legitimate multi-line company, then stray quotes."""
+    n = draw(st.integers(min_value=1, max_value=25))
+    rows = []
+    for i in range(n):
+        company = draw(_WORD)
+        if draw(st.integers(0, 6)) == 0:
+            company = f'"{company}\n{draw(_WORD)}"'
+        rows.append([f"L{i}", f"a{i}@b.com", company, draw(_WORD), str(draw(st.integers(1, 999)))])
+    touched = set()
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        row = draw(st.integers(0, n - 1))
+        cell = draw(st.integers(0, 4))
+        text = rows[row][cell]
+        at = draw(st.integers(0, len(text)))
+        rows[row][cell] = text[:at] + '"' + text[at:]
+        touched.add(row)
+    return rows, touched
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=files_with_stray_quotes(), crlf=st.booleans())
+def test_every_physical_row_is_accounted_for_whatever_the_quotes(drawn, crlf):
+    """Wherever stray quotes fall, each data row is a lead or an exception row; none vanish."""
+    from leadroute.adapters import AdapterConfig
+    from leadroute.policy import parse_policy
+    from leadroute_csv.adapter import CsvAdapter
+
+    rows, touched = drawn
+    newline = "\r\n" if crlf else "\n"
+    starts, line = [], 2
+    for row in rows:
+        starts.append(line)
+        line += sum(cell.count("\n") for cell in row) + 1
+    body = "".join(",".join(row).replace("\n", newline) + newline for row in rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "leads.csv").write_text(WIDTH_HEADER + body, encoding="utf-8", newline="")
+        (folder / "reps.csv").write_text("id\nr1\n", encoding="utf-8")
+        config = AdapterConfig(
+            policy=parse_policy("version: '1'\nfallback: {owner: r1}\n"),
+            options={"input_dir": tmp},
+            workdir=folder,
+        )
+        snapshot = CsvAdapter.from_config(config).read()
+    assert set(starts) <= _lines(snapshot)
+    by_line = {line: (i, row) for i, (line, row) in enumerate(zip(starts, rows, strict=True))}
+    for lead in snapshot.leads:
+        # No lead is made of the pieces of a broken row ...
+        i, row = by_line[int(lead.origin.rpartition(":")[2])]
+        if i not in touched:
+            # ... and a lead read from a row without a stray quote is that row, exactly.
+            assert (lead.id, lead.email) == (row[0], row[1])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_with_a_byte_order_mark_is_read(folder, adapter_for, encoding):
+    """Excel's "Unicode text" (UTF-16 with a byte-order mark) is decoded, not called a spreadsheet."""
+    text = "id,email,company\nL1,a@b.com,Müller GmbH\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    [lead] = adapter_for(folder(data)).read().leads
+    assert (lead.id, lead.company) == ("L1", "Müller GmbH")
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_semicolon_or_tab_delimited_file_is_read(folder, adapter_for, delimiter):
+    """A European "CSV" with semicolons (or a tab-separated export) is read by its delimiter."""
+    d = delimiter
+    text = f'id{d}email{d}employees{d}country\nL1{d}a@b.com{d}"1,200"{d}DE\nL2{d}c@d.com{d}5{d}AT\n'
+    leads = adapter_for(folder(text)).read().leads
+    assert [(lead.id, lead.employees, lead.country) for lead in leads] == [
+        ("L1", 1200, "DE"),
+        ("L2", 5, "AT"),
+    ]

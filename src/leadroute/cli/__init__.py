@@ -40,6 +40,7 @@ from leadroute.errors import (
 )
 from leadroute.host import PluginHost
 from leadroute.models import Snapshot
+from leadroute.pipeline import check_snapshot_references
 from leadroute.policy import Policy, json_schema, load_policy
 from leadroute.router import RebalanceResult, Router, RunResult, explain_decision, utcnow
 from leadroute.solver import Solution
@@ -101,6 +102,18 @@ class _Target:
         """A router over this target's store, acting as of ``at`` (default: now)."""
         clock = (lambda: at) if at is not None else utcnow
         return Router(self.policy, store=Store.open(self.store_path), host=self.host, clock=clock)
+
+    def read(self) -> Snapshot:
+        """What the source holds, with the policy's rep references checked against it."""
+        return _read(self.adapter, self.policy)
+
+
+def _read(adapter: Adapter, policy: Policy) -> Snapshot:
+    snapshot = adapter.read()
+    # Before any decision: a fallback owner the source left out for a bad cell is named as
+    # unusable, with the cell, instead of as an unknown rep.
+    check_snapshot_references(policy, snapshot)
+    return snapshot
 
 
 def _target(
@@ -230,7 +243,7 @@ def _run(
 ) -> tuple[RunResult, Snapshot]:
     clock = (lambda: at) if at is not None else utcnow
     with Router(policy, store=Store.open(store_path), host=host, clock=clock) as router:
-        snapshot = adapter.read()
+        snapshot = _read(adapter, policy)
         if not show_progress:
             return router.route(snapshot, adapter=adapter, source=source, batch=batch), snapshot
         with Progress(
@@ -399,7 +412,7 @@ def rebalance(
     """Move owned-but-unworked leads jointly, as few as it must (nightly)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     with target.router(_parse_at(at)) as router:
-        snapshot = target.adapter.read()
+        snapshot = target.read()
         result = _rebalance_with_progress(
             router, snapshot, target.adapter, source, dry_run, show=not as_json and err.is_terminal
         )

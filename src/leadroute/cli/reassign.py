@@ -69,7 +69,7 @@ def reassign(
     """Move a departing rep's leads to new owners through the policy (with a diff)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     with target.router(_parse_at(at)) as router:
-        snapshot = target.adapter.read()
+        snapshot = target.read()
         result = router.reassign(
             snapshot,
             from_rep=from_rep,

@@ -69,7 +69,7 @@ def read_activity(
         lead_id = row.values.get("lead_id", "")
         try:
             if row.problem:
-                raise BadValue("WRONG_COLUMN_COUNT", "", row.problem)
+                raise BadValue(row.code, "", row.problem)
             outcome = _outcome(row, lead_ids, rep_ids)
         except BadValue as exc:
             problems.append(

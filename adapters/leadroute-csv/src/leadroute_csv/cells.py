@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
 
 from leadroute.models import LeaveWindow
 from leadroute.spreadsheet import safe_cell
@@ -12,6 +16,7 @@ from leadroute.worktime import WorkingHours, WorktimeError
 
 __all__ = [
     "BadValue",
+    "CellReader",
     "parse_bool",
     "parse_cap",
     "parse_datetime",
@@ -27,6 +32,9 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+
+
 class BadValue(ValueError):
     """A cell that cannot be read; ``code`` is the exception-report code."""
 
@@ -34,6 +42,36 @@ class BadValue(ValueError):
         super().__init__(message)
         self.code = code
         self.field = field
+
+
+@attrs.define
+class CellReader:
+    """Reads one row's cells and keeps every bad one, instead of stopping at the first.
+
+    Attributes:
+        errors: Bad cells the record cannot do without: the row is not used.
+        ignored: Bad optional cells: the record is kept with the stated default.
+    """
+
+    errors: list[BadValue] = attrs.field(factory=list)
+    ignored: list[BadValue] = attrs.field(factory=list)
+
+    def read(self, parse: Callable[..., T], *args: Any, default: T, instead: str = "") -> T:
+        """``parse(*args)``, or ``default`` after noting the bad cell.
+
+        With ``instead`` (what is used in its place, e.g. ``"weight 1"``) the cell is
+        optional: a bad value is ignored and flagged, and the record is kept.
+        """
+        try:
+            return parse(*args)
+        except BadValue as exc:
+            if instead:
+                self.ignored.append(
+                    BadValue(exc.code, exc.field, f"{exc}; ignored, {instead} used instead")
+                )
+            else:
+                self.errors.append(exc)
+            return default
 
 
 def parse_int(field: str, raw: str, *, minimum: int = 0) -> int | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import structlog
 
 from leadroute.errors import InputFileError
 from leadroute.models import (
@@ -27,6 +28,7 @@ from leadroute.models import (
 )
 from leadroute_csv.cells import (
     BadValue,
+    CellReader,
     parse_bool,
     parse_cap,
     parse_datetime,
@@ -49,6 +51,8 @@ __all__ = [
     "Row",
     "read_rows",
 ]
+
+log = structlog.get_logger(__name__)
 
 LEAD_FIELDS = (
     "id",
@@ -109,7 +113,6 @@ FIELDS = {
     "events": EVENT_FIELDS,
     "activity": ACTIVITY_FIELDS,
 }
-FIELD_SIZE_LIMIT = 1024 * 1024
 
 
 @attrs.frozen(kw_only=True)
@@ -120,13 +123,23 @@ class Row:
         line: 1-based line where the record starts (the header is line 1).
         values: leadroute field name -> cell text (``""`` when the column is absent).
         extras: Other columns, by their header as written.
-        problem: A structural problem with the row itself (too many cells).
+        problem: A structural problem with the row itself (too many cells, a stray quote).
+        code: The exception-report code of ``problem``.
     """
 
     line: int
     values: Mapping[str, str]
     extras: Mapping[str, str]
     problem: str = ""
+    code: str = "WRONG_COLUMN_COUNT"
+
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 
 
 def _decode(path: Path, max_bytes: int) -> str:
@@ -143,13 +156,20 @@ def _decode(path: Path, max_bytes: int) -> str:
             file=name,
         )
     data = path.read_bytes()
+    # Excel's "Unicode text" and some CRM exports are UTF-16 with a byte-order mark: the
+    # mark says exactly how to decode them, so they are read rather than refused.
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _nonempty(data.decode(encoding), name)
+            except UnicodeDecodeError:
+                raise InputFileError(
+                    f"starts with a {encoding.upper()} byte-order mark but is not {encoding.upper()}",
+                    file=name,
+                ) from None
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InputFileError(
-            "contains a NUL byte (is this a spreadsheet, not a CSV?)",
-            file=name,
-            line=data.count(b"\n", 0, nul) + 1,
-        )
+        raise InputFileError(_nul_reason(data), file=name, line=data.count(b"\n", 0, nul) + 1)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -158,9 +178,49 @@ def _decode(path: Path, max_bytes: int) -> str:
             file=name,
             line=data.count(b"\n", 0, exc.start) + 1,
         ) from None
+    return _nonempty(text, name)
+
+
+def _nonempty(text: str, name: str) -> str:
     if not text.strip():
         raise InputFileError("is empty (expected a header row)", file=name)
     return text
+
+
+def _nul_reason(data: bytes) -> str:
+    """Why a file holds NUL bytes: UTF-16 text without its mark, or not text at all."""
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    if head.startswith(b"PK\x03\x04"):
+        return "is a zip archive (an .xlsx workbook?), not a CSV: save it as CSV UTF-8"
+    # ASCII text in UTF-16 has a NUL in every other byte (the high byte of each character).
+    if odd and (odd.count(0) > 0.9 * len(odd) or even.count(0) > 0.9 * len(even)):
+        return "looks like UTF-16 text without a byte-order mark: save it as CSV UTF-8"
+    return "contains a NUL byte (is this a spreadsheet, not a CSV?)"
+
+
+_DELIMITERS = (";", "\t", "|")
+
+
+def _delimiter(header_line: str, key: str) -> str:
+    """The file's delimiter: ``,`` unless only another one makes a header naming ``key``.
+
+    European spreadsheets save "CSV" with semicolons; reading such a header with commas
+    gives one column named ``id;email;...``. ``csv.Sniffer`` guesses from the data, which
+    can be anything; the key column is what the file must have, so it decides.
+    """
+    if key in _names(header_line, ","):
+        return ","
+    for candidate in _DELIMITERS:
+        if key in _names(header_line, candidate):
+            log.info("csv.delimiter_detected", delimiter=candidate)
+            return candidate
+    return ","
+
+
+def _names(line: str, delimiter: str) -> list[str]:
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    return [c.strip().lower() for c in cells]
 
 
 def _column_index(
@@ -187,48 +247,176 @@ def _column_index(
             )
     key = fields[0]
     if key not in index:
+        hint = ""
+        if len(header) == 1 and any(d in header[0] for d in _DELIMITERS):
+            hint = (
+                f" (the header reads as one column {header[0].strip()[:40]!r}: "
+                "is the file delimited with something other than commas?)"
+            )
         raise InputFileError(
-            f"no {mapping.get(key, key)!r} column in the header", file=name, line=1
+            f"no {mapping.get(key, key)!r} column in the header{hint}", file=name, line=1
         )
     return index
 
 
+UNBALANCED_QUOTE = "UNBALANCED_QUOTE"
+
+
+def _from(lines: Sequence[str], index: int) -> Iterator[str]:
+    """The physical lines from ``index`` (0-based) on, without copying the list."""
+    for i in range(index, len(lines)):
+        yield lines[i]
+
+
+def _cell_count(line: str, delimiter: str) -> int:
+    """Cells in a line read with quotes ignored: how many a row there would have."""
+    return len(line.split(delimiter)) if line.strip() else 0
+
+
+def _sound(
+    lines: Sequence[str],
+    start: int,
+    end: int,
+    cells: Sequence[str],
+    width: int,
+    delimiter: str,
+    *,
+    after_break: bool,
+) -> bool:
+    """Whether a well-formed record at ``start..end`` (1-based lines) is a row, not a swallow.
+
+    A record may span lines legitimately (an address with a line break), but then it has
+    the header's cell count and none of its later lines is a whole row. A short line with
+    a lone quote is the tail of a row a quote broke, not a row with its last cells left
+    out. Right after a broken row, a line is taken as a row again only with at least the
+    header's cells.
+    """
+    if end == start:
+        if after_break:
+            return len(cells) >= width
+        return len(cells) >= width or not lines[start - 1].count('"') % 2
+    if len(cells) != width:
+        return False
+    return all(
+        _cell_count(lines[n - 1], delimiter) < max(width, 2) for n in range(start + 1, end + 1)
+    )
+
+
+def _records(
+    lines: Sequence[str], width: int, delimiter: str
+) -> Iterator[tuple[int, list[str] | None, int]]:
+    """``(start, cells, broken_since)`` per data record; ``cells`` is None for a line
+    that cannot be read as a row, ``broken_since`` the line where the trouble began.
+
+    Quotes are read strictly: a quoted cell must close right before a delimiter or the end
+    of a line. A stray quote breaks the record it opens in; reading then resumes at the
+    next line that is a whole row by itself, so the rows a runaway quote would have merged
+    into one cell are read as rows, and each line in between is reported, never dropped.
+    """
+    line, since = 2, 0
+    while line <= len(lines):
+        first = line
+        reader = csv.reader(_from(lines, first - 1), delimiter=delimiter, strict=True)
+        try:
+            for cells in reader:
+                end = first - 1 + reader.line_num
+                if any(c.strip() for c in cells):
+                    if not _sound(
+                        lines, line, end, cells, width, delimiter, after_break=bool(since)
+                    ):
+                        break
+                    yield line, cells, 0
+                    since = 0
+                line = end + 1
+            else:
+                return
+        except csv.Error:
+            pass
+        since = since or line
+        if lines[line - 1].strip():
+            yield line, None, since
+        line += 1
+
+
+def _row_id(line: str, index: Mapping[str, int], key: str, delimiter: str) -> str:
+    """The id a broken row would have had, read from its own line with quotes ignored."""
+    cells = line.rstrip("\r\n").split(delimiter)
+    position = index[key]
+    return cells[position].strip().strip('"').strip() if position < len(cells) else ""
+
+
 def read_rows(path: Path, kind: str, mapping: Mapping[str, str], max_bytes: int) -> Iterator[Row]:
-    """Rows of one file, with their first line numbers; blank lines are skipped."""
+    """Rows of one file, with their first line numbers; blank lines are skipped.
+
+    Every physical data line is accounted for: it starts a row, continues a quoted cell
+    that legitimately spans lines, or comes back as a row with an ``UNBALANCED_QUOTE``
+    problem when a stray quote keeps it from being read.
+    """
     text = _decode(path, max_bytes)
-    csv.field_size_limit(FIELD_SIZE_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = io.StringIO(text, newline="").readlines()
     name = path.name
+    fields = FIELDS[kind]
+    key = fields[0]
+    delimiter = _delimiter(lines[0], mapping.get(key, key).strip().lower())
+    # The whole file fits within the size limit, so no one cell is refused for its size; a
+    # runaway quote is found by _records instead of as "field larger than field limit".
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
-        header = next(reader)
-        index = _column_index(header, FIELDS[kind], mapping, name)
-        used = set(index.values())
-        previous_end = reader.line_num
-        for cells in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            padded = cells + [""] * (len(header) - len(cells))
-            values = {field: padded[i].strip() for field, i in index.items()}
-            extras = {
-                header[i].strip(): padded[i].strip()
-                for i in range(len(header))
-                if i not in used and header[i].strip()
-            }
-            problem = (
-                f"row has {len(cells)} cells but the header has {len(header)}"
-                if len(cells) > len(header)
-                else ""
-            )
-            yield Row(line=start, values=values, extras=extras, problem=problem)
+        header = next(csv.reader(lines[:1], delimiter=delimiter))
     except csv.Error as exc:
-        raise InputFileError(f"unreadable CSV: {exc}", file=name, line=reader.line_num) from None
+        raise InputFileError(f"unreadable CSV header: {exc}", file=name, line=1) from None
+    except StopIteration:
+        header = []
+    index = _column_index(header, fields, mapping, name)
+    used = set(index.values())
+    width = len(header)
+    for start, cells, since in _records(lines, width, delimiter):
+        if cells is None:
+            yield _broken(lines[start - 1], start, since, index, fields, name, delimiter)
+            continue
+        padded = cells + [""] * (width - len(cells))
+        values = {field: padded[i].strip() for field, i in index.items()}
+        extras = {
+            header[i].strip(): padded[i].strip()
+            for i in range(width)
+            if i not in used and header[i].strip()
+        }
+        problem = (
+            f"row has {len(cells)} cells but the header has {width}" if len(cells) > width else ""
+        )
+        yield Row(line=start, values=values, extras=extras, problem=problem)
+
+
+def _broken(
+    text: str,
+    line: int,
+    since: int,
+    index: Mapping[str, int],
+    fields: Sequence[str],
+    name: str,
+    delimiter: str,
+) -> Row:
+    """A line a stray quote kept from being read, as a problem row with the id it names."""
+    if line == since:
+        log.warning("csv.unbalanced_quote", file=name, line=line)
+        message = (
+            "a quote in this row does not close before a comma or the end of a line "
+            "(a stray quote?): the row is not read; fix the quote and run again"
+        )
+    else:
+        message = (
+            f"not a whole row after the stray quote at line {since}: "
+            "not read; fix that quote and run again"
+        )
+    record_id = _row_id(text, index, fields[0], delimiter)
+    values = dict.fromkeys(fields, "") | {fields[0]: record_id}
+    return Row(line=line, values=values, extras={}, problem=message, code=UNBALANCED_QUOTE)
 
 
 # --------------------------------------------------------------------------- records
 
 
-def _lead(row: Row, sep: str) -> Lead:
+def _lead(row: Row, sep: str, cells: CellReader) -> Lead:
     v = row.values
     return Lead(
         id=v["id"],
@@ -238,51 +426,94 @@ def _lead(row: Row, sep: str) -> Lead:
         website=v.get("website", ""),
         country=v.get("country", "").upper(),
         state=v.get("state", "").upper(),
-        employees=parse_int("employees", v.get("employees", "")),
+        employees=cells.read(parse_int, "employees", v.get("employees", ""), default=None),
         language=v.get("language", "").lower(),
         product=v.get("product", ""),
         lead_type=v.get("lead_type", ""),
         source=v.get("source", ""),
-        created_at=parse_datetime("created_at", v.get("created_at", "")),
+        created_at=cells.read(parse_datetime, "created_at", v.get("created_at", ""), default=None),
         owner_id=v.get("owner", ""),
-        last_activity_at=parse_datetime("last_activity_at", v.get("last_activity_at", "")),
+        last_activity_at=cells.read(
+            parse_datetime, "last_activity_at", v.get("last_activity_at", ""), default=None
+        ),
         attributes=row.extras,
         phone=v.get("phone", ""),
     )
 
 
-def _rep(row: Row, sep: str) -> Rep:
+_NO_HOURS: Mapping[str, str] = {}
+_NO_SKILLS: Mapping[str, int] = {}
+
+
+def _rep(row: Row, sep: str, cells: CellReader) -> Rep:
+    """A rep with every bad cell noted.
+
+    Cells that decide who may take a lead (active, caps, leave, pause, hours) must be
+    right, or the rep is not used: a guess could hand leads to someone away or full. The
+    weight and skills only tune the choice, and the time zone of a rep with no hours and no
+    leave only sets the day for daily caps: those are ignored when bad, and flagged.
+    """
     v = row.values
-    timezone = parse_timezone("timezone", v.get("timezone", ""))
+    read = cells.read
     holidays_in = v.get("holidays", "").strip().upper()
+    calendar = any(v.get(c, "").strip() for c in ("hours", "leave"))
+    timezone = read(
+        parse_timezone,
+        "timezone",
+        v.get("timezone", ""),
+        default="UTC",
+        instead="" if calendar else "UTC",
+    )
     return Rep(
         id=v["id"],
         name=v.get("name", ""),
         email=v.get("email", ""),
-        active=parse_bool("active", v.get("active", "")),
+        active=read(parse_bool, "active", v.get("active", ""), default=False),
         territories=tuple(t.upper() for t in split_list(v.get("territories", ""), sep)),
         languages=tuple(x.lower() for x in split_list(v.get("languages", ""), sep)),
         segments=tuple(split_list(v.get("segments", ""), sep)),
         products=tuple(split_list(v.get("products", ""), sep)),
         pools=tuple(split_list(v.get("pools", ""), sep)),
         capacity=Capacity(
-            max_open=parse_int("capacity", v.get("capacity", "")),
-            per_day=parse_cap("max_per_day", v.get("max_per_day", "")),
-            per_week=parse_cap("max_per_week", v.get("max_per_week", "")),
-            per_type=parse_type_caps("type_caps", v.get("type_caps", ""), sep),
+            max_open=read(parse_int, "capacity", v.get("capacity", ""), default=None),
+            per_day=read(parse_cap, "max_per_day", v.get("max_per_day", ""), default=None),
+            per_week=read(parse_cap, "max_per_week", v.get("max_per_week", ""), default=None),
+            per_type=read(parse_type_caps, "type_caps", v.get("type_caps", ""), sep, default={}),
         ),
-        weight=parse_float("weight", v.get("weight", ""), default=1.0),
+        weight=read(
+            lambda raw: parse_float("weight", raw, default=1.0),
+            v.get("weight", ""),
+            default=1.0,
+            instead="weight 1",
+        ),
         backup_id=v.get("backup", ""),
-        open_leads=parse_int("open_leads", v.get("open_leads", "")) or 0,
+        open_leads=read(parse_int, "open_leads", v.get("open_leads", ""), default=None) or 0,
         availability=Availability(
             timezone=timezone,
-            leave=parse_leave("leave", v.get("leave", ""), sep, timezone),
-            paused_until=parse_datetime("paused_until", v.get("paused_until", "")),
-            paused=parse_bool("paused", v.get("paused", "") or "false"),
-            hours=parse_hours("hours", v.get("hours", ""), sep, timezone, holidays_in),
+            leave=read(parse_leave, "leave", v.get("leave", ""), sep, timezone, default=()),
+            paused_until=read(
+                parse_datetime, "paused_until", v.get("paused_until", ""), default=None
+            ),
+            paused=read(parse_bool, "paused", v.get("paused", "") or "false", default=False),
+            hours=read(
+                parse_hours,
+                "hours",
+                v.get("hours", ""),
+                sep,
+                timezone,
+                holidays_in,
+                default=_NO_HOURS,
+            ),
             holidays=holidays_in,
         ),
-        skills=parse_skills("skills", v.get("skills", ""), sep),
+        skills=read(
+            parse_skills,
+            "skills",
+            v.get("skills", ""),
+            sep,
+            default=_NO_SKILLS,
+            instead="no skills",
+        ),
         accounts=tuple(x.lower() for x in split_list(v.get("accounts", ""), sep)),
         slack_id=v.get("slack_id", "").strip(),
         booking_url=v.get("booking_url", "").strip(),
@@ -297,7 +528,7 @@ def _domain(raw: str) -> str:
     return text.split("/", 1)[0].removeprefix("www.")
 
 
-def _account(row: Row, sep: str) -> Account:
+def _account(row: Row, sep: str, cells: CellReader) -> Account:
     v = row.values
     return Account(
         id=v["id"],
@@ -305,11 +536,13 @@ def _account(row: Row, sep: str) -> Account:
         domain=_domain(v.get("domain", "")),
         owner_id=v.get("owner", ""),
         status=v.get("status", "").lower(),
-        last_activity_at=parse_datetime("last_activity_at", v.get("last_activity_at", "")),
+        last_activity_at=cells.read(
+            parse_datetime, "last_activity_at", v.get("last_activity_at", ""), default=None
+        ),
     )
 
 
-BUILDERS: Mapping[str, Callable[[Row, str], Any]] = {
+BUILDERS: Mapping[str, Callable[[Row, str, CellReader], Any]] = {
     "leads": _lead,
     "reps": _rep,
     "accounts": _account,
@@ -363,7 +596,7 @@ class CsvReader:
         for row in read_rows(path, kind, self.columns.get(kind, {}), self.max_bytes):
             record_id = row.values.get("id", "")
             if row.problem:
-                self._problem(kind, row, record_id, "", "WRONG_COLUMN_COUNT", row.problem)
+                self._problem(kind, row, record_id, "", row.code, row.problem)
             elif not record_id:
                 self._problem(kind, row, "", "id", "MISSING_ID", "row has no id")
             elif record_id in seen:
@@ -376,10 +609,12 @@ class CsvReader:
                     f"id {record_id!r} already appeared earlier in the file",
                 )
             else:
-                try:
-                    record = BUILDERS[kind](row, self.separator)
-                except BadValue as exc:
+                cells = CellReader()
+                record = BUILDERS[kind](row, self.separator, cells)
+                # Every bad cell of the row is reported, not only the first.
+                for exc in (*cells.errors, *cells.ignored):
                     self._problem(kind, row, record_id, exc.field, exc.code, str(exc))
+                if cells.errors:
                     continue
                 seen.add(record_id)
                 records.append((row, attrs.evolve(record, origin=f"{path.name}:{row.line}")))
@@ -421,7 +656,7 @@ class CsvReader:
         for row in read_rows(path, "events", self.columns.get("events", {}), self.max_bytes):
             lead_id = row.values.get("lead_id", "")
             if row.problem:
-                self._problem("events", row, lead_id, "", "WRONG_COLUMN_COUNT", row.problem)
+                self._problem("events", row, lead_id, "", row.code, row.problem)
                 continue
             if not lead_id:
                 self._problem("events", row, "", "lead_id", "MISSING_LEAD_ID", "row has no lead_id")
