@@ -26,6 +26,7 @@ from cattrs.v import transform_error
 
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
+from leadroute.numbers import RangePolicy
 from leadroute.policy_service import (
     EscalationPolicy,
     NotificationPolicy,
@@ -396,12 +397,16 @@ class ValidationPolicy:
         sources: The known ``source`` values (case-insensitive); empty accepts any source.
         actions: Problem code -> action, for every code but ``MISSING_FIELD`` (which
             ``missing_action`` decides); applies to plugins' problems too.
+        number_ranges: How adapters read a range where a number belongs (a CRM's
+            ``25-50`` or ``10,001+`` company size): ``low`` end or ``midpoint``
+            (``leadroute.numbers``). A range never rejects a lead.
     """
 
     required: tuple[str, ...] = ("email",)
     missing_action: Action = "reject"
     sources: tuple[str, ...] = ()
     actions: Mapping[str, Action] = attrs.field(factory=dict)
+    number_ranges: RangePolicy = "low"
 
 
 @attrs.frozen(kw_only=True)

@@ -96,7 +96,7 @@ def test_bad_numbers_land_in_the_exception_report(adapter_for, fake):
     """A contact with an unreadable numemployees is a problem naming the property, not a lead."""
     snapshot = adapter_for(fake).read()
     [problem, *_] = snapshot.problems
-    assert problem.code == "BAD_NUMBER" and "numemployees 'many'" in problem.message
+    assert problem.code == "BAD_NUMBER" and "numemployees 'many' is not a number" in problem.message
     assert problem.file == "hubspot:contacts" and problem.record_id in fake.contacts
 
 
@@ -208,3 +208,26 @@ def test_search_reads_past_hubspots_real_10000_cap(client_for):
     bodies = searches(fake)
     assert max(int(b["after"]) for b in bodies) == 9_800 and len(bodies) == 51
     assert fake.search_429s == 0
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [("low", {"25-50": 25, "10,001+": 10_001, "1,200": 1200}), ("midpoint", {"25-50": 38})],
+)
+def test_size_ranges_are_read_as_the_policy_says(fake, policy, tmp_path, how, expected):
+    """numemployees ranges (HubSpot's dropdown) route the lead: low end or midpoint, never a reject."""
+    import attrs
+
+    from leadroute.adapters import AdapterConfig
+    from leadroute_hubspot.adapter import HubSpotAdapter
+
+    ids = list(fake.contacts)[: len(expected)]
+    for cid, text in zip(ids, expected, strict=True):
+        fake.contacts[cid]["numemployees"] = text
+    policy = attrs.evolve(policy, validation=attrs.evolve(policy.validation, number_ranges=how))
+    with fake.installed():
+        adapter = HubSpotAdapter.from_config(AdapterConfig(policy=policy, workdir=tmp_path))
+    snapshot = adapter.read()
+    employees = {lead.id: lead.employees for lead in snapshot.leads}
+    assert [employees[cid] for cid in ids] == list(expected.values())
+    assert not {p.record_id for p in snapshot.problems} & set(ids)

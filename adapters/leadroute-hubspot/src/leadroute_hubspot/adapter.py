@@ -113,7 +113,10 @@ class HubSpotAdapter:
         """Build from the policy's ``adapters.hubspot`` table and the environment."""
         runtime = _RUNTIME.get()
         env = runtime.env if runtime.env is not None else os.environ
-        settings = settings_from_options(config.options, env)
+        settings = attrs.evolve(
+            settings_from_options(config.options, env),
+            number_ranges=config.policy.validation.number_ranges,
+        )
         http = runtime.http()
         auth = auth_from_env(env, http, f"{settings.base_url}/oauth/v1/token", runtime.clock)
         client = HubSpotClient(

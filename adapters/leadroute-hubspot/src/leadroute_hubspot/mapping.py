@@ -17,6 +17,7 @@ from leadroute.destinations import TrustedOrigins, check_destination
 from leadroute.errors import PolicyError
 from leadroute.models import Account, Capacity, InputProblem, Lead, Rep
 from leadroute.normalize import country_code
+from leadroute.numbers import RangePolicy, parse_count
 from leadroute.policy import parse_duration
 
 __all__ = [
@@ -138,6 +139,8 @@ class HubSpotSettings:
         reps: Per-owner routing attributes, by owner id or email.
         teams_as_pools: Owners' HubSpot teams become pool memberships.
         output_dir: Where the exception report is written ("" = the working directory).
+        number_ranges: How a range in ``numemployees`` (``25-50``) is read: the policy's
+            ``validation.number_ranges``.
     """
 
     api_version: str = "v3"
@@ -153,6 +156,7 @@ class HubSpotSettings:
     reps: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     teams_as_pools: bool = True
     output_dir: str = ""
+    number_ranges: RangePolicy = "low"
 
     def contact_properties(self) -> list[str]:
         """Every contact property a read asks for."""
@@ -343,16 +347,17 @@ def lead_from_contact(contact: Mapping[str, Any], settings: HubSpotSettings) -> 
 
     if not contact_id:
         return problem("id", "MISSING_ID", "contact has no id")
-    employees_text = prop("employees").replace(",", "")
-    employees = None
-    if employees_text:
-        try:
-            employees = int(float(employees_text))
-        except ValueError:
-            prop_name = settings.properties["employees"]
-            return problem(
-                "employees", "BAD_NUMBER", f"{prop_name} {employees_text!r} is not a number"
-            )
+    # HubSpot's company-size dropdown holds ranges ("25-50", "10,001+"): read as the
+    # policy says, never a rejection; only a value that is no number at all is one.
+    try:
+        employees = parse_count(prop("employees"), ranges=settings.number_ranges)
+    except ValueError:
+        prop_name = settings.properties["employees"]
+        return problem(
+            "employees",
+            "BAD_NUMBER",
+            f"{prop_name} {prop('employees')!r} is not a number or a range of numbers",
+        )
     activity_text = prop("last_activity_at")
     last_activity = parse_timestamp(activity_text)
     if activity_text and last_activity is None:
