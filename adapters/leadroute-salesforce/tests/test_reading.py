@@ -11,7 +11,8 @@ def lead_queries(fake) -> list[str]:
     return [
         r["params"]["q"]
         for r in fake.data_requests("query")
-        if " FROM Lead " in r["params"]["q"] and "GROUP BY" not in r["params"]["q"]
+        if " FROM Lead WHERE IsConverted = false" in r["params"]["q"]
+        and "GROUP BY" not in r["params"]["q"]
     ]
 
 

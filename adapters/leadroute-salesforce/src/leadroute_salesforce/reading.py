@@ -7,12 +7,15 @@
   ``unowned_owners`` (a web-to-lead default owner, an integration user).
 * ``route`` reads unconverted leads waiting for an owner, created since ``created_since``;
   ``rebalance`` reads unconverted leads owned by users, with ``LastActivityDate``.
+* Every read also brings back what happened to routed leads since ``outcomes.since``
+  (``leadroute_salesforce.outcomes``): touches, meetings, status changes, conversions.
 * Every query is built by ``soql.Query`` (literals escaped) and paged by ``nextRecordsUrl``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
@@ -21,6 +24,7 @@ import structlog
 from leadroute.models import Account, InputProblem, Lead, Rep, Snapshot
 from leadroute_salesforce.client import SalesforceClient
 from leadroute_salesforce.mapping import BadValue, account_from, lead_from, rep_from
+from leadroute_salesforce.outcomes import read_outcomes
 from leadroute_salesforce.settings import Settings
 from leadroute_salesforce.soql import Query, Where
 
@@ -48,6 +52,8 @@ class SalesforceReader:
         settings: The adapter's settings.
         lead_types: Lead id -> lead type, from the last read.
         queues: Queue id -> developer name, from the last read.
+        problems: Records of the last read that could not be used.
+        clock: The current time (the outcome window ends now).
     """
 
     client: SalesforceClient
@@ -55,6 +61,7 @@ class SalesforceReader:
     lead_types: dict[str, str] = attrs.field(factory=dict)
     queues: dict[str, str] = attrs.field(factory=dict)
     problems: list[InputProblem] = attrs.field(factory=list)
+    clock: Callable[[], datetime] = attrs.field(default=lambda: datetime.now(UTC))
 
     def _query(self, query: Query) -> Iterator[dict[str, Any]]:
         return self.client.query(query.render(), batch_size=self.settings.query_batch_size)
@@ -225,6 +232,9 @@ class SalesforceReader:
         reps = self.read_reps()
         accounts = self.read_accounts()
         leads = self.read_leads(purpose)
+        outcomes = read_outcomes(
+            self._query, self.settings.outcomes, self.clock(), contacts=self.settings.contacts
+        )
         log.info(
             "salesforce.read",
             purpose=purpose,
@@ -232,6 +242,7 @@ class SalesforceReader:
             reps=len(reps),
             queues=len(self.queues),
             accounts=len(accounts),
+            outcomes=len(outcomes),
             problems=len(self.problems),
             calls=self.client.calls,
         )
@@ -240,4 +251,5 @@ class SalesforceReader:
             reps=tuple(reps),
             accounts=tuple(accounts),
             problems=tuple(self.problems),
+            outcomes=tuple(outcomes),
         )

@@ -20,6 +20,7 @@ import attrs
 
 from leadroute.destinations import TrustedOrigins, check_destination, parse_url
 from leadroute.errors import AuthError, PolicyError
+from leadroute.models import OutcomeKind
 from leadroute.policy import parse_duration
 from leadroute_salesforce.auth import (
     DEFAULT_DOMAINS,
@@ -29,6 +30,7 @@ from leadroute_salesforce.auth import (
 )
 from leadroute_salesforce.client import DEFAULT_API_VERSION
 from leadroute_salesforce.mapping import FieldMap, build_field_map
+from leadroute_salesforce.outcomes import OutcomeSettings
 from leadroute_salesforce.soql import identifier
 
 __all__ = ["ENV", "Settings", "TaskSettings", "default_audience", "load_settings"]
@@ -68,6 +70,7 @@ OPTIONS = frozenset(
         "output_dir",
         "timeout",
         "write_fields",
+        "outcomes",
     }
 )
 # Decision facts that may be written to Lead fields alongside the owner.
@@ -172,6 +175,8 @@ class Settings:
         output_dir: Where the exception report goes.
         timeout: HTTP timeout in seconds.
         write_fields: Decision fact -> Salesforce field written with the owner.
+        outcomes: What is read back as outcomes (touches, meetings, status changes,
+            conversions).
     """
 
     grant: Grant = attrs.field(repr=False)
@@ -193,6 +198,7 @@ class Settings:
     output_dir: Path
     timeout: float = 30.0
     write_fields: Mapping[str, str] = attrs.field(factory=dict)
+    outcomes: OutcomeSettings = attrs.field(factory=OutcomeSettings)
 
 
 def _write_fields(raw: Any) -> dict[str, str]:
@@ -396,6 +402,66 @@ def _allowed_domains(raw: Any, env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*(str(d) for d in raw), *extra]))
 
 
+_OUTCOME_KINDS = {
+    k.value: k
+    for k in (
+        OutcomeKind.FIRST_TOUCH,
+        OutcomeKind.MEETING_BOOKED,
+        OutcomeKind.CONVERTED,
+        OutcomeKind.ACCEPTED,
+        OutcomeKind.REJECTED,
+    )
+}
+
+
+def _outcomes(raw: Any) -> OutcomeSettings:
+    """``outcomes``: ``false``, ``true`` or a table (checked key by key)."""
+    where = _path("outcomes")
+    if raw is None or raw is True:
+        return OutcomeSettings()
+    if raw is False:
+        return OutcomeSettings(enabled=False)
+    if not isinstance(raw, Mapping):
+        raise PolicyError("expected true, false or a mapping", path=where)
+    known = {"enabled", "since", "task_subtypes", "statuses", "meetings"}
+    for key in raw:
+        if key not in known:
+            raise PolicyError(
+                f"unknown option (expected one of: {', '.join(sorted(known))})",
+                path=f"{where}.{key}",
+            )
+    default = OutcomeSettings()
+    since = default.since
+    if "since" in raw:
+        try:
+            since = parse_duration(str(raw["since"]))
+        except (ValueError, TypeError):
+            raise PolicyError("expected a duration (30d, 12h)", path=f"{where}.since") from None
+        if since.total_seconds() <= 0:
+            raise PolicyError("expected a duration longer than zero", path=f"{where}.since")
+    subtypes = raw.get("task_subtypes", [])
+    if not isinstance(subtypes, list | tuple) or not all(isinstance(x, str) for x in subtypes):
+        raise PolicyError("expected a list of TaskSubtype values", path=f"{where}.task_subtypes")
+    statuses_raw = raw.get("statuses", dict(default.statuses))
+    if not isinstance(statuses_raw, Mapping):
+        raise PolicyError("expected Lead Status: outcome pairs", path=f"{where}.statuses")
+    statuses = {}
+    for status, kind in statuses_raw.items():
+        if str(kind) not in _OUTCOME_KINDS:
+            raise PolicyError(
+                f"expected one of: {', '.join(sorted(_OUTCOME_KINDS))}",
+                path=f"{where}.statuses.{status}",
+            )
+        statuses[str(status)] = _OUTCOME_KINDS[str(kind)]
+    return OutcomeSettings(
+        enabled=bool(raw.get("enabled", True)),
+        since=since,
+        task_subtypes=tuple(subtypes),
+        statuses=statuses,
+        meetings=bool(raw.get("meetings", True)),
+    )
+
+
 def _tasks(raw: Any) -> TaskSettings:
     if raw in (None, False):
         return TaskSettings()
@@ -498,4 +564,5 @@ def load_settings(
         output_dir=Path(str(options.get("output_dir") or workdir)),
         timeout=_number(options, "timeout", 30.0, 1.0, 600.0),
         write_fields=_write_fields(options.get("write_fields")),
+        outcomes=_outcomes(options.get("outcomes")),
     )

@@ -280,6 +280,8 @@ def _comparable(value: Any) -> Any:
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value):
         text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value.replace("Z", "+00:00"))
         return datetime.fromisoformat(text)
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        return date.fromisoformat(value)
     return value
 
 
@@ -299,6 +301,11 @@ def _holds(actual: Any, op: str, wanted: Any) -> bool:
 
 
 # --------------------------------------------------------------------------- the fake
+
+_CLOSED_TASK_STATUSES = frozenset({"Completed"})
+
+# Polymorphic lookups: ``Who`` (Lead or Contact), ``What``, ``Owner`` (User or Queue).
+_POLYMORPHIC = frozenset({"Who", "What", "Owner"})
 
 # User licences with no access to leads, contacts and tasks (Salesforce Help, "User Licenses").
 _NO_CRM_LICENCES = frozenset({"Salesforce Platform", "Chatter Free", "Chatter External"})
@@ -391,8 +398,23 @@ class FakeSalesforce:
     validation: Callable[[str, Record], str | None] | None = None
     duplicate_rule: Callable[[str, Record], tuple[bool, list[str]] | None] | None = None
     objects: dict[str, dict[str, Record]] = attrs.field(
-        factory=lambda: {k: {} for k in ("User", "Group", "Lead", "Contact", "Account", "Task")}
+        factory=lambda: {
+            k: {}
+            for k in (
+                "User",
+                "Group",
+                "Lead",
+                "Contact",
+                "Account",
+                "Task",
+                "Event",
+                "LeadHistory",
+            )
+        }
     )
+    now: datetime | None = None
+    tracked_fields: frozenset[str] = frozenset({"Status"})
+    integration_user: str = sf_id("005", 999)
     faults: list[Fault] = attrs.field(factory=list)
     record_faults: dict[str, list[tuple[str, str]]] = attrs.field(factory=dict)
     requests: list[dict[str, Any]] = attrs.field(factory=list)
@@ -432,6 +454,113 @@ class FakeSalesforce:
     def tasks_for(self, who_id: str) -> list[Record]:
         """Tasks whose ``WhoId`` is a lead or contact."""
         return [t for t in self.objects["Task"].values() if t.get("WhoId") == who_id]
+
+    # ------------------------------------------------------------- time and people
+
+    def time(self) -> datetime:
+        """The org's clock: ``now`` when a test set it, else the wall clock."""
+        return self.now or datetime.now(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the org's clock forward (cursors expire, jobs progress)."""
+        self.now = self.time() + delta
+
+    def _new_id(self, sobject: str, prefix: str) -> str:
+        return sf_id(prefix, len(self.objects[sobject]) + 1)
+
+    def log_activity(
+        self,
+        who_id: str,
+        owner_id: str,
+        *,
+        subtype: str = "Call",
+        at: datetime | None = None,
+        closed: bool = True,
+    ) -> Record:
+        """A rep logs a call or an email, or completes a task, on a lead (as in the UI).
+
+        "Log a Call" creates a Task already completed (``Status`` Completed, so
+        ``IsClosed``), with ``TaskSubtype`` Call; ``CompletedDateTime`` is when it was
+        closed (Object Reference, Task).
+        """
+        when = at or self.time()
+        task_id = self._new_id("Task", "00T")
+        return self.add(
+            "Task",
+            {
+                "Id": task_id,
+                "WhoId": who_id,
+                "OwnerId": owner_id,
+                "Subject": f"{subtype} with a prospect",
+                "TaskSubtype": subtype,
+                "Status": "Completed" if closed else "Not Started",
+                "IsClosed": closed,
+                "CompletedDateTime": sf_datetime(when) if closed else None,
+                "CreatedDate": sf_datetime(when),
+                "LastModifiedDate": sf_datetime(when),
+            },
+        )
+
+    def book_meeting(self, who_id: str, owner_id: str, *, at: datetime | None = None) -> Record:
+        """A rep books a meeting (an Event whose ``WhoId`` is the lead)."""
+        when = at or self.time()
+        return self.add(
+            "Event",
+            {
+                "Id": self._new_id("Event", "00U"),
+                "WhoId": who_id,
+                "OwnerId": owner_id,
+                "Subject": "Meeting",
+                "EventSubtype": "Event",
+                "StartDateTime": sf_datetime(when + timedelta(days=2)),
+                "CreatedDate": sf_datetime(when),
+                "LastModifiedDate": sf_datetime(when),
+            },
+        )
+
+    def set_status(self, lead_id: str, status: str, *, by: str, at: datetime | None = None) -> None:
+        """A user changes a lead's Status; a tracked field leaves a ``LeadHistory`` row
+        (Object Reference, LeadHistory: ``Field``, ``OldValue``, ``NewValue``)."""
+        lead = self.get("Lead", lead_id)
+        when = at or self.time()
+        self._history(lead, {"Status": status}, by, when)
+        lead.update(Status=status, LastModifiedDate=sf_datetime(when))
+
+    def _history(self, record: Record, changes: Mapping[str, Any], by: str, when: datetime) -> None:
+        if not str(record.get("Id", "")).startswith("00Q"):
+            return
+        for field, value in changes.items():
+            if field in self.tracked_fields and record.get(field) != value:
+                self.add(
+                    "LeadHistory",
+                    {
+                        "Id": self._new_id("LeadHistory", "017"),
+                        "LeadId": record["Id"],
+                        "Field": field,
+                        "OldValue": record.get(field),
+                        "NewValue": value,
+                        "CreatedById": by,
+                        "CreatedDate": sf_datetime(when),
+                    },
+                )
+
+    def convert(
+        self, lead_id: str, *, at: datetime | None = None, opportunity: bool = True
+    ) -> None:
+        """A user converts a lead: it becomes read-only with ``IsConverted``, the date of
+        conversion (a date, not a time) and the records it became (Object Reference, Lead)."""
+        lead = self.get("Lead", lead_id)
+        when = at or self.time()
+        number = int(lead_id[3:15])
+        lead.update(
+            IsConverted=True,
+            Status="Closed - Converted",
+            ConvertedDate=when.date().isoformat(),
+            ConvertedContactId=sf_id("003", number),
+            ConvertedAccountId=sf_id("001", 500_000 + number),
+            ConvertedOpportunityId=sf_id("006", number) if opportunity else None,
+            LastModifiedDate=sf_datetime(when),
+        )
 
     # ------------------------------------------------------------- faults
 
@@ -524,7 +653,7 @@ class FakeSalesforce:
                 "access_token": token,
                 "scope": "api",
                 "instance_url": self.token_instance_url or self.instance_url,
-                "id": f"{self.login_url}/id/00DFAKE00000001AAA/{sf_id('005', 999)}",
+                "id": f"{self.login_url}/id/00DFAKE00000001AAA/{self.integration_user}",
                 "token_type": "Bearer",
                 "issued_at": "1767225600000",
             },
@@ -657,8 +786,12 @@ class FakeSalesforce:
         if "." in field:
             relation, sub = field.split(".", 1)
             target_id = record.get(relation + "Id")
-            for store in self.objects.values():
+            for name, store in self.objects.items():
                 if target_id in store:
+                    if sub == "Type" and relation in _POLYMORPHIC:
+                        # SOQL, "Understanding Polymorphic Keys and Relationships": the
+                        # type of the referenced record (a queue owner is a Queue).
+                        return store[target_id].get("Type") if name == "Group" else name
                     return store[target_id].get(sub)
             return None
         return record.get(field)
@@ -881,7 +1014,9 @@ class FakeSalesforce:
                 candidate["OwnerId"] = self.assignment_rule(candidate) or candidate["OwnerId"]
             if self.automation:
                 candidate["OwnerId"] = self.automation(candidate) or candidate["OwnerId"]
-            stored.update(candidate)
+            when = self.time()
+            self._history(stored, candidate, self.integration_user, when)
+            stored.update(candidate, LastModifiedDate=sf_datetime(when))
             results.append({"id": record_id, "success": True, "errors": []})
         return self._json(200, results)
 
@@ -932,6 +1067,9 @@ class FakeSalesforce:
                 results.append(problem)
                 continue
             fields = {k: v for k, v in item.items() if k != "attributes"}
+            # IsClosed follows the Status picklist's "closed" flag (Object Reference, Task).
+            fields["IsClosed"] = str(fields.get("Status", "")) in _CLOSED_TASK_STATUSES
+            fields["LastModifiedDate"] = sf_datetime(self.time())
             existing = next((t for t in tasks.values() if t.get(field) == key), None)
             if existing is not None:
                 existing.update(fields)
@@ -940,7 +1078,7 @@ class FakeSalesforce:
                 )
             else:
                 task_id = sf_id("00T", len(tasks) + 1)
-                tasks[task_id] = {"Id": task_id, **fields}
+                tasks[task_id] = {"Id": task_id, "CreatedDate": sf_datetime(self.time()), **fields}
                 results.append({"id": task_id, "success": True, "errors": [], "created": True})
         return self._json(200, results)
 
