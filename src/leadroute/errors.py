@@ -16,6 +16,7 @@ and an exit code (``LeadrouteError.exit_code``), never a traceback::
     │   ├── RateLimitedError        a burst limit outlasted the retry budget
     │   └── QuotaExhaustedError     a daily quota is spent: checkpoint and stop
     └── StoreError                  the audit store cannot be opened, migrated or written
+        └── StoreFileError          the store file given is not a usable store (exit 2)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "QuotaExhaustedError",
     "RateLimitedError",
     "StoreError",
+    "StoreFileError",
     "UnknownLeadError",
     "UserInputError",
 ]
@@ -111,3 +113,9 @@ class QuotaExhaustedError(AdapterError):
 
 class StoreError(LeadrouteError):
     """The audit store cannot be opened, migrated or written."""
+
+
+class StoreFileError(StoreError):
+    """The store file the user named is corrupt, not a database, or in an impossible place."""
+
+    exit_code = 2

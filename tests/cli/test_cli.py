@@ -354,6 +354,24 @@ def test_policy_schema_is_json_schema():
     assert "routing" in data["properties"]
 
 
+def test_policy_schema_takes_json_like_every_command():
+    """policy schema --json is not a usage error: it prints the same schema."""
+    result = invoke("policy", "schema", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads(invoke("policy", "schema").stdout)
+
+
+def test_a_corrupt_store_exits_2_with_one_line(tmp_path):
+    """explain on a store file that is not a database: one line, exit 2 (a user mistake)."""
+    path = tmp_path / "s.db"
+    path.write_bytes(b"garbage, not sqlite " * 50)
+    result = runner.invoke(app, ["explain", "L-1", "--store", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot open store {path}: file is not a database"
+    ]
+
+
 def test_plugins_lists_builtins_hooks_and_the_csv_adapter():
     """plugins --json lists built-in plugins with their hooks and the installed csv adapter."""
     data = json.loads(invoke("plugins", "--json").stdout)

@@ -71,6 +71,16 @@ def test_reassign_to_an_unknown_target_is_one_line(demo):
     ]
 
 
+def test_reassign_from_an_unknown_rep_is_one_line(demo):
+    """``--from`` naming no rep and no owner exits 2 (a typo must not pass for "0 moved")."""
+    _, common = demo
+    result = runner.invoke(app, ["reassign", "--from", "rep-nobody", "--dry-run", *common])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --from: no rep 'rep-nobody' in the source's reps, and no lead owned by them"
+    ]
+
+
 def test_shares_reports_each_pool(demo):
     """``shares --json`` lists each pool's reps with received and intended shares."""
     _, common = demo

@@ -192,6 +192,17 @@ def test_unopenable_path_is_a_store_error(tmp_path):
         Store.open(blocker / "s.db")
 
 
+def test_a_corrupt_store_file_is_a_user_error(tmp_path):
+    """A store file that is not a database is the user's input: exit code 2, one line."""
+    from leadroute.errors import StoreFileError
+
+    path = tmp_path / "s.db"
+    path.write_bytes(b"this is not a database, just text that happens to be here" * 20)
+    with pytest.raises(StoreFileError, match=f"cannot open store {path}: file is not a database"):
+        Store.open(path)
+    assert StoreFileError.exit_code == 2
+
+
 def test_runs_log(store: Store):
     """A run is logged with its command, source and counts."""
     run = store.begin_run("route", "csv")

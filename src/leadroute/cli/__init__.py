@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from leadroute.adapters import Adapter, AdapterConfig
 from leadroute.cli.hosting import cli_host, set_strict
 from leadroute.cli.logs import configure_logging
+from leadroute.cli.outputs import check_file, check_folder
 from leadroute.cli.render import (
     explain_lines,
     render_explain,
@@ -78,7 +79,10 @@ InputOpt = Annotated[
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", help="CSV: folder for outputs (assignments, exceptions, diff)."),
+    typer.Option(
+        "--out",
+        help="Folder for outputs (assignments, exceptions, diff). [default: the --input folder]",
+    ),
 ]
 AtOpt = Annotated[str | None, typer.Option(help="Act as of this ISO time (default now).")]
 DryRunOpt = Annotated[
@@ -123,7 +127,14 @@ def _target(
     output_dir: Path | None,
     store: Path | None,
     purpose: Literal["route", "rebalance"] = "route",
+    *,
+    writes: bool = True,
 ) -> _Target:
+    """The policy, adapter, store and output folder of a command.
+
+    With ``writes`` (every command that writes files) the output folder is checked first:
+    a run must not decide and commit, then fail to write its outputs.
+    """
     policy = load_policy(policy_file)
     host = cli_host()
     options = {
@@ -132,12 +143,17 @@ def _target(
         if value
     }
     workdir = Path.cwd()
+    adapter = _build_adapter(host, source, policy, options, workdir, purpose)
+    # The CSV adapter may take its output folder from the policy (adapters.csv.output_dir).
+    folder = getattr(adapter, "output_dir", None) or Path(output_dir or input_dir or workdir)
+    if writes:
+        check_folder(Path(folder), "--out")
     return _Target(
         policy=policy,
         host=host,
-        adapter=_build_adapter(host, source, policy, options, workdir, purpose),
+        adapter=adapter,
         store_path=store or default_store_path(workdir),
-        folder=Path(output_dir or input_dir or workdir),
+        folder=Path(folder),
     )
 
 
@@ -314,6 +330,7 @@ def demo(
     """Generate a realistic sample company, route it, and summarise what happened."""
     from leadroute.demo import write_demo  # noqa: PLC0415 - only the demo needs the generator
 
+    check_folder(out_dir, "--out")
     files = write_demo(out_dir, seed=seed, now=DEMO_NOW)
     policy = load_policy(files.policy)
     host = cli_host()
@@ -380,12 +397,9 @@ def route(
         batch=batch,
     )
     outputs = {"audit store": str(target.store_path)}
-    if source == "csv":
-        outputs |= {
-            "assignments": str(target.folder / "assignments.csv"),
-            "exceptions": str(target.folder / "exceptions.csv"),
-        }
-    elif (report_path := getattr(target.adapter, "exceptions_path", None)) is not None:
+    if (assignments := getattr(target.adapter, "assignments_path", None)) is not None:
+        outputs["assignments"] = str(assignments)
+    if (report_path := getattr(target.adapter, "exceptions_path", None)) is not None:
         outputs["exceptions"] = str(report_path)  # an adapter that writes its report to a file
     _report(result, snapshot, outputs, as_json, "route")
     exit_if_quota_stopped(result.relay)
@@ -411,12 +425,13 @@ def rebalance(
 ) -> None:
     """Move owned-but-unworked leads jointly, as few as it must (nightly)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
+    diff_path = diff or target.folder / "rebalance-diff.csv"
+    check_file(diff_path, "--diff")
     with target.router(_parse_at(at)) as router:
         snapshot = target.read()
         result = _rebalance_with_progress(
             router, snapshot, target.adapter, source, dry_run, show=not as_json and err.is_terminal
         )
-    diff_path = diff or target.folder / "rebalance-diff.csv"
     rows = [
         [
             m.lead_id,
@@ -534,7 +549,11 @@ def check_policy(
 
 @policy_app.command("schema")
 @handles_errors
-def policy_schema() -> None:
+def policy_schema(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Accepted for symmetry: the schema is JSON already.")
+    ] = False,
+) -> None:
     """Print the JSON Schema of leadroute.yaml (for editors and CI validation)."""
     _emit_json(json_schema())
 

@@ -25,6 +25,8 @@ from leadroute.cli import (
     handles_errors,
     out,
 )
+from leadroute.cli.outputs import check_file
+from leadroute.errors import UserInputError
 from leadroute.router import ReassignResult
 from leadroute.spreadsheet import write_csv_atomic
 
@@ -68,6 +70,8 @@ def reassign(
 ) -> None:
     """Move a departing rep's leads to new owners through the policy (with a diff)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
+    diff_path = diff or target.folder / "reassign-diff.csv"
+    check_file(diff_path, "--diff")
     with target.router(_parse_at(at)) as router:
         snapshot = target.read()
         result = router.reassign(
@@ -79,7 +83,12 @@ def reassign(
             adapter=None if dry_run else target.adapter,
             source=source,
         )
-    diff_path = diff or target.folder / "reassign-diff.csv"
+    if result.plan.owned == 0 and from_rep not in {rep.id for rep in snapshot.reps}:
+        # Nothing to move and nobody by that name: most likely a typo, which must not look
+        # like a successful reassignment to a script.
+        raise UserInputError(
+            f"--from: no rep {from_rep!r} in the source's reps, and no lead owned by them"
+        )
     rows = _rows(result)
     write_csv_atomic(diff_path, REASSIGN_COLUMNS, rows)
     counts = result.counts()

@@ -28,6 +28,7 @@ from leadroute.cli import (
     out,
 )
 from leadroute.cli.hosting import cli_host
+from leadroute.cli.outputs import check_file
 from leadroute.errors import UserInputError
 from leadroute.models import Rep
 from leadroute.policy import ConditionError, Policy, format_duration, load_policy, parse_duration
@@ -223,6 +224,7 @@ def report(
     """Write the routing dashboard: time to owner, first touch, SLA, exceptions, fairness."""
     if ctx.invoked_subcommand is not None:
         return
+    check_file(output or Path(f"leadroute-report.{fmt}"), "--out")
     built = build_report(policy_file, source, input_dir, store, _parse_at(at), _window(window))
     written = write_report(built, fmt, output)
     if as_json:
@@ -255,6 +257,8 @@ def exceptions(
     as_json: JsonOpt = False,
 ) -> None:
     """Every lead needing a human: blank or fallback owner, duplicate, bad source, no activity."""
+    if output is not None:
+        check_file(output, "--out")
     built = build_report(policy_file, source, input_dir, store, _parse_at(at), _window(window))
     rows = built.exceptions
     cells = [

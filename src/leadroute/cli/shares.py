@@ -55,7 +55,7 @@ def shares(
 ) -> None:
     """Per pool: the share of leads each rep received against the share the policy intends."""
     window = _period(since)
-    target = _target(policy_file, source, input_dir, None, store)
+    target = _target(policy_file, source, input_dir, None, store, writes=False)
     until = _parse_at(at) or utcnow()
     if not target.store_path.exists():
         raise UserInputError(f"--store: {target.store_path} does not exist (run route first)")

@@ -26,7 +26,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
-from leadroute.errors import StoreError
+from leadroute.errors import StoreError, StoreFileError
 from leadroute.models import Decision, Effect, EffectResult, Timer
 from leadroute.store import schema
 from leadroute.store.codec import decision_from_json, decision_to_json, from_iso, to_iso
@@ -163,7 +163,10 @@ class Store:
             store._migrate()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise StoreError(f"cannot open store {text}: {reason}") from None
+            # A store file the user named that is corrupt or cannot exist is their input (exit
+            # 2); a database server that fails is not.
+            error = StoreError if "://" in text else StoreFileError
+            raise error(f"cannot open store {text}: {reason}") from None
         log.debug("store.opened", where=store.where)
         return store
 
