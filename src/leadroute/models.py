@@ -699,6 +699,9 @@ class Decision:
         account_confidence: How sure the account match is (0..1; 1.0 for an exact domain),
             0.0 when no account matched.
         duplicate: The known person this lead matched (or followed), ``None`` for a new person.
+        rule_inputs: The values the matched rule's conditions read (``region: EMEA``,
+            ``tier: gold``), derived attributes included, so ``explain`` shows what
+            enrichment told routing; contact fields (email, name, phone) are never kept.
     """
 
     id: str
@@ -734,6 +737,7 @@ class Decision:
     solve: SolveSummary | None = None
     account_confidence: float = 0.0
     duplicate: DuplicateMatch | None = None
+    rule_inputs: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
 
     @property
     def winner(self) -> Candidate | None:
@@ -834,6 +838,7 @@ class OutcomeKind(enum.StrEnum):
     FIRST_TOUCH = "first_touch"
     MEETING_BOOKED = "meeting_booked"
     CONVERTED = "converted"
+    WON = "won"
     REASSIGNED = "reassigned"
     SLA_BREACHED = "sla_breached"
 

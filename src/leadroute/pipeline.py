@@ -87,6 +87,9 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
+# Never copied into a decision's rule inputs: they identify a person.
+_CONTACT_FIELDS = frozenset({"email", "name", "phone"})
+
 FEATURES = (
     "country",
     "region",
@@ -95,6 +98,8 @@ FEATURES = (
     "product",
     "lead_type",
     "source",
+    # A lead attribute when the source has it; the learned fit estimates rates by it.
+    "industry",
     # When the lead was created: reporting measures time to owner from it.
     "created_at",
 )
@@ -961,8 +966,22 @@ class Pipeline:
             excluded_groups=tuple(trail.groups),
             account_confidence=trail.match.confidence if trail.match else 0.0,
             duplicate=trail.duplicate,
+            rule_inputs=self._rule_inputs(rule, lead),
         )
         return Decided(decision=decision, ledger=ledger)
+
+    def _rule_inputs(self, rule: str, lead: Lead) -> dict[str, str]:
+        """What the matched rule's conditions read on this lead (contact fields left out)."""
+        if not rule:
+            return {}
+        matched = next((r for r in self.policy.routing if r.name == rule), None)
+        if matched is None:
+            return {}
+        return {
+            field: value
+            for field in matched.when
+            if field not in _CONTACT_FIELDS and (value := lead.get(field))
+        }
 
     def _clock_start(self, owner_id: str, at: datetime) -> datetime | None:
         """The owner's next working instant when ``at`` is outside their hours, else None."""

@@ -113,3 +113,36 @@ def test_explain_shows_a_follower_moved_with_its_person():
         "Duplicate: follows lead L9 of the same person (matched on phone): moved from r0 to r1"
         in lines
     )
+
+
+def test_each_fit_contribution_shows_its_detail():
+    """Under each candidate, every contribution with a detail is listed as 'name: detail'."""
+    from leadroute.models import FitContribution
+
+    d = decision()
+    first = Candidate(
+        rep_id="a",
+        fit=2.0,
+        rank=1,
+        reason="best fit",
+        contributions=(
+            FitContribution(name="language", value=1.0, detail="language en listed"),
+            FitContribution(name="learned", value=0.31, detail="learned 0.31 vs team 0.22, n=48"),
+        ),
+    )
+    import attrs
+
+    lines = explain_lines(attrs.evolve(d, candidates=(first,)))
+    index = next(i for i, line in enumerate(lines) if line.startswith("  #1 a: fit 2.00"))
+    assert lines[index + 1] == (
+        "      language: language en listed; learned: learned 0.31 vs team 0.22, n=48"
+    )
+
+
+def test_the_values_the_rule_read_are_shown_with_enriched_ones_marked():
+    """A decision's rule inputs are listed; values that are not the lead's own fields are
+    marked as enriched."""
+    import attrs
+
+    d = attrs.evolve(decision(), rule="na-gold", rule_inputs={"country": "US", "tier": "gold"})
+    assert "Rule na-gold matched on country=US, tier=gold (enriched)" in explain_lines(d)

@@ -6,11 +6,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 
 from leadroute.host import PluginFailure, PluginInfo
-from leadroute.models import Candidate, Decision, Rep, SolveSummary
+from leadroute.models import Candidate, Decision, Lead, Rep, SolveSummary
 
 __all__ = ["explain_lines", "intake_lines", "render_explain", "render_plugins", "render_summary"]
 
@@ -107,6 +108,9 @@ def render_rebalance(
     console.print(table)
 
 
+_LEAD_FIELDS = frozenset(a.name for a in attrs.fields(Lead))
+
+
 def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
     """The explanation as plain lines: the owner, the path, every rep considered, and why.
 
@@ -131,6 +135,13 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
         lines.append(_duplicate_line(d))
     if d.escalate_at:
         lines.append(f"Escalates at {d.escalate_at.isoformat(timespec='minutes')}")
+    if d.rule and d.rule_inputs:
+        own = _LEAD_FIELDS
+        used = ", ".join(
+            f"{k}={v}" + ("" if k in own else " (enriched)")
+            for k, v in sorted(d.rule_inputs.items())
+        )
+        lines.append(f"Rule {d.rule} matched on {used}")
     for p in d.problems:
         lines.append(f"Problem: {p.code} on {p.field}: {p.message} ({p.action})")
     lines.extend(intake_lines(d))
@@ -142,6 +153,9 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
             lines.append(
                 f"  #{c.rank} {c.rep_id}: fit {c.fit:.2f} ({parts}), load {c.load}{cap}; {c.reason}"
             )
+            details = "; ".join(f"{f.name}: {f.detail}" for f in c.contributions if f.detail)
+            if details:
+                lines.append(f"      {details}")
     excluded = d.all_exclusions()
     if excluded:
         lines.append("Excluded:")
