@@ -256,6 +256,7 @@ class Rep:
         slack_id: The rep's Slack member id (``U024BE7LH``), for notifications.
         booking_url: The rep's meeting-booking link, sent when a lead asked for a meeting.
         manager_id: The rep's manager (a rep id), told when an SLA is breached.
+        phone: Work phone, for notifications and display (never logged).
     """
 
     id: str
@@ -278,6 +279,7 @@ class Rep:
     slack_id: str = ""
     booking_url: str = ""
     manager_id: str = ""
+    phone: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -33,10 +33,10 @@ from leadroute_hubspot.mapping import (
     HubSpotSettings,
     account_from_company,
     lead_from_contact,
-    rep_from_owner,
     settings_from_options,
 )
 from leadroute_hubspot.reading import SEARCH_CAP, PortalReader, search_filters
+from leadroute_hubspot.reps import USER_PROPERTIES, build_reps
 from leadroute_hubspot.tasks import TaskWriter
 from leadroute_hubspot.writing import OwnerWriter
 
@@ -103,6 +103,7 @@ class HubSpotAdapter:
     purpose: str
     output_dir: Path
     reader: PortalReader
+    workdir: Path = attrs.field(factory=Path.cwd)
     name: str = "hubspot"
     _refused: dict[str, str] = attrs.field(factory=dict)
     _lead_types: dict[str, str] = attrs.field(factory=dict)
@@ -137,6 +138,7 @@ class HubSpotAdapter:
             reader=PortalReader(
                 client, window_cap=runtime.window_cap, page_size=settings.page_size
             ),
+            workdir=config.workdir,
         )
 
     @property
@@ -188,7 +190,8 @@ class HubSpotAdapter:
         ]
         self._lead_types = {lead.id: lead.lead_type for lead in leads}
         self._names = {lead.id: lead.name for lead in leads}
-        reps = self._reps(owners, leads)
+        reps, rep_problems = self._reps(owners, leads)
+        problems += rep_problems
         accounts = tuple(account_from_company(c) for c in self.reader.companies(COMPANY_PROPERTIES))
         log.info(
             "hubspot.read",
@@ -202,26 +205,31 @@ class HubSpotAdapter:
             leads=tuple(leads), reps=tuple(reps), accounts=accounts, problems=tuple(problems)
         )
 
-    def _reps(self, owners: Sequence[Mapping[str, Any]], leads: Sequence[Lead]) -> list[Rep]:
-        """Reps with their open-lead counts (from the read when rebalancing, else by search)."""
-        if self.purpose == "rebalance":
-            held = Counter(lead.owner_id for lead in leads)
-            return [rep_from_owner(o, self.settings, held.get(str(o["id"]), 0)) for o in owners]
-        reps = []
-        for owner in owners:
-            rep = rep_from_owner(owner, self.settings)
-            if rep.active and rep.capacity.max_open is not None:
-                filters = search_filters(
-                    owned=True, lifecycle_stages=self.settings.lifecycle_stages
-                )
-                filters[0] = {
-                    "propertyName": "hubspot_owner_id",
-                    "operator": "EQ",
-                    "value": rep.id,
-                }
-                rep = attrs.evolve(rep, open_leads=self.reader.count("contacts", filters))
-            reps.append(rep)
-        return reps
+    def _reps(
+        self, owners: Sequence[Mapping[str, Any]], leads: Sequence[Lead]
+    ) -> tuple[list[Rep], list[InputProblem]]:
+        """Reps with full profiles and open-lead counts (from the read when rebalancing,
+        else by search for capped reps), and the problems reading the profiles."""
+        users = (
+            self.reader.users([*USER_PROPERTIES, *self.settings.user_properties.values()])
+            if self.settings.users
+            else []
+        )
+        held = Counter(lead.owner_id for lead in leads) if self.purpose == "rebalance" else None
+        reps, problems = build_reps(
+            owners, users, self.settings, workdir=self.workdir, open_leads=held
+        )
+        if held is not None:
+            return reps, problems
+        return [self._counted(rep) for rep in reps], problems
+
+    def _counted(self, rep: Rep) -> Rep:
+        """A capped rep with the contacts it holds now (one search); others as they are."""
+        if not rep.active or rep.capacity.max_open is None:
+            return rep
+        filters = search_filters(owned=True, lifecycle_stages=self.settings.lifecycle_stages)
+        filters[0] = {"propertyName": "hubspot_owner_id", "operator": "EQ", "value": rep.id}
+        return attrs.evolve(rep, open_leads=self.reader.count("contacts", filters))
 
     # ----------------------------------------------------------------- write
 

@@ -15,10 +15,11 @@ import attrs
 
 from leadroute.destinations import TrustedOrigins, check_destination
 from leadroute.errors import PolicyError
-from leadroute.models import Account, Capacity, InputProblem, Lead, Rep
+from leadroute.models import Account, InputProblem, Lead, Rep
 from leadroute.normalize import country_code
 from leadroute.numbers import RangePolicy, parse_count
 from leadroute.policy import parse_duration
+from leadroute.profiles import PROFILE_FIELDS, RepProfile, profile_from_text
 
 __all__ = [
     "API_HOST",
@@ -28,6 +29,7 @@ __all__ = [
     "TaskSettings",
     "account_from_company",
     "lead_from_contact",
+    "owner_teams",
     "parse_timestamp",
     "rep_from_owner",
     "settings_from_options",
@@ -76,9 +78,8 @@ BASE_PROPERTIES = (
     "firstname",
     "lastname",
 )
-REP_KEYS = frozenset(
-    {"territories", "languages", "segments", "products", "pools", "max_open", "weight", "backup"}
-)
+# Rep fields the policy's ``reps`` table and ``user_properties`` may set (reps.csv's columns).
+REP_KEYS = frozenset({*PROFILE_FIELDS, "max_open"})
 OPTIONS = frozenset(
     {
         "api_version",
@@ -92,6 +93,9 @@ OPTIONS = frozenset(
         "on_fallback",
         "tasks",
         "reps",
+        "reps_file",
+        "users",
+        "user_properties",
         "teams_as_pools",
         "input_dir",
         "output_dir",
@@ -136,7 +140,12 @@ class HubSpotSettings:
         on_routed: Contact properties written with the owner when a rep owns the lead.
         on_fallback: Contact properties written with the owner when it went to the queue.
         tasks: Follow-up tasks.
-        reps: Per-owner routing attributes, by owner id or email.
+        reps: Per-owner rep profiles (any reps.csv field), by owner id or email.
+        reps_file: A reps.csv overlay merged onto the owners by id or email ("": none).
+        users: Read HubSpot's users object (time zone, working hours, out of office,
+            availability, language skills, phone) for every owner.
+        user_properties: Rep field -> a (custom) property of the users object, read with
+            the reps.csv grammar (``skills: leadroute_skills``).
         teams_as_pools: Owners' HubSpot teams become pool memberships.
         output_dir: Where the exception report is written ("" = the working directory).
         number_ranges: How a range in ``numemployees`` (``25-50``) is read: the policy's
@@ -153,7 +162,10 @@ class HubSpotSettings:
     on_routed: Mapping[str, str] = attrs.field(factory=dict)
     on_fallback: Mapping[str, str] = attrs.field(factory=dict)
     tasks: TaskSettings = attrs.field(factory=TaskSettings)
-    reps: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    reps: Mapping[str, RepProfile] = attrs.field(factory=dict)
+    reps_file: str = ""
+    users: bool = False
+    user_properties: Mapping[str, str] = attrs.field(factory=dict)
     teams_as_pools: bool = True
     output_dir: str = ""
     number_ranges: RangePolicy = "low"
@@ -192,28 +204,40 @@ def _check_keys(options: Mapping[str, Any]) -> None:
             raise PolicyError("secrets never go in the policy", path=_path(key))
 
 
-def _reps_option(reps: Any) -> dict[str, dict[str, Any]]:
+def _reps_option(reps: Any) -> dict[str, RepProfile]:
+    """Per-owner profiles (by owner id or email), read with the reps.csv grammar."""
     if not isinstance(reps, Mapping):
         raise PolicyError("expected owner id or email: attributes", path=_path("reps"))
+    profiles: dict[str, RepProfile] = {}
     for owner, values in reps.items():
         if not isinstance(values, Mapping):
             raise PolicyError("expected a mapping", path=_path(f"reps.{owner}"))
-        for name, value in values.items():
-            where = _path(f"reps.{owner}.{name}")
+        for name in values:
             if name not in REP_KEYS:
                 raise PolicyError(
                     f"unknown rep attribute (expected one of: {', '.join(sorted(REP_KEYS))})",
-                    path=where,
+                    path=_path(f"reps.{owner}.{name}"),
                 )
-            if name == "max_open" and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise PolicyError("expected a whole number of leads, 0 or more", path=where)
-            if name == "weight" and (
-                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
-            ):
-                raise PolicyError("expected a number above 0", path=where)
-    return {str(k): dict(v) for k, v in reps.items()}
+        profile, errors = profile_from_text(values)
+        if errors:
+            first = errors[0]
+            field = (
+                "max_open" if first.field == "capacity" and "max_open" in values else first.field
+            )
+            raise PolicyError(str(first), path=_path(f"reps.{owner}.{field}"))
+        profiles[str(owner)] = profile
+    return profiles
+
+
+def _user_properties(value: Any) -> dict[str, str]:
+    mapping = _string_map(value, "user_properties")
+    for field in mapping:
+        if field not in REP_KEYS:
+            raise PolicyError(
+                f"unknown rep field (expected one of: {', '.join(sorted(REP_KEYS))})",
+                path=_path(f"user_properties.{field}"),
+            )
+    return mapping
 
 
 def _base_url(value: Any, env: Mapping[str, str]) -> str:
@@ -280,6 +304,9 @@ def settings_from_options(
         on_fallback=_string_map(options.get("on_fallback", {}), "on_fallback"),
         tasks=_task_settings(options.get("tasks", {})),
         reps=_reps_option(options.get("reps", {})),
+        reps_file=str(options.get("reps_file", "")),
+        users=bool(options.get("users", False)),
+        user_properties=_user_properties(options.get("user_properties", {})),
         teams_as_pools=bool(options.get("teams_as_pools", True)),
         output_dir=str(options.get("output_dir", "")),
     )
@@ -400,38 +427,25 @@ def lead_from_contact(contact: Mapping[str, Any], settings: HubSpotSettings) -> 
     )
 
 
-def _list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value or ())
-
-
-def rep_from_owner(owner: Mapping[str, Any], settings: HubSpotSettings, open_leads: int = 0) -> Rep:
-    """A rep from a HubSpot owner; archived owners and queue owners are never eligible."""
+def rep_from_owner(owner: Mapping[str, Any], open_leads: int = 0) -> Rep:
+    """The rep an owner record gives (profiles add the rest); archived and queue owners are inactive."""
     owner_id = str(owner["id"])
     email = str(owner.get("email") or "")
-    extra = settings.reps.get(owner_id) or settings.reps.get(email) or {}
-    teams = tuple(str(t.get("name", "")) for t in owner.get("teams") or () if t.get("name"))
-    pools = _list(extra.get("pools")) + (teams if settings.teams_as_pools else ())
     is_person = str(owner.get("type") or "PERSON") == "PERSON"
-    max_open = extra.get("max_open")
     name = " ".join(str(owner.get(k) or "").strip() for k in ("firstName", "lastName")).strip()
     return Rep(
         id=owner_id,
         name=name or email,
         email=email,
         active=is_person and not owner.get("archived", False),
-        territories=_list(extra.get("territories")),
-        languages=_list(extra.get("languages")),
-        segments=_list(extra.get("segments")),
-        products=_list(extra.get("products")),
-        pools=tuple(dict.fromkeys(pools)),
-        capacity=Capacity(max_open=int(max_open) if max_open is not None else None),
-        weight=float(extra.get("weight", 1.0)),
-        backup_id=str(extra.get("backup", "")),
         open_leads=open_leads,
         origin=f"hubspot:owners/{owner_id}",
     )
+
+
+def owner_teams(owner: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names of an owner's HubSpot teams."""
+    return tuple(str(t.get("name", "")) for t in owner.get("teams") or () if t.get("name"))
 
 
 def account_from_company(company: Mapping[str, Any]) -> Account:

@@ -80,6 +80,11 @@ class PortalReader:
         params = {"limit": 100, "properties": ",".join(properties), "archived": "false"}
         return list(self._pages(self.client.objects("companies"), params))
 
+    def users(self, properties: Sequence[str]) -> list[dict[str, Any]]:
+        """Every user of the portal (the users object) with the given properties."""
+        params = {"limit": 100, "properties": ",".join(properties), "archived": "false"}
+        return list(self._pages(self.client.objects("users"), params))
+
     def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         after: str | None = None
         while True:

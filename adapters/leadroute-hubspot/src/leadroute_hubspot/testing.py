@@ -159,6 +159,8 @@ class FakeHubSpot:
         contacts: Contact properties by id (all values strings, as HubSpot sends them).
         companies: Company properties by id.
         contact_companies: Company ids associated with each contact (the first is primary).
+        users: The users object's records by id: properties as strings (time zone, working
+            hours and out-of-office as HubSpot's JSON text).
         tasks: Created tasks by id (``properties`` and ``associations``).
         clock: The shared fake clock.
         search_cap: Results one search query may page through.
@@ -180,6 +182,7 @@ class FakeHubSpot:
     companies: dict[str, dict[str, str]] = attrs.field(factory=dict)
     contact_companies: dict[str, list[str]] = attrs.field(factory=dict)
     tasks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    users: dict[str, dict[str, str]] = attrs.field(factory=dict)
     clock: FakeClock = attrs.field(factory=FakeClock)
     search_cap: int = SEARCH_CAP
     tokens: set[str] = attrs.field(factory=lambda: {TOKEN})
@@ -293,7 +296,15 @@ class FakeHubSpot:
         archived: bool = False,
         kind: str = "PERSON",
     ) -> None:
-        """Add an owner (``archived`` ones have no ``userId``, as HubSpot sends them)."""
+        """Add an owner (``archived`` ones have no ``userId``, as HubSpot sends them), and
+        for a person its user record (every user of the portal is in the users object)."""
+        if kind == "PERSON":
+            self.users[str(int(owner_id) * 1000 + 7)] = {
+                "hs_object_id": str(int(owner_id) * 1000 + 7),
+                "hs_internal_user_id": str(int(owner_id) * 10),
+                "hs_email": f"{(first or 'former').lower()}.{owner_id}@seller.example",
+                "hs_standard_time_zone": "Europe/Berlin" if team == "emea" else "America/New_York",
+            }
         self.owners[owner_id] = {
             "id": owner_id,
             "email": f"{(first or 'former').lower()}.{owner_id}@seller.example",
@@ -355,6 +366,7 @@ class FakeHubSpot:
             ("POST", r"^/oauth/(?:v1|v3|\d{4}-\d{2})/token$", "token", self._token),
             ("GET", rf"^/crm/{_OWNERS}/?$", "owners", self._owners),
             ("GET", rf"^/crm/{_VERSION}/companies$", "companies", self._companies),
+            ("GET", rf"^/crm/{_VERSION}/users$", "users", self._users),
             ("POST", rf"^/crm/{_VERSION}/contacts/search$", "search", self._search_contacts),
             ("POST", rf"^/crm/{_VERSION}/contacts/batch/update$", "batch_update", self._update),
             (
@@ -487,6 +499,13 @@ class FakeHubSpot:
     def _companies(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.params.get("properties", "").split(",")
         records = [_record(cid, props, wanted) for cid, props in sorted(self.companies.items())]
+        return _page(records, request, default_limit=10)
+
+    def _users(self, request: httpx.Request) -> httpx.Response:
+        # developers.hubspot.com/docs/api/crm/users: GET /crm/v3/objects/users with a
+        # properties list; ids are the portal's user-object ids, not owner ids.
+        wanted = request.url.params.get("properties", "").split(",")
+        records = [_record(uid, props, wanted) for uid, props in sorted(self.users.items())]
         return _page(records, request, default_limit=10)
 
     def _search(
