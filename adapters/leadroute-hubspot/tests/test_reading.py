@@ -231,3 +231,10 @@ def test_size_ranges_are_read_as_the_policy_says(fake, policy, tmp_path, how, ex
     employees = {lead.id: lead.employees for lead in snapshot.leads}
     assert [employees[cid] for cid in ids] == list(expected.values())
     assert not {p.record_id for p in snapshot.problems} & set(ids)
+
+
+def test_the_contact_phone_is_the_lead_phone(adapter_for, fake):
+    """HubSpot's phone property becomes the lead's phone (normalized to E.164 by routing)."""
+    leads = {lead.id: lead for lead in adapter_for(fake).read().leads}
+    with_phone = [cid for cid, p in fake.contacts.items() if p["phone"] and cid in leads]
+    assert with_phone and all(leads[c].phone == fake.contacts[c]["phone"] for c in with_phone)

@@ -51,6 +51,7 @@ DEFAULT_PROPERTIES: Mapping[str, str] = {
     "language": "hs_language",
     "source": "hs_analytics_source",
     "last_activity_at": "notes_last_contacted",
+    "phone": "phone",
 }
 LEAD_FIELDS = frozenset(
     {
@@ -66,6 +67,7 @@ LEAD_FIELDS = frozenset(
         "lead_type",
         "source",
         "last_activity_at",
+        "phone",
     }
 )
 # Always read: identity, owner, lifecycle and creation time.
@@ -424,6 +426,7 @@ def lead_from_contact(contact: Mapping[str, Any], settings: HubSpotSettings) -> 
         last_activity_at=last_activity,
         attributes=attributes,
         origin=f"hubspot:contacts/{contact_id}",
+        phone=prop("phone"),
     )
 
 

@@ -270,6 +270,7 @@ class FakeHubSpot:
                 "country": countries[rng.randrange(len(countries))],
                 "numemployees": "many" if i % 97 == 13 else str(rng.choice([5, 40, 150, 800])),
                 "hs_language": rng.choice(["en", "de", "fr"]),
+                "phone": f"+1 415 555 {i % 10_000:04d}" if i % 3 else "",
                 "lifecyclestage": "lead",
                 "hs_lead_status": "",
                 "createdate": _ms(created + timedelta(minutes=i)),
