@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 
 import pytest
 
 from leadroute.errors import QuotaExhaustedError
 from leadroute.host import make_host
 from leadroute.models import InputProblem
-from leadroute_salesforce.adapter import EXCEPTIONS_FILE, SalesforceAdapter
+from leadroute_salesforce.adapter import EXCEPTIONS_FILE, QUOTA_PAUSE, SalesforceAdapter
 from leadroute_salesforce.testing import populate
 
 
@@ -30,15 +31,34 @@ def test_daily_limit_mid_apply_checkpoints_and_stops(adapter_for, fake, effect):
     adapter.client.guard.reserve = 0.0
     results = adapter.apply(effects)
     assert [r.ok for r in results].count(True) == 400  # written, read-back skipped
-    assert all(r.retryable and not r.ok for r in results[400:])
+    # The rest get the quota verdict: pending, no attempt spent.
+    assert all(r.quota and not r.ok and not r.retryable for r in results[400:])
     assert "daily API allocation reached" in results[-1].detail
     calls = len(fake.requests)
     with pytest.raises(QuotaExhaustedError, match="run again"):
         adapter.apply(effects[400:])
     assert len(fake.requests) == calls  # stopped: nothing more was sent
+    adapter.report_problems([])  # the report is still written, and does not raise
+    assert (adapter.exceptions_path).exists()
+
+
+def test_a_long_lived_relay_tries_again_after_the_pause(adapter_for, fake, effect):
+    """The stop lasts QUOTA_PAUSE; then one call finds out whether the allocation recovered."""
+    org = populate(fake, leads=5, owned=0, accounts=1)
+    effects = [effect(lead, org.active_users[0]) for lead in org.waiting_leads]
+    adapter = adapter_for()
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    adapter.reader.clock = lambda: now
+    adapter.client.auth.session()
+    fake.allocation = fake.used  # nothing left
+    adapter.client.guard.reserve = 0.0
+    assert all(r.quota for r in adapter.apply(effects))
+    fake.allocation = 1_000  # the rolling 24 hours moved on
     with pytest.raises(QuotaExhaustedError):
-        adapter.report_problems([])
-    assert (adapter.exceptions_path).exists()  # the report is written before stopping
+        adapter.apply(effects)  # still inside the pause: no call
+    now += QUOTA_PAUSE
+    assert all(r.ok for r in adapter.apply(effects))
+    assert all(fake.get("Lead", e.lead_id)["OwnerId"] == org.active_users[0] for e in effects)
 
 
 def test_daily_limit_during_read_stops_before_any_decision(adapter_for, fake):
@@ -84,7 +104,7 @@ def test_limit_between_owner_write_and_task_keeps_the_write_pending(adapter_for,
     fake.allocation = fake.used + 2  # the collection and its read-back, then nothing
     adapter.client.guard.reserve = 0.0
     results = adapter.apply(effects)
-    assert all(not r.ok and r.retryable for r in results)
+    assert all(not r.ok and r.quota for r in results)
     assert all(fake.get("Lead", e.lead_id)["OwnerId"] == org.active_users[0] for e in effects)
     assert fake.objects["Task"] == {}
     fake.allocation = 1_000

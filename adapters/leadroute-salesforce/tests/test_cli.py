@@ -312,6 +312,9 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
     with Store.open(store) as audit:
         decided = audit.current_decisions()
         assert audit.outbox_counts().get("pending", 0) > 0
+        waiting = audit.pending_rows(10_000)
+        assert waiting and all(row.attempts == 0 for row in waiting)  # a quota stop is no attempt
+        assert audit.outbox_counts().get("dead", 0) == 0
     assert len(decided) == 700 - sum(
         1 for i in org.waiting_leads if not fake.get("Lead", i)["Email"]
     )  # every lead with an email was decided before the stop
@@ -376,3 +379,39 @@ def test_an_owner_without_read_on_leads_is_rerouted(fake, jwt_env, tmp_path, mon
         assert decisions[lead].epoch >= 2 and decisions[lead].owner_id != refused
         assert fake.get("Lead", lead)["OwnerId"] == decisions[lead].owner_id
     assert refused not in {r["OwnerId"] for r in fake.objects["Lead"].values()}
+
+
+def test_a_quota_stop_over_six_runs_loses_no_write(fake, jwt_env, tmp_path, monkeypatch):
+    """Six runs meet a spent allocation right after reading, then it clears: nothing went
+    dead, no attempt was spent, and the seventh run writes every owner."""
+    org = populate(fake, leads=120, owned=0, users=9, inactive=0, accounts=3)
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    policy = tmp_path / "leadroute.yaml"
+    text = policy_text(org.active_users[0], tmp_path)
+    policy.write_text(
+        text.replace(
+            "    query_batch_size: 1000\n",
+            "    query_batch_size: 1000\n    limits: {slow_down_at: 1.0, reserve: 0.0}\n",
+        ),
+        encoding="utf-8",
+    )
+    store = tmp_path / "audit.db"
+    args = ["route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
+    for _ in range(6):
+        fake.allocation = fake.used + 9  # enough to read (9 queries), none left to write
+        with fake.router:
+            stopped = runner.invoke(app, [*args, "--source", "salesforce", "--json"])
+        assert stopped.exit_code == 4, stopped.output
+    with Store.open(store) as audit:
+        counts = audit.outbox_counts()
+        assert counts.get("dead", 0) == 0 and counts.get("pending", 0) > 0
+        assert all(row.attempts == 0 for row in audit.pending_rows(10_000))
+        decided = audit.current_decisions()
+    assert fake.data_requests("update") == []  # it stopped without sending a write
+    fake.allocation = 1_000_000
+    run(fake, *args)
+    with Store.open(store) as audit:
+        assert audit.outbox_counts().get("pending", 0) == 0
+        assert audit.outbox_counts().get("dead", 0) == 0
+    assert all(fake.get("Lead", lead)["OwnerId"] == d.owner_id for lead, d in decided.items())

@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadroute.adapters import AdapterConfig
+from leadroute.policy import parse_policy
+from leadroute_salesforce.adapter import SalesforceAdapter
 from leadroute_salesforce.mapping import (
     BadValue,
     account_from,
@@ -126,3 +129,44 @@ def test_contacts_read_the_company_through_the_account():
     )
     assert lead.company == "Globex"
     assert lead.attributes["account_id"] == "0011"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ranges", "expected"),
+    [
+        ("25-50", "low", 25),
+        ("25-50", "midpoint", 38),
+        ("10,001+", "midpoint", 10001),
+        (120, "low", 120),
+        ("", "low", None),
+    ],
+)
+def test_employee_ranges_from_a_picklist_never_reject_the_lead(raw, ranges, expected):
+    """A mapped company-size picklist holds ranges: read as validation.number_ranges says."""
+    lead = lead_from(
+        {"Id": "00Q1", "Size__c": raw},
+        {"employees": "Size__c"},
+        owner_id="",
+        origin="salesforce:Lead/00Q1",
+        ranges=ranges,
+    )
+    assert lead.employees == expected
+
+
+def test_employee_value_that_is_no_number_is_a_bad_value():
+    """A size that is neither a number nor a range is still a bad value, naming the field."""
+    with pytest.raises(BadValue, match="employees: expected a number or a range"):
+        lead_from(
+            {"Id": "00Q1", "Size__c": "many"}, {"employees": "Size__c"}, owner_id="", origin=""
+        )
+
+
+def test_adapter_takes_the_policy_range_rule(jwt_env, tmp_path, monkeypatch):
+    """from_config passes the policy's validation.number_ranges to the lead mapping."""
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    policy = parse_policy(
+        'version: "1"\nvalidation: {number_ranges: midpoint}\nfallback: {owner: x, queue: q}\n'
+    )
+    config = AdapterConfig(policy=policy, options={}, workdir=tmp_path)
+    assert SalesforceAdapter.from_config(config).settings.number_ranges == "midpoint"

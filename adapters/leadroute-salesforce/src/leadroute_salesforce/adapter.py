@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,8 @@ __all__ = ["EXCEPTIONS_FILE", "SalesforceAdapter"]
 log = structlog.get_logger(__name__)
 
 EXCEPTIONS_FILE = "salesforce-exceptions.csv"
+# After the daily allocation ran out, how long a long-lived relay waits before trying again.
+QUOTA_PAUSE = timedelta(hours=1)
 EXCEPTION_COLUMNS = ("source", "record_id", "kind", "field", "code", "message")
 
 
@@ -43,7 +46,10 @@ class SalesforceAdapter:
         reader: The snapshot reader.
         owners: The owner writer.
         tasks: The task writer.
-        stopped: Set when the daily allocation ran out during ``apply``; no call is made after.
+        stopped: Set when the daily allocation ran out during ``apply``; until
+            ``stopped_until`` no call is made (the allocation is a rolling 24 hours, so a
+            long-lived relay probes again after ``QUOTA_PAUSE``).
+        stopped_until: When the stop ends.
     """
 
     settings: Settings
@@ -53,6 +59,7 @@ class SalesforceAdapter:
     owners: OwnerWriter = attrs.field(init=False)
     tasks: TaskWriter = attrs.field(init=False)
     stopped: str = ""
+    stopped_until: datetime | None = None
     name: str = "salesforce"
 
     def __attrs_post_init__(self) -> None:
@@ -98,7 +105,10 @@ class SalesforceAdapter:
     @classmethod
     def from_config(cls, config: AdapterConfig) -> SalesforceAdapter:
         """Build from the policy's ``adapters.salesforce`` table and the environment."""
-        settings = load_settings(config.options, workdir=config.workdir, env=os.environ)
+        settings = attrs.evolve(
+            load_settings(config.options, workdir=config.workdir, env=os.environ),
+            number_ranges=config.policy.validation.number_ranges,
+        )
         return cls.build(settings, purpose=config.purpose)
 
     @property
@@ -114,9 +124,13 @@ class SalesforceAdapter:
 
     def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
         """Write owners (and follow-up tasks); one result per effect, in order."""
-        if self.stopped:
-            # The relay asks again after a partial batch: stop it without another call.
+        if self.stopped and self.stopped_until and self.reader.clock() < self.stopped_until:
+            # Asked again before the pause is over: stop without another call.
             raise QuotaExhaustedError(self.stopped)
+        if self.stopped:
+            # The pause is over: forget the last reading, so the next call finds out.
+            self.stopped, self.stopped_until = "", None
+            self.client.guard.latest = None
         results: dict[str, EffectResult] = {}
         owner_writes = [e for e in effects if e.kind == "owner_write"]
         for effect in effects:
@@ -132,16 +146,20 @@ class SalesforceAdapter:
                 self._create_tasks(owner_writes, results)
         except QuotaExhaustedError as exc:
             self.stopped = str(exc)
+            self.stopped_until = self.reader.clock() + QUOTA_PAUSE
             log.warning("salesforce.limit.stopped", detail=str(exc))
-            self._checkpoint(owner_writes, results)
+            self._checkpoint(owner_writes, results, str(exc))
         return [results[e.idem_key] for e in effects]
 
-    def _checkpoint(self, effects: Sequence[Effect], results: dict[str, EffectResult]) -> None:
+    def _checkpoint(
+        self, effects: Sequence[Effect], results: dict[str, EffectResult], why: str
+    ) -> None:
         """After the limit cut a batch short: what is complete is done, the rest waits.
 
-        An owner write counts as done only if its follow-up task exists too (when tasks
-        are on): otherwise it stays pending, and sending it again later is harmless (the
-        same owner, the same task key).
+        What waits gets the core's quota verdict: it stays pending without spending an
+        attempt, and the run exits 4. An owner write counts as done only if its follow-up
+        task exists too (when tasks are on): otherwise it stays pending, and sending it
+        again later is harmless (the same owner, the same task key).
         """
         accepted = {e.idem_key for e in self.owners.written} | set(self.owners.skipped)
         tasked = self.tasks.done | set(self.owners.skipped) | self.tasks.skipped
@@ -157,10 +175,7 @@ class SalesforceAdapter:
                 attrs.evolve(previous, ok=True)
                 if complete and previous is not None
                 else EffectResult(
-                    idem_key=key,
-                    ok=complete,
-                    retryable=not complete,
-                    detail="" if complete else "daily API allocation reached",
+                    idem_key=key, ok=complete, quota=not complete, detail="" if complete else why
                 )
             )
 
@@ -240,5 +255,3 @@ class SalesforceAdapter:
         ]
         write_csv_atomic(self.exceptions_path, EXCEPTION_COLUMNS, rows)
         log.info("salesforce.exceptions_written", rows=len(rows))
-        if self.stopped:
-            raise QuotaExhaustedError(self.stopped)

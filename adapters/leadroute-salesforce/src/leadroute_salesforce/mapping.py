@@ -21,6 +21,7 @@ import attrs
 from leadroute.errors import PolicyError
 from leadroute.models import Account, Availability, Capacity, Lead, Rep
 from leadroute.normalize import country_code, registrable_domain
+from leadroute.numbers import RangePolicy, parse_count
 from leadroute_salesforce.soql import identifier
 
 __all__ = [
@@ -236,10 +237,31 @@ def _domain(raw: str) -> str:
     return text.split("/", 1)[0].removeprefix("www.")
 
 
+def _count(field: str, value: Any, ranges: RangePolicy) -> int | None:
+    """A whole count; a picklist range (``25-50``, ``10,001+``) is read as the policy says."""
+    if value in (None, "") or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return _int(field, value)
+    try:
+        return parse_count(str(value), ranges=ranges)
+    except ValueError:
+        raise BadValue(
+            field, "BAD_NUMBER", f"{field}: expected a number or a range, got {value!r}"
+        ) from None
+
+
 def lead_from(
-    record: Mapping[str, Any], mapping: Mapping[str, str], *, owner_id: str, origin: str
+    record: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    *,
+    owner_id: str,
+    origin: str,
+    ranges: RangePolicy = "low",
 ) -> Lead:
-    """A ``Lead`` from a Lead or Contact record (unknown keys become attributes)."""
+    """A ``Lead`` from a Lead or Contact record (unknown keys become attributes).
+
+    ``NumberOfEmployees`` is a number; a mapped picklist (``Employee_Range__c``) may hold a
+    range, read as ``ranges`` says (the policy's ``validation.number_ranges``).
+    """
     values = {field: sf_value(record, sf) for field, sf in mapping.items()}
     attributes = {
         field: _text(value) for field, value in values.items() if field not in LEAD_FIELDS
@@ -252,7 +274,7 @@ def lead_from(
         website=_text(values.get("website")),
         country=_country(values.get("country")),
         state=_text(values.get("state")).upper(),
-        employees=_int("employees", values.get("employees")),
+        employees=_count("employees", values.get("employees"), ranges),
         language=_text(values.get("language")).lower(),
         product=_text(values.get("product")),
         lead_type=_text(values.get("lead_type")),

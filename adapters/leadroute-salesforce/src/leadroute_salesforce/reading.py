@@ -193,7 +193,11 @@ class SalesforceReader:
             owner_id = "" if queue or owner in unowned else owner
             try:
                 lead = lead_from(
-                    record, mapping, owner_id=owner_id, origin=f"salesforce:{sobject}/{record_id}"
+                    record,
+                    mapping,
+                    owner_id=owner_id,
+                    origin=f"salesforce:{sobject}/{record_id}",
+                    ranges=self.settings.number_ranges,
                 )
             except BadValue as exc:
                 self._problem(sobject, record_id, "lead", exc)

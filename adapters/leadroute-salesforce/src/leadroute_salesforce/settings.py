@@ -21,6 +21,7 @@ import attrs
 from leadroute.destinations import TrustedOrigins, check_destination, parse_url
 from leadroute.errors import AuthError, PolicyError
 from leadroute.models import OutcomeKind
+from leadroute.numbers import RangePolicy
 from leadroute.policy import parse_duration
 from leadroute_salesforce.auth import (
     DEFAULT_DOMAINS,
@@ -177,6 +178,8 @@ class Settings:
         write_fields: Decision fact -> Salesforce field written with the owner.
         outcomes: What is read back as outcomes (touches, meetings, status changes,
             conversions).
+        number_ranges: How a range where a count belongs (``25-50``) is read: the policy's
+            ``validation.number_ranges``.
     """
 
     grant: Grant = attrs.field(repr=False)
@@ -199,6 +202,7 @@ class Settings:
     timeout: float = 30.0
     write_fields: Mapping[str, str] = attrs.field(factory=dict)
     outcomes: OutcomeSettings = attrs.field(factory=OutcomeSettings)
+    number_ranges: RangePolicy = "low"
 
 
 def _write_fields(raw: Any) -> dict[str, str]:

@@ -253,7 +253,12 @@ class OwnerWriter:
                 outcome = EffectResult(
                     idem_key=effect.idem_key, ok=False, reroute=True, detail=detail
                 )
-            elif action in (Action.RETRY, Action.STOP):
+            elif action is Action.STOP:
+                # The allocation ran out between records: not this record's fault, no attempt.
+                outcome = EffectResult(
+                    idem_key=effect.idem_key, ok=False, quota=True, detail=detail
+                )
+            elif action is Action.RETRY:
                 outcome = EffectResult(
                     idem_key=effect.idem_key, ok=False, retryable=True, detail=detail
                 )
