@@ -249,19 +249,10 @@ def test_a_crash_mid_apply_resumes_without_moving_anything_twice(store, host, mo
 
     leads = tuple(owned(f"L{i}", "a", language="de") for i in range(4))
     snap = Snapshot(leads=leads, reps=tuple(reps()))
-    record = store.record
-    calls = []
-
-    def crash_on_third(decision, effects, ledger=(), **extra):
-        calls.append(decision.lead_id)
-        if len(calls) == 3:
-            raise KeyboardInterrupt("killed mid-apply")  # the process dies between moves
-        return record(decision, effects, ledger, **extra)
-
-    monkeypatch.setattr(store, "record", crash_on_third)
+    restore, calls = crash_after(store, monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         router_at(store, host, LATER).rebalance(snap)
-    monkeypatch.setattr(store, "record", record)
+    restore()
     done_before = set(calls[:2])
     assert set(store.current_decisions()) == done_before  # two moves committed, then the crash
 
@@ -287,18 +278,25 @@ def test_the_total_move_cap_is_honoured(store, host):
 
 
 def crash_after(store, monkeypatch, commits):
-    """Make the store die (KeyboardInterrupt) on the write after ``commits`` successful ones."""
-    record = store.record
-    calls = []
+    """Make the process die (KeyboardInterrupt) once ``commits`` decisions are committed.
 
-    def crashing(decision, effects, ledger=(), **extra):
-        calls.append(decision.lead_id)
-        if len(calls) > commits:
-            raise KeyboardInterrupt("killed mid-apply")
-        return record(decision, effects, ledger, **extra)
+    Decisions are committed in groups: the group that reaches the limit has its first
+    decisions committed (as if the limit fell on a group boundary), then the process dies
+    before the rest. Returns the undo and the lead ids of every decision offered for commit.
+    """
+    commit = store.commit
+    calls: list[str] = []
 
-    monkeypatch.setattr(store, "record", crashing)
-    return lambda: monkeypatch.setattr(store, "record", record)
+    def crashing(units):
+        done = len(calls)
+        calls.extend(u.decision.lead_id for u in units)
+        if len(calls) <= commits:
+            return commit(units)
+        commit(units[: max(0, commits - done)])
+        raise KeyboardInterrupt("killed mid-apply")
+
+    monkeypatch.setattr(store, "commit", crashing)
+    return (lambda: monkeypatch.setattr(store, "commit", commit)), calls
 
 
 def test_a_resumed_run_keeps_the_total_move_cap(store, host, monkeypatch):
@@ -308,7 +306,7 @@ def test_a_resumed_run_keeps_the_total_move_cap(store, host, monkeypatch):
     leads = tuple(owned(f"L{i}", "a", language="de") for i in range(6))
     snap = Snapshot(leads=leads, reps=tuple(reps()))
     text = TEXT + "rebalance: {max_moves: 3}\n"
-    restore = crash_after(store, monkeypatch, 2)
+    restore, _ = crash_after(store, monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         router_at(store, host, LATER, text).rebalance(snap)
     restore()
@@ -330,7 +328,7 @@ def test_a_resumed_run_keeps_the_per_rep_move_cap(store, host, monkeypatch):
     leads = tuple(owned(f"L{i}", "a", language="de") for i in range(4))
     snap = Snapshot(leads=leads, reps=tuple(reps()))
     text = TEXT + "rebalance: {max_moves_per_rep: 2}\n"
-    restore = crash_after(store, monkeypatch, 1)
+    restore, _ = crash_after(store, monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         router_at(store, host, LATER, text).rebalance(snap)
     restore()

@@ -352,3 +352,22 @@ def test_reassign_command_moves_a_persons_records_together(tmp_path: Path, host)
         current = store.current_decisions()
     assert current["L1"].owner_id != "na-1"
     assert current["L1"].owner_id == current["L2"].owner_id, current
+
+
+def test_an_appended_record_never_gets_an_owner_write_of_its_own(tmp_path: Path, host):
+    """Appended, then moved with its person twice across restarts: still no owner write."""
+    path = tmp_path / "s.db"
+    actions = "{action: notify_owner, by_lead_type: {content: append, demo: reassign}}"
+    runs = [
+        [lead("L1", email="a@acme.com"), lead("L2", email="a@acme.com", lead_type="content")],
+        [lead("L3", email="a@acme.com", lead_type="demo", country="DE", language="en")],
+        [lead("L4", email="a@acme.com", lead_type="demo", country="US")],
+    ]
+    for leads in runs:
+        with Store.open(path) as store:
+            router_for(store, host, actions).route(snapshot(leads))
+    with Store.open(path) as store:
+        assert effects_by_lead(store)["L2"] == ["append"]
+        current = store.current_decisions()
+    assert current["L2"].owner_id == current["L4"].owner_id == current["L1"].owner_id
+    assert current["L2"].epoch == 3 and current["L2"].duplicate.action == "append"

@@ -21,9 +21,11 @@ def test_take_turn_advances_the_global_sequence():
     ledger = Ledger({("p", "a"): LedgerEntry(pool="p", rep_id="a", assigned=4, last_seq=10)}, 10)
     first = ledger.take_turn("p", "a")
     second = ledger.take_turn("q", "b")
-    assert (first.assigned, first.last_seq) == (5, 11)
-    assert (second.assigned, second.last_seq) == (1, 12)
+    assert (first.seq, first.prior_seq, second.seq, second.prior_seq) == (11, 10, 12, 0)
+    assert (ledger.entry("p", "a").assigned, ledger.entry("p", "a").last_seq) == (5, 11)
+    assert (ledger.entry("q", "b").assigned, ledger.entry("q", "b").last_seq) == (1, 12)
     assert ledger.entry("p", "zzz").last_seq == 0
+    assert ledger.sequence == 12
 
 
 # --------------------------------------------------------------------------- fair shares
@@ -192,8 +194,9 @@ def _single_rep_turn(reps: list[Rep], ledger: Ledger, make_pipeline) -> LedgerEn
     )
     assert isinstance(outcome, Decided)
     assert outcome.decision.owner_id == "a"
-    [entry] = outcome.ledger
-    return entry
+    [turn] = outcome.turns
+    assert (turn.pool, turn.rep_id) == ("na", "a")
+    return ledger.entry("na", "a")
 
 
 def test_member_factors_follow_reps_changed_or_added_between_runs(make_pipeline):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from leadroute.adapters import Adapter, AdapterConfig, AdapterFactory, AdapterRegistry
 from leadroute.context import RoutingContext
+from leadroute.engine import Engine, Verdict
 from leadroute.errors import (
     AdapterError,
     InputFileError,
@@ -64,6 +65,7 @@ __all__ = [
     "DecisionStatus",
     "Effect",
     "EffectResult",
+    "Engine",
     "Exclusion",
     "ExclusionCode",
     "ExclusionGroup",
@@ -90,6 +92,7 @@ __all__ = [
     "Snapshot",
     "Team",
     "UserInputError",
+    "Verdict",
     "hookimpl",
     "load_policy",
     "make_host",

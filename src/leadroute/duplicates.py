@@ -43,8 +43,10 @@ __all__ = [
     "IDENTITY_KINDS",
     "Known",
     "People",
+    "appended",
     "duplicate_effects",
     "follower_decision",
+    "identity_key",
     "identity_keys",
     "person_name",
 ]
@@ -76,6 +78,24 @@ def identity_keys(lead: Lead, kinds: Iterable[str] = IDENTITY_KINDS) -> dict[str
     return keys
 
 
+def appended(decision: Decision) -> bool:
+    """Whether the decision's record was appended to another record of its person.
+
+    True for the append itself and for the record's later epochs (it follows its person
+    as a follower marked ``append``): such a record has no owner of its own to write and
+    puts no load on anyone.
+    """
+    dup = decision.duplicate
+    return dup is not None and dup.action == "append"
+
+
+def identity_key(store: Store, env: Mapping[str, str] | None = None) -> bytes:
+    """The key identity hashes are made with: ``LEADROUTE_IDENTITY_KEY``, else the store's."""
+    env = os.environ if env is None else env
+    secret = env.get(IDENTITY_KEY_ENV, "")
+    return secret.encode() if secret else store.identity_key()
+
+
 def keyed_hash(key: bytes, kind: str, value: str) -> str:
     """The stored form of one identity key: HMAC-SHA256, hex."""
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -98,11 +118,12 @@ class Known:
 
 @attrs.define
 class People:
-    """Every known person's hashed identity keys and leads, for one run.
+    """Every known person's hashed identity keys, leads and owners, held by an engine.
 
     Leads are registered when the pipeline first sees them (``observe``), so a later lead
     of the same run matches an earlier one even before it is decided; ``settle`` records
-    the owner once the decision is made and returns the rows to persist with it.
+    the owner once the decision is made and returns the rows to persist with it; ``learn``
+    takes in the rows other processes committed.
     """
 
     key: bytes
@@ -120,24 +141,36 @@ class People:
         cls, store: Store, decisions: Mapping[str, Decision], env: Mapping[str, str] | None = None
     ) -> People:
         """The people the store knows, with the owners of their current decisions."""
-        env = os.environ if env is None else env
-        secret = env.get(IDENTITY_KEY_ENV, "")
-        key = secret.encode() if secret else store.identity_key()
+        return cls.of(identity_key(store, env), store.load_identities(), decisions.values())
+
+    @classmethod
+    def of(cls, key: bytes, rows: Iterable[IdentityRow], decisions: Iterable[Decision]) -> People:
+        """The people of stored identity rows, with the owners of their current decisions."""
         people = cls(key)
-        for row in store.load_identities():
+        for row in rows:
             people.person_of[row.key_hash] = row.person_id
             people.kind_of[row.key_hash] = row.kind
             if row.lead_id not in people.person_by_lead:
                 people._add(row.person_id, row.lead_id)
-        for decision in decisions.values():
+        for decision in decisions:
             people.note(decision)
         return people
+
+    def learn(self, row: IdentityRow) -> None:
+        """Take in an identity row another process committed: a new key of a lead, or a
+        lead whose person was merged into another."""
+        current = self.person_by_lead.get(row.lead_id)
+        if current and current != row.person_id:
+            self._merge(current, into=row.person_id)
+        self.person_of[row.key_hash] = row.person_id
+        self.kind_of[row.key_hash] = row.kind
+        if row.lead_id not in self.person_by_lead:
+            self._add(row.person_id, row.lead_id)
 
     def note(self, decision: Decision) -> None:
         """Record a lead's current owner (and whether it was appended to another record)."""
         self.owners[decision.lead_id] = decision.owner_id
-        dup = decision.duplicate
-        if dup is not None and dup.role == "duplicate" and dup.action == "append":
+        if appended(decision):
             self.appended.add(decision.lead_id)
 
     def observe(self, lead: Lead, kinds: Iterable[str]) -> Known | None:
@@ -220,7 +253,11 @@ class People:
 
 def follower_decision(earlier: Decision, new: Decision) -> Decision:
     """The next epoch of another record of a person: it follows the owner ``new`` chose
-    (a reassigned duplicate's, or a rebalance move's)."""
+    (a reassigned duplicate's, or a rebalance move's).
+
+    A record that was appended to another stays appended (action ``append``): it follows
+    its person without an owner of its own, on this move and every later one.
+    """
     match = new.duplicate
     epoch = earlier.epoch + 1
     return attrs.evolve(
@@ -246,7 +283,7 @@ def follower_decision(earlier: Decision, new: Decision) -> Decision:
         duplicate=DuplicateMatch(
             lead_id=new.lead_id,
             matched_on=match.matched_on if match else (),
-            action="reassign",
+            action="append" if appended(earlier) else "reassign",
             role="follower",
             previous_owner=earlier.owner_id,
         ),
@@ -273,6 +310,8 @@ def duplicate_effects(decision: Decision, owner_write: Effect) -> list[Effect]:
     dup = decision.duplicate
     if dup is None or decision.step != RouteStep.DUPLICATE:
         return [owner_write]
+    if dup.role == "follower" and dup.action == "append":
+        return []
     base = {
         "lead_id": decision.lead_id,
         "owner_id": decision.owner_id,

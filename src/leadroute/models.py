@@ -643,7 +643,9 @@ class DuplicateMatch:
         lead_id: For the new lead (``role`` ``duplicate``): the known record it matched.
             For an earlier record that moved (``role`` ``follower``): the new lead it followed.
         matched_on: The identity keys that matched (``email``, ``phone``, ``name_domain``).
-        action: ``reassign``, ``notify_owner`` or ``append``.
+        action: ``reassign``, ``notify_owner`` or ``append``. For a follower: ``append``
+            when the record was itself appended to another (it has no owner of its own to
+            write), else ``reassign``.
         role: ``duplicate`` (this lead is the new intent) or ``follower`` (this earlier
             record followed the new intent's owner).
         previous_owner: The known record's owner when the duplicate arrived.

@@ -12,7 +12,8 @@ Stages, in order (each is a method; the first to produce an owner wins):
 6. the fallback queue, with its named owner, the reason and an escalation deadline.
 
 The pipeline keeps loads and the rotation ledger in memory so each lead sees the ones
-decided before it; the router persists what changed with each decision.
+decided before it; the engine (``leadroute.engine``) owns that state for as long as it
+lives and commits what each decision changed with it.
 
 Batch mode uses the same stages with a different chooser: ``prepare`` runs everything up
 to the pool choice (leaving capacity to the solver) and ``finish`` turns the solver's
@@ -66,8 +67,8 @@ from leadroute.models import (
     decision_id_for,
 )
 from leadroute.policy import Policy, PoolPolicy, Rule
+from leadroute.rotation import LedgerTurn
 from leadroute.scoring import LeadScore
-from leadroute.store import LedgerEntry
 from leadroute.strategies import Ledger, rank, share_factors
 from leadroute.team import Team, unknown_rep
 from leadroute.usage import Usage, lead_load
@@ -81,6 +82,7 @@ __all__ = [
     "Rejected",
     "Trail",
     "check_snapshot_references",
+    "check_team",
     "pool_members",
     "with_solve",
 ]
@@ -111,11 +113,14 @@ class Decided:
 
     Attributes:
         decision: The decision to record.
-        ledger: Rotation ledger entries the decision changed, to persist with it.
+        turns: Rotation turns the decision took, to commit (relatively) with it.
+        lead: The lead as routing saw it (normalized, enriched, scored): what a
+            notification may say about it (never stored).
     """
 
     decision: Decision
-    ledger: tuple[LedgerEntry, ...] = ()
+    turns: tuple[LedgerTurn, ...] = ()
+    lead: Lead | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -258,6 +263,14 @@ def check_rep_calendars(reps: Mapping[str, Rep]) -> None:
             raise UserInputError(f"rep {rep.id!r}{where}: {exc}") from None
 
 
+def check_team(policy: Policy, reps: Mapping[str, Rep]) -> None:
+    """Everything the policy asks of a team, before any lead: the reps it names exist (the
+    fallback owner active) and every rep's calendar is readable."""
+    check_rep_references(policy, reps)
+    check_intake_references(policy, reps)
+    check_rep_calendars(reps)
+
+
 @attrs.define
 class Pipeline:
     """The per-lead stages over one run's reps, accounts, loads and ledger."""
@@ -306,10 +319,39 @@ class Pipeline:
         """
         policy = host.configure(policy)
         by_id = {r.id: r for r in reps}
-        check_rep_references(policy, by_id)
-        check_intake_references(policy, by_id)
-        check_rep_calendars(by_id)
-        loads = {r.id: r.open_leads + assigned.get(r.id, 0) for r in reps}
+        check_team(policy, by_id)
+        return cls.sharing(
+            host,
+            policy,
+            reps,
+            accounts,
+            loads={r.id: r.open_leads + assigned.get(r.id, 0) for r in reps},
+            usage=Usage.build(by_id, history),
+            ledger=ledger,
+            prices=dict(prices or {}),
+        )
+
+    @classmethod
+    def sharing(
+        cls,
+        host: PluginHost,
+        policy: Policy,
+        reps: Sequence[Rep],
+        accounts: AccountIndex,
+        *,
+        loads: dict[str, int],
+        usage: Usage,
+        ledger: Ledger,
+        prices: Mapping[str, float],
+        people: People | None = None,
+    ) -> Pipeline:
+        """Check the policy against the reps; the pipeline decides on the state given (the
+        same objects, not copies: an engine's loads, usage, ledger, prices and people).
+
+        The policy is taken as given: ``build`` (or the engine, once) has its plugin
+        settings checked by ``PluginHost.configure``."""
+        by_id = {r.id: r for r in reps}
+        check_team(policy, by_id)
         return cls(
             host,
             policy,
@@ -318,8 +360,9 @@ class Pipeline:
             loads,
             ledger,
             pool_members(policy, by_id),
-            dict(prices or {}),
-            Usage.build(by_id, history),
+            prices,
+            usage,
+            people=people,
         )
 
     def room(self, at: datetime | None = None) -> dict[str, int | None]:
@@ -672,8 +715,12 @@ class Pipeline:
             view,
         )
         winner = ranked[0]
-        entry = self.ledger.take_turn(
-            pool.name, winner.rep_id, at=trail.at, level=view.after_turn(winner.rep_id)
+        turn = self.ledger.take_turn(
+            pool.name,
+            winner.rep_id,
+            at=trail.at,
+            level=view.after_turn(winner.rep_id),
+            half_life=pool.half_life,
         )
         trail.path.append(f"strategy:{pool.strategy}")
         return self.decided(
@@ -684,7 +731,7 @@ class Pipeline:
             rule=rule.name,
             pool=pool,
             candidates=tuple(ranked),
-            ledger=(entry,),
+            turns=(turn,),
         )
 
     def pool_candidates(
@@ -835,7 +882,13 @@ class Pipeline:
             self.members.get(pool.name, ()),
             self.member_factors(pool.name),
         )
-        entry = self.ledger.take_turn(pool.name, rep_id, at=trail.at, level=view.after_turn(rep_id))
+        turn = self.ledger.take_turn(
+            pool.name,
+            rep_id,
+            at=trail.at,
+            level=view.after_turn(rep_id),
+            half_life=pool.half_life,
+        )
         return self.decided(
             trail,
             RouteStep.POOL,
@@ -844,7 +897,7 @@ class Pipeline:
             rule=rule.name,
             pool=pool,
             candidates=tuple(ranked),
-            ledger=(entry,),
+            turns=(turn,),
             strategy="optimize",
         )
 
@@ -927,7 +980,7 @@ class Pipeline:
         rule: str = "",
         pool: PoolPolicy | None = None,
         candidates: tuple[Candidate, ...] = (),
-        ledger: tuple[LedgerEntry, ...] = (),
+        turns: tuple[LedgerTurn, ...] = (),
         count_load: bool = True,
         strategy: str = "",
     ) -> Decided:
@@ -968,7 +1021,7 @@ class Pipeline:
             duplicate=trail.duplicate,
             rule_inputs=self._rule_inputs(rule, lead),
         )
-        return Decided(decision=decision, ledger=ledger)
+        return Decided(decision=decision, turns=turns, lead=lead)
 
     def _rule_inputs(self, rule: str, lead: Lead) -> dict[str, str]:
         """What the matched rule's conditions read on this lead (contact fields left out)."""

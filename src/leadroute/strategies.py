@@ -37,11 +37,9 @@ import attrs
 
 from leadroute.models import Candidate, Rep
 from leadroute.policy import Strategy
-from leadroute.store import LedgerEntry
+from leadroute.rotation import DEFAULT_HALF_LIFE, LedgerEntry, LedgerTurn, apply_turn, decayed_level
 
 __all__ = ["FairView", "Ledger", "daily_capacity", "decayed_level", "rank", "share_factors"]
-
-DEFAULT_HALF_LIFE = timedelta(days=14)
 
 
 def daily_capacity(rep: Rep) -> float | None:
@@ -67,13 +65,6 @@ def share_factors(reps: Iterable[Rep]) -> dict[str, float]:
     return {r.id: r.weight * (capacities[r.id] or default) for r in reps}
 
 
-def decayed_level(entry: LedgerEntry, at: datetime | None, half_life: timedelta) -> float:
-    """An entry's level decayed from ``level_at`` to ``at`` (no decay without both)."""
-    if at is None or entry.level_at is None or at <= entry.level_at:
-        return entry.level
-    return float(entry.level * 0.5 ** ((at - entry.level_at) / half_life))
-
-
 @attrs.frozen(kw_only=True)
 class FairView:
     """One pool's fairness at one instant, over the reps in contention for a lead.
@@ -94,13 +85,20 @@ class FairView:
 class Ledger:
     """Per pool and rep: how many leads the rep got and the sequence number of their last turn.
 
-    Loaded from the store once per run and kept in step in memory; every changed entry is
-    written in the same transaction as the decision that changed it.
+    Built from the store once (an engine keeps it for as long as it lives) and kept in step
+    in memory: every turn taken here is written, as a relative ``LedgerTurn``, in the same
+    transaction as the decision that took it; turns other processes committed are applied
+    with ``apply`` when the engine catches up.
     """
 
     def __init__(self, entries: Mapping[tuple[str, str], LedgerEntry], sequence: int) -> None:
         self._entries = dict(entries)
         self._sequence = sequence
+
+    @property
+    def sequence(self) -> int:
+        """The last turn's sequence number."""
+        return self._sequence
 
     def entry(self, pool: str, rep_id: str) -> LedgerEntry:
         """The rep's entry in a pool; a rep new to the pool has had no turn yet."""
@@ -115,24 +113,41 @@ class Ledger:
         *,
         at: datetime | None = None,
         level: float | None = None,
-    ) -> LedgerEntry:
-        """Record that the rep got a lead from the pool; return the entry to persist.
+        half_life: timedelta = DEFAULT_HALF_LIFE,
+    ) -> LedgerTurn:
+        """Record that the rep got a lead from the pool; return the turn to persist.
 
         :param at: When (the level's new reference time).
         :param level: The rep's level after the turn (``FairView.after_turn``); without
             it the level rises by one.
+        :param half_life: The pool's half-life (the store decays the level it meets with it).
         """
-        self._sequence += 1
         old = self.entry(pool, rep_id)
-        new = attrs.evolve(
-            old,
-            assigned=old.assigned + 1,
-            last_seq=self._sequence,
-            level=old.level + 1 if level is None else level,
-            level_at=at or old.level_at,
+        base = decayed_level(old, at, half_life)
+        turn = LedgerTurn(
+            pool=pool,
+            rep_id=rep_id,
+            seq=self._sequence + 1,
+            prior_seq=old.last_seq,
+            gain=1.0 if level is None else level - base,
+            at=at,
+            half_life=half_life,
         )
-        self._entries[(pool, rep_id)] = new
+        self.apply(turn)
+        return turn
+
+    def apply(self, turn: LedgerTurn) -> LedgerEntry:
+        """Apply a turn (taken here, given back, or taken by another process); the new entry."""
+        key = (turn.pool, turn.rep_id)
+        new = apply_turn(self._entries.get(key), turn)
+        self._entries[key] = new
+        if turn.delta > 0:
+            self._sequence = max(self._sequence, turn.seq)
         return new
+
+    def copy(self) -> Ledger:
+        """An independent ledger with the same entries (for planning without committing)."""
+        return Ledger(self._entries, self._sequence)
 
     def view(
         self,

@@ -73,6 +73,22 @@ class Usage:
         self.weeks[rep_id, week_start(day)] += load
         self.types[rep_id, day, lead_type.strip().lower()] += 1
 
+    def remove(self, rep_id: str, at: datetime, lead_type: str, load: float) -> None:
+        """Take back one lead counted by ``add`` (a decision that did not stand)."""
+        day = local_day(at, self._zone(rep_id))
+        self.days[rep_id, day] -= load
+        self.weeks[rep_id, week_start(day)] -= load
+        self.types[rep_id, day, lead_type.strip().lower()] -= 1
+
+    def copy(self) -> Usage:
+        """An independent copy (for planning without committing)."""
+        return Usage(
+            zones=dict(self.zones),
+            days=defaultdict(float, self.days),
+            weeks=defaultdict(float, self.weeks),
+            types=defaultdict(int, self.types),
+        )
+
     def day(self, rep_id: str, at: datetime) -> float:
         """Load received on the rep's local day containing ``at``."""
         return self.days.get((rep_id, local_day(at, self._zone(rep_id))), 0.0)

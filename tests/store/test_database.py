@@ -19,6 +19,7 @@ from leadroute.models import (
     RouteStep,
     decision_id_for,
 )
+from leadroute.rotation import LedgerTurn
 from leadroute.store import LedgerEntry, Store, schema
 from leadroute.store.codec import decision_from_json, decision_to_json
 
@@ -140,13 +141,13 @@ def test_current_decision_is_the_latest_epoch(store: Store):
     assert {k: v.owner_id for k, v in store.current_decisions().items()} == {"L1": "r2", "L2": "r1"}
 
 
-def test_ledger_upsert_and_sequence(store: Store):
-    """Ledger entries are upserted with their decision and the sequence follows the highest turn."""
+def test_ledger_turns_add_up_and_the_sequence_follows_the_highest_turn(store: Store):
+    """Each decision's turn is applied to the ledger row it touches; the sequence is the highest."""
     d1, d2 = decision("L1"), decision("L2")
-    store.record(d1, [], [LedgerEntry(pool="p", rep_id="r1", assigned=1, last_seq=1)])
-    store.record(d2, [], [LedgerEntry(pool="p", rep_id="r1", assigned=2, last_seq=2)])
+    store.record(d1, [], [LedgerTurn(pool="p", rep_id="r1", seq=1)])
+    store.record(d2, [], [LedgerTurn(pool="p", rep_id="r1", seq=2, prior_seq=1)])
     assert store.load_ledger() == {
-        ("p", "r1"): LedgerEntry(pool="p", rep_id="r1", assigned=2, last_seq=2)
+        ("p", "r1"): LedgerEntry(pool="p", rep_id="r1", assigned=2, last_seq=2, level=2.0)
     }
     assert store.max_sequence() == 2
 
@@ -154,9 +155,13 @@ def test_ledger_upsert_and_sequence(store: Store):
 def test_ledger_levels_round_trip(store: Store):
     """The fair-share level and its time are stored with the entry and read back as UTC."""
     when = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    entry = LedgerEntry(pool="p", rep_id="r1", assigned=3, last_seq=7, level=0.125, level_at=when)
-    store.record(decision("L1"), [], [entry])
-    assert store.load_ledger() == {("p", "r1"): entry}
+    turn = LedgerTurn(pool="p", rep_id="r1", seq=7, gain=0.125, at=when)
+    store.record(decision("L1"), [], [turn])
+    assert store.load_ledger() == {
+        ("p", "r1"): LedgerEntry(
+            pool="p", rep_id="r1", assigned=1, last_seq=7, level=0.125, level_at=when
+        )
+    }
 
 
 def test_reopening_keeps_data(tmp_path):

@@ -12,7 +12,8 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
@@ -22,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from leadroute import usecases
 from leadroute.adapters import Adapter, AdapterConfig
 from leadroute.cli.hosting import cli_host, set_strict
 from leadroute.cli.logs import configure_logging
@@ -33,6 +35,8 @@ from leadroute.cli.render import (
     render_rebalance,
     render_summary,
 )
+from leadroute.clock import utcnow
+from leadroute.engine import Engine
 from leadroute.errors import (
     AdapterNotFoundError,
     LeadrouteError,
@@ -41,12 +45,13 @@ from leadroute.errors import (
 )
 from leadroute.host import PluginHost
 from leadroute.models import Snapshot
+from leadroute.notify import EffectRouter, Notifier
 from leadroute.pipeline import check_snapshot_references
 from leadroute.policy import Policy, json_schema, load_policy
-from leadroute.router import RebalanceResult, Router, RunResult, explain_decision, utcnow
 from leadroute.solver import Solution
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import RelayReport, Store, default_store_path
+from leadroute.usecases import RebalanceResult, RunResult, explain_decision
 
 __all__ = ["app", "main"]
 
@@ -102,14 +107,36 @@ class _Target:
     store_path: Path
     folder: Path
 
-    def router(self, at: datetime | None) -> Router:
-        """A router over this target's store, acting as of ``at`` (default: now)."""
+    def engine(self, store: Store, snapshot: Snapshot, at: datetime | None) -> Engine:
+        """The engine over this target's store for the snapshot's team, acting as of ``at``
+        (default: now)."""
         clock = (lambda: at) if at is not None else utcnow
-        return Router(self.policy, store=Store.open(self.store_path), host=self.host, clock=clock)
+        return Engine.open(
+            self.policy,
+            store,
+            reps=snapshot.reps,
+            accounts=snapshot.accounts,
+            host=self.host,
+            clock=clock,
+        )
 
     def read(self) -> Snapshot:
         """What the source holds, with the policy's rep references checked against it."""
         return _read(self.adapter, self.policy)
+
+    @contextmanager
+    def writer(self, snapshot: Snapshot) -> Iterator[Adapter]:
+        """Where a run's effects go: the adapter, with notifications split off to the
+        policy's channels when it has any (console messages on stderr, not stdout)."""
+        if not self.policy.notifications.channels:
+            yield self.adapter
+            return
+        reps = {r.id: r for r in snapshot.reps}
+        notifier = Notifier(self.policy, reps, stream=sys.stderr)
+        try:
+            yield EffectRouter(self.adapter, notifier)
+        finally:
+            notifier.close()
 
 
 def _read(adapter: Adapter, policy: Policy) -> Snapshot:
@@ -247,33 +274,43 @@ def _build_adapter(
 
 
 def _run(
-    host: PluginHost,
-    policy: Policy,
-    store_path: Path,
-    adapter: Adapter,
+    target: _Target,
     source: str,
     at: datetime | None,
     show_progress: bool,
     *,
     batch: bool = False,
 ) -> tuple[RunResult, Snapshot]:
-    clock = (lambda: at) if at is not None else utcnow
-    with Router(policy, store=Store.open(store_path), host=host, clock=clock) as router:
-        snapshot = _read(adapter, policy)
-        if not show_progress:
-            return router.route(snapshot, adapter=adapter, source=source, batch=batch), snapshot
-        with Progress(
-            TextColumn("routing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
-        ) as bar:
-            task = bar.add_task("route", total=len(snapshot.leads))
-            result = router.route(
-                snapshot,
-                adapter=adapter,
-                source=source,
-                progress=lambda n: bar.update(task, completed=n),
-                batch=batch,
-            )
-        return result, snapshot
+    with Store.open(target.store_path) as store:
+        snapshot = target.read()
+        engine = target.engine(store, snapshot, at)
+        with target.writer(snapshot) as writer:
+            return _route(engine, snapshot, writer, source, show_progress, batch=batch), snapshot
+
+
+def _route(
+    engine: Engine,
+    snapshot: Snapshot,
+    writer: Adapter,
+    source: str,
+    show_progress: bool,
+    *,
+    batch: bool,
+) -> RunResult:
+    if not show_progress:
+        return usecases.route(engine, snapshot, adapter=writer, source=source, batch=batch)
+    with Progress(
+        TextColumn("routing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("route", total=len(snapshot.leads))
+        return usecases.route(
+            engine,
+            snapshot,
+            adapter=writer,
+            source=source,
+            progress=lambda n: bar.update(task, completed=n),
+            batch=batch,
+        )
 
 
 def _solver_summary(result: RunResult) -> dict[str, Any] | None:
@@ -387,14 +424,7 @@ def route(
     """Route every lead the source has, write owners back and report exceptions."""
     target = _target(policy_file, source, input_dir, output_dir, store)
     result, snapshot = _run(
-        target.host,
-        target.policy,
-        target.store_path,
-        target.adapter,
-        source,
-        _parse_at(at),
-        show_progress=not as_json and err.is_terminal,
-        batch=batch,
+        target, source, _parse_at(at), show_progress=not as_json and err.is_terminal, batch=batch
     )
     outputs = {"audit store": str(target.store_path)}
     if (assignments := getattr(target.adapter, "assignments_path", None)) is not None:
@@ -427,11 +457,13 @@ def rebalance(
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     diff_path = diff or target.folder / "rebalance-diff.csv"
     check_file(diff_path, "--diff")
-    with target.router(_parse_at(at)) as router:
+    with Store.open(target.store_path) as opened:
         snapshot = target.read()
-        result = _rebalance_with_progress(
-            router, snapshot, target.adapter, source, dry_run, show=not as_json and err.is_terminal
-        )
+        engine = target.engine(opened, snapshot, _parse_at(at))
+        with target.writer(snapshot) as writer:
+            result = _rebalance_with_progress(
+                engine, snapshot, writer, source, dry_run, show=not as_json and err.is_terminal
+            )
     rows = [
         [
             m.lead_id,
@@ -467,7 +499,7 @@ DIFF_COLUMNS = ("lead_id", "from_owner", "to_owner", "reasons", "fit_before", "f
 
 
 def _rebalance_with_progress(
-    router: Router,
+    engine: Engine,
     snapshot: Snapshot,
     adapter: Adapter,
     source: str,
@@ -476,12 +508,13 @@ def _rebalance_with_progress(
     show: bool,
 ) -> RebalanceResult:
     if not show or dry_run:
-        return router.rebalance(snapshot, adapter=adapter, dry_run=dry_run, source=source)
+        return usecases.rebalance(engine, snapshot, adapter=adapter, dry_run=dry_run, source=source)
     with Progress(
         TextColumn("moving"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
     ) as bar:
         task = bar.add_task("move", total=None)
-        return router.rebalance(
+        return usecases.rebalance(
+            engine,
             snapshot,
             adapter=adapter,
             source=source,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from leadroute import usecases
 from leadroute.cli import (
     AtOpt,
     DryRunOpt,
@@ -27,8 +28,9 @@ from leadroute.cli import (
 )
 from leadroute.cli.outputs import check_file
 from leadroute.errors import UserInputError
-from leadroute.router import ReassignResult
 from leadroute.spreadsheet import write_csv_atomic
+from leadroute.store import Store
+from leadroute.usecases import ReassignResult
 
 __all__ = ["REASSIGN_COLUMNS", "reassign"]
 
@@ -72,17 +74,20 @@ def reassign(
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     diff_path = diff or target.folder / "reassign-diff.csv"
     check_file(diff_path, "--diff")
-    with target.router(_parse_at(at)) as router:
+    with Store.open(target.store_path) as opened:
         snapshot = target.read()
-        result = router.reassign(
-            snapshot,
-            from_rep=from_rep,
-            to=to,
-            only_unworked=only_unworked,
-            dry_run=dry_run,
-            adapter=None if dry_run else target.adapter,
-            source=source,
-        )
+        engine = target.engine(opened, snapshot, _parse_at(at))
+        with target.writer(snapshot) as writer:
+            result = usecases.reassign(
+                engine,
+                snapshot,
+                from_rep=from_rep,
+                to=to,
+                only_unworked=only_unworked,
+                dry_run=dry_run,
+                adapter=None if dry_run else writer,
+                source=source,
+            )
     if result.plan.owned == 0 and from_rep not in {rep.id for rep in snapshot.reps}:
         # Nothing to move and nobody by that name: most likely a typo, which must not look
         # like a successful reassignment to a script.

@@ -29,6 +29,7 @@ from leadroute.cli import (
 )
 from leadroute.cli.hosting import cli_host
 from leadroute.cli.outputs import check_file
+from leadroute.clock import utcnow
 from leadroute.errors import UserInputError
 from leadroute.models import Rep
 from leadroute.policy import ConditionError, Policy, format_duration, load_policy, parse_duration
@@ -41,7 +42,6 @@ from leadroute.reporting.export import (
     report_to_dict,
 )
 from leadroute.reporting.formats import fmt_pct, fmt_seconds
-from leadroute.router import utcnow
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import Store, default_store_path
 

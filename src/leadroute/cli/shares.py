@@ -22,9 +22,9 @@ from leadroute.cli import (
     handles_errors,
     out,
 )
+from leadroute.clock import utcnow
 from leadroute.errors import UserInputError
 from leadroute.policy import parse_duration
-from leadroute.router import utcnow
 from leadroute.shares import as_json, pool_shares
 from leadroute.store import Store
 

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import attrs
 
+from leadroute import usecases
 from leadroute.adapters import Adapter
 from leadroute.demo.activity import write_activity
+from leadroute.engine import Engine
 from leadroute.host import PluginHost
 from leadroute.models import Lead, Snapshot
 from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import Policy
-from leadroute.router import Router, RunResult
 from leadroute.store import Store
 from leadroute.store.outcomes import decision_history
 
@@ -59,7 +60,7 @@ def route_as_they_arrive(
     now: datetime,
     seed: int,
     adapter: Adapter | None = None,
-) -> RunResult:
+) -> usecases.RunResult:
     """Route each lead at its arrival time (never after ``now``), in arrival order.
 
     Leads without a creation time arrive at ``now``. Already decided leads replay, so a
@@ -71,8 +72,11 @@ def route_as_they_arrive(
         lead.id: min(now, _arrived(lead, now) + intake_delay(rng)) for lead in snapshot.leads
     }
     ordered = tuple(sorted(snapshot.leads, key=lambda lead: (arrivals[lead.id], lead.id)))
-    router = Router(policy, store=store, host=host, clock=lambda: now)
-    return router.route(
+    engine = Engine.open(
+        policy, store, reps=snapshot.reps, accounts=snapshot.accounts, host=host, clock=lambda: now
+    )
+    return usecases.route(
+        engine,
         attrs.evolve(snapshot, leads=ordered),
         adapter=adapter,
         source="csv",
@@ -89,7 +93,7 @@ def simulate_live_intake(
     activity: Path,
     now: datetime,
     seed: int,
-) -> tuple[RunResult, Snapshot]:
+) -> tuple[usecases.RunResult, Snapshot]:
     """Route the adapter's leads as they arrive, then record the reps' activity since.
 
     The routing run is a normal CSV run (owners written, exception report published).

@@ -1,10 +1,11 @@
 """``Store``: the audit trail, rotation ledger, outbox and run log, over SQLAlchemy Core.
 
 SQLite (WAL) is the default: one file, created and migrated on open. A string with
-``://`` is taken as a SQLAlchemy URL for other databases. A decision, its outbox rows
-and the ledger entries it changed are written in one transaction; ``UNIQUE(lead_id,
-epoch)`` makes a second write of the same decision a no-op, which is what makes reruns
-and concurrent writers safe.
+``://`` is taken as a SQLAlchemy URL for other databases. Decisions are written by
+``commit``: a group of ``CommitUnit`` (each a decision with its outbox rows, ledger turns,
+identity rows and SLA timers) in one transaction (``leadroute.store.commits``);
+``UNIQUE(lead_id, epoch)`` makes a second write of the same decision a no-op, which is
+what makes reruns and concurrent writers safe.
 """
 
 from __future__ import annotations
@@ -28,16 +29,31 @@ from sqlalchemy.engine import Connection, Engine
 
 from leadroute.errors import StoreError, StoreFileError
 from leadroute.models import Decision, Effect, EffectResult, Timer
+from leadroute.rotation import LedgerEntry, LedgerTurn
 from leadroute.store import schema
-from leadroute.store.codec import decision_from_json, decision_to_json, from_iso, to_iso
-from leadroute.store.timers import write_timers
+from leadroute.store.codec import decision_from_json, from_iso, to_iso
+from leadroute.store.commits import (
+    PRICES_KEY,
+    SEQUENCE_KEY,
+    CommitUnit,
+    IdentityRow,
+    next_commit_seq,
+    write_identities,
+    write_units,
+)
 
-__all__ = ["IdentityRow", "LedgerEntry", "OutboxRow", "Store", "default_store_path"]
+__all__ = [
+    "CommitResult",
+    "IdentityRow",
+    "LedgerEntry",
+    "OutboxRow",
+    "Store",
+    "default_store_path",
+]
 
 log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SEQUENCE_KEY = "turn_sequence"
 # A retryable effect waits RETRY_BASE * 2**(attempts - 1), at most RETRY_CAP, before the
 # continuous relay tries it again (a CRM outage is not hammered, and not given up on fast).
 RETRY_BASE = timedelta(seconds=2)
@@ -51,42 +67,17 @@ def default_store_path(base: Path) -> Path:
 
 
 @attrs.frozen(kw_only=True)
-class LedgerEntry:
-    """One rep's standing in one pool's rotation.
+class CommitResult:
+    """What one ``Store.commit`` wrote.
 
     Attributes:
-        pool: Pool name.
-        rep_id: The rep.
-        assigned: Leads the rep received from this pool.
-        last_seq: Global sequence number of the rep's last turn (0: never).
-        level: The rep's fair-share level: leads received, decayed over time and divided
-            by the rep's share (``leadroute.strategies``), as of ``level_at``.
-        level_at: When ``level`` was last set (None: never).
+        written: Per unit, in order: True when it was written, False when its
+            ``(lead_id, epoch)`` was already stored (nothing of it was written).
+        commit_seqs: The commit numbers taken (one per transaction).
     """
 
-    pool: str
-    rep_id: str
-    assigned: int
-    last_seq: int
-    level: float = 0.0
-    level_at: datetime | None = None
-
-
-@attrs.frozen(kw_only=True)
-class IdentityRow:
-    """One hashed identity key of one lead (``leadroute.duplicates`` makes them).
-
-    Attributes:
-        key_hash: HMAC-SHA256 of the normalized key; never the email or phone itself.
-        person_id: The person the lead belongs to (the id of the person's first lead).
-        lead_id: The lead.
-        kind: ``email``, ``phone`` or ``name_domain``.
-    """
-
-    key_hash: str
-    person_id: str
-    lead_id: str
-    kind: str
+    written: tuple[bool, ...]
+    commit_seqs: tuple[int, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -115,6 +106,12 @@ UNRESOLVED = ("dead", "rerouted")
 
 def _now() -> str:
     return to_iso(datetime.now(UTC))
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    m = schema.meta
+    if conn.execute(m.update().where(m.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(m.insert().values(key=key, value=value))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -201,117 +198,59 @@ class Store:
 
     # ----------------------------------------------------------------- decisions
 
+    def commit(self, units: Sequence[CommitUnit]) -> CommitResult:
+        """Write a group of decisions, each with everything it writes, in one transaction.
+
+        A unit whose ``(lead_id, epoch)`` is already stored writes nothing. When another
+        process wins a race inside the group (an integrity error), each unit is committed
+        alone instead, so the others still stand and the loser reads as not written.
+        """
+        if not units:
+            return CommitResult(written=(), commit_seqs=())
+        try:
+            return self._commit_group(units)
+        except sa.exc.IntegrityError:
+            if len(units) == 1:
+                raise
+        results = [self._commit_group([unit]) for unit in units]
+        return CommitResult(
+            written=tuple(w for r in results for w in r.written),
+            commit_seqs=tuple(s for r in results for s in r.commit_seqs),
+        )
+
+    def _commit_group(self, units: Sequence[CommitUnit]) -> CommitResult:
+        with self._tx() as conn:
+            seq = next_commit_seq(conn)
+            written = write_units(conn, units, seq, _now())
+        return CommitResult(written=tuple(written), commit_seqs=(seq,))
+
     def record(
         self,
         decision: Decision,
         effects: Sequence[Effect],
-        ledger: Sequence[LedgerEntry] = (),
+        turns: Sequence[LedgerTurn] = (),
         *,
         identities: Sequence[IdentityRow] = (),
         merges: Mapping[str, str] | None = None,
         followers: Sequence[tuple[Decision, Sequence[Effect]]] = (),
         timers: Sequence[Timer] = (),
     ) -> bool:
-        """Write a decision, its outbox rows and ledger entries atomically.
+        """Write one decision with its outbox rows, turns, identities, followers and SLA
+        timers atomically (the lead's pending timers of older epochs are cancelled, a
+        follower's too).
 
-        ``timers`` are the decision's SLA clocks; the lead's pending clocks of older epochs
-        are cancelled in the same transaction (a follower's too).
-
-        With it, in the same transaction: the lead's hashed identity keys, person merges
-        (old person id -> new) and the decisions of earlier records that follow it (a
-        duplicate's ``reassign``), each with its effects; a follower whose epoch is already
-        recorded is skipped. Returns False (writing nothing) when the lead already has a
-        decision for that epoch.
+        Returns False (writing nothing) when the lead already has a decision for that epoch.
         """
-        with self._tx() as conn:
-            now = _now()
-            if not self._insert_new(conn, decision, effects, now):
-                return False
-            write_timers(conn, decision, timers, now)
-            for entry in ledger:
-                self._upsert_ledger(conn, entry, now)
-            self._write_identities(conn, identities, merges or {}, now)
-            for follower, follower_effects in followers:
-                # A follower whose epoch is already recorded is skipped.
-                if self._insert_new(conn, follower, follower_effects, now):
-                    write_timers(conn, follower, (), now)
-        return True
-
-    def _insert_decision(self, conn: Connection, d: Decision) -> None:
-        conn.execute(
-            schema.decisions.insert().values(
-                id=d.id,
-                lead_id=d.lead_id,
-                epoch=d.epoch,
-                status=str(d.status),
-                owner_id=d.owner_id,
-                queue=d.queue,
-                step=str(d.step),
-                rule=d.rule,
-                pool=d.pool,
-                policy_version=d.policy_version,
-                decided_at=to_iso(d.decided_at),
-                payload=decision_to_json(d),
-            )
+        unit = CommitUnit(
+            decision=decision,
+            effects=tuple(effects),
+            turns=tuple(turns),
+            identities=tuple(identities),
+            merges=dict(merges or {}),
+            timers=tuple(timers),
+            followers=tuple(CommitUnit(decision=d, effects=tuple(e)) for d, e in followers),
         )
-
-    def _insert_new(
-        self, conn: Connection, d: Decision, effects: Sequence[Effect], now: str
-    ) -> bool:
-        """Insert a decision and its outbox rows; False (nothing written) if its epoch exists."""
-        t = schema.decisions
-        exists = conn.execute(
-            sa.select(t.c.id).where(t.c.lead_id == d.lead_id, t.c.epoch == d.epoch)
-        ).first()
-        if exists is not None:
-            return False
-        self._insert_decision(conn, d)
-        if effects:
-            conn.execute(
-                schema.outbox.insert(),
-                [
-                    {
-                        "idem_key": e.idem_key,
-                        "decision_id": e.decision_id,
-                        "lead_id": e.lead_id,
-                        "kind": e.kind,
-                        "payload": json.dumps(dict(e.payload), sort_keys=True),
-                        "status": "pending",
-                        "attempts": 0,
-                        "last_error": "",
-                        "created_at": now,
-                    }
-                    for e in effects
-                ],
-            )
-        return True
-
-    def _write_identities(
-        self,
-        conn: Connection,
-        rows: Sequence[IdentityRow],
-        merges: Mapping[str, str],
-        now: str,
-    ) -> None:
-        t = schema.identities
-        for old, new in merges.items():
-            conn.execute(t.update().where(t.c.person_id == old).values(person_id=new))
-        for row in rows:
-            exists = conn.execute(
-                sa.select(t.c.person_id).where(
-                    t.c.key_hash == row.key_hash, t.c.lead_id == row.lead_id
-                )
-            ).first()
-            if exists is None:
-                conn.execute(
-                    t.insert().values(
-                        key_hash=row.key_hash,
-                        lead_id=row.lead_id,
-                        person_id=row.person_id,
-                        kind=row.kind,
-                        seen_at=now,
-                    )
-                )
+        return self.commit([unit]).written[0]
 
     # ----------------------------------------------------------------- identities
 
@@ -325,43 +264,32 @@ class Store:
                 conn.execute(m.insert().values(key=IDENTITY_KEY, value=value))
         return bytes.fromhex(value)
 
-    def save_identities(self, rows: Sequence[IdentityRow], merges: Mapping[str, str]) -> None:
-        """Store identity rows (and person merges) of a lead decided earlier, in one transaction."""
+    def save_identities(self, rows: Sequence[IdentityRow], merges: Mapping[str, str]) -> int:
+        """Store identity rows (and person merges) of a lead decided earlier, in one
+        transaction; returns its commit number."""
         with self._tx() as conn:
-            self._write_identities(conn, rows, merges, _now())
+            seq = next_commit_seq(conn)
+            write_identities(conn, [(merges, rows)], seq, _now())
+        return seq
 
-    def load_identities(self) -> list[IdentityRow]:
+    def load_identities(self, conn: Connection | None = None) -> list[IdentityRow]:
         """Every stored identity row, oldest first."""
         t = schema.identities
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t).order_by(t.c.seen_at, t.c.lead_id)).all()
+        with self._reading(conn) as reader:
+            rows = reader.execute(sa.select(t).order_by(t.c.seen_at, t.c.lead_id)).all()
         return [
             IdentityRow(key_hash=r.key_hash, person_id=r.person_id, lead_id=r.lead_id, kind=r.kind)
             for r in rows
         ]
 
-    def _upsert_ledger(self, conn: Connection, entry: LedgerEntry, now: str) -> None:
-        t = schema.ledger
-        values = {
-            "assigned": entry.assigned,
-            "last_seq": entry.last_seq,
-            "updated_at": now,
-            "level": entry.level,
-            "level_at": to_iso(entry.level_at) if entry.level_at else None,
-        }
-        updated = conn.execute(
-            t.update().where(t.c.pool == entry.pool, t.c.rep_id == entry.rep_id).values(**values)
-        ).rowcount
-        if not updated:
-            conn.execute(t.insert().values(pool=entry.pool, rep_id=entry.rep_id, **values))
-        m = schema.meta
-        current = conn.execute(sa.select(m.c.value).where(m.c.key == SEQUENCE_KEY)).scalar()
-        if current is None:
-            conn.execute(m.insert().values(key=SEQUENCE_KEY, value=str(entry.last_seq)))
-        elif int(current) < entry.last_seq:
-            conn.execute(
-                m.update().where(m.c.key == SEQUENCE_KEY).values(value=str(entry.last_seq))
-            )
+    @contextmanager
+    def _reading(self, conn: Connection | None) -> Iterator[Connection]:
+        """The given connection (a caller's read transaction), else a fresh one."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as fresh:
+            yield fresh
 
     def current_decision(self, lead_id: str) -> Decision | None:
         """The lead's decision with the highest epoch, or None."""
@@ -384,7 +312,7 @@ class Store:
             ).first()
         return decision_from_json(row.payload) if row is not None else None
 
-    def current_decisions(self) -> dict[str, Decision]:
+    def current_decisions(self, conn: Connection | None = None) -> dict[str, Decision]:
         """Every lead's latest decision, in one query."""
         t = schema.decisions
         latest = (
@@ -395,15 +323,15 @@ class Store:
         query = sa.select(t.c.lead_id, t.c.payload).join(
             latest, sa.and_(t.c.lead_id == latest.c.lead_id, t.c.epoch == latest.c.epoch)
         )
-        with self.engine.connect() as conn:
-            return {row.lead_id: decision_from_json(row.payload) for row in conn.execute(query)}
+        with self._reading(conn) as reader:
+            return {row.lead_id: decision_from_json(row.payload) for row in reader.execute(query)}
 
     # ----------------------------------------------------------------- ledger
 
-    def load_ledger(self) -> dict[tuple[str, str], LedgerEntry]:
+    def load_ledger(self, conn: Connection | None = None) -> dict[tuple[str, str], LedgerEntry]:
         """The whole rotation ledger."""
         t = schema.ledger
-        with self.engine.connect() as conn:
+        with self._reading(conn) as reader:
             return {
                 (r.pool, r.rep_id): LedgerEntry(
                     pool=r.pool,
@@ -413,7 +341,7 @@ class Store:
                     level=float(r.level or 0.0),
                     level_at=from_iso(r.level_at) if r.level_at else None,
                 )
-                for r in conn.execute(sa.select(t))
+                for r in reader.execute(sa.select(t))
             }
 
     def max_sequence(self) -> int:
@@ -425,10 +353,13 @@ class Store:
 
     # ----------------------------------------------------------------- prices
 
-    def save_prices(self, prices: Mapping[str, float], computed_at: datetime) -> None:
-        """Replace the published capacity prices (one per rep) in one transaction."""
+    def save_prices(self, prices: Mapping[str, float], computed_at: datetime) -> int:
+        """Replace the published capacity prices (one per rep) in one transaction; returns
+        its commit number (engines catching up reload prices published after theirs)."""
         when = to_iso(computed_at)
         with self._tx() as conn:
+            seq = next_commit_seq(conn)
+            _set_meta(conn, PRICES_KEY, str(seq))
             conn.execute(schema.prices.delete())
             if prices:
                 conn.execute(
@@ -438,12 +369,13 @@ class Store:
                         for rep_id, price in prices.items()
                     ],
                 )
+        return seq
 
-    def load_prices(self) -> dict[str, float]:
+    def load_prices(self, conn: Connection | None = None) -> dict[str, float]:
         """The capacity prices of the last batch solve (empty before the first)."""
         t = schema.prices
-        with self.engine.connect() as conn:
-            return {row.rep_id: float(row.price) for row in conn.execute(sa.select(t))}
+        with self._reading(conn) as reader:
+            return {row.rep_id: float(row.price) for row in reader.execute(sa.select(t))}
 
     # ----------------------------------------------------------------- outbox
 

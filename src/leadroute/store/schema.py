@@ -17,6 +17,7 @@ __all__ = [
     "prices",
     "runs",
     "timers",
+    "turns",
     "webhook_events",
 ]
 
@@ -38,6 +39,8 @@ decisions = sa.Table(
     sa.Column("policy_version", sa.String(128), nullable=False),
     sa.Column("decided_at", sa.String(40), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    # The commit that wrote it (NULL for decisions stored before commits were numbered).
+    sa.Column("commit_seq", sa.Integer, nullable=True, index=True),
     sa.UniqueConstraint("lead_id", "epoch", name="uq_decisions_lead_epoch"),
 )
 
@@ -141,6 +144,27 @@ identities = sa.Table(
     sa.Column("person_id", sa.String(255), nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("seen_at", sa.String(40), nullable=False),
+    # The commit that wrote the row or last moved it to another person (a merge).
+    sa.Column("commit_seq", sa.Integer, nullable=True, index=True),
+)
+
+# Every rotation turn taken or given back, with the commit that wrote it: the ledger rows
+# are their sum, and an engine applies other processes' turns to its own ledger from here.
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("commit_seq", sa.Integer, nullable=False, index=True),
+    sa.Column("decision_id", sa.String(64), nullable=False, index=True),
+    sa.Column("pool", sa.String(255), nullable=False),
+    sa.Column("rep_id", sa.String(255), nullable=False),
+    sa.Column("delta", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("prior_seq", sa.Integer, nullable=False),
+    sa.Column("gain", sa.Float, nullable=False),
+    sa.Column("at", sa.String(40), nullable=True),
+    # The pool's half-life in seconds, to decay the level a turn meets.
+    sa.Column("half_life", sa.Float, nullable=False),
 )
 
 # SLA clocks: one row per timer of a decision (reminder, breach, fallback escalation).

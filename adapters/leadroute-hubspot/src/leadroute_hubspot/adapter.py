@@ -23,9 +23,9 @@ import httpx
 import structlog
 
 from leadroute.adapters import AdapterConfig
+from leadroute.clock import utcnow
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
 from leadroute.models import Effect, EffectResult, InputProblem, Lead, Rep, Snapshot
-from leadroute.router import utcnow
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute_hubspot.auth import auth_from_env
 from leadroute_hubspot.client import HubSpotClient

@@ -1,0 +1,212 @@
+"""What a run reports: the decisions it made and replayed, its problems, its counts.
+
+``RunResult`` is a routing run's (``leadroute.usecases.route``); ``RebalanceResult`` and
+``ReassignResult`` wrap the plans of the nightly rebalance and of a reassignment with
+what was applied. ``Tally`` keeps a run's decisions in input order while grouped commits
+report them as their groups are written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import attrs
+
+from leadroute.engine import Committed
+from leadroute.fallbacks import fallback_code
+from leadroute.host import PluginFailure
+from leadroute.models import Decision, DecisionStatus, InputProblem
+from leadroute.reassign import ReassignPlan
+from leadroute.rebalance import RebalancePlan
+from leadroute.solver import Solution
+from leadroute.store import RelayReport
+
+__all__ = ["ReassignResult", "RebalanceResult", "RunResult", "Tally"]
+
+
+@attrs.define
+class RunResult:
+    """What one routing run did.
+
+    Attributes:
+        decisions: One decision per routed lead (new and replayed), in input order.
+        new_ids: Ids of the decisions made by this run (the rest were replayed).
+        problems: Every record not routed (adapter rejects and validation rejects) and
+            every data problem worth a human's look (reps, accounts).
+        relay: What the outbox relay applied, when an adapter was given.
+        solution: The batch solve (status, objective, bound, gap, timings) in batch mode.
+        rerouted: Leads decided again in this run because the target refused their owner.
+        followers: Decisions of earlier records that followed a reassigned duplicate to
+            its new owner (their leads' entries in ``decisions`` are replaced when present).
+        plugin_failures: Plugins that failed to load: the run went on without them.
+    """
+
+    decisions: list[Decision] = attrs.field(factory=list)
+    new_ids: set[str] = attrs.field(factory=set)
+    problems: list[InputProblem] = attrs.field(factory=list)
+    relay: RelayReport | None = None
+    solution: Solution | None = None
+    rerouted: set[str] = attrs.field(factory=set)
+    followers: list[Decision] = attrs.field(factory=list)
+    plugin_failures: list[PluginFailure] = attrs.field(factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``.
+
+        ``duplicates`` counts the leads recognised as a known person (new and replayed),
+        ``duplicate_rate`` is their share of the input, ``followed`` the earlier records
+        this run moved to follow a reassigned duplicate.
+        """
+        status = Counter(str(d.status) for d in self.decisions)
+        rejected = {(p.file, p.line, p.record_id) for p in self.problems if p.kind == "lead"}
+        data = [p for p in self.problems if p.kind not in ("lead", "fallback")]
+        routed, fallback = status[DecisionStatus.ROUTED], status[DecisionStatus.FALLBACK]
+        return {
+            "input": routed + fallback + len(rejected),
+            "routed": routed,
+            "fallback": fallback,
+            "exceptions": len(rejected),
+            "new": len(self.new_ids),
+            "replayed": len(self.decisions) - len(self.new_ids),
+            "data_problems": len(data),
+            "rerouted": len(self.rerouted),
+            "plugins_failed": len(self.plugin_failures),
+            "by_step": dict(sorted(Counter(str(d.step) for d in self.decisions).items())),
+            "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
+            "exceptions_by_code": dict(
+                sorted(Counter(p.code for p in self.problems if p.kind == "lead").items())
+            ),
+            "exception_rate": round(len(rejected) / total, 4)
+            if (total := routed + fallback + len(rejected))
+            else 0.0,
+            "flagged": sum(1 for d in self.decisions if d.problems),
+            "by_lifecycle_stage": dict(
+                sorted(
+                    Counter(d.lifecycle_stage for d in self.decisions if d.lifecycle_stage).items()
+                )
+            ),
+            "flagged_by_code": dict(
+                sorted(Counter(p.code for d in self.decisions for p in d.problems).items())
+            ),
+            "fallback_by_code": dict(
+                sorted(
+                    Counter(fallback_code(d) for d in self.decisions if fallback_code(d)).items()
+                )
+            ),
+            **self._duplicate_counts(routed + fallback + len(rejected)),
+        }
+
+    def _duplicate_counts(self, total: int) -> dict[str, Any]:
+        actions = Counter(
+            d.duplicate.action
+            for d in self.decisions
+            if d.duplicate is not None and d.duplicate.role == "duplicate"
+        )
+        found = sum(actions.values())
+        return {
+            "duplicates": found,
+            "duplicate_rate": round(found / total, 4) if total else 0.0,
+            "duplicates_by_action": dict(sorted(actions.items())),
+            "followed": len(self.followers),
+        }
+
+
+@attrs.frozen(kw_only=True)
+class RebalanceResult:
+    """What a rebalance planned and applied.
+
+    Attributes:
+        plan: The selection, the moves and the solve.
+        applied: Moves committed by this run (0 on a dry run).
+        relay: What the outbox relay applied, when an adapter was given.
+    """
+
+    plan: RebalancePlan
+    applied: int
+    relay: RelayReport | None
+
+    def counts(self) -> dict[str, Any]:
+        """Counts for summaries and ``--json``."""
+        plan = self.plan
+        return {
+            "considered": plan.considered,
+            "movable": len(plan.movable),
+            "moves": len(plan.moves),
+            "kept": plan.kept,
+            "applied": self.applied,
+            "movable_by_reason": dict(
+                sorted(Counter(r for reasons in plan.movable.values() for r in reasons).items())
+            ),
+        }
+
+
+@attrs.frozen(kw_only=True)
+class ReassignResult:
+    """What a reassignment planned and applied.
+
+    Attributes:
+        plan: The departing rep's leads and where each goes.
+        applied: Moves committed by this run (0 on a dry run).
+        relay: What the outbox relay applied, when an adapter was given.
+    """
+
+    plan: ReassignPlan
+    applied: int
+    relay: RelayReport | None
+
+    def counts(self) -> dict[str, Any]:
+        """Counts for summaries and ``--json``."""
+        moves = self.plan.moves
+        return {
+            "owned": self.plan.owned,
+            "worked_kept": self.plan.worked,
+            "rejected": len(self.plan.rejected),
+            "moves": len(moves),
+            "to_fallback": sum(1 for m in moves if m.status == str(DecisionStatus.FALLBACK)),
+            "applied": self.applied,
+            "by_new_owner": dict(sorted(Counter(m.to_owner for m in moves).items())),
+        }
+
+
+@attrs.define
+class Tally:
+    """A run's decisions in input order, filled as decisions are replayed and committed.
+
+    A staged decision holds its lead's place (``hold``) until its group is written;
+    ``committed`` then puts the decision that stands there, and the person's other
+    records that followed it in theirs.
+    """
+
+    result: RunResult
+    position: dict[str, int] = attrs.field(factory=dict)
+
+    def place(self, decision: Decision) -> None:
+        """Put a lead's decision (replayed, or held for its commit) in the next place."""
+        self.position[decision.lead_id] = len(self.result.decisions)
+        self.result.decisions.append(decision)
+
+    def committed(self, done: Committed) -> None:
+        """A held decision's group was written: the decision that stands takes its place."""
+        decision = done.decision
+        position = self.position.get(decision.lead_id)
+        if position is None:
+            self.place(decision)
+        else:
+            self.result.decisions[position] = decision
+        if not done.new:
+            return
+        self.result.new_ids.add(decision.id)
+        if done.replaced is not None:
+            self.result.new_ids.discard(done.replaced.id)  # replaced: not one of this run's
+        for follower in done.followers:
+            self.result.followers.append(follower)
+            at = self.position.get(follower.lead_id)
+            if at is not None:
+                self.result.decisions[at] = follower
+
+    def rerouted(self, done: Committed) -> None:
+        """A lead decided again after the target refused its owner."""
+        self.committed(done)
+        if done.new:
+            self.result.rerouted.add(done.decision.lead_id)
