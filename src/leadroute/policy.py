@@ -20,20 +20,20 @@ from typing import Any, Literal
 
 import attrs
 import cattrs
-import yaml
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.v import transform_error
 
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
 from leadroute.numbers import RangePolicy
+from leadroute.policy_files import MAX_POLICY_BYTES, MAX_TABLE_BYTES, load_yaml, read_bounded
 from leadroute.policy_service import (
     EscalationPolicy,
     NotificationPolicy,
     ServicePolicy,
     check_service,
 )
-from leadroute.territories import Territory, check_key, merge_territories, read_territory_table
+from leadroute.territories import Territory, check_key, merge_territories, territory_table
 from leadroute.worktime import WorkingHours, WorktimeError
 
 __all__ = [
@@ -895,7 +895,7 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ConditionError):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return f"unknown key(s): {', '.join(sorted(exc.extra_fields))}"
+        return f"unknown key(s): {', '.join(sorted(map(str, exc.extra_fields)))}"
     if isinstance(exc, KeyError):
         return "required key missing"
     if (
@@ -923,13 +923,8 @@ def parse_policy(
     ``territory_files`` are read relative to ``base_dir`` (default: the working directory);
     their content is part of the digest, so a territory change shows in the version tag.
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PolicyError(f"{where}invalid YAML: {problem}", source=source) from None
+    # Bounded: depth, alias expansion and key types are checked before anything is built.
+    data = load_yaml(text, source=source)
     if not isinstance(data, dict):
         raise PolicyError("expected a mapping at the top of the file", source=source)
     for computed in ("digest", "plugin_settings"):
@@ -971,9 +966,11 @@ def _with_territory_files(policy: Policy, source: str, base_dir: Path, hasher: A
     for i, relative in enumerate(policy.territory_files):
         if not relative.strip():
             raise PolicyError("must name a file", path=f"territory_files[{i}]", source=source)
-        path = base_dir / relative
-        tables.append(read_territory_table(path, relative, regions))
-        hasher.update(path.read_bytes())
+        data = read_bounded(
+            base_dir / relative, MAX_TABLE_BYTES, what="territory table", source=relative
+        )
+        tables.append(territory_table(data, relative, regions))
+        hasher.update(data)
     return attrs.evolve(policy, territories=merge_territories([policy.territories, *tables]))
 
 
@@ -1011,12 +1008,13 @@ def _with_learned_model(policy: Policy, source: str, base_dir: Path, hasher: Any
 def load_policy(path: str | Path) -> Policy:
     """Load and check a policy file."""
     file = Path(path)
+    data = read_bounded(file, MAX_POLICY_BYTES, what="file", source=str(file))
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError("file not found", source=str(file)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read file: {exc}", source=str(file)) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"not UTF-8 text (byte {exc.start + 1} cannot be decoded)", source=str(file)
+        ) from None
     return parse_policy(text, source=str(file), base_dir=file.parent)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import attrs
 
 from leadroute.errors import PolicyError
+from leadroute.policy_files import MAX_TABLE_BYTES, read_bounded
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -38,6 +39,7 @@ __all__ = [
     "normalize_key",
     "normalize_postal",
     "read_territory_table",
+    "territory_table",
 ]
 
 TABLE_COLUMNS = ("territory", "country", "state", "postal_prefix", "region", "account")
@@ -176,13 +178,22 @@ def _address_key(raw_country: str, state: str, postal: str) -> str:
 def read_territory_table(
     path: Path, display: str, regions: Collection[str]
 ) -> dict[str, Territory]:
-    """Territories from one CSV table; ``display`` names the file in errors (``territories.csv:7``)."""
+    """Territories from one CSV table; ``display`` names the file in errors (``territories.csv:7``).
+
+    The file must be a regular file of at most ``MAX_TABLE_BYTES`` (not ``/dev/zero``).
+    """
+    data = read_bounded(path, MAX_TABLE_BYTES, what="territory table", source=display)
+    return territory_table(data, display, regions)
+
+
+def territory_table(data: bytes, display: str, regions: Collection[str]) -> dict[str, Territory]:
+    """Territories from the bytes of one CSV table (see ``read_territory_table``)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise PolicyError("territory table not found", source=display) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read territory table: {exc}", source=display) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"cannot read territory table: not UTF-8 (byte {exc.start + 1})", source=display
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     if "territory" not in header:
