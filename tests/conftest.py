@@ -1,13 +1,22 @@
-"""Shared builders: a small policy, reps and leads, a pipeline and a router on a temp store."""
+"""Shared builders: a small policy, reps and leads, a pipeline and a router on a temp store.
+
+Stores come from ``store_location``, parametrized over both backends: a SQLite file in the
+test's temporary folder, and a fresh schema on the PostgreSQL server named by
+``LEADROUTE_TEST_POSTGRES_URL`` (``.ci/postgres start`` makes one). Without that server
+the PostgreSQL cases skip; under ``LEADROUTE_REQUIRE_POSTGRES=1`` (CI) they fail.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from leadroute.host import PluginHost, make_host
 from leadroute.models import Account, AccountIndex, Capacity, Lead, Rep, Snapshot
@@ -98,10 +107,61 @@ def make_pipeline(host: PluginHost) -> PipelineFactory:
     return build
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[sa.Engine]:
+    """An engine on the test PostgreSQL server; skips without one unless it is required."""
+    url = os.environ.get("LEADROUTE_TEST_POSTGRES_URL", "")
+    required = os.environ.get("LEADROUTE_REQUIRE_POSTGRES") == "1"
+    if not url:
+        if required:
+            pytest.fail("LEADROUTE_REQUIRE_POSTGRES=1 but LEADROUTE_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL: set LEADROUTE_TEST_POSTGRES_URL (.ci/postgres start)")
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        message = f"PostgreSQL at {url} is not reachable: {exc.orig}"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield engine
+    engine.dispose()
+
+
+def fresh_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A location where no store exists yet: a file path, or a URL on a new empty schema."""
+    if backend == "sqlite":
+        return str(tmp_path / f"store-{uuid.uuid4().hex[:8]}.db")
+    server: sa.Engine = request.getfixturevalue("postgres_server")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with server.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with server.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+    request.addfinalizer(drop)
+    # Every connection of the store works inside the test's own schema.
+    url = server.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new store goes, once per backend (SQLite file, PostgreSQL schema)."""
+    return fresh_location(request.param, tmp_path, request)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store in a temporary directory."""
-    with Store.open(tmp_path / "store.db") as opened:
+def store(store_location: str) -> Iterator[Store]:
+    """An empty store, once on each backend."""
+    with Store.open(store_location) as opened:
         yield opened
 
 

@@ -16,7 +16,9 @@ and an exit code (``LeadrouteError.exit_code``), never a traceback::
     │   ├── RateLimitedError        a burst limit outlasted the retry budget
     │   └── QuotaExhaustedError     a daily quota is spent: checkpoint and stop
     └── StoreError                  the audit store cannot be opened, migrated or written
-        └── StoreFileError          the store file given is not a usable store (exit 2)
+        ├── StoreFileError          the store file given is not a usable store (exit 2)
+        └── StoreNotFoundError      exit 2: --store names no store (a missing file, a
+                                    database without the leadroute tables), no --init
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
     "RateLimitedError",
     "StoreError",
     "StoreFileError",
+    "StoreNotFoundError",
     "UnknownLeadError",
     "UserInputError",
 ]
@@ -117,5 +120,11 @@ class StoreError(LeadrouteError):
 
 class StoreFileError(StoreError):
     """The store file the user named is corrupt, not a database, or in an impossible place."""
+
+    exit_code = 2
+
+
+class StoreNotFoundError(StoreError):
+    """``--store`` names no leadroute store, and creating one was not asked for (``--init``)."""
 
     exit_code = 2

@@ -277,11 +277,13 @@ def test_explain_unknown_lead_is_one_line_exit_2(demo_dir):
     assert result.stderr.strip() == "error: no decision recorded for lead 'NOPE'"
 
 
-def test_route_with_a_user_policy_and_csv_folder(demo_dir, tmp_path):
-    """route reads a folder of CSVs with a policy file and writes outputs to --out."""
+def test_route_with_a_user_policy_and_csv_folder(demo_dir, tmp_path, store_location):
+    """route reads a folder of CSVs with a policy file into a new store (a SQLite path or a
+    PostgreSQL URL) and writes outputs to --out."""
     out = tmp_path / "out"
     result = invoke(
         "route",
+        "--init",
         "--policy",
         str(demo_dir / "leadroute.yaml"),
         "--input",
@@ -289,7 +291,7 @@ def test_route_with_a_user_policy_and_csv_folder(demo_dir, tmp_path):
         "--out",
         str(out),
         "--store",
-        str(tmp_path / "s.db"),
+        store_location,
         "--at",
         "2026-11-02T09:00:00Z",
         "--json",
@@ -298,6 +300,8 @@ def test_route_with_a_user_policy_and_csv_folder(demo_dir, tmp_path):
     c = json.loads(result.stdout)["counts"]
     assert c["input"] == demo_counts(demo_dir)["input"]
     assert (out / "assignments.csv").exists() and (out / "exceptions.csv").exists()
+    with Store.open(store_location, create=False) as opened:
+        assert len(opened.current_decisions()) == c["routed"] + c["fallback"]
 
 
 def test_malformed_csv_is_one_line_exit_2(demo_dir, tmp_path):
@@ -308,6 +312,7 @@ def test_malformed_csv_is_one_line_exit_2(demo_dir, tmp_path):
         app,
         [
             "route",
+            "--init",
             "--policy",
             str(demo_dir / "leadroute.yaml"),
             "--input",

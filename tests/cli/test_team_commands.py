@@ -114,10 +114,12 @@ def test_demo_fallbacks_are_counted_and_in_the_exception_report(tmp_path):
 
 
 def test_shares_without_a_store_is_one_line(demo, tmp_path):
-    """``shares`` on a store that does not exist exits 2 and says to route first."""
+    """``shares`` on a store that does not exist exits 2 and says how to create one."""
     _, common = demo
     missing = str(tmp_path / "nowhere.db")
     args = [a if a != common[5] else missing for a in common]
     result = runner.invoke(app, ["shares", *args])
     assert result.exit_code == 2
-    assert "does not exist (run route first)" in result.stderr
+    assert result.stderr.strip() == (
+        f"error: --store: {missing} does not exist (`leadroute route --init` creates a store)"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -183,9 +184,9 @@ def test_migration_matches_the_schema(tmp_path):
         assert set(inspector.get_table_names()) - {"alembic_version"} == set(schema.metadata.tables)
 
 
-def test_sqlite_runs_in_wal_mode(store: Store):
+def test_sqlite_runs_in_wal_mode(tmp_path):
     """The embedded store uses WAL so readers never block the writer."""
-    with store.engine.connect() as conn:
+    with Store.open(tmp_path / "s.db") as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
@@ -226,3 +227,64 @@ def test_prices_are_replaced_as_a_whole(store: Store):
     store.save_prices({"r1": 2.5, "r2": 0.0}, AT)
     store.save_prices({"r3": 1.0}, AT)
     assert store.load_prices() == {"r3": 1.0}
+
+
+def test_long_outside_identifiers_are_stored_on_every_backend(store: Store):
+    """Ids and names longer than 255 characters (a CSV's lead id, a rep id, a pool, a policy
+    version) are stored and read back alike on SQLite and PostgreSQL."""
+    long_lead, long_rep = "L" * 600, "r" * 400
+    d = attrs.evolve(decision(long_lead, long_rep, pool="p" * 300), policy_version="v" * 200)
+    entry = LedgerEntry(pool="p" * 300, rep_id=long_rep, assigned=1, last_seq=1)
+    assert store.record(d, [effect(d)], [entry]) is True
+    assert store.current_decision(long_lead) == d
+    assert store.load_ledger() == {("p" * 300, long_rep): entry}
+
+
+def test_text_is_ordered_by_its_bytes_on_every_backend(store: Store):
+    """History and identities come back in SQLite's byte order on PostgreSQL too, whatever
+    the database's collation (``a`` after ``B``, ``-`` before ``1``)."""
+    from leadroute.store import IdentityRow
+    from leadroute.store.outcomes import decision_history
+
+    ids = ["b", "B", "a-2", "a1", "_x", "A"]
+    for lead_id in ids:
+        store.record(decision(lead_id), [])
+    # Rows saved together share their time: the lead id decides their order.
+    store.save_identities(
+        [IdentityRow(key_hash="k", person_id=i, lead_id=i, kind="email") for i in ids], {}
+    )
+    assert [d.lead_id for d in decision_history(store)] == sorted(ids)
+    assert [r.lead_id for r in store.load_identities()] == sorted(ids)
+
+
+def test_a_decision_committed_by_another_process_meanwhile_stands(store: Store):
+    """When another process commits the same lead and epoch while ``record`` runs, record
+    returns False and the other decision stands (PostgreSQL: the unique key settles it)."""
+    import threading
+
+    theirs, ours = decision("L1", "r1"), decision("L1", "r2")
+    other = sa.create_engine(store.engine.url)
+    started, done = threading.Event(), threading.Event()
+
+    def commit_theirs_slowly() -> None:
+        with other.connect() as conn:
+            if store.backend == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+            Store._insert_decision(store, conn, theirs)  # not committed yet
+            started.set()
+            done.wait(0.5)  # ``record`` runs meanwhile and must wait for this commit
+            conn.commit()
+
+    writer = threading.Thread(target=commit_theirs_slowly)
+    writer.start()
+    try:
+        assert started.wait(5)
+        assert store.record(ours, [effect(ours)]) is False
+    finally:
+        done.set()
+        writer.join()
+        other.dispose()
+    assert store.current_decision("L1") == theirs
+    assert store.outbox_counts() == {}

@@ -71,7 +71,7 @@ def test_route_writes_exactly_what_the_decisions_say(workdir: Path):
     """Every decided contact holds its decision's owner and one task; nothing else is touched."""
     fake = FakeHubSpot.portal(contacts=620, search_cap=250)
     before = dict(fake.contacts)
-    report = run(fake, "route")
+    report = run(fake, "route", "--init")
     stored = decisions(workdir)
     assert report["counts"]["input"] == 620 and report["relay"]["dead"] == 0
     assert owners_in_portal(fake) == {lead: d.owner_id for lead, d in stored.items()}
@@ -91,7 +91,7 @@ def test_route_writes_exactly_what_the_decisions_say(workdir: Path):
 def test_route_reports_unusable_contacts_and_a_rerun_writes_nothing(workdir: Path):
     """Bad contacts land in hubspot-exceptions.csv; a second run decides and writes nothing new."""
     fake = FakeHubSpot.portal(contacts=300)
-    first = run(fake, "route")
+    first = run(fake, "route", "--init")
     with (workdir / "hubspot-exceptions.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["code"] == "BAD_NUMBER" for r in rows)
@@ -106,7 +106,7 @@ def test_route_reports_unusable_contacts_and_a_rerun_writes_nothing(workdir: Pat
 def test_owner_deactivated_between_read_and_write_is_rerouted(workdir: Path):
     """An owner HubSpot refuses on write is replaced in the same run; the portal never holds them."""
     fake = FakeHubSpot.portal(contacts=200, deactivated={"101"})
-    report = run(fake, "route")
+    report = run(fake, "route", "--init")
     stored = decisions(workdir)
     assert "101" not in owners_in_portal(fake).values()
     assert owners_in_portal(fake) == {lead: d.owner_id for lead, d in stored.items()}
@@ -121,7 +121,7 @@ def test_rebalance_moves_unworked_leads_of_archived_owners_only(workdir: Path):
     """Nightly: unworked contacts of archived owners move to active reps; worked ones stay put."""
     fake = FakeHubSpot.portal(contacts=0, owned=240)
     before = owners_in_portal(fake)
-    report = run(fake, "rebalance", "--at", "2026-11-02T09:00:00Z")
+    report = run(fake, "rebalance", "--init", "--at", "2026-11-02T09:00:00Z")
     after = owners_in_portal(fake)
     moved = {c for c in before if before[c] != after[c]}
     assert report["counts"]["applied"] == len(moved) > 0
@@ -139,7 +139,7 @@ def test_missing_credentials_are_one_line_and_exit_3(workdir: Path):
     """Without HubSpot credentials in the environment, route stops with one line naming the variables."""
     fake = FakeHubSpot.portal(contacts=3)
     with fake.installed(env={}):
-        result = runner.invoke(app, ["route", "--source", "hubspot"])
+        result = runner.invoke(app, ["route", "--init", "--source", "hubspot"])
     assert result.exit_code == 3
     assert "HUBSPOT_ACCESS_TOKEN" in result.output and "Traceback" not in result.output
     assert fake.requests == []
@@ -152,7 +152,7 @@ def test_daily_limit_during_the_read_stops_cleanly_with_exit_4(workdir: Path):
     fake = FakeHubSpot.portal(contacts=30)
     fake.fail("search", Fault(status=429, body=rate_limit_body("DAILY")))
     with fake.installed():
-        result = runner.invoke(app, ["route", "--source", "hubspot"])
+        result = runner.invoke(app, ["route", "--init", "--source", "hubspot"])
     assert result.exit_code == 4 and "daily" in result.output.lower()
     assert fake.clock.slept == [] or max(fake.clock.slept) < 1
 
@@ -161,7 +161,7 @@ def test_route_without_json_prints_the_summary(workdir: Path):
     """The human summary works for HubSpot too: totals, steps and reps, no token anywhere."""
     fake = FakeHubSpot.portal(contacts=80)
     with fake.installed():
-        result = runner.invoke(app, ["route", "--source", "hubspot"])
+        result = runner.invoke(app, ["route", "--init", "--source", "hubspot"])
     assert result.exit_code == 0, result.output
     assert "80 leads" in result.stdout and "By rep" in result.stdout
     assert "hubspot-exception" in result.stdout and TOKEN not in result.output  # rich may wrap

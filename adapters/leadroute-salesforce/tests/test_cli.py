@@ -93,7 +93,17 @@ def routed(key_pair, tmp_path_factory) -> Iterator[Run]:
         for key, value in env_for(fake, key_pair).items():
             mp.setenv(key, value)
         before = owners(fake)
-        out = run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+        out = run(
+            fake,
+            "route",
+            "--init",
+            "--policy",
+            str(policy),
+            "--store",
+            str(store),
+            "--at",
+            ROUTE_AT,
+        )
         yield Run(
             fake,
             org,
@@ -272,6 +282,7 @@ def test_rebalance_reads_owned_leads_not_the_queues(fake, jwt_env, tmp_path, mon
     out = run(
         fake,
         "rebalance",
+        "--init",
         "--policy",
         str(policy),
         "--store",
@@ -304,7 +315,7 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
     policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
     store = tmp_path / "audit.db"
     fake.allocation = 12  # 10 read calls, then two collections of 200 owners, then nothing
-    args = ["route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
+    args = ["route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
     with fake.router:
         stopped = runner.invoke(app, [*args, "--source", "salesforce", "--json"])
     assert stopped.exit_code == 4, stopped.output
@@ -321,7 +332,7 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
     assert fake.used == 12  # it stopped at the allocation instead of hammering the 403
 
     fake.allocation = 100_000  # the rolling 24 hours moved on
-    resumed = run(fake, "route", *args[1:])
+    resumed = run(fake, *args)
     assert resumed["counts"]["new"] == 0  # nothing decided twice
     with Store.open(store) as audit:
         assert audit.outbox_counts().get("pending", 0) == 0
@@ -341,7 +352,7 @@ def test_an_owner_refused_as_inactive_is_rerouted(fake, jwt_env, tmp_path, monke
     lead = next(i for i in org.waiting_leads if fake.get("Lead", i)["CountryCode"] == "US")
     fake.fail_record(lead, "INACTIVE_OWNER_OR_USER", "operation performed with inactive user")
     store = tmp_path / "a.db"
-    run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+    run(fake, "route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
     with Store.open(store) as audit:
         decision = audit.current_decisions()[lead]
     assert decision.epoch == 2  # decided again without the refused owner

@@ -47,6 +47,7 @@ def invoke(fake: FakeSalesforce, policy: Path, store: Path):
                 "-vv",
                 "--log-json",
                 "route",
+                "--init",
                 "--source",
                 "salesforce",
                 "--policy",

@@ -51,6 +51,7 @@ from leadroute.policy import Policy, json_schema, load_policy
 from leadroute.solver import Solution
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import RelayReport, Store, default_store_path
+from leadroute.store.location import parse_location
 from leadroute.usecases import RebalanceResult, RunResult, explain_decision
 
 __all__ = ["app", "main"]
@@ -73,8 +74,19 @@ err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 StoreOpt = Annotated[
-    Path | None,
-    typer.Option("--store", help="Audit store (SQLite file). [default: .leadroute/leadroute.db]"),
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="LEADROUTE_STORE",
+        show_envvar=False,
+        help="The store: a SQLite file, or a PostgreSQL URL (postgresql://USER@HOST/DB; "
+        "env LEADROUTE_STORE, so a password stays out of the command line). "
+        "[default: .leadroute/leadroute.db]",
+    ),
+]
+InitOpt = Annotated[
+    bool,
+    typer.Option("--init", help="Create the store when --store names none yet."),
 ]
 PolicyOpt = Annotated[Path, typer.Option("--policy", help="The policy file.")]
 SourceOpt = Annotated[str, typer.Option(help="Adapter to read from and write to.")]
@@ -104,7 +116,7 @@ class _Target:
     policy: Policy
     host: PluginHost
     adapter: Adapter
-    store_path: Path
+    store: str
     folder: Path
 
     def engine(self, store: Store, snapshot: Snapshot, at: datetime | None) -> Engine:
@@ -152,7 +164,7 @@ def _target(
     source: str,
     input_dir: Path | None,
     output_dir: Path | None,
-    store: Path | None,
+    store: str | None,
     purpose: Literal["route", "rebalance"] = "route",
     *,
     writes: bool = True,
@@ -179,7 +191,7 @@ def _target(
         policy=policy,
         host=host,
         adapter=adapter,
-        store_path=store or default_store_path(workdir),
+        store=store_location(store),
         folder=Path(folder),
     )
 
@@ -239,6 +251,16 @@ def exit_if_quota_stopped(report: RelayReport | None) -> None:
     raise typer.Exit(QuotaExhaustedError.exit_code)
 
 
+def store_location(store: str | None) -> str:
+    """``--store`` as given, or the embedded default under the working directory."""
+    return store or str(default_store_path(Path.cwd()))
+
+
+def _shown(location: str) -> str:
+    """A store location fit for output: a URL's password replaced by ``***``."""
+    return parse_location(location).display
+
+
 def _emit_json(data: Mapping[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
@@ -280,8 +302,9 @@ def _run(
     show_progress: bool,
     *,
     batch: bool = False,
+    init: bool = False,
 ) -> tuple[RunResult, Snapshot]:
-    with Store.open(target.store_path) as store:
+    with Store.open(target.store, create=init) as store:
         snapshot = target.read()
         engine = target.engine(store, snapshot, at)
         with target.writer(snapshot) as writer:
@@ -419,14 +442,20 @@ def route(
         bool,
         typer.Option("--batch", help="Assign pool leads jointly with the optimizer."),
     ] = False,
+    init: InitOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Route every lead the source has, write owners back and report exceptions."""
     target = _target(policy_file, source, input_dir, output_dir, store)
     result, snapshot = _run(
-        target, source, _parse_at(at), show_progress=not as_json and err.is_terminal, batch=batch
+        target,
+        source,
+        _parse_at(at),
+        show_progress=not as_json and err.is_terminal,
+        batch=batch,
+        init=init,
     )
-    outputs = {"audit store": str(target.store_path)}
+    outputs = {"audit store": _shown(target.store)}
     if (assignments := getattr(target.adapter, "assignments_path", None)) is not None:
         outputs["assignments"] = str(assignments)
     if (report_path := getattr(target.adapter, "exceptions_path", None)) is not None:
@@ -444,6 +473,7 @@ def rebalance(
     output_dir: OutOpt = None,
     store: StoreOpt = None,
     at: AtOpt = None,
+    init: InitOpt = False,
     dry_run: DryRunOpt = False,
     diff: Annotated[
         Path | None,
@@ -457,7 +487,7 @@ def rebalance(
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     diff_path = diff or target.folder / "rebalance-diff.csv"
     check_file(diff_path, "--diff")
-    with Store.open(target.store_path) as opened:
+    with Store.open(target.store, create=init) as opened:
         snapshot = target.read()
         engine = target.engine(opened, snapshot, _parse_at(at))
         with target.writer(snapshot) as writer:
@@ -486,7 +516,7 @@ def rebalance(
                 "moves": [dict(zip(DIFF_COLUMNS, row, strict=True)) for row in rows],
                 "solver": _solution_summary(result.plan.solution),
                 "relay": attrs.asdict(result.relay) if result.relay else None,
-                "outputs": {"diff": str(diff_path), "audit store": str(target.store_path)},
+                "outputs": {"diff": str(diff_path), "audit store": _shown(target.store)},
             }
         )
     else:
@@ -530,10 +560,7 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """Why a lead has its owner, and why not each other rep considered."""
-    path = store or default_store_path(Path.cwd())
-    if not Path(path).exists():
-        raise UserInputError(f"--store: {path} does not exist (run route or demo first)")
-    with Store.open(path) as opened:
+    with Store.open(store_location(store), create=False) as opened:
         decision = explain_decision(opened, lead_id)
         observed = opened.observed_owner(decision.id)
     if as_json:

@@ -12,6 +12,7 @@ from leadroute import usecases
 from leadroute.cli import (
     AtOpt,
     DryRunOpt,
+    InitOpt,
     InputOpt,
     JsonOpt,
     OutOpt,
@@ -20,6 +21,7 @@ from leadroute.cli import (
     StoreOpt,
     _emit_json,
     _parse_at,
+    _shown,
     _target,
     app,
     exit_if_quota_stopped,
@@ -68,13 +70,14 @@ def reassign(
     output_dir: OutOpt = None,
     store: StoreOpt = None,
     at: AtOpt = None,
+    init: InitOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Move a departing rep's leads to new owners through the policy (with a diff)."""
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     diff_path = diff or target.folder / "reassign-diff.csv"
     check_file(diff_path, "--diff")
-    with Store.open(target.store_path) as opened:
+    with Store.open(target.store, create=init) as opened:
         snapshot = target.read()
         engine = target.engine(opened, snapshot, _parse_at(at))
         with target.writer(snapshot) as writer:
@@ -106,7 +109,7 @@ def reassign(
                 "dry_run": dry_run,
                 "counts": counts,
                 "moves": [dict(zip(REASSIGN_COLUMNS, row, strict=True)) for row in rows],
-                "outputs": {"diff": str(diff_path), "audit store": str(target.store_path)},
+                "outputs": {"diff": str(diff_path), "audit store": _shown(target.store)},
             }
         )
         exit_if_quota_stopped(result.relay)

@@ -86,10 +86,8 @@ def relay_command(
     if resolve and not leads:
         raise UserInputError("--resolve: name the leads with --lead (one --lead per lead)")
     target = _target(policy_file, source, input_dir, output_dir, store)
-    if not Path(target.store_path).exists():
-        raise UserInputError(f"--store: {target.store_path} does not exist (run route first)")
     report: RelayReport | None = None
-    with Store.open(target.store_path) as opened:
+    with Store.open(target.store, create=False) as opened:
         if resolve:
             settled = opened.resolve_unresolved(leads or [])
         elif retry_dead:

@@ -26,6 +26,7 @@ from leadroute.cli import (
     app,
     handles_errors,
     out,
+    store_location,
 )
 from leadroute.cli.hosting import cli_host
 from leadroute.cli.outputs import check_file
@@ -43,7 +44,7 @@ from leadroute.reporting.export import (
 )
 from leadroute.reporting.formats import fmt_pct, fmt_seconds
 from leadroute.spreadsheet import write_csv_atomic
-from leadroute.store import Store, default_store_path
+from leadroute.store import Store
 
 __all__ = ["build_report", "demo_dashboard", "report_app"]
 
@@ -103,18 +104,15 @@ def build_report(
     policy_file: Path,
     source: str,
     input_dir: Path | None,
-    store: Path | None,
+    store: str | None,
     at: datetime | None,
     window: timedelta,
 ) -> Built:
     """Load the policy, the history and (when asked) the reps, then compute everything."""
     policy = load_policy(policy_file)
-    path = store or default_store_path(Path.cwd())
-    if not Path(path).exists():
-        raise UserInputError(f"--store: {path} does not exist (run route or demo first)")
     reps = _reps(policy, source, input_dir)
     as_of = at or utcnow()
-    with Store.open(path) as opened:
+    with Store.open(store_location(store), create=False) as opened:
         history = History.load(opened)
     report = compute_report(history, policy, as_of=as_of, window=window, reps=reps)
     rows = exception_rows(report.facts, history.problems, policy, as_of, failures=history.failures)

@@ -57,10 +57,8 @@ def shares(
     window = _period(since)
     target = _target(policy_file, source, input_dir, None, store, writes=False)
     until = _parse_at(at) or utcnow()
-    if not target.store_path.exists():
-        raise UserInputError(f"--store: {target.store_path} does not exist (run route first)")
     snapshot = target.adapter.read()
-    with Store.open(target.store_path) as opened:
+    with Store.open(target.store, create=False) as opened:
         found = pool_shares(
             target.policy,
             snapshot.reps,

@@ -1,11 +1,11 @@
 """``Store``: the audit trail, rotation ledger, outbox and run log, over SQLAlchemy Core.
 
-SQLite (WAL) is the default: one file, created and migrated on open. A string with
-``://`` is taken as a SQLAlchemy URL for other databases. Decisions are written by
-``commit``: a group of ``CommitUnit`` (each a decision with its outbox rows, ledger turns,
-identity rows and SLA timers) in one transaction (``leadroute.store.commits``);
-``UNIQUE(lead_id, epoch)`` makes a second write of the same decision a no-op, which is
-what makes reruns and concurrent writers safe.
+SQLite (WAL) is the default: one file, migrated on open. A string with ``://`` is a
+PostgreSQL URL (``leadroute.store.location``), for several workers on one database.
+Decisions are written by ``commit``: a group of ``CommitUnit`` (each a decision with its
+outbox rows, ledger turns, identity rows and SLA timers) in one transaction
+(``leadroute.store.commits``); ``UNIQUE(lead_id, epoch)`` makes a second write of the same
+decision a no-op, which is what makes reruns and concurrent writers safe.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
-from leadroute.errors import StoreError, StoreFileError
+from leadroute.errors import StoreError, StoreFileError, StoreNotFoundError, UserInputError
 from leadroute.models import Decision, Effect, EffectResult, Timer
 from leadroute.rotation import LedgerEntry, LedgerTurn
 from leadroute.store import schema
@@ -41,6 +41,7 @@ from leadroute.store.commits import (
     write_identities,
     write_units,
 )
+from leadroute.store.location import StoreLocation, parse_location
 
 __all__ = [
     "CommitResult",
@@ -48,6 +49,7 @@ __all__ = [
     "LedgerEntry",
     "OutboxRow",
     "Store",
+    "bytewise",
     "default_store_path",
 ]
 
@@ -130,47 +132,121 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
+def bytewise(column: sa.ColumnElement[str], backend: str) -> sa.ColumnElement[str]:
+    """A text column ordered by its bytes, as SQLite orders it, on every backend.
+
+    A PostgreSQL database usually has a linguistic collation (``en_US``: ``a`` before
+    ``B``, punctuation weighed last), which would give reports and the order identities
+    are loaded in (who is a person's first lead) a different order than SQLite.
+    """
+    return column.collate("C") if backend == "postgresql" else column
+
+
 def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Store:
-    """The embedded store. Open with ``Store.open``; close (or use as a context manager)."""
+def _create_engine(where: StoreLocation, create: bool) -> Engine:
+    """The engine for a location; a SQLite file must exist unless ``create``."""
+    path = where.path
+    if path is None:
+        # pre_ping: a worker outlives database restarts and fail-overs.
+        return sa.create_engine(where.url, pool_pre_ping=True)
+    if path.is_dir():
+        raise StoreFileError(f"cannot open store {path}: it is a folder, not a store file")
+    if not path.exists():
+        if not create:
+            raise StoreNotFoundError(
+                f"--store: {path} does not exist (`leadroute route --init` creates a store)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(where.url)
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
-    def __init__(self, engine: Engine, where: str) -> None:
+
+def _open_error(where: StoreLocation, exc: BaseException) -> StoreError:
+    """One line for a store that cannot be opened.
+
+    A store file the user named that is corrupt or cannot exist is their input (exit 2);
+    a database server that fails is not.
+    """
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    error = StoreFileError if where.path is not None else StoreError
+    return error(f"cannot open store {where.display}: {reason}")
+
+
+class Store:
+    """The store. Open with ``Store.open``; close (or use as a context manager).
+
+    Attributes:
+        engine: The SQLAlchemy engine.
+        location: Where the store lives (``location.backend``: ``sqlite`` or ``postgresql``).
+        where: The location for messages (a path, or the URL without its password).
+    """
+
+    def __init__(self, engine: Engine, location: StoreLocation) -> None:
         self.engine = engine
-        self.where = where
+        self.location = location
+        self.where = location.display
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.location.backend
 
     # ----------------------------------------------------------------- lifecycle
 
     @classmethod
-    def open(cls, location: str | Path) -> Store:
-        """Open (creating and migrating as needed) the store at a path or SQLAlchemy URL."""
-        text = str(location)
+    def open(cls, location: str | Path | StoreLocation, *, create: bool = True) -> Store:
+        """Open the store at a path or SQLAlchemy URL, migrating it to the current schema.
+
+        With ``create`` (the library's default) a missing SQLite file, or a PostgreSQL
+        database without the leadroute tables, becomes a new empty store. Without it they
+        raise ``StoreNotFoundError``: the command line creates a store only under ``--init``,
+        so a mistyped path never silently starts an empty one.
+        """
+        where = location if isinstance(location, StoreLocation) else parse_location(location)
         try:
-            if "://" in text:
-                engine = sa.create_engine(text)
-            else:
-                path = Path(text)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                engine = sa.create_engine(f"sqlite:///{path}")
-                sa.event.listen(engine, "connect", _sqlite_pragmas)
-                sa.event.listen(engine, "begin", _sqlite_begin)
-            store = cls(engine, text if "://" not in text else engine.url.render_as_string())
-            store._migrate()
+            engine = _create_engine(where, create)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            # A store file the user named that is corrupt or cannot exist is their input (exit
-            # 2); a database server that fails is not.
-            error = StoreError if "://" in text else StoreFileError
-            raise error(f"cannot open store {text}: {reason}") from None
-        log.debug("store.opened", where=store.where)
+            raise _open_error(where, exc) from None
+        except ModuleNotFoundError as exc:
+            # Like an adapter that is not installed: the user's to fix (exit 2).
+            raise UserInputError(
+                f"cannot open store {where.display}: it needs the {exc.name} module: "
+                "pip install 'leadroute[postgres]'"
+            ) from None
+        store = cls(engine, where)
+        try:
+            store._migrate(create)
+        except BaseException as exc:
+            engine.dispose()
+            if isinstance(exc, sa.exc.SQLAlchemyError | OSError):
+                raise _open_error(where, exc) from None
+            raise
+        log.debug("store.opened", where=store.where, backend=where.backend)
         return store
 
-    def _migrate(self) -> None:
+    def _migrate(self, create: bool) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if self.backend == "postgresql":
+                # Workers starting together must not all create the tables: one migrates,
+                # the others wait for it and then find the schema current.
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_advisory_xact_lock("
+                        "hashtextextended('leadroute:migrate:' || current_schema(), 0))"
+                    )
+                )
+            if not create and not sa.inspect(conn).has_table("alembic_version"):
+                raise StoreNotFoundError(
+                    f"--store: {self.where} holds no leadroute store "
+                    "(`leadroute route --init` creates one)"
+                )
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
@@ -211,8 +287,13 @@ class Store:
             return self._commit_group(units)
         except sa.exc.IntegrityError:
             if len(units) == 1:
+                # The decision's id and (lead, epoch) are unique: if that epoch exists now,
+                # another process recorded it first, and theirs stands.
+                d = units[0].decision
+                if self.decision_at(d.lead_id, d.epoch) is not None:
+                    return CommitResult(written=(False,), commit_seqs=())
                 raise
-        results = [self._commit_group([unit]) for unit in units]
+        results = [self.commit([unit]) for unit in units]
         return CommitResult(
             written=tuple(w for r in results for w in r.written),
             commit_seqs=tuple(s for r in results for s in r.commit_seqs),
@@ -276,7 +357,11 @@ class Store:
         """Every stored identity row, oldest first."""
         t = schema.identities
         with self._reading(conn) as reader:
-            rows = reader.execute(sa.select(t).order_by(t.c.seen_at, t.c.lead_id)).all()
+            rows = reader.execute(
+                sa.select(t).order_by(
+                    bytewise(t.c.seen_at, self.backend), bytewise(t.c.lead_id, self.backend)
+                )
+            ).all()
         return [
             IdentityRow(key_hash=r.key_hash, person_id=r.person_id, lead_id=r.lead_id, kind=r.kind)
             for r in rows
@@ -543,7 +628,9 @@ class Store:
         """The most recent runs, newest first."""
         t = schema.runs
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t).order_by(t.c.started_at.desc()).limit(limit)).all()
+            rows = conn.execute(
+                sa.select(t).order_by(bytewise(t.c.started_at, self.backend).desc()).limit(limit)
+            ).all()
         return [{**row._asdict(), "counts": json.loads(row.counts)} for row in rows]
 
 

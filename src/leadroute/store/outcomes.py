@@ -15,7 +15,7 @@ import structlog
 from leadroute.models import Decision, InputProblem, Outcome, OutcomeKind
 from leadroute.store import schema
 from leadroute.store.codec import decision_from_json, from_iso, to_iso
-from leadroute.store.database import Store
+from leadroute.store.database import Store, bytewise
 
 __all__ = [
     "decision_history",
@@ -71,7 +71,9 @@ def load_outcomes(store: Store) -> list[Outcome]:
     """Every stored outcome, oldest first."""
     t = schema.outcomes
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t).order_by(t.c.at, t.c.id)).all()
+        rows = conn.execute(
+            sa.select(t).order_by(bytewise(t.c.at, store.backend), bytewise(t.c.id, store.backend))
+        ).all()
     return [
         Outcome(
             kind=OutcomeKind(r.kind),
@@ -89,7 +91,9 @@ def decision_history(store: Store) -> list[Decision]:
     """Every decision of every epoch, by lead then epoch (reassignments included)."""
     t = schema.decisions
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.payload).order_by(t.c.lead_id, t.c.epoch)).scalars()
+        rows = conn.execute(
+            sa.select(t.c.payload).order_by(bytewise(t.c.lead_id, store.backend), t.c.epoch)
+        ).scalars()
         return [decision_from_json(payload) for payload in rows]
 
 

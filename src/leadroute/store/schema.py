@@ -24,19 +24,21 @@ __all__ = [
 metadata = sa.MetaData()
 
 # Timestamps are ISO-8601 UTC text: portable across SQLite and PostgreSQL and sortable.
+# Identifiers from outside (lead, rep, person ids; policy names; files) are unbounded TEXT:
+# SQLite never enforces a VARCHAR length and PostgreSQL would (migration text_identifiers).
 decisions = sa.Table(
     "decisions",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("lead_id", sa.String(255), nullable=False, index=True),
+    sa.Column("lead_id", sa.Text, nullable=False, index=True),
     sa.Column("epoch", sa.Integer, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("owner_id", sa.String(255), nullable=False, index=True),
-    sa.Column("queue", sa.String(255), nullable=False, server_default=""),
+    sa.Column("owner_id", sa.Text, nullable=False, index=True),
+    sa.Column("queue", sa.Text, nullable=False, server_default=""),
     sa.Column("step", sa.String(32), nullable=False),
-    sa.Column("rule", sa.String(255), nullable=False, server_default=""),
-    sa.Column("pool", sa.String(255), nullable=False, server_default=""),
-    sa.Column("policy_version", sa.String(128), nullable=False),
+    sa.Column("rule", sa.Text, nullable=False, server_default=""),
+    sa.Column("pool", sa.Text, nullable=False, server_default=""),
+    sa.Column("policy_version", sa.Text, nullable=False),
     sa.Column("decided_at", sa.String(40), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     # The commit that wrote it (NULL for decisions stored before commits were numbered).
@@ -47,8 +49,8 @@ decisions = sa.Table(
 ledger = sa.Table(
     "ledger",
     metadata,
-    sa.Column("pool", sa.String(255), primary_key=True),
-    sa.Column("rep_id", sa.String(255), primary_key=True),
+    sa.Column("pool", sa.Text, primary_key=True),
+    sa.Column("rep_id", sa.Text, primary_key=True),
     sa.Column("assigned", sa.Integer, nullable=False),
     sa.Column("last_seq", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
@@ -62,7 +64,7 @@ outbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("idem_key", sa.String(64), nullable=False, unique=True),
     sa.Column("decision_id", sa.String(64), sa.ForeignKey("decisions.id"), nullable=False),
-    sa.Column("lead_id", sa.String(255), nullable=False),
+    sa.Column("lead_id", sa.Text, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, index=True),
@@ -71,7 +73,7 @@ outbox = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("applied_at", sa.String(40), nullable=True),
     # The owner the target held after an owner write, when something else changed it.
-    sa.Column("observed_owner", sa.String(255), nullable=False, server_default=""),
+    sa.Column("observed_owner", sa.Text, nullable=False, server_default=""),
     # A retryable failure waits (exponential backoff) before the relay tries the row again.
     sa.Column("next_attempt_at", sa.String(40), nullable=True),
 )
@@ -81,7 +83,7 @@ runs = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("command", sa.String(32), nullable=False),
-    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
     sa.Column("started_at", sa.String(40), nullable=False),
     sa.Column("finished_at", sa.String(40), nullable=True),
     sa.Column("counts", sa.Text, nullable=False, server_default="{}"),
@@ -97,7 +99,7 @@ meta = sa.Table(
 prices = sa.Table(
     "prices",
     metadata,
-    sa.Column("rep_id", sa.String(255), primary_key=True),
+    sa.Column("rep_id", sa.Text, primary_key=True),
     sa.Column("price", sa.Float, nullable=False),
     sa.Column("computed_at", sa.String(40), nullable=False),
 )
@@ -108,11 +110,11 @@ outcomes = sa.Table(
     "outcomes",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("lead_id", sa.String(255), nullable=False, index=True),
-    sa.Column("rep_id", sa.String(255), nullable=False, server_default=""),
+    sa.Column("lead_id", sa.Text, nullable=False, index=True),
+    sa.Column("rep_id", sa.Text, nullable=False, server_default=""),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("at", sa.String(40), nullable=False, index=True),
-    sa.Column("source", sa.String(64), nullable=False, server_default=""),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("recorded_at", sa.String(40), nullable=False),
 )
@@ -124,11 +126,11 @@ input_problems = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("file", sa.String(255), nullable=False),
+    sa.Column("file", sa.Text, nullable=False),
     sa.Column("line", sa.Integer, nullable=True),
-    sa.Column("record_id", sa.String(255), nullable=False),
+    sa.Column("record_id", sa.Text, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("field", sa.String(255), nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
     sa.Column("code", sa.String(64), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.String(40), nullable=False),
@@ -140,8 +142,8 @@ identities = sa.Table(
     "identities",
     metadata,
     sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("lead_id", sa.String(255), primary_key=True),
-    sa.Column("person_id", sa.String(255), nullable=False, index=True),
+    sa.Column("lead_id", sa.Text, primary_key=True),
+    sa.Column("person_id", sa.Text, nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("seen_at", sa.String(40), nullable=False),
     # The commit that wrote the row or last moved it to another person (a merge).
@@ -174,7 +176,7 @@ timers = sa.Table(
     "timers",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("lead_id", sa.String(255), nullable=False, index=True),
+    sa.Column("lead_id", sa.Text, nullable=False, index=True),
     sa.Column("decision_id", sa.String(64), sa.ForeignKey("decisions.id"), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("due_at", sa.String(40), nullable=False),
@@ -194,7 +196,7 @@ idempotency_keys = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
-    sa.Column("lead_id", sa.String(255), nullable=False),
+    sa.Column("lead_id", sa.Text, nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("response", sa.Text, nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
