@@ -82,6 +82,7 @@ def _route(folder: Path, *extra: str):
         [
             *extra,
             "route",
+            "--init",
             "--policy",
             str(folder / "leadroute.yaml"),
             "--input",

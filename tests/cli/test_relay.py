@@ -90,13 +90,13 @@ def app_():
 def test_route_stopped_by_a_quota_prints_its_result_and_exits_4(target: Target):
     """A quota stop mid-write: decisions stored, the JSON printed, one line on stderr, exit 4."""
     target.room = 1
-    code, data, err = cli("route", "--at", AT.isoformat())
+    code, data, err = cli("route", "--init", "--at", AT.isoformat())
     assert code == 4
     assert data["counts"]["new"] == 3 and data["relay"]["quota"] == "daily limit"
     assert data["relay"]["pending"] == 2 and data["relay"]["dead"] == 0
     assert "writes stopped: daily limit (2 effect(s) pending" in err
     target.room = 10
-    code, data, _ = cli("route", "--at", AT.isoformat())
+    code, data, _ = cli("route", "--init", "--at", AT.isoformat())
     assert code == 0 and data["relay"]["applied"] == 2 and len(target.owners) == 3
 
 
@@ -107,7 +107,7 @@ def test_rebalance_stopped_inside_a_relay_batch_exits_4(target: Target):
         reps=list(target.snap.reps),
     )
     target.room = 0
-    code, data, err = cli("rebalance", "--at", AT.isoformat())
+    code, data, err = cli("rebalance", "--init", "--at", AT.isoformat())
     assert code == 4 and data["counts"]["applied"] == 3
     assert data["relay"]["pending"] == 3 and "writes stopped" in err
     with Store.open(Path(".leadroute/leadroute.db")) as store:
@@ -117,7 +117,7 @@ def test_rebalance_stopped_inside_a_relay_batch_exits_4(target: Target):
 def test_relay_applies_what_is_pending(target: Target):
     """``relay`` alone sends the pending effects a quota-stopped run left behind."""
     target.room = 0
-    assert cli("route", "--at", AT.isoformat())[0] == 4
+    assert cli("route", "--init", "--at", AT.isoformat())[0] == 4
     target.room = 10
     code, data, _ = cli("relay")
     assert code == 0 and data["relay"]["applied"] == 3 and data["unresolved"] == []
@@ -126,7 +126,7 @@ def test_relay_applies_what_is_pending(target: Target):
 def test_relay_retry_dead_queues_dead_effects_again(target: Target):
     """A dead write stays listed until --retry-dead queues it again and it is applied."""
     target.invalid = {"L2"}
-    assert cli("route", "--at", AT.isoformat())[0] == 0
+    assert cli("route", "--init", "--at", AT.isoformat())[0] == 0
     code, data, _ = cli("relay")
     assert [u["lead_id"] for u in data["unresolved"]] == ["L2"]
     target.invalid = set()
@@ -139,7 +139,7 @@ def test_relay_retry_dead_queues_dead_effects_again(target: Target):
 def test_relay_resolve_closes_a_dead_effect_fixed_by_hand(target: Target):
     """--resolve --lead closes a dead effect without sending it; it leaves every report."""
     target.invalid = {"L2", "L3"}
-    cli("route", "--at", AT.isoformat())
+    cli("route", "--init", "--at", AT.isoformat())
     code, data, _ = cli("relay", "--resolve", "--lead", "L2")
     assert code == 0 and [r["lead_id"] for r in data["resolved"]] == ["L2"]
     assert data["relay"] is None and [u["lead_id"] for u in data["unresolved"]] == ["L3"]
@@ -151,7 +151,7 @@ def test_relay_resolve_closes_a_dead_effect_fixed_by_hand(target: Target):
 
 def test_relay_refuses_contradictory_or_incomplete_options(target: Target):
     """--resolve without --lead, or with --retry-dead, is one line and exit 2."""
-    cli("route", "--at", AT.isoformat())
+    cli("route", "--init", "--at", AT.isoformat())
     code, _, err = cli("relay", "--resolve")
     assert code == 2 and "--resolve: name the leads with --lead" in err
     code, _, err = cli("relay", "--resolve", "--retry-dead", "--lead", "L1")

@@ -175,7 +175,7 @@ def test_daily_limit_during_writes_exits_4_and_the_next_run_writes_everything(wo
     # The portal's daily quota runs out after the first batch of owners.
     fake.fail("batch_update", Fault(status=429, body=rate_limit_body("DAILY"), times=99, skip=1))
     with fake.installed():
-        stopped = runner.invoke(app, ["route", "--source", "hubspot", "--json"])
+        stopped = runner.invoke(app, ["route", "--init", "--source", "hubspot", "--json"])
     assert stopped.exit_code == 4, stopped.output
     assert "daily" in stopped.stderr.lower() and TOKEN not in stopped.output
     report = json.loads(stopped.stdout)

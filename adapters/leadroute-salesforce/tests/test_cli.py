@@ -376,7 +376,7 @@ def test_an_owner_without_read_on_leads_is_rerouted(fake, jwt_env, tmp_path, mon
     policy = tmp_path / "leadroute.yaml"
     policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
     store = tmp_path / "a.db"
-    run(fake, "route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+    run(fake, "route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
     tried = {
         r["id"]
         for u in fake.data_requests("update")
