@@ -480,6 +480,7 @@ def _route(folder: Path, *extra: str):
         app,
         [
             "route",
+            "--init",
             "--policy",
             str(folder / "leadroute.yaml"),
             "--input",
