@@ -179,7 +179,7 @@ def test_report_shows_touches_meetings_and_the_sla_read_from_the_org(
     runner = CliRunner()
     base = ["--policy", str(policy), "--store", str(store), "--source", "salesforce", "--json"]
     with fake.router:
-        routed = runner.invoke(app, ["route", *base, "--at", ROUTE_AT.isoformat()])
+        routed = runner.invoke(app, ["route", "--init", *base, "--at", ROUTE_AT.isoformat()])
     assert routed.exit_code == 0, routed.output
     with Store.open(store) as audit:
         decisions = audit.current_decisions()
