@@ -183,7 +183,9 @@ def test_every_policy_feature_works_for_hubspot_users(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     at = now.astimezone(UTC).isoformat()
     with fake.installed():
-        result = CliRunner().invoke(app, ["route", "--source", "hubspot", "--at", at, "--json"])
+        result = CliRunner().invoke(
+            app, ["route", "--init", "--source", "hubspot", "--at", at, "--json"]
+        )
     assert result.exit_code == 0, result.output
     with Store.open(tmp_path / ".leadroute" / "leadroute.db") as store:
         decided = store.current_decisions()
