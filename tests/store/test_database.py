@@ -234,10 +234,11 @@ def test_long_outside_identifiers_are_stored_on_every_backend(store: Store):
     version) are stored and read back alike on SQLite and PostgreSQL."""
     long_lead, long_rep = "L" * 600, "r" * 400
     d = attrs.evolve(decision(long_lead, long_rep, pool="p" * 300), policy_version="v" * 200)
-    entry = LedgerEntry(pool="p" * 300, rep_id=long_rep, assigned=1, last_seq=1)
-    assert store.record(d, [effect(d)], [entry]) is True
+    turn = LedgerTurn(pool="p" * 300, rep_id=long_rep, seq=1)
+    assert store.record(d, [effect(d)], [turn]) is True
     assert store.current_decision(long_lead) == d
-    assert store.load_ledger() == {("p" * 300, long_rep): entry}
+    [entry] = store.load_ledger().values()
+    assert (entry.pool, entry.rep_id, entry.assigned) == ("p" * 300, long_rep, 1)
 
 
 def test_text_is_ordered_by_its_bytes_on_every_backend(store: Store):
@@ -272,7 +273,10 @@ def test_a_decision_committed_by_another_process_meanwhile_stands(store: Store):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 conn.begin()
-            Store._insert_decision(store, conn, theirs)  # not committed yet
+            from leadroute.store.commits import CommitUnit, write_units
+
+            # Not through the commit sequence: only the unique key can settle this race.
+            write_units(conn, [CommitUnit(decision=theirs)], 1, "2026-11-02T09:00:00+00:00")
             started.set()
             done.wait(0.5)  # ``record`` runs meanwhile and must wait for this commit
             conn.commit()

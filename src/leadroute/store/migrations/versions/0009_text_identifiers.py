@@ -6,7 +6,7 @@ from a CSV export was stored on one and failed the whole transaction on the othe
 declared type means nothing to SQLite, so only PostgreSQL changes (no table copy there).
 
 Revision ID: text_identifiers
-Revises: service
+Revises: commits
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "text_identifiers"
-down_revision = "service"
+down_revision = "commits"
 branch_labels = None
 depends_on = None
 
@@ -37,6 +37,7 @@ COLUMNS: dict[str, dict[str, int]] = {
     "identities": {"lead_id": 255, "person_id": 255},
     "timers": {"lead_id": 255},
     "idempotency_keys": {"lead_id": 255},
+    "turns": {"pool": 255, "rep_id": 255},
 }
 
 
