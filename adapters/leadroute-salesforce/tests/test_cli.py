@@ -408,7 +408,7 @@ def test_a_quota_stop_over_six_runs_loses_no_write(fake, jwt_env, tmp_path, monk
         encoding="utf-8",
     )
     store = tmp_path / "audit.db"
-    args = ["route", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
+    args = ["route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
     for _ in range(6):
         fake.allocation = fake.used + 9  # enough to read (9 queries), none left to write
         with fake.router:
