@@ -54,14 +54,17 @@ def test_a_section_with_required_settings_absent_leaves_the_plugin_unconfigured(
     [
         (
             "plugins: {guard: {max_employees: lots}}",
-            "leadroute.yaml: plugins.guard.max_employees: invalid value for type, expected int",
+            "leadroute.yaml: plugins.guard.max_employees: expected a whole number, got 'lots'",
         ),
         (
             "plugins: {guard: {colour: red}}",
             "leadroute.yaml: plugins.guard: unknown key(s): colour",
         ),
         ("plugins: {keyed: {}}", "leadroute.yaml: plugins.keyed.api_url: required key missing"),
-        ("plugins: {guard: [1, 2]}", "leadroute.yaml: plugins.guard: expected a mapping"),
+        (
+            "plugins: {guard: [1, 2]}",
+            "leadroute.yaml: plugins.guard: expected a mapping (key: value), got a list",
+        ),
         (
             "plugins: {gaurd: {}}",
             "leadroute.yaml: plugins.gaurd: no loaded plugin declares this section "

@@ -26,6 +26,7 @@ from cattrs.v import transform_error
 from leadroute.errors import PolicyError
 from leadroute.models import Lead
 from leadroute.numbers import RangePolicy
+from leadroute.policy_checks import check_unique_keys
 from leadroute.policy_files import MAX_POLICY_BYTES, MAX_TABLE_BYTES, load_yaml, read_bounded
 from leadroute.policy_service import (
     EscalationPolicy,
@@ -33,6 +34,7 @@ from leadroute.policy_service import (
     ServicePolicy,
     check_service,
 )
+from leadroute.policy_values import ValueProblem, install_value_hooks
 from leadroute.territories import Territory, check_key, merge_territories, territory_table
 from leadroute.worktime import WorkingHours, WorktimeError
 
@@ -862,6 +864,7 @@ def deferring_hours(policy: Policy) -> Policy:
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    install_value_hooks(converter, except_types=(tuple[Condition, ...],))
     converter.register_structure_hook_func(
         lambda t: t == tuple[Condition, ...], _structure_conditions
     )
@@ -892,8 +895,14 @@ def policy_converter() -> cattrs.Converter:
 
 
 def _format_exception(exc: BaseException, type_: type | None) -> str:
-    if isinstance(exc, ConditionError):
+    if isinstance(exc, ConditionError | ValueProblem):
         return str(exc)
+    if isinstance(exc, AttributeError | TypeError) and type_ is not None and attrs.has(type_):
+        # A section (an attrs class) given as text or a list: cattrs asks it for .keys().
+        found = re.search(r"'(\w+)' object", str(exc))
+        kinds = {"str": "text", "list": "a list", "int": "a number", "float": "a number"}
+        got = kinds.get(found.group(1), found.group(1)) if found else "something else"
+        return f"expected a mapping (key: value), got {got}"
     if isinstance(exc, ForbiddenExtraKeysError):
         return f"unknown key(s): {', '.join(sorted(map(str, exc.extra_fields)))}"
     if isinstance(exc, KeyError):
@@ -927,6 +936,7 @@ def parse_policy(
     data = load_yaml(text, source=source)
     if not isinstance(data, dict):
         raise PolicyError("expected a mapping at the top of the file", source=source)
+    check_unique_keys(text, source)
     for computed in ("digest", "plugin_settings"):
         if computed in data:
             raise PolicyError(

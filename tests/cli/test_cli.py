@@ -517,3 +517,46 @@ def test_a_bad_time_zone_on_the_fallback_owner_costs_nothing(demo_dir, tmp_path)
     flagged = [r for r in rows(folder / "exceptions.csv") if r["code"] == "BAD_TIMEZONE"]
     assert [(r["line"], r["record_id"]) for r in flagged] == [(str(line), "rep-099")]
     assert "ignored, UTC used instead" in flagged[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "adapters: {csv: {columns: {leads: {favourite: Colour}}}}",
+            "adapters.csv.columns.leads.favourite: unknown field",
+        ),
+        ("adapters: {hubspott: {}}", "did you mean 'hubspot'?"),
+        ("routing:\n  - {name: again, pool: p}", "routing: appears twice"),
+    ],
+)
+def test_check_policy_catches_what_would_fail_later(tmp_path, extra, message):
+    """A column mapped to no field, an adapter typo or a doubled key fails check-policy, not the run."""
+    bad = tmp_path / "leadroute.yaml"
+    bad.write_text(
+        "version: '1'\nfallback: {owner: ops}\npools: [{name: p}]\n"
+        f"routing:\n  - {{name: r, pool: p}}\n{extra}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check-policy", str(bad)])
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {bad}: ") and message in line
+
+
+def test_check_policy_prints_warnings_for_names_nothing_knows(tmp_path):
+    """A fit weight and a region nothing defines are printed as warnings naming the path; exit 0."""
+    policy = tmp_path / "leadroute.yaml"
+    policy.write_text(
+        "version: '1'\nfallback: {owner: ops}\npools: [{name: p}]\nregions: {NA: [US]}\n"
+        "fit: {weights: {intnet: 2}}\nrouting:\n  - {name: r, pool: p, when: {region: EMEA}}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check-policy", str(policy)])
+    assert result.exit_code == 0
+    warnings = result.stderr.strip().splitlines()
+    assert [w.split(": ")[2] for w in warnings] == ["fit.weights.intnet", "routing[0].when.region"]
+    assert all(w.startswith(f"warning: {policy}: ") for w in warnings)
+    assert "2 warning(s)" in result.stdout
+    data = json.loads(runner.invoke(app, ["check-policy", str(policy), "--json"]).stdout)
+    assert data["valid"] is True and len(data["warnings"]) == 2

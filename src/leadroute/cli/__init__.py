@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import attrs
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -48,6 +49,7 @@ from leadroute.models import Snapshot
 from leadroute.notify import EffectRouter, Notifier
 from leadroute.pipeline import check_snapshot_references
 from leadroute.policy import Policy, json_schema, load_policy
+from leadroute.policy_checks import check_adapter_options, check_names
 from leadroute.solver import Solution
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import RelayReport, Store, default_store_path
@@ -55,6 +57,8 @@ from leadroute.store.location import parse_location
 from leadroute.usecases import RebalanceResult, RunResult, explain_decision
 
 __all__ = ["app", "main"]
+
+log = structlog.get_logger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -182,6 +186,9 @@ def _target(
         if value
     }
     workdir = Path.cwd()
+    # A typo of a known name stops here; a name nothing knows may be legitimate: say so.
+    for warning in check_names(policy, adapters=host.adapters().names(), source=str(policy_file)):
+        log.warning("policy.unknown_name", policy=str(policy_file), problem=warning)
     adapter = _build_adapter(host, source, policy, options, workdir, purpose)
     # The CSV adapter may take its output folder from the policy (adapters.csv.output_dir).
     folder = getattr(adapter, "output_dir", None) or Path(output_dir or input_dir or workdir)
@@ -583,9 +590,18 @@ def check_policy(
     policy_file: Annotated[Path, typer.Argument(help="The policy file to check.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Exit 0 when the policy is valid, 2 with the first problem otherwise."""
+    """Exit 0 when the policy is valid, 2 with the first problem otherwise.
+
+    Besides the structure, it builds every installed adapter the policy configures (their
+    options) and checks the names the policy uses; a name that may be legitimate although
+    nothing here knows it is printed as a warning.
+    """
     try:
-        policy = cli_host().configure(load_policy(policy_file), source=str(policy_file))
+        host = cli_host()
+        policy = host.configure(load_policy(policy_file), source=str(policy_file))
+        registry = host.adapters()
+        check_adapter_options(policy, registry, Path.cwd(), source=str(policy_file))
+        warnings = check_names(policy, adapters=registry.names(), source=str(policy_file))
     except UserInputError as exc:
         if as_json:
             _emit_json({"valid": False, "error": str(exc)})
@@ -596,15 +612,20 @@ def check_policy(
         "version": policy.version_tag,
         "rules": len(policy.routing),
         "pools": len(policy.pools),
+        "warnings": warnings,
     }
     if as_json:
         _emit_json(summary)
-    else:
-        out.print(
-            f"{policy_file}: valid (version {policy.version_tag}, "
-            f"{summary['rules']} rules, {summary['pools']} pools)",
-            highlight=False,
-        )
+        return
+    for warning in warnings:
+        sys.stderr.write(f"warning: {policy_file}: {warning}\n")
+    out.print(
+        f"{policy_file}: valid (version {policy.version_tag}, "
+        f"{summary['rules']} rules, {summary['pools']} pools"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
+        + ")",
+        highlight=False,
+    )
 
 
 @policy_app.command("schema")
