@@ -688,6 +688,11 @@ class Pipeline:
         trail.path.append("account_owner:unavailable")
         return None
 
+    def in_pool(self, trail: Trail) -> Decided:
+        """Only the routing-rule stages, for a lead routed before: rule, pool, strategy,
+        the pool's backup, else the fallback queue (a move into a pool)."""
+        return self._pool(trail) or self.fallback(trail, trail.miss)
+
     def _pool(self, trail: Trail) -> Decided | None:
         found = self.pool_candidates(trail, with_capacity=True)
         if found is None:

@@ -131,13 +131,22 @@ class Engine:
         outcome = self.pipeline.decide(lead, at or self.clock())
         if isinstance(outcome, Rejected):
             return Verdict(rejected=outcome)
-        done: list[Committed] = []
-        with self.group(size=1, on_commit=done.append) as group:
-            group.add(outcome)
-        [committed] = done
+        committed = self.commit(outcome)
         return Verdict(
             decision=committed.decision, new=committed.new, followers=committed.followers
         )
+
+    def commit(self, decided: Decided, *, moved: bool = False, planned: bool = False) -> Committed:
+        """Commit one decision alone (see ``CommitGroup.add`` for ``moved`` and ``planned``).
+
+        A decision made outside the engine (a breach move to the backup or the queue) is
+        committed with ``planned=True``: its load moves from the previous owner to the new
+        one here, and it gets its effects and timers from ``commit_unit`` like any other.
+        """
+        done: list[Committed] = []
+        with self.group(size=1, on_commit=done.append) as group:
+            group.add(decided, moved=moved, planned=planned)
+        return done[0]
 
     def latest(self, lead_id: str) -> Decision | None:
         """The lead's latest decision, as far as this engine knows."""
@@ -267,11 +276,13 @@ class Engine:
         state, people = self.state, self.state.people
         previous = state.latest.get(decision.lead_id)
         rows, merges = people.settle(decision) if people is not None else ([], {})
+        applied = True
         if planned:
-            state.absorb(decision, decided.turns)
+            applied = state.absorb(decision, decided.turns)
         else:
             state.settle(decision, previous)
-        followers = tuple(self._followers(decision, moved=moved))
+        # A stale planned decision (the lead moved on since) takes nobody with it.
+        followers = tuple(self._followers(decision, moved=moved)) if applied else ()
         for follower, _ in followers:
             state.absorb(follower)
         unit = commit_unit(
@@ -284,7 +295,7 @@ class Engine:
             followers=[f for f, _ in followers],
             lead=decided.lead,
         )
-        return Staged(unit=unit, previous=previous, followers=followers)
+        return Staged(unit=unit, previous=previous, followers=followers, applied=applied)
 
     def write(self, units: Sequence[CommitUnit]) -> tuple[bool, ...]:
         """Commit units in one group; True for each written."""
@@ -297,7 +308,8 @@ class Engine:
         for item in reversed(staged):
             for follower, earlier in reversed(item.followers):
                 self.state.retract(follower, earlier, ())
-            self.state.retract(item.unit.decision, item.previous, item.unit.turns)
+            if item.applied:
+                self.state.retract(item.unit.decision, item.previous, item.unit.turns)
 
     def committed(self, staged: Staged, *, written: bool) -> Committed:
         """The outcome of a staged decision once its group was written (broadcast if new)."""

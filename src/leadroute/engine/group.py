@@ -60,11 +60,14 @@ class Staged:
         unit: What it writes.
         previous: The lead's decision before it.
         followers: Each follower with the decision it replaced.
+        applied: Whether staging changed the state (a planned decision no newer than the
+            lead's latest does not, and there is nothing to undo).
     """
 
     unit: CommitUnit
     previous: Decision | None
     followers: tuple[tuple[Decision, Decision], ...] = ()
+    applied: bool = True
 
 
 OnCommit = Callable[[Committed], None]

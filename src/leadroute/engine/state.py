@@ -129,18 +129,20 @@ class RoutingState:
         if self.people is not None:
             self.people.note(decision)
 
-    def absorb(self, decision: Decision, turns: Iterable[LedgerTurn] = ()) -> None:
+    def absorb(self, decision: Decision, turns: Iterable[LedgerTurn] = ()) -> bool:
         """Take in a decision made elsewhere (a plan, another process) with its turns.
 
-        A decision no newer than the lead's latest is ignored (already taken in).
+        A decision no newer than the lead's latest is ignored (already taken in, or stale);
+        returns whether it was taken in.
         """
         previous = self.latest.get(decision.lead_id)
         if previous is not None and previous.epoch >= decision.epoch:
-            return
+            return False
         self._load(decision)
         for turn in turns:
             self.ledger.apply(turn)
         self.settle(decision, previous)
+        return True
 
     def retract(
         self, decision: Decision, previous: Decision | None, turns: Iterable[LedgerTurn]
