@@ -19,8 +19,12 @@ Instances (``--instance``):
   EMEA country groups, APAC) and 3 segments, so about 20 reps are eligible per lead, as
   the optimizer's facts assume.
 
+With ``--learned-fit``, the pipeline is timed again with the learned-fit plugin scoring
+every candidate (a model trained on random outcomes), and the ratio to the plain pipeline
+is reported.
+
 Usage: uv run python benchmarks/route_latency.py --reps 1000 --leads 2000
-       [--instance realistic] [--seed 1] [--json]
+       [--instance realistic] [--seed 1] [--learned-fit] [--json]
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ import json
 import logging
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -208,10 +214,16 @@ def timed(decide: Callable[[Lead], object], stream: list[Lead]) -> dict[str, Any
     }
 
 
-def run_pipeline(policy_text: str, reps: list[Rep], stream: list[Lead]) -> dict[str, Any]:
-    policy = parse_policy(policy_text)
+def run_pipeline(
+    policy_text: str,
+    reps: list[Rep],
+    stream: list[Lead],
+    plugins: tuple[object, ...] = (),
+    base_dir: Path | None = None,
+) -> dict[str, Any]:
+    policy = parse_policy(policy_text, base_dir=base_dir)
     pipeline = Pipeline.build(
-        make_host(load_entrypoints=False),
+        make_host(load_entrypoints=False, plugins=plugins),
         policy,
         reps,
         AccountIndex.build([]),
@@ -282,6 +294,36 @@ def eligible_per_lead(policy_text: str, reps: list[Rep], sample: list[Lead]) -> 
     return statistics.fmean(counts)
 
 
+def learned_fit_run(
+    policy_text: str, reps: list[Rep], stream: list[Lead], rng: random.Random
+) -> dict[str, Any]:
+    """The pipeline with the learned-fit plugin scoring every candidate, from a model trained
+    on random outcomes for every rep by segment (what it costs, not what it is worth)."""
+    from leadroute_learned_fit import plugin  # noqa: PLC0415 - only with --learned-fit
+    from leadroute_learned_fit.model import Example, train  # noqa: PLC0415
+
+    examples = [
+        Example(
+            lead_id=f"E{i}",
+            rep_id=rep.id,
+            features={"segment": rng.choice(("smb", "enterprise")), "region": "NA"},
+            converted=rng.random() < 0.3,
+        )
+        for i, rep in enumerate(reps * 30)
+    ]
+    model = train(
+        examples,
+        target="opportunity",
+        as_of=AT,
+        half_life=timedelta(days=90),
+        mature_after=timedelta(days=14),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "model.json").write_text(model.to_json(), encoding="utf-8")
+        text = policy_text + "fit: {learned: {model: model.json, weight: 10}}\n"
+        return run_pipeline(text, reps, stream, (plugin,), Path(folder))
+
+
 def main() -> None:
     # An application configures logging: keep the solver's info lines out of the output.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -291,6 +333,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--instance", choices=sorted(INSTANCES), default="uniform")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--learned-fit",
+        action="store_true",
+        help="Also time the pipeline with the learned-fit plugin scoring every candidate.",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     policy_text, make_team, make_leads = INSTANCES[args.instance]
@@ -312,6 +359,15 @@ def main() -> None:
         "ratio_cpu_p50": pipeline["cpu"]["p50_us"] / direct["cpu"]["p50_us"],
         "ratio_cpu_p99": pipeline["cpu"]["p99_us"] / direct["cpu"]["p99_us"],
     }
+    if args.learned_fit:
+        learned = learned_fit_run(policy_text, reps, stream, rng)
+        result["pipeline_learned_fit"] = learned
+        result["learned_over_pipeline_cpu_p50"] = (
+            learned["cpu"]["p50_us"] / pipeline["cpu"]["p50_us"]
+        )
+        result["learned_over_pipeline_cpu_p99"] = (
+            learned["cpu"]["p99_us"] / pipeline["cpu"]["p99_us"]
+        )
     if args.json:
         print(json.dumps(result, indent=2))
     else:

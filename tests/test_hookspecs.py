@@ -407,3 +407,52 @@ def test_hook_leadroute_register_commands():
     host.register_commands(cli)
     result = CliRunner().invoke(cli, ["hello", "--name", "leadroute"])
     assert result.exit_code == 0 and result.stdout == "hello leadroute\n"
+
+
+MODELS = (
+    "Lead",
+    "LeadEvent",
+    "Rep",
+    "Capacity",
+    "Availability",
+    "LeaveWindow",
+    "Account",
+    "AccountIndex",
+    "AccountMatch",
+    "RoutingContext",
+    "Problem",
+    "ScoreContribution",
+    "Exclusion",
+    "ExclusionGroup",
+    "FitContribution",
+    "Candidate",
+    "Decision",
+    "Outcome",
+    "BatchProblem",
+    "Solution",
+)
+
+
+def test_every_field_of_every_hook_model_is_documented():
+    """docs/hooks.md has a table per model a hook receives or returns, naming every field."""
+    import attrs
+
+    import leadroute
+    import leadroute.solver
+
+    text = DOCS.read_text(encoding="utf-8")
+    for name in MODELS:
+        cls = getattr(leadroute, name, None) or getattr(leadroute.solver, name)
+        match = re.search(rf"^### `{name}`\n(.*?)(?=^### |\Z)", text, flags=re.M | re.S)
+        assert match, f"docs/hooks.md: no section for model {name}"
+        documented = set(re.findall(r"^\| `(\w+)` \|", match.group(1), flags=re.M))
+        fields = {f.name for f in attrs.fields(cls) if not f.name.startswith("_")}
+        assert fields <= documented, f"{name}: undocumented {sorted(fields - documented)}"
+
+
+def test_every_hook_has_a_worked_example():
+    """Each hook's section in docs/hooks.md holds a Python example implementing that hook."""
+    text = DOCS.read_text(encoding="utf-8")
+    for hook in HOOKS:
+        match = re.search(rf"^### `{hook}\(.*?(?=^##)", text, flags=re.M | re.S)
+        assert match and f"def {hook}(" in match.group(0), f"docs/hooks.md: {hook} has no example"

@@ -200,3 +200,17 @@ def test_a_hook_returning_the_wrong_type_is_one_line(installed, folder):
         "error: plugin 'scorer': hook leadroute_score_fit returned a float for lead L1; "
         "expected a list of FitContribution or None\n"
     )
+
+
+def test_the_console_script_adds_plugins_commands(monkeypatch, capsys):
+    """leadroute (main) registers installed plugins' commands: the learned fit's `fit train`."""
+    import sys
+
+    from leadroute import cli
+
+    monkeypatch.setattr(sys, "argv", ["leadroute", "fit", "train", "--help"])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "--store" in out and "--target" in out and "--half-life" in out

@@ -36,6 +36,7 @@ LEAD_HEADER = (
     "created_at",
     "owner",
     "phone",
+    "industry",
 )
 EVENT_HEADER = ("lead_id", "kind", "at", "count")
 REP_HEADER = (
@@ -243,6 +244,33 @@ TRADES = (
     "Analytics",
     "Games",
 )
+# The industry a company's trade word says it is in (no random draw: the name decides).
+INDUSTRIES = {
+    "Logistics": "logistics",
+    "Foods": "food",
+    "Health": "healthcare",
+    "Robotics": "manufacturing",
+    "Retail": "retail",
+    "Energy": "energy",
+    "Labs": "research",
+    "Finance": "fintech",
+    "Media": "media",
+    "Systems": "software",
+    "Outdoor": "retail",
+    "Pharma": "healthcare",
+    "Mobility": "transport",
+    "Textiles": "manufacturing",
+    "Analytics": "software",
+    "Games": "media",
+}
+
+
+def industry_of(company: str) -> str:
+    """The industry of a generated company name (``Blue Finance Inc.`` -> ``fintech``), or ``""``."""
+    words = "".join(ch if ch.isalnum() else " " for ch in company.title()).split()
+    return next((INDUSTRIES[w] for w in words if w in INDUSTRIES), "")
+
+
 TLDS = {
     "US": "com",
     "CA": "ca",
@@ -701,6 +729,8 @@ def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -
     _phones(intake_rng, leads)
     _place_intake_cases(leads)
     _place_matching_cases(leads, accounts, now)
+    for lead in leads.values():
+        lead["industry"] = industry_of(lead["company"])
     _write(files.leads, LEAD_HEADER, [[lead[c] for c in LEAD_HEADER] for lead in leads.values()])
     _write(files.events, EVENT_HEADER, _events(intake_rng, leads, now))
     return files
