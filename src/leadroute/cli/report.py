@@ -32,7 +32,8 @@ from leadroute.cli.hosting import cli_host
 from leadroute.cli.outputs import check_file
 from leadroute.clock import utcnow
 from leadroute.errors import UserInputError
-from leadroute.models import Rep
+from leadroute.models import Rep, Snapshot
+from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import ConditionError, Policy, format_duration, load_policy, parse_duration
 from leadroute.reporting import ExceptionRow, History, Report, compute_report, exception_rows
 from leadroute.reporting.export import (
@@ -91,13 +92,13 @@ def _window(text: str) -> timedelta:
     return value
 
 
-def _reps(policy: Policy, source: str, input_dir: Path | None) -> Sequence[Rep]:
-    """Reps for capacity, weights and pools; CSV without --input reads nothing."""
+def _read_source(policy: Policy, source: str, input_dir: Path | None) -> Snapshot:
+    """The source's reps (capacity, weights, pools) and outcomes; CSV without --input reads nothing."""
     if source == "csv" and input_dir is None:
-        return ()
+        return Snapshot()
     options = {"input_dir": str(input_dir)} if input_dir else {}
     adapter = _build_adapter(cli_host(), source, policy, options, Path.cwd())
-    return adapter.read().reps
+    return adapter.read()
 
 
 def build_report(
@@ -110,11 +111,14 @@ def build_report(
 ) -> Built:
     """Load the policy, the history and (when asked) the reps, then compute everything."""
     policy = load_policy(policy_file)
-    reps = _reps(policy, source, input_dir)
+    read = _read_source(policy, source, input_dir)
     as_of = at or utcnow()
     with Store.open(store_location(store), create=False) as opened:
+        # What reps did in the CRM since (calls, meetings, status changes) reaches the
+        # store through leadroute_record_outcome, as a route run would record it.
+        deliver_outcomes(cli_host(), opened, read.outcomes)
         history = History.load(opened)
-    report = compute_report(history, policy, as_of=as_of, window=window, reps=reps)
+    report = compute_report(history, policy, as_of=as_of, window=window, reps=read.reps)
     rows = exception_rows(report.facts, history.problems, policy, as_of, failures=history.failures)
     return Built(report=report, exceptions=rows, policy=policy)
 
