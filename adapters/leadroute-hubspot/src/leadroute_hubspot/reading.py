@@ -17,12 +17,25 @@ import structlog
 
 from leadroute_hubspot.client import HubSpotClient
 
-__all__ = ["SEARCH_CAP", "PortalReader", "search_filters"]
+__all__ = ["SEARCH_CAP", "Link", "PortalReader", "search_filters"]
 
 log = structlog.get_logger(__name__)
 
 SEARCH_CAP = 10_000  # HubSpot's limit on results per search query
 ASSOCIATION_BATCH = 100
+
+
+@attrs.frozen
+class Link:
+    """One association from a record.
+
+    Attributes:
+        to_id: The associated record's id.
+        primary: HubSpot marks it primary (association type 1, contact to company).
+    """
+
+    to_id: str
+    primary: bool = False
 
 
 def search_filters(
@@ -145,20 +158,39 @@ class PortalReader:
         return list(seen.values())
 
     def company_ids(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
-        """Each contact's associated company ids (primary first), 100 contacts per call."""
+        """Each contact's associated company ids, the primary (type 1) first."""
         found: dict[str, list[str]] = {}
-        path = self.client.associations("contacts", "companies")
-        for start in range(0, len(contact_ids), ASSOCIATION_BATCH):
-            chunk = contact_ids[start : start + ASSOCIATION_BATCH]
-            body = self.client.call("POST", path, json={"inputs": [{"id": c} for c in chunk]})
+        for contact, links in self.associated("contacts", "companies", contact_ids).items():
+            ordered = sorted(links, key=lambda link: not link.primary)
+            found[contact] = [link.to_id for link in ordered]
+        return found
+
+    def associated(self, from_kind: str, to_kind: str, ids: Sequence[str]) -> dict[str, list[Link]]:
+        """Every association of each record, 100 records a call, following each row's paging.
+
+        HubSpot's v4 batch read pages per record: a row with more associations than one
+        page carries ``paging.next.after``, which goes back in with that record's id
+        (developers.hubspot.com, "Batch read associations"). Without following it, a
+        contact with many companies could lose its primary one.
+        """
+        found: dict[str, list[Link]] = {}
+        path = self.client.associations(from_kind, to_kind)
+        pending: list[dict[str, str]] = [{"id": str(i)} for i in ids]
+        while pending:
+            chunk, pending = pending[:ASSOCIATION_BATCH], pending[ASSOCIATION_BATCH:]
+            body = self.client.call("POST", path, json={"inputs": chunk})
             for row in body.get("results", []):
-                links = sorted(
-                    row.get("to", []),
-                    key=lambda t: (
-                        not any(a.get("typeId") == 1 for a in t.get("associationTypes", []))
-                    ),
+                source = str(row["from"]["id"])
+                found.setdefault(source, []).extend(
+                    Link(
+                        to_id=str(t["toObjectId"]),
+                        primary=any(a.get("typeId") == 1 for a in t.get("associationTypes", [])),
+                    )
+                    for t in row.get("to", [])
                 )
-                found[str(row["from"]["id"])] = [str(t["toObjectId"]) for t in links]
+                after = ((row.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    pending.append({"id": source, "after": str(after)})
         return found
 
     def count(self, kind: str, filters: Sequence[Mapping[str, Any]]) -> int:

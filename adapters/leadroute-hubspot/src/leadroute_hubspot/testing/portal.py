@@ -23,7 +23,7 @@ import json
 import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -32,122 +32,23 @@ import respx
 
 from leadroute_hubspot.adapter import Runtime, use_runtime
 from leadroute_hubspot.reading import SEARCH_CAP
+from leadroute_hubspot.testing.clock import FakeClock, Fault
+from leadroute_hubspot.testing.shapes import (
+    error,
+    matches,
+    ms,
+    number,
+    page,
+    rate_limit_body,
+    record,
+    unexpected,
+)
 
-__all__ = ["FakeClock", "FakeHubSpot", "Fault"]
+__all__ = ["FakeHubSpot"]
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"  # noqa: S105  (the fake's test token)
 _VERSION = r"(?:v3/objects|objects/\d{4}-\d{2})"
 _OWNERS = r"(?:v3/owners|owners/\d{4}-\d{2})"
-
-
-@attrs.define
-class FakeClock:
-    """Monotonic and wall time that only move when someone sleeps (or a test advances them).
-
-    Attributes:
-        t: Monotonic seconds.
-        start: The wall-clock instant at ``t == 0``.
-        slept: Every sleep, in order.
-    """
-
-    t: float = 0.0
-    start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    slept: list[float] = attrs.field(factory=list)
-
-    def monotonic(self) -> float:
-        """Monotonic seconds."""
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        """Advance time instead of waiting."""
-        self.slept.append(seconds)
-        self.t += max(0.0, seconds)
-
-    def now(self) -> datetime:
-        """Wall-clock UTC."""
-        return self.start + timedelta(seconds=self.t)
-
-
-@attrs.define
-class Fault:
-    """A canned failure for the next matching requests.
-
-    Attributes:
-        status: HTTP status to answer (0: raise a timeout instead).
-        body: JSON body.
-        headers: Extra response headers.
-        times: How many requests it applies to.
-        after_commit: For a timeout: apply the request first, then time out (ambiguous outcome).
-        skip: Matching requests served normally before the fault starts (a quota that runs
-            out part-way through a run).
-    """
-
-    status: int
-    body: Mapping[str, Any] = attrs.field(factory=dict)
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    times: int = 1
-    after_commit: bool = False
-    skip: int = 0
-
-
-def rate_limit_body(policy: str) -> dict[str, Any]:
-    """HubSpot's 429 body for a policy (``TEN_SECONDLY_ROLLING``, ``SECONDLY``, ``DAILY``)."""
-    message = {
-        "DAILY": "You have reached your daily limit.",
-        "SECONDLY": "You have reached your secondly limit.",
-    }.get(policy, "You have reached your ten_secondly_rolling limit.")
-    return {
-        "status": "error",
-        "message": message,
-        "errorType": "RATE_LIMIT",
-        "correlationId": "c033cdaa-2c40-4a64-ae48-b4cec88dad24",
-        "policyName": policy,
-        "requestId": "3d3e35b7-0dae-4b9f-a6a3-9c0d4c0b3b7b",
-    }
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _compare(actual: Any, wanted: Any) -> int:
-    a, b = _number(actual), _number(wanted)
-    if a is not None and b is not None:
-        return (a > b) - (a < b)
-    x, y = str(actual or ""), str(wanted or "")
-    return (x > y) - (x < y)
-
-
-def _matches(props: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
-    value = props.get(f["propertyName"])
-    present = value not in (None, "")
-    op = str(f["operator"])
-    if op == "HAS_PROPERTY":
-        return present
-    if op == "NOT_HAS_PROPERTY":
-        return not present
-    if op in {"IN", "NOT_IN"}:
-        inside = str(value) in {str(v) for v in f.get("values", [])}
-        return inside if op == "IN" else (present and not inside)
-    if not present:
-        return op == "NEQ"
-    c = _compare(value, f.get("value"))
-    outcome: bool = {
-        "EQ": c == 0,
-        "NEQ": c != 0,
-        "LT": c < 0,
-        "LTE": c <= 0,
-        "GT": c > 0,
-        "GTE": c >= 0,
-    }.get(op, False)
-    return outcome
-
-
-def _ms(when: datetime) -> str:
-    return str(int(when.timestamp() * 1000))
 
 
 @attrs.define
@@ -273,15 +174,15 @@ class FakeHubSpot:
                 "phone": f"+1 415 555 {i % 10_000:04d}" if i % 3 else "",
                 "lifecyclestage": "lead",
                 "hs_lead_status": "",
-                "createdate": _ms(created + timedelta(minutes=i)),
-                "lastmodifieddate": _ms(created + timedelta(minutes=i)),
+                "createdate": ms(created + timedelta(minutes=i)),
+                "lastmodifieddate": ms(created + timedelta(minutes=i)),
                 "hubspot_owner_id": "",
                 "notes_last_contacted": "",
             }
             if i >= contacts:
                 props["hubspot_owner_id"] = owner_pool[i % len(owner_pool)]
                 if i % 2 == 0:
-                    props["notes_last_contacted"] = _ms(fake.clock.now() - timedelta(hours=2))
+                    props["notes_last_contacted"] = ms(fake.clock.now() - timedelta(hours=2))
             fake.contacts[cid] = props
             if company and i % 10 == 0:
                 fake.contact_companies[cid] = [str(5_000 + i % 40)]
@@ -383,7 +284,7 @@ class FakeHubSpot:
             router.route(method=method, url__startswith=base, path__regex=pattern).mock(
                 side_effect=self._wrap(name, handler)
             )
-        router.route().mock(side_effect=_unexpected)
+        router.route().mock(side_effect=unexpected)
         return router
 
     def _wrap(
@@ -495,19 +396,19 @@ class FakeHubSpot:
     def _owners(self, request: httpx.Request) -> httpx.Response:
         archived = request.url.params.get("archived", "false") == "true"
         owners = [o for o in self.owners.values() if bool(o["archived"]) == archived]
-        return _page(owners, request, default_limit=100)
+        return page(owners, request, default_limit=100)
 
     def _companies(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.params.get("properties", "").split(",")
-        records = [_record(cid, props, wanted) for cid, props in sorted(self.companies.items())]
-        return _page(records, request, default_limit=10)
+        records = [record(cid, props, wanted) for cid, props in sorted(self.companies.items())]
+        return page(records, request, default_limit=10)
 
     def _users(self, request: httpx.Request) -> httpx.Response:
         # developers.hubspot.com/docs/api/crm/users: GET /crm/v3/objects/users with a
         # properties list; ids are the portal's user-object ids, not owner ids.
         wanted = request.url.params.get("properties", "").split(",")
-        records = [_record(uid, props, wanted) for uid, props in sorted(self.users.items())]
-        return _page(records, request, default_limit=10)
+        records = [record(uid, props, wanted) for uid, props in sorted(self.users.items())]
+        return page(records, request, default_limit=10)
 
     def _search(
         self, store: Mapping[str, Mapping[str, str]], request: httpx.Request
@@ -516,22 +417,22 @@ class FakeHubSpot:
         limit = int(body.get("limit", 10))
         after = int(body.get("after") or 0)
         if limit > 200:
-            return _error(400, "VALIDATION_ERROR", "limit must be at most 200")
+            return error(400, "VALIDATION_ERROR", "limit must be at most 200")
         if after >= self.search_cap:
-            return _error(400, "VALIDATION_ERROR", f"paging past {self.search_cap} results")
+            return error(400, "VALIDATION_ERROR", f"paging past {self.search_cap} results")
         groups = body.get("filterGroups") or [{"filters": []}]
         hits = [
             (rid, props)
             for rid, props in store.items()
-            if any(all(_matches(props, f) for f in g.get("filters", [])) for g in groups)
+            if any(all(matches(props, f) for f in g.get("filters", [])) for g in groups)
         ]
         for sort in reversed(body.get("sorts") or [{"propertyName": "hs_object_id"}]):
             name = sort["propertyName"] if isinstance(sort, Mapping) else str(sort)
             desc = isinstance(sort, Mapping) and sort.get("direction") == "DESCENDING"
-            hits.sort(key=lambda h, n=name: _number(h[1].get(n)) or 0.0, reverse=desc)
+            hits.sort(key=lambda h, n=name: number(h[1].get(n)) or 0.0, reverse=desc)
         stop = min(after + limit, self.search_cap, len(hits))
         wanted = [*(body.get("properties") or []), "hs_object_id", "createdate"]
-        page = [_record(rid, props, wanted) for rid, props in hits[after:stop]]
+        page = [record(rid, props, wanted) for rid, props in hits[after:stop]]
         result: dict[str, Any] = {"total": len(hits), "results": page}
         if stop < len(hits):
             result["paging"] = {"next": {"after": str(stop), "link": "?after=" + str(stop)}}
@@ -547,7 +448,7 @@ class FakeHubSpot:
     def _update(self, request: httpx.Request) -> httpx.Response:
         inputs = json.loads(request.content)["inputs"]
         if len(inputs) > 100:
-            return _error(
+            return error(
                 400,
                 "VALIDATION_ERROR",
                 "The maximum number of inputs supported in a batch is 100. "
@@ -556,17 +457,17 @@ class FakeHubSpot:
         results, errors = [], []
         for item in inputs:
             cid, props = str(item["id"]), dict(item["properties"])
-            error = self._invalid(cid, props)
-            if error is not None:
-                if self.whole_batch_validation and error["category"] == "VALIDATION_ERROR":
-                    return httpx.Response(400, json={**error, "status": "error"})
-                errors.append(error)
+            refusal = self._invalid(cid, props)
+            if refusal is not None:
+                if self.whole_batch_validation and refusal["category"] == "VALIDATION_ERROR":
+                    return httpx.Response(400, json={**refusal, "status": "error"})
+                errors.append(refusal)
                 continue
             owner = props.get("hubspot_owner_id")
             if owner in self.reassign:
                 props["hubspot_owner_id"] = self.reassign[owner]  # a workflow steps in
             self.contacts[cid].update(props)
-            results.append(_record(cid, self.contacts[cid], list(props)))
+            results.append(record(cid, self.contacts[cid], list(props)))
         now = self.clock.now().isoformat()
         body: dict[str, Any] = {
             "status": "COMPLETE",
@@ -639,54 +540,16 @@ class FakeHubSpot:
     def _create_tasks(self, request: httpx.Request) -> httpx.Response:
         inputs = json.loads(request.content)["inputs"]
         if len(inputs) > 100:
-            return _error(400, "VALIDATION_ERROR", "The maximum number of inputs is 100")
+            return error(400, "VALIDATION_ERROR", "The maximum number of inputs is 100")
         results = []
         for item in inputs:
             props = item["properties"]
             if not props.get("hs_timestamp"):
-                return _error(400, "VALIDATION_ERROR", "hs_timestamp is required")
+                return error(400, "VALIDATION_ERROR", "hs_timestamp is required")
             types = [t for a in item.get("associations", []) for t in a["types"]]
             if not any(t["associationTypeId"] == 204 for t in types):
-                return _error(400, "VALIDATION_ERROR", "task must be associated with a contact")
+                return error(400, "VALIDATION_ERROR", "task must be associated with a contact")
             tid = str(next(self._ids))
             self.tasks[tid] = {"properties": dict(props), "associations": item["associations"]}
-            results.append(_record(tid, props, list(props)))
+            results.append(record(tid, props, list(props)))
         return httpx.Response(201, json={"status": "COMPLETE", "results": results})
-
-
-def _unexpected(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"the fake HubSpot does not serve {request.method} {request.url}")
-
-
-def _error(status: int, category: str, message: str) -> httpx.Response:
-    return httpx.Response(
-        status,
-        json={
-            "status": "error",
-            "message": message,
-            "correlationId": "aeb5f871-7f07-4993-9211-075dc63e7cbf",
-            "category": category,
-        },
-    )
-
-
-def _record(rid: str, props: Mapping[str, Any], wanted: list[str]) -> dict[str, Any]:
-    now = "2026-11-02T09:00:00Z"
-    return {
-        "id": rid,
-        "properties": {name: props.get(name) for name in wanted if name},
-        "createdAt": now,
-        "updatedAt": now,
-        "archived": False,
-    }
-
-
-def _page(
-    records: list[dict[str, Any]], request: httpx.Request, default_limit: int
-) -> httpx.Response:
-    limit = int(request.url.params.get("limit", default_limit))
-    after = int(request.url.params.get("after", 0))
-    body: dict[str, Any] = {"results": records[after : after + limit]}
-    if after + limit < len(records):
-        body["paging"] = {"next": {"after": str(after + limit)}}
-    return httpx.Response(200, json=body)
