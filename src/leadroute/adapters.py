@@ -8,6 +8,7 @@ An adapter distribution registers a factory under a name through the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -18,7 +19,7 @@ from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
 if TYPE_CHECKING:
     from leadroute.policy import Policy
 
-__all__ = ["Adapter", "AdapterConfig", "AdapterFactory", "AdapterRegistry"]
+__all__ = ["Adapter", "AdapterConfig", "AdapterFactory", "AdapterRegistry", "OwnerReader"]
 
 
 @attrs.frozen(kw_only=True)
@@ -57,6 +58,22 @@ class Adapter(Protocol):
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:
         """Publish the exception report for this run (every record that was not routed)."""
+        ...
+
+
+@runtime_checkable
+class OwnerReader(Protocol):
+    """An adapter that can read back the owners it wrote (an optional capability).
+
+    A CRM's workflows and assignment rules may change an owner after the write that
+    triggered them, on their own schedule; the relay re-reads each owner write once,
+    ``owner_settle`` after it was applied, and records what the CRM holds then.
+    """
+
+    owner_settle: timedelta
+
+    def current_owners(self, lead_ids: Sequence[str]) -> Mapping[str, str]:
+        """The owner each lead holds now (``""``: none); a lead the target lost is absent."""
         ...
 
 

@@ -13,6 +13,7 @@ and an exit code (``LeadrouteError.exit_code``), never a traceback::
     ├── AdapterError                a backend failed (network, vendor, file system)
     │   ├── AdapterNotFoundError    no adapter registered under that name (exit 2)
     │   ├── AuthError               credentials missing, invalid or expired beyond refresh
+    │   ├── ConfigurationError      the CRM lacks what the policy writes (a property, an option) (exit 2)
     │   ├── RateLimitedError        a burst limit outlasted the retry budget
     │   └── QuotaExhaustedError     a daily quota is spent: checkpoint and stop
     └── StoreError                  the audit store cannot be opened, migrated or written
@@ -27,6 +28,7 @@ __all__ = [
     "AdapterError",
     "AdapterNotFoundError",
     "AuthError",
+    "ConfigurationError",
     "InputFileError",
     "LeadrouteError",
     "PluginError",
@@ -100,6 +102,15 @@ class AuthError(AdapterError):
     """Credentials are missing, invalid, or expired beyond refresh."""
 
     exit_code = 3
+
+
+class ConfigurationError(AdapterError):
+    """The CRM is not set up for what the policy writes: a property or an option is missing.
+
+    Found before writing anything (an admin must create it), so no write is spent on it.
+    """
+
+    exit_code = 2
 
 
 class RateLimitedError(AdapterError):

@@ -321,3 +321,68 @@ def test_a_refusal_that_was_not_rerouted_stays_unresolved(store: Store):
     [failure] = unresolved_failures(store)
     assert failure.reroute and failure.as_problem().code == "OWNER_REFUSED"
     assert "r1" in failure.as_problem().message
+
+
+class ReadBackTarget:
+    """Applies owner writes; a workflow later moves some of them; it can read owners back."""
+
+    name = "readback"
+
+    def __init__(self, moves: dict[str, str] | None = None) -> None:
+        from datetime import timedelta
+
+        self.owner_settle = timedelta(0)
+        self.owners: dict[str, str] = {}
+        self.moves = moves or {}
+        self.reads: list[list[str]] = []
+
+    def read(self) -> Snapshot:
+        return Snapshot()
+
+    def report_problems(self, problems: Sequence[InputProblem]) -> None:
+        return None
+
+    def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        for e in effects:
+            self.owners[e.lead_id] = str(e.payload["owner_id"])
+        return [EffectResult(idem_key=e.idem_key, ok=True) for e in effects]
+
+    def current_owners(self, lead_ids: Sequence[str]) -> dict[str, str]:
+        self.reads.append(list(lead_ids))
+        return {i: self.moves.get(i, self.owners[i]) for i in lead_ids if i in self.owners}
+
+
+def test_owner_writes_are_read_back_once_on_a_later_pass(store: Store):
+    """A write is re-read on the next pass; a workflow's change is stored and counted, once."""
+    seed(store, 3)
+    target = ReadBackTarget()
+    first = relay(store, target)
+    assert first.overridden == 0 and target.reads == []  # nothing older to read back yet
+    target.moves = {"L1": "boss"}  # a workflow acted after the writes
+    second = relay(store, target)
+    assert second.overridden == 1 and target.reads == [["L0", "L1", "L2"]]
+    assert store.observed_owner(decision_id_for("L1", 1)) == "boss"
+    assert store.observed_owner(decision_id_for("L0", 1)) == ""
+    assert relay(store, target).overridden == 0 and len(target.reads) == 1  # read once
+
+
+def test_read_back_waits_for_the_settle_time(store: Store):
+    """A write younger than the adapter's owner_settle is not read back yet."""
+    from datetime import timedelta
+
+    seed(store, 1)
+    target = ReadBackTarget()
+    target.owner_settle = timedelta(hours=1)
+    relay(store, target)
+    relay(store, target)
+    assert target.reads == []
+
+
+def test_a_lead_lost_by_the_target_is_checked_without_an_override(store: Store):
+    """A record the target no longer has (merged, deleted) is marked read, not overridden."""
+    seed(store, 1)
+    target = ReadBackTarget()
+    relay(store, target)
+    target.owners.clear()
+    assert relay(store, target).overridden == 0
+    assert store.owner_writes_to_check(AT.replace(year=2100)) == []

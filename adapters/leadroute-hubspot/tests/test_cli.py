@@ -186,3 +186,68 @@ def test_daily_limit_during_writes_exits_4_and_the_next_run_writes_everything(wo
     again = run(fake, "route")
     assert again["relay"]["dead"] == 0 and again["relay"]["pending"] == 0
     assert owners_in_portal(fake) == {lead: d.owner_id for lead, d in decisions(workdir).items()}
+
+
+def test_a_workflow_that_moves_the_owner_later_is_caught_on_the_next_run(workdir: Path):
+    """HubSpot applies workflows after the write; the next run reads owners back and explains."""
+    (workdir / "leadroute.yaml").write_text(
+        POLICY + "    override_check_after: 0s\n", encoding="utf-8"
+    )
+    fake = FakeHubSpot.portal(contacts=40, reassign={"101": "202"}, workflow_delay=120)
+    first = run(fake, "route")
+    assert first["relay"]["overridden"] == 0  # HubSpot's answer showed our owner
+    moved = {lead for lead, d in decisions(workdir).items() if d.owner_id == "101"}
+    assert moved
+    fake.clock.sleep(121)  # the workflow runs
+    second = run(fake, "route")
+    assert second["relay"]["overridden"] == len(moved)
+    lead = sorted(moved)[0]
+    with fake.installed():
+        shown = runner.invoke(app, ["explain", lead, "--json"])
+    assert json.loads(shown.stdout)["observed_owner"] == "202"
+    assert run(fake, "route")["relay"]["overridden"] == 0  # each write is read back once
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "    on_routed: {leadroute_routed_by: leadroute}\n",
+            "no contact property 'leadroute_routed_by'",
+        ),
+        (
+            "    on_routed: {hs_lead_status: QUEUED}\n",
+            "'QUEUED' is not an option of the contact property 'hs_lead_status'",
+        ),
+        ("    on_routed: {createdate: '1'}\n", "property 'createdate' is read-only"),
+    ],
+)
+def test_a_property_hubspot_lacks_stops_the_run_before_any_write(workdir: Path, extra, message):
+    """Each written property is read once first; a missing one, an unknown option or a
+    read-only one is a configuration error naming it (exit 2), and nothing is decided or written."""
+    text = POLICY.replace("    on_routed: {hs_lead_status: NEW}\n", extra)
+    (workdir / "leadroute.yaml").write_text(text, encoding="utf-8")
+    fake = FakeHubSpot.portal(contacts=20)
+    with fake.installed():
+        result = runner.invoke(app, ["route", "--source", "hubspot"])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.output
+    assert fake.calls("/batch/update") == 0 and fake.calls("/contacts/search") == 0
+
+
+def test_a_missing_task_key_property_is_named(workdir: Path):
+    """Without the custom task property, route stops and says which property to create."""
+    fake = FakeHubSpot.portal(contacts=20, task_key="")
+    with fake.installed():
+        result = runner.invoke(app, ["route", "--source", "hubspot"])
+    assert result.exit_code == 2
+    assert "no task property 'leadroute_key'" in result.stderr
+
+
+def test_properties_are_checked_once_per_run(workdir: Path):
+    """The property reads happen once per run, not once per batch of writes."""
+    fake = FakeHubSpot.portal(contacts=350)
+    run(fake, "route")
+    reads = sum(1 for _, path in fake.requests if "/properties/" in path)
+    # contacts: hubspot_owner_id, hs_lead_status (NEW and OPEN: one read); tasks: seven + key
+    assert reads == 2 + 8

@@ -238,3 +238,15 @@ def test_the_contact_phone_is_the_lead_phone(adapter_for, fake):
     leads = {lead.id: lead for lead in adapter_for(fake).read().leads}
     with_phone = [cid for cid, p in fake.contacts.items() if p["phone"] and cid in leads]
     assert with_phone and all(leads[c].phone == fake.contacts[c]["phone"] for c in with_phone)
+
+
+def test_a_contact_with_many_companies_keeps_its_primary(adapter_for):
+    """The primary company on the association read's second page is still the lead's account."""
+    fake = FakeHubSpot.portal(contacts=3, association_page=2)
+    cid = next(c for c in fake.contacts if not fake.contacts[c]["hubspot_owner_id"])
+    fake.contacts[cid]["numemployees"] = "40"
+    fake.contact_companies[cid] = ["5039", "5001", "5002", "5003"]  # the primary: 5039
+    snapshot = adapter_for(fake).read()
+    lead = next(lead for lead in snapshot.leads if lead.id == cid)
+    assert lead.attributes["hubspot_company_id"] == "5039"
+    assert fake.calls("/contacts/companies/batch/read") == 2

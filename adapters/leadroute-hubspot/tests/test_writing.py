@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import attrs
+
 from leadroute.models import Effect, EffectResult
 from leadroute_hubspot.testing import FakeHubSpot, Fault, rate_limit_body
 from leadroute_hubspot.writing import OwnerWriter
@@ -44,7 +46,7 @@ def test_batches_hold_at_most_100_inputs(client_for):
 
 def test_a_207_is_read_record_by_record(client_for):
     """In a 207, an archived owner reroutes, an invalid status is dead with its reason, the rest succeed."""
-    fake = FakeHubSpot.portal(contacts=10)
+    fake = FakeHubSpot.portal(contacts=10, whole_batch_validation=False)
     a, b, c = unowned(fake, 3)
     writer = OwnerWriter(client_for(fake), on_routed={"hs_lead_status": "NEW"})
     writer.on_fallback = {"hs_lead_status": "QUEUED"}  # not an option of this portal
@@ -69,29 +71,78 @@ def test_a_whole_batch_400_is_split_to_find_the_bad_record(client_for):
     assert results[effects[4].idem_key].reroute
 
 
-def test_missing_contact_is_dead_and_unmentioned_contact_is_retried(client_for):
-    """OBJECT_NOT_FOUND is dead; a record HubSpot's answer does not mention is retryable."""
+def test_missing_contact_is_dead(client_for):
+    """OBJECT_NOT_FOUND for one record is dead with HubSpot's reason; the others land."""
     fake = FakeHubSpot.portal(contacts=3)
     [known] = unowned(fake, 1)
     gone = effect("999999", "101")
     results = OwnerWriter(client_for(fake)).apply([effect(known, "101"), gone])
     assert not results[gone.idem_key].ok and not results[gone.idem_key].retryable
     assert "OBJECT_NOT_FOUND" in results[gone.idem_key].detail
-    fake.fail(
-        "batch_update",
-        Fault(status=200, body={"status": "COMPLETE", "results": [], "errors": []}),
+
+
+SILENT = Fault(status=200, body={"status": "COMPLETE", "results": [], "errors": []})
+
+
+def test_an_unmentioned_record_is_sent_once_more_in_the_same_call(client_for):
+    """A record in neither results nor errors is re-sent once; the second answer counts."""
+    fake = FakeHubSpot.portal(contacts=3)
+    [known] = unowned(fake, 1)
+    fake.fail("batch_update", attrs.evolve(SILENT))
+    [result] = OwnerWriter(client_for(fake)).apply([effect(known, "102")]).values()
+    assert result.ok and fake.calls("/batch/update") == 2
+
+
+def test_a_record_never_mentioned_ends_dead_after_the_relays_attempts(client_for, tmp_path):
+    """Unmentioned twice per call is a retryable attempt; after five passes it is dead and reported."""
+    from datetime import UTC, datetime
+
+    from leadroute.models import Decision, DecisionStatus, RouteStep, decision_id_for
+    from leadroute.store import Store, relay, unresolved_failures
+
+    fake = FakeHubSpot.portal(contacts=3)
+    [known] = unowned(fake, 1)
+    fake.fail("batch_update", attrs.evolve(SILENT, times=99))
+    writer = OwnerWriter(client_for(fake))
+
+    class Target:
+        name = "hubspot-writer"
+
+        def apply(self, effects):
+            return list(writer.apply(effects).values())
+
+    decision = Decision(
+        id=decision_id_for(known, 1),
+        lead_id=known,
+        status=DecisionStatus.ROUTED,
+        owner_id="101",
+        step=RouteStep.POOL,
+        policy_version="1",
+        decided_at=datetime(2026, 11, 2, tzinfo=UTC),
     )
-    again = OwnerWriter(client_for(fake)).apply([effect(known, "102", epoch=2)])
-    [silent] = again.values()
-    assert not silent.ok and silent.retryable
+    write = effect(known, "101")
+    write = attrs.evolve(write, decision_id=decision.id, idem_key=Effect.key_for(decision.id, "x"))
+    with Store.open(tmp_path / "s.db") as store:
+        store.record(decision, [write])
+        for _ in range(6):
+            relay(store, Target())  # type: ignore[arg-type]
+        [failure] = unresolved_failures(store)
+    assert failure.lead_id == known and "did not mention this contact" in failure.detail
+    assert fake.calls("/batch/update") == 10  # two sends a pass, five passes, then never again
 
 
-def test_an_owner_changed_by_a_workflow_is_reported(client_for):
-    """When the returned owner differs from the one written, the result carries the observed owner."""
-    fake = FakeHubSpot.portal(contacts=3, reassign={"101": "202"})
+def test_a_workflow_acts_after_the_write_and_is_caught_by_reading_back(client_for):
+    """HubSpot's answer shows the owner written; the workflow moves it later, and a read-back sees it."""
+    from leadroute_hubspot.reading import PortalReader
+
+    fake = FakeHubSpot.portal(contacts=3, reassign={"101": "202"}, workflow_delay=90)
     [cid] = unowned(fake, 1)
-    [result] = OwnerWriter(client_for(fake)).apply([effect(cid, "101")]).values()
-    assert result.ok and result.observed_owner == "202"
+    client = client_for(fake)
+    [result] = OwnerWriter(client).apply([effect(cid, "101")]).values()
+    assert result.ok and result.observed_owner == ""  # nothing changed yet
+    assert PortalReader(client).owners_of([cid]) == {cid: "101"}
+    fake.clock.sleep(91)
+    assert PortalReader(client).owners_of([cid, "999999"]) == {cid: "202"}
 
 
 def test_owners_known_archived_at_read_are_rerouted_without_a_call(client_for):

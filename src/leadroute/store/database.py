@@ -539,6 +539,46 @@ class Store:
                 )
         return dead_keys
 
+    def owner_writes_to_check(self, applied_before: datetime, limit: int = 1000) -> list[OutboxRow]:
+        """Owner writes applied before ``applied_before`` and never read back, oldest first.
+
+        Only the lead's latest decision's write is worth reading back: a later decision
+        replaced what an older one wrote.
+        """
+        t, d = schema.outbox, schema.decisions
+        latest = (
+            sa.select(d.c.lead_id, sa.func.max(d.c.epoch).label("epoch"))
+            .group_by(d.c.lead_id)
+            .subquery()
+        )
+        query = (
+            sa.select(t)
+            .join(d, d.c.id == t.c.decision_id)
+            .join(latest, sa.and_(latest.c.lead_id == d.c.lead_id, latest.c.epoch == d.c.epoch))
+            .where(
+                t.c.kind == "owner_write",
+                t.c.status == "done",
+                t.c.checked_at.is_(None),
+                t.c.applied_at <= to_iso(applied_before),
+            )
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_outbox_row(r) for r in conn.execute(query)]
+
+    def mark_owner_checks(self, observed: Mapping[str, str | None]) -> None:
+        """Record owner writes read back: idem key -> the owner held when it differs from the
+        one written, ``""`` when it matches, None when the target no longer has the record."""
+        t = schema.outbox
+        now = _now()
+        with self._tx() as conn:
+            for key, owner in observed.items():
+                values: dict[str, Any] = {"checked_at": now}
+                if owner is not None:
+                    values["observed_owner"] = owner
+                conn.execute(t.update().where(t.c.idem_key == key).values(**values))
+
     def unresolved_rows(self, lead_ids: Sequence[str] | None = None) -> list[OutboxRow]:
         """Effects a human must see: dead, or refused and never rerouted, oldest first.
 

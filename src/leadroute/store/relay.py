@@ -12,17 +12,17 @@ report says why (``RelayReport.quota``) so the command exits 4.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 import structlog
 
-from leadroute.adapters import Adapter
+from leadroute.adapters import Adapter, OwnerReader
 from leadroute.errors import QuotaExhaustedError, RateLimitedError
 from leadroute.models import Effect, EffectResult, InputProblem
 from leadroute.store.database import OutboxRow, Store
 
-__all__ = ["EffectFailure", "RelayReport", "relay", "unresolved_failures"]
+__all__ = ["EffectFailure", "RelayReport", "recheck_owners", "relay", "unresolved_failures"]
 
 log = structlog.get_logger(__name__)
 
@@ -170,6 +170,53 @@ def _apply(adapter: Adapter, effects: Sequence[Effect]) -> list[EffectResult]:
     ]
 
 
+def recheck_owners(store: Store, adapter: Adapter, *, limit: int = 1000) -> tuple[int, str]:
+    """Read back owner writes the target has had ``owner_settle`` to change; count overrides.
+
+    Workflows and assignment rules act after the write that enrolled the record (HubSpot
+    runs them asynchronously), so an owner the write's answer confirmed may be replaced
+    minutes later. Each owner write is read back once, on the first relay pass at least
+    ``owner_settle`` after it was applied (the next run, for the command line), and an
+    owner other than the one written is stored (``explain`` shows it) and counted. Returns
+    the overrides found and a quota stop's reason (``""``: none).
+    """
+    if not isinstance(adapter, OwnerReader):
+        return 0, ""
+    applied_before = datetime.now(UTC) - adapter.owner_settle
+    rows = store.owner_writes_to_check(applied_before, limit=limit)
+    if not rows:
+        return 0, ""
+    try:
+        held = adapter.current_owners([row.effect.lead_id for row in rows])
+    except (QuotaExhaustedError, RateLimitedError) as exc:
+        return 0, str(exc)
+    observed: dict[str, str | None] = {}
+    overridden = 0
+    for row in rows:
+        effect = row.effect
+        written = str(effect.payload.get("owner_id", ""))
+        now = held.get(effect.lead_id)
+        if now is None:
+            observed[effect.idem_key] = None  # the record is gone (merged, deleted)
+        elif now != written:
+            observed[effect.idem_key] = now
+            overridden += 1
+            log.warning(
+                "outbox.owner_overridden",
+                lead_id=effect.lead_id,
+                rep_id=written,
+                observed=now,
+                after_write=True,
+            )
+        else:
+            observed[effect.idem_key] = ""
+    store.mark_owner_checks(observed)
+    log.info(
+        "outbox.owners_rechecked", adapter=adapter.name, checked=len(rows), overridden=overridden
+    )
+    return overridden, ""
+
+
 def relay(
     store: Store,
     adapter: Adapter,
@@ -183,13 +230,15 @@ def relay(
     makes no progress or a quota stops the pass.
 
     ``after`` starts the pass after an outbox row (``RelayReport.cursor`` of an earlier
-    pass of the same run). ``due_by`` skips effects still waiting out their backoff (the
+    pass of the same run); a pass starting at 0 first reads back owner writes old enough
+    (``recheck_owners``). ``due_by`` skips effects still waiting out their backoff (the
     continuous relay passes the current time; a command-line run tries every pending row
     once); an effect is dead after ``max_attempts`` retryable failures.
     """
-    applied = failed = rerouted = overridden = 0
+    applied = failed = rerouted = 0
     failures: list[EffectFailure] = []
-    quota = ""
+    # The first pass of a run reads back earlier owner writes (workflows act later).
+    overridden, quota = recheck_owners(store, adapter) if after == 0 else (0, "")
     cursor = after
     dead_before = store.outbox_counts().get("dead", 0)
     while not quota:

@@ -76,6 +76,8 @@ outbox = sa.Table(
     sa.Column("observed_owner", sa.Text, nullable=False, server_default=""),
     # A retryable failure waits (exponential backoff) before the relay tries the row again.
     sa.Column("next_attempt_at", sa.String(40), nullable=True),
+    # When an owner write was read back after the target's workflows had time to act.
+    sa.Column("checked_at", sa.String(40), nullable=True),
 )
 
 runs = sa.Table(

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from leadroute_hubspot.mapping import (
     lead_from_contact,
     settings_from_options,
 )
+from leadroute_hubspot.properties import PropertyCheck
 from leadroute_hubspot.reading import SEARCH_CAP, PortalReader, search_filters
 from leadroute_hubspot.reps import USER_PROPERTIES, build_reps
 from leadroute_hubspot.tasks import TaskWriter
@@ -104,7 +105,9 @@ class HubSpotAdapter:
     output_dir: Path
     reader: PortalReader
     workdir: Path = attrs.field(factory=Path.cwd)
+    checks: PropertyCheck = attrs.field(kw_only=True)
     name: str = "hubspot"
+    _writer: TaskWriter | None = None
     _refused: dict[str, str] = attrs.field(factory=dict)
     _lead_types: dict[str, str] = attrs.field(factory=dict)
     _names: dict[str, str] = attrs.field(factory=dict)
@@ -139,6 +142,7 @@ class HubSpotAdapter:
                 client, window_cap=runtime.window_cap, page_size=settings.page_size
             ),
             workdir=config.workdir,
+            checks=PropertyCheck(client, settings),
         )
 
     @property
@@ -149,7 +153,12 @@ class HubSpotAdapter:
     # ----------------------------------------------------------------- read
 
     def read(self) -> Snapshot:
-        """Owners, the contacts this purpose needs, companies and contact-company links."""
+        """Owners, the contacts this purpose needs, companies and contact-company links.
+
+        First, once per run, every property the adapter will write is checked
+        (``ConfigurationError`` names a missing one before anything is decided).
+        """
+        self.checks.ensure()
         s = self.settings
         owners = self.reader.owners()
         self._refused = {
@@ -235,6 +244,7 @@ class HubSpotAdapter:
 
     def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:
         """Write owners (and properties) in batches; create follow-up tasks for those written."""
+        self.checks.ensure()
         owner_writes = [e for e in effects if e.kind == "owner_write"]
         results: dict[str, EffectResult] = {
             e.idem_key: EffectResult(
@@ -256,13 +266,21 @@ class HubSpotAdapter:
             results |= self._tasks([e for e in owner_writes if results[e.idem_key].ok], results)
         return [results[e.idem_key] for e in effects]
 
+    def _task_writer(self) -> TaskWriter:
+        """The adapter's one task writer (it remembers the keys it created), set up by the check."""
+        if self._writer is None:
+            self._writer = TaskWriter(
+                self.client, self.settings.tasks, upsert=self.checks.unique_task_key
+            )
+        self._writer.lead_types = self._lead_types
+        self._writer.names = self._names
+        return self._writer
+
     def _tasks(
         self, written: Sequence[Effect], results: Mapping[str, EffectResult]
     ) -> dict[str, EffectResult]:
         """Owner writes whose task was not created become retryable (re-writing the owner is harmless)."""
-        tasks = TaskWriter(
-            self.client, self.settings.tasks, lead_types=self._lead_types, names=self._names
-        )
+        tasks = self._task_writer()
         fresh = [
             e for e in written if results[e.idem_key].detail != "superseded by a later decision"
         ]
@@ -292,6 +310,17 @@ class HubSpotAdapter:
             )
             for key, why in failed.items()
         }
+
+    # ----------------------------------------------------------------- read back
+
+    @property
+    def owner_settle(self) -> timedelta:
+        """How long after a write its owner is read back (``override_check_after``)."""
+        return self.settings.override_check_after
+
+    def current_owners(self, lead_ids: Sequence[str]) -> dict[str, str]:
+        """Each contact's owner now, 100 contacts a batch read; deleted contacts are absent."""
+        return self.reader.owners_of(lead_ids)
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:
         """Write this run's exception report to ``hubspot-exceptions.csv``."""

@@ -114,6 +114,18 @@ class HubSpotClient:
             f"/crm/owners/{self.api_version}" if self.dated else f"/crm/{self.api_version}/owners"
         )
 
+    def properties(self, kind: str, name: str) -> str:
+        """The path of one property's definition."""
+        if self.dated:
+            return f"/crm/properties/{self.api_version}/{kind}/{name}"
+        return f"/crm/{self.api_version}/properties/{kind}/{name}"
+
+    def associate_default(self, from_kind: str, to_kind: str) -> str:
+        """The batch path creating default (unlabeled) associations."""
+        if self.dated:
+            return f"/crm/associations/{self.api_version}/{from_kind}/{to_kind}/batch/associate/default"
+        return f"/crm/v4/associations/{from_kind}/{to_kind}/batch/associate/default"
+
     def associations(self, from_kind: str, to_kind: str) -> str:
         """The batch-read path of associations between two object types."""
         if self.dated:

@@ -99,6 +99,7 @@ OPTIONS = frozenset(
         "users",
         "user_properties",
         "teams_as_pools",
+        "override_check_after",
         "input_dir",
         "output_dir",
     }
@@ -152,6 +153,8 @@ class HubSpotSettings:
         output_dir: Where the exception report is written ("" = the working directory).
         number_ranges: How a range in ``numemployees`` (``25-50``) is read: the policy's
             ``validation.number_ranges``.
+        override_check_after: How long after an owner write it is read back to catch a
+            workflow that changed it (workflows run after the write, asynchronously).
     """
 
     api_version: str = "v3"
@@ -171,6 +174,7 @@ class HubSpotSettings:
     teams_as_pools: bool = True
     output_dir: str = ""
     number_ranges: RangePolicy = "low"
+    override_check_after: timedelta = timedelta(minutes=5)
 
     def contact_properties(self) -> list[str]:
         """Every contact property a read asks for."""
@@ -310,6 +314,9 @@ def settings_from_options(
         users=bool(options.get("users", False)),
         user_properties=_user_properties(options.get("user_properties", {})),
         teams_as_pools=bool(options.get("teams_as_pools", True)),
+        override_check_after=_duration(
+            options.get("override_check_after", "5m"), "override_check_after"
+        ),
         output_dir=str(options.get("output_dir", "")),
     )
 

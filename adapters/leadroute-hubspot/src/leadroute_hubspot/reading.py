@@ -193,6 +193,22 @@ class PortalReader:
                     pending.append({"id": source, "after": str(after)})
         return found
 
+    def owners_of(self, contact_ids: Sequence[str]) -> dict[str, str]:
+        """Each contact's ``hubspot_owner_id`` now (``""``: none), 100 a batch read."""
+        found: dict[str, str] = {}
+        path = self.client.objects("contacts") + "/batch/read"
+        for start in range(0, len(contact_ids), ASSOCIATION_BATCH):
+            chunk = contact_ids[start : start + ASSOCIATION_BATCH]
+            body = self.client.call(
+                "POST",
+                path,
+                json={"inputs": [{"id": c} for c in chunk], "properties": ["hubspot_owner_id"]},
+            )
+            for row in body.get("results", []):
+                props = row.get("properties") or {}
+                found[str(row["id"])] = str(props.get("hubspot_owner_id") or "")
+        return found
+
     def count(self, kind: str, filters: Sequence[Mapping[str, Any]]) -> int:
         """How many records match (the search's ``total``), in one request."""
         body = self.client.call(

@@ -3,9 +3,13 @@
 A batch answer says per input what happened. A record named in ``errors`` failed: a
 refusal of ``hubspot_owner_id`` means the owner cannot take records any more (deactivated
 since the decision), so the core re-routes the lead; a rate limit or server error is
-retried later; anything else is dead with HubSpot's reason. A record missing from both
-``results`` and ``errors`` is retried. A record whose returned owner differs from the
-one written was changed by something else (a workflow): its owner is reported back.
+retried later; anything else is dead with HubSpot's reason. A whole batch refused with
+one 400 (HubSpot's usual answer to one bad input) is split in halves until the bad record
+is alone. A record missing from both ``results`` and ``errors`` is sent once more in the
+same call, then counted as a retryable attempt (dead after the relay's five, in the
+exception report). A record whose returned owner differs from the
+one written was changed by something else (a synchronous rule): its owner is reported
+back; workflows act later and are caught by reading the owner back (``recheck_owners``).
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ class OwnerWriter:
                     )
         return results
 
-    def _batch(self, chunk: Sequence[Effect]) -> dict[str, EffectResult]:
+    def _batch(self, chunk: Sequence[Effect], *, resend: int = 1) -> dict[str, EffectResult]:
         by_contact: dict[str, Effect] = {}
         out: dict[str, EffectResult] = {}
         for effect in chunk:
@@ -130,7 +134,11 @@ class OwnerWriter:
             if len(by_contact) > 1:
                 items = list(by_contact.values())
                 half = len(items) // 2
-                return out | self._batch(items[:half]) | self._batch(items[half:])
+                return (
+                    out
+                    | self._batch(items[:half], resend=resend)
+                    | self._batch(items[half:], resend=resend)
+                )
             [effect] = by_contact.values()
             error = {"category": response.category, "message": response.message, **response.body}
             return out | {effect.idem_key: _failure(effect, error)}
@@ -151,14 +159,19 @@ class OwnerWriter:
                 ok=True,
                 observed_owner=held if held and held != written else "",
             )
-        for effect in by_contact.values():
+        unmentioned = [e for e in by_contact.values() if e.idem_key not in out]
+        if unmentioned and resend > 0:
+            # Named in neither results nor errors: send those once more in this call; what
+            # stays unmentioned is a retryable attempt, dead after the relay's five.
+            out |= self._batch(unmentioned, resend=resend - 1)
+        for effect in unmentioned:
             out.setdefault(
                 effect.idem_key,
                 EffectResult(
                     idem_key=effect.idem_key,
                     ok=False,
                     retryable=True,
-                    detail="HubSpot's batch answer did not mention this contact",
+                    detail="HubSpot's batch answer did not mention this contact (sent twice)",
                 ),
             )
         log.info(

@@ -23,7 +23,7 @@ import json
 import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -33,6 +33,12 @@ import respx
 from leadroute_hubspot.adapter import Runtime, use_runtime
 from leadroute_hubspot.reading import SEARCH_CAP
 from leadroute_hubspot.testing.clock import FakeClock, Fault
+from leadroute_hubspot.testing.properties import (
+    LEAD_STATUSES,
+    definition,
+    invalid_values,
+    standard_properties,
+)
 from leadroute_hubspot.testing.shapes import (
     error,
     matches,
@@ -49,11 +55,31 @@ __all__ = ["FakeHubSpot"]
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"  # noqa: S105  (the fake's test token)
 _VERSION = r"(?:v3/objects|objects/\d{4}-\d{2})"
 _OWNERS = r"(?:v3/owners|owners/\d{4}-\d{2})"
+_PROPERTIES = r"(?:v3/properties|properties/\d{4}-\d{2})"
+ACTIVITY_KINDS = ("calls", "emails", "meetings", "notes")
+# HubSpot-defined association type ids from an activity to a contact (the association
+# type table of developers.hubspot.com/docs/api/crm/associations): call 194, email 198,
+# meeting 200, note 202, task 204.
+ACTIVITY_TO_CONTACT = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202}
+TASK_TO_CONTACT = 204
 
 
 @attrs.define
 class FakeHubSpot:
-    """An in-memory HubSpot portal behind a respx router.
+    """An in-memory HubSpot portal behind a respx router, honest in what it refuses and when.
+
+    Every behaviour follows a HubSpot document, cited where it is implemented:
+
+    * writes naming an unknown or read-only property, or a value outside an enumeration's
+      options, are refused (``properties.py``); by default one bad record fails the whole
+      batch with one 400 whose message embeds the details, as HubSpot often answers;
+    * search is eventually consistent: a record written is found ``search_lag`` seconds
+      later (crm-apis.md 1.3); paging past ``search_cap`` (10,000) is a 400;
+    * workflows run after the write that enrolled the record, ``workflow_delay`` seconds
+      later on the fake clock, not inside the API response;
+    * v4 association batch reads page per record (``association_page``), in id order;
+    * batch reads with ``propertiesWithHistory`` take at most 50 inputs;
+    * a task upsert needs an ``idProperty`` with unique values.
 
     Attributes:
         owners: Owner objects by id (``PublicOwner`` shape, ``archived`` included).
@@ -62,17 +88,25 @@ class FakeHubSpot:
         contact_companies: Company ids associated with each contact (the first is primary).
         users: The users object's records by id: properties as strings (time zone, working
             hours and out-of-office as HubSpot's JSON text).
-        tasks: Created tasks by id (``properties`` and ``associations``).
+        tasks: Tasks by id (``properties`` and ``associations``).
+        activities: Calls, emails, meetings and notes: kind -> id -> ``properties`` and
+            the ``contacts`` they are associated with.
+        history: Contact -> property -> versions, newest first (``propertiesWithHistory``).
+        properties: Object type -> property name -> definition.
         clock: The shared fake clock.
         search_cap: Results one search query may page through.
+        search_lag: Seconds before a write is visible to search.
         tokens: Bearer tokens the portal accepts.
         refresh_token: The refresh token the OAuth endpoint accepts.
         token_lifetime: ``expires_in`` of issued OAuth tokens, in seconds.
-        reassign: A workflow: writing owner K makes the contact end with owner V.
-        lead_statuses: Allowed ``hs_lead_status`` values (others are VALIDATION_ERRORs).
-        whole_batch_validation: Answer an invalid input with a 400 for the whole batch.
+        reassign: A workflow: a contact given owner K is moved to owner V, later.
+        workflow_delay: Seconds after the write before the workflow acts.
+        lead_statuses: The ``hs_lead_status`` options.
+        whole_batch_validation: One invalid input fails the whole batch (HubSpot's habit);
+            False answers a 207 naming the record instead.
         deactivated: Owners refused on write though the owner list still shows them active
             (deactivated between a run's read and its write).
+        association_page: Associations per record per page of a v4 batch read.
         rate_max: ``X-HubSpot-RateLimit-Max`` (requests per 10 s window).
         daily_limit: Requests per day before every call gets a DAILY 429.
         requests: Every request, as ``(method, path)``.
@@ -82,33 +116,48 @@ class FakeHubSpot:
     contacts: dict[str, dict[str, str]] = attrs.field(factory=dict)
     companies: dict[str, dict[str, str]] = attrs.field(factory=dict)
     contact_companies: dict[str, list[str]] = attrs.field(factory=dict)
-    tasks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     users: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    tasks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    activities: dict[str, dict[str, dict[str, Any]]] = attrs.field(
+        factory=lambda: {kind: {} for kind in ACTIVITY_KINDS}
+    )
+    history: dict[str, dict[str, list[dict[str, Any]]]] = attrs.field(factory=dict)
     clock: FakeClock = attrs.field(factory=FakeClock)
     search_cap: int = SEARCH_CAP
+    search_lag: float = 2.0
     tokens: set[str] = attrs.field(factory=lambda: {TOKEN})
     refresh_token: str = "refresh-token-for-tests"  # noqa: S105
     token_lifetime: int = 1800
     reassign: dict[str, str] = attrs.field(factory=dict)
-    lead_statuses: frozenset[str] = frozenset(
-        {"NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT"}
-    )
-    whole_batch_validation: bool = False
+    workflow_delay: float = 60.0
+    lead_statuses: frozenset[str] = frozenset(LEAD_STATUSES)
+    whole_batch_validation: bool = True
     deactivated: set[str] = attrs.field(factory=set)
+    association_page: int = 500
     rate_max: int = 190
     daily_limit: int = 1_000_000
+    task_key: str = "leadroute_key"
+    task_key_unique: bool = True
     requests: list[tuple[str, str]] = attrs.field(factory=list)
+    properties: dict[str, dict[str, dict[str, Any]]] = attrs.field(init=False)
     _faults: dict[str, list[Fault]] = attrs.field(factory=dict)
     _window: list[float] = attrs.field(factory=list)
     _search_times: list[float] = attrs.field(factory=list)
     _ids: Iterator[int] = attrs.field(factory=lambda: itertools.count(900_000_001))
     _issued: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
     _token_expiry: dict[str, float] = attrs.field(factory=dict)
+    _versions: dict[tuple[str, str], list[tuple[float, dict[str, str]]]] = attrs.field(factory=dict)
+    _due: list[tuple[float, str, str]] = attrs.field(factory=list)
     search_429s: int = 0
     burst_429s: int = 0
     router: respx.MockRouter = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
+        self.properties = standard_properties(lead_statuses=sorted(self.lead_statuses))
+        if self.task_key:
+            self.properties["tasks"][self.task_key] = definition(
+                self.task_key, unique=self.task_key_unique, hubspot_defined=False
+            )
         self.router = self._build_router()
 
     # ----------------------------------------------------------------- set-up
@@ -127,6 +176,7 @@ class FakeHubSpot:
 
         ``contacts`` contacts have no owner (to route); ``owned`` more have one, half of
         them never worked (for rebalance). Some contacts carry a bad ``numemployees``.
+        The tasks object has the custom ``leadroute_key`` property (unique values).
         """
         rng = random.Random(seed)  # noqa: S311  (seeded sample data, not security)
         fake = cls(clock=clock or FakeClock(), **kwargs)
@@ -221,11 +271,45 @@ class FakeHubSpot:
             "updatedAt": "2026-10-01T10:00:00Z",
         }
 
+    def log_activity(
+        self,
+        kind: str,
+        contact_id: str,
+        owner_id: str,
+        *,
+        at: datetime | None = None,
+        **properties: str,
+    ) -> str:
+        """A rep logs a call, email, meeting or note on a contact now (or ``at``); its id."""
+        if kind not in ACTIVITY_KINDS:
+            raise ValueError(f"{kind!r} is not one of {', '.join(ACTIVITY_KINDS)}")
+        when = ms(at or self.clock.now())
+        activity_id = str(next(self._ids))
+        props = {
+            "hs_object_id": activity_id,
+            "hs_timestamp": when,
+            "hs_createdate": ms(self.clock.now()),
+            "hubspot_owner_id": owner_id,
+            **properties,
+        }
+        self.activities[kind][activity_id] = {"properties": props, "contacts": [contact_id]}
+        self._index(kind, activity_id, props)
+        return activity_id
+
+    def change(
+        self, contact_id: str, name: str, value: str, *, by_owner: str = "", source: str = "CRM_UI"
+    ) -> None:
+        """Someone changes a contact property in HubSpot now (kept in its history)."""
+        user = self.owners.get(by_owner, {}).get("userId")
+        self._set(contact_id, {name: value}, source=source, user=user)
+
     def fail(self, route: str, fault: Fault) -> None:
         """Answer the next requests to ``route`` with ``fault``.
 
-        Routes: ``owners``, ``companies``, ``search``, ``batch_update``, ``associations``,
-        ``task_search``, ``task_create``, ``token``, or ``*`` for any.
+        Routes: ``owners``, ``companies``, ``users``, ``properties``, ``search``,
+        ``batch_read``, ``batch_update``, ``associations``, ``activity_search``,
+        ``task_search``, ``task_create``, ``task_upsert``, ``task_associate``, ``token``,
+        or ``*`` for any.
         """
         self._faults.setdefault(route, []).append(fault)
 
@@ -259,26 +343,96 @@ class FakeHubSpot:
         """How many requests hit a path ending with ``route_path``."""
         return sum(1 for _, path in self.requests if path.endswith(route_path))
 
+    # ----------------------------------------------------------------- state
+
+    def _index(self, kind: str, record_id: str, props: Mapping[str, str]) -> None:
+        """Search sees this version of the record ``search_lag`` seconds from now."""
+        versions = self._versions.setdefault((kind, record_id), [])
+        versions.append((self.clock.t + self.search_lag, dict(props)))
+
+    def _visible(
+        self, kind: str, store: Mapping[str, Mapping[str, str]]
+    ) -> dict[str, Mapping[str, str]]:
+        """The records as search sees them now: the last version indexed by now, if any.
+
+        HubSpot's search is eventually consistent: a record created or updated through the
+        API takes a few seconds to appear in search results (crm-apis.md section 1.3).
+        Records never written through the API (the portal's starting data) are indexed.
+        """
+        seen: dict[str, Mapping[str, str]] = {}
+        now = self.clock.t
+        for record_id, props in store.items():
+            versions = self._versions.get((kind, record_id))
+            if not versions:
+                seen[record_id] = props
+                continue
+            indexed = [v for at, v in versions if at <= now]
+            if indexed:
+                seen[record_id] = indexed[-1]
+        return seen
+
+    def _set(
+        self, contact_id: str, values: Mapping[str, str], *, source: str, user: int | None = None
+    ) -> None:
+        """Change a contact, keep each property's history, index it, enroll workflows."""
+        contact = self.contacts[contact_id]
+        when = self.clock.now().isoformat().replace("+00:00", "Z")
+        for name, value in values.items():
+            versions = self.history.setdefault(contact_id, {}).setdefault(name, [])
+            entry: dict[str, Any] = {"value": value, "timestamp": when, "sourceType": source}
+            if user is not None:
+                entry["updatedByUserId"] = user
+            versions.insert(0, entry)
+        contact.update(values)
+        contact["lastmodifieddate"] = ms(self.clock.now())
+        self._index("contacts", contact_id, contact)
+        owner = values.get("hubspot_owner_id")
+        if owner in self.reassign and source != "AUTOMATION_PLATFORM":
+            # A workflow enrolled by this change acts after the write, on its own schedule
+            # (knowledge.hubspot.com "Manage workflow settings": actions run when the
+            # enrolled record reaches them, and may be rescheduled), never inside the
+            # API's response.
+            self._due.append((self.clock.t + self.workflow_delay, contact_id, self.reassign[owner]))
+
+    def _run_workflows(self) -> None:
+        """Apply every workflow action whose time has come."""
+        due = [d for d in self._due if d[0] <= self.clock.t]
+        self._due = [d for d in self._due if d[0] > self.clock.t]
+        for _, contact_id, owner in due:
+            self._set(contact_id, {"hubspot_owner_id": owner}, source="AUTOMATION_PLATFORM")
+
     # ----------------------------------------------------------------- router
 
     def _build_router(self) -> respx.MockRouter:
         router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
         base = "https://api.hubapi.com"
+        assoc = r"(?:v4/associations|associations/\d{4}-\d{2})"
+        kinds = "|".join(ACTIVITY_KINDS)
         routes: list[tuple[str, str, str, Callable[[httpx.Request], httpx.Response]]] = [
             ("POST", r"^/oauth/(?:v1|v3|\d{4}-\d{2})/token$", "token", self._token),
             ("GET", rf"^/crm/{_OWNERS}/?$", "owners", self._owners),
+            ("GET", rf"^/crm/{_PROPERTIES}/(\w+)/([\w-]+)$", "properties", self._property),
             ("GET", rf"^/crm/{_VERSION}/companies$", "companies", self._companies),
             ("GET", rf"^/crm/{_VERSION}/users$", "users", self._users),
             ("POST", rf"^/crm/{_VERSION}/contacts/search$", "search", self._search_contacts),
+            ("POST", rf"^/crm/{_VERSION}/contacts/batch/read$", "batch_read", self._batch_read),
             ("POST", rf"^/crm/{_VERSION}/contacts/batch/update$", "batch_update", self._update),
+            ("POST", rf"^/crm/{assoc}/(\w+)/(\w+)/batch/read$", "associations", self._associations),
             (
                 "POST",
-                r"^/crm/(?:v4/associations|associations/\d{4}-\d{2})/contacts/companies/batch/read$",
-                "associations",
-                self._associations,
+                rf"^/crm/{_VERSION}/({kinds})/search$",
+                "activity_search",
+                self._search_activities,
             ),
             ("POST", rf"^/crm/{_VERSION}/tasks/search$", "task_search", self._search_tasks),
             ("POST", rf"^/crm/{_VERSION}/tasks/batch/create$", "task_create", self._create_tasks),
+            ("POST", rf"^/crm/{_VERSION}/tasks/batch/upsert$", "task_upsert", self._upsert_tasks),
+            (
+                "POST",
+                rf"^/crm/{assoc}/tasks/contacts/batch/associate/default$",
+                "task_associate",
+                self._associate_tasks,
+            ),
         ]
         for method, pattern, name, handler in routes:
             router.route(method=method, url__startswith=base, path__regex=pattern).mock(
@@ -292,6 +446,7 @@ class FakeHubSpot:
     ) -> Callable[[httpx.Request], httpx.Response]:
         def respond(request: httpx.Request) -> httpx.Response:
             self.requests.append((request.method, request.url.path))
+            self._run_workflows()
             for key in (name, "*"):
                 queue = self._faults.get(key)
                 if queue and queue[0].skip > 0:
@@ -369,7 +524,7 @@ class FakeHubSpot:
             ),
         }
 
-    # ----------------------------------------------------------------- handlers
+    # ----------------------------------------------------------------- handlers: reads
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         form = dict(httpx.QueryParams(request.content.decode()))
@@ -398,6 +553,18 @@ class FakeHubSpot:
         owners = [o for o in self.owners.values() if bool(o["archived"]) == archived]
         return page(owners, request, default_limit=100)
 
+    def _property(self, request: httpx.Request) -> httpx.Response:
+        # developers.hubspot.com "Read a property": the definition, or 404.
+        *_, object_type, name = request.url.path.split("/")
+        spec = self.properties.get(object_type, {}).get(name)
+        if spec is None:
+            return error(
+                404,
+                "OBJECT_NOT_FOUND",
+                f"Unable to find property with name {name} for object type {object_type}",
+            )
+        return httpx.Response(200, json=spec)
+
     def _companies(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.params.get("properties", "").split(",")
         records = [record(cid, props, wanted) for cid, props in sorted(self.companies.items())]
@@ -411,7 +578,7 @@ class FakeHubSpot:
         return page(records, request, default_limit=10)
 
     def _search(
-        self, store: Mapping[str, Mapping[str, str]], request: httpx.Request
+        self, kind: str, store: Mapping[str, Mapping[str, str]], request: httpx.Request
     ) -> httpx.Response:
         body = json.loads(request.content or b"{}")
         limit = int(body.get("limit", 10))
@@ -423,7 +590,7 @@ class FakeHubSpot:
         groups = body.get("filterGroups") or [{"filters": []}]
         hits = [
             (rid, props)
-            for rid, props in store.items()
+            for rid, props in self._visible(kind, store).items()
             if any(all(matches(props, f) for f in g.get("filters", [])) for g in groups)
         ]
         for sort in reversed(body.get("sorts") or [{"propertyName": "hs_object_id"}]):
@@ -432,18 +599,104 @@ class FakeHubSpot:
             hits.sort(key=lambda h, n=name: number(h[1].get(n)) or 0.0, reverse=desc)
         stop = min(after + limit, self.search_cap, len(hits))
         wanted = [*(body.get("properties") or []), "hs_object_id", "createdate"]
-        page = [record(rid, props, wanted) for rid, props in hits[after:stop]]
-        result: dict[str, Any] = {"total": len(hits), "results": page}
+        found = [record(rid, props, wanted) for rid, props in hits[after:stop]]
+        result: dict[str, Any] = {"total": len(hits), "results": found}
         if stop < len(hits):
             result["paging"] = {"next": {"after": str(stop), "link": "?after=" + str(stop)}}
         return httpx.Response(200, json=result)
 
     def _search_contacts(self, request: httpx.Request) -> httpx.Response:
-        return self._search(self.contacts, request)
+        return self._search("contacts", self.contacts, request)
 
     def _search_tasks(self, request: httpx.Request) -> httpx.Response:
         store = {tid: t["properties"] for tid, t in self.tasks.items()}
-        return self._search(store, request)
+        return self._search("tasks", store, request)
+
+    def _search_activities(self, request: httpx.Request) -> httpx.Response:
+        kind = request.url.path.rsplit("/", 2)[-2]
+        store = {aid: a["properties"] for aid, a in self.activities[kind].items()}
+        return self._search(kind, store, request)
+
+    def _batch_read(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        inputs = body.get("inputs", [])
+        with_history = list(body.get("propertiesWithHistory") or [])
+        # crm-apis.md 1.4: batch read with propertiesWithHistory is capped at 50 inputs.
+        if with_history and len(inputs) > 50:
+            return error(
+                400,
+                "VALIDATION_ERROR",
+                "The maximum number of inputs supported in a batch with propertiesWithHistory is 50",
+            )
+        if len(inputs) > 100:
+            return error(400, "VALIDATION_ERROR", "The maximum number of inputs is 100")
+        results = []
+        for item in inputs:
+            cid = str(item["id"])
+            if cid not in self.contacts:
+                continue
+            found = record(cid, self.contacts[cid], list(body.get("properties") or []))
+            if with_history:
+                found["propertiesWithHistory"] = {
+                    name: self._history_of(cid, name) for name in with_history
+                }
+            results.append(found)
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results})
+
+    def _history_of(self, contact_id: str, name: str) -> list[dict[str, Any]]:
+        versions = self.history.get(contact_id, {}).get(name)
+        if versions is not None:
+            return versions
+        value = self.contacts[contact_id].get(name) or ""
+        created = self.contacts[contact_id].get("createdate", "0")
+        when = datetime.fromtimestamp(int(created) / 1000, tz=UTC).isoformat()
+        return [{"value": value, "timestamp": when, "sourceType": "IMPORT"}] if value else []
+
+    def _associations(self, request: httpx.Request) -> httpx.Response:
+        # developers.hubspot.com "Batch read associations" (v4): results page per record;
+        # a row with more associations carries paging.next.after, sent back with the id.
+        *_, from_kind, to_kind, _, _ = request.url.path.split("/")
+        inputs = json.loads(request.content)["inputs"]
+        results = []
+        for item in inputs:
+            source = str(item["id"])
+            links = self._links(from_kind, to_kind, source)
+            start = int(item.get("after") or 0)
+            chunk = links[start : start + self.association_page]
+            if not chunk:
+                continue
+            row: dict[str, Any] = {"from": {"id": source}, "to": chunk}
+            if start + self.association_page < len(links):
+                row["paging"] = {"next": {"after": str(start + self.association_page)}}
+            results.append(row)
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results})
+
+    def _links(self, from_kind: str, to_kind: str, source: str) -> list[dict[str, Any]]:
+        """A record's associations in id order (HubSpot does not put the primary first)."""
+        if (from_kind, to_kind) == ("contacts", "companies"):
+            companies = self.contact_companies.get(source, [])
+            primary = companies[0] if companies else ""
+            pairs = [(int(c), 1 if c == primary else 279) for c in companies]
+        elif from_kind in ACTIVITY_KINDS and to_kind == "contacts":
+            activity = self.activities[from_kind].get(source, {})
+            pairs = [(int(c), ACTIVITY_TO_CONTACT[from_kind]) for c in activity.get("contacts", [])]
+        else:
+            raise AssertionError(f"the fake has no associations {from_kind} -> {to_kind}")
+        return [
+            {
+                "toObjectId": to_id,
+                "associationTypes": [
+                    {
+                        "category": "HUBSPOT_DEFINED",
+                        "typeId": type_id,
+                        "label": "Primary" if type_id == 1 else None,
+                    }
+                ],
+            }
+            for to_id, type_id in sorted(pairs)
+        ]
+
+    # ----------------------------------------------------------------- handlers: writes
 
     def _update(self, request: httpx.Request) -> httpx.Response:
         inputs = json.loads(request.content)["inputs"]
@@ -454,19 +707,25 @@ class FakeHubSpot:
                 "The maximum number of inputs supported in a batch is 100. "
                 "Please reduce the number of items and try again",
             )
-        results, errors = [], []
+        refusals: dict[str, dict[str, Any]] = {}
         for item in inputs:
             cid, props = str(item["id"]), dict(item["properties"])
             refusal = self._invalid(cid, props)
-            if refusal is not None:
-                if self.whole_batch_validation and refusal["category"] == "VALIDATION_ERROR":
-                    return httpx.Response(400, json={**refusal, "status": "error"})
-                errors.append(refusal)
+            if refusal is None:
                 continue
-            owner = props.get("hubspot_owner_id")
-            if owner in self.reassign:
-                props["hubspot_owner_id"] = self.reassign[owner]  # a workflow steps in
-            self.contacts[cid].update(props)
+            if self.whole_batch_validation and refusal["category"] == "VALIDATION_ERROR":
+                # One invalid record fails the call; the message names the property, not
+                # the record (HubSpot's usual answer to a batch with one bad input).
+                return httpx.Response(
+                    400, json={k: v for k, v in refusal.items() if k != "context"}
+                )
+            refusals[cid] = refusal
+        results = []
+        for item in inputs:
+            cid, props = str(item["id"]), dict(item["properties"])
+            if cid in refusals:
+                continue
+            self._set(cid, props, source="INTEGRATION")
             results.append(record(cid, self.contacts[cid], list(props)))
         now = self.clock.now().isoformat()
         body: dict[str, Any] = {
@@ -475,9 +734,9 @@ class FakeHubSpot:
             "startedAt": now,
             "completedAt": now,
         }
-        if errors:
-            body |= {"numErrors": len(errors), "errors": errors}
-        return httpx.Response(207 if errors else 200, json=body)
+        if refusals:
+            body |= {"numErrors": len(refusals), "errors": list(refusals.values())}
+        return httpx.Response(207 if refusals else 200, json=body)
 
     def _invalid(self, cid: str, props: Mapping[str, str]) -> dict[str, Any] | None:
         if cid not in self.contacts:
@@ -499,57 +758,117 @@ class FakeHubSpot:
                 "context": {"ids": [cid], "propertyName": ["hubspot_owner_id"]},
                 "errors": [{"code": "INVALID_OPTION", "in": "hubspot_owner_id"}],
             }
-        status = props.get("hs_lead_status")
-        if status and status not in self.lead_statuses:
-            return {
-                "status": "error",
-                "category": "VALIDATION_ERROR",
-                "message": f"Property values were not valid: {status} was not one of the "
-                "allowed options for hs_lead_status",
-                "context": {"ids": [cid], "propertyName": ["hs_lead_status"]},
-                "errors": [{"code": "INVALID_OPTION", "in": "hs_lead_status"}],
-            }
+        invalid = invalid_values(self.properties["contacts"], props)
+        if invalid is None:
+            return None
+        body, names = invalid
+        return {
+            **body,
+            "context": {"ids": [cid], "propertyName": names},
+            "errors": [{"code": "INVALID_PROPERTY", "in": name} for name in names],
+        }
+
+    def _task_problem(self, item: Mapping[str, Any], *, upsert: bool) -> httpx.Response | None:
+        props = item.get("properties") or {}
+        invalid = invalid_values(self.properties["tasks"], props)
+        if invalid is not None:
+            return httpx.Response(400, json=invalid[0])
+        if not props.get("hs_timestamp"):
+            return error(400, "VALIDATION_ERROR", "hs_timestamp is required")
+        if not upsert:
+            types = [t for a in item.get("associations", []) for t in a["types"]]
+            if not any(t["associationTypeId"] == TASK_TO_CONTACT for t in types):
+                return error(400, "VALIDATION_ERROR", "task must be associated with a contact")
         return None
 
-    def _associations(self, request: httpx.Request) -> httpx.Response:
-        inputs = json.loads(request.content)["inputs"]
-        results = []
-        for item in inputs:
-            links = self.contact_companies.get(str(item["id"]), [])
-            if links:
-                results.append(
-                    {
-                        "from": {"id": str(item["id"])},
-                        "to": [
-                            {
-                                "toObjectId": int(company),
-                                "associationTypes": [
-                                    {
-                                        "category": "HUBSPOT_DEFINED",
-                                        "typeId": 1 if n == 0 else 279,
-                                        "label": "Primary" if n == 0 else None,
-                                    }
-                                ],
-                            }
-                            for n, company in enumerate(links)
-                        ],
-                    }
-                )
-        return httpx.Response(200, json={"status": "COMPLETE", "results": results})
+    def _unique_clash(self, props: Mapping[str, str], skip: str = "") -> str:
+        """The value of a unique property another task already holds ("" when none)."""
+        for name, value in props.items():
+            spec = self.properties["tasks"].get(name, {})
+            if not spec.get("hasUniqueValue") or not value:
+                continue
+            for tid, task in self.tasks.items():
+                if tid != skip and task["properties"].get(name) == value:
+                    return f"{name}={value}"
+        return ""
 
     def _create_tasks(self, request: httpx.Request) -> httpx.Response:
         inputs = json.loads(request.content)["inputs"]
         if len(inputs) > 100:
             return error(400, "VALIDATION_ERROR", "The maximum number of inputs is 100")
+        for item in inputs:
+            problem = self._task_problem(item, upsert=False)
+            if problem is not None:
+                return problem
+            clash = self._unique_clash(item["properties"])
+            if clash:
+                # A property with unique values refuses a second record with the same value.
+                return error(409, "CONFLICT", f"A task already has {clash} (a unique value)")
         results = []
         for item in inputs:
-            props = item["properties"]
-            if not props.get("hs_timestamp"):
-                return error(400, "VALIDATION_ERROR", "hs_timestamp is required")
-            types = [t for a in item.get("associations", []) for t in a["types"]]
-            if not any(t["associationTypeId"] == 204 for t in types):
-                return error(400, "VALIDATION_ERROR", "task must be associated with a contact")
+            props = dict(item["properties"])
             tid = str(next(self._ids))
-            self.tasks[tid] = {"properties": dict(props), "associations": item["associations"]}
+            props["hs_object_id"] = tid
+            self.tasks[tid] = {"properties": props, "associations": list(item["associations"])}
+            self._index("tasks", tid, props)
             results.append(record(tid, props, list(props)))
         return httpx.Response(201, json={"status": "COMPLETE", "results": results})
+
+    def _upsert_tasks(self, request: httpx.Request) -> httpx.Response:
+        # developers.hubspot.com "Create or update a batch of tasks by unique property values":
+        # each input names idProperty, a property whose values are unique; existing records
+        # are updated, the rest created (``new``). Upsert inputs carry no associations.
+        inputs = json.loads(request.content)["inputs"]
+        if len(inputs) > 100:
+            return error(400, "VALIDATION_ERROR", "The maximum number of inputs is 100")
+        for item in inputs:
+            name = str(item.get("idProperty") or "")
+            spec = self.properties["tasks"].get(name)
+            if spec is None or not spec["hasUniqueValue"]:
+                return error(
+                    400,
+                    "VALIDATION_ERROR",
+                    f"{name or 'idProperty'} is not a unique identifier property of tasks",
+                )
+            problem = self._task_problem(item, upsert=True)
+            if problem is not None:
+                return problem
+        results = []
+        for item in inputs:
+            name, value = str(item["idProperty"]), str(item["id"])
+            props = {**item["properties"], name: value}
+            existing = next(
+                (tid for tid, t in self.tasks.items() if t["properties"].get(name) == value), None
+            )
+            if existing is None:
+                tid = str(next(self._ids))
+                props.setdefault("hs_task_status", "NOT_STARTED")  # HubSpot's default
+                self.tasks[tid] = {"properties": {**props, "hs_object_id": tid}, "associations": []}
+            else:
+                tid = existing
+                self.tasks[tid]["properties"].update(props)
+            self._index("tasks", tid, self.tasks[tid]["properties"])
+            found = record(tid, self.tasks[tid]["properties"], list(props))
+            results.append({**found, "new": existing is None})
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results})
+
+    def _associate_tasks(self, request: httpx.Request) -> httpx.Response:
+        # developers.hubspot.com "Create default associations" (v4 batch): associating
+        # twice is harmless.
+        inputs = json.loads(request.content)["inputs"]
+        results = []
+        for item in inputs:
+            tid, contact = str(item["from"]["id"]), str(item["to"]["id"])
+            task = self.tasks.get(tid)
+            if task is None or contact not in self.contacts:
+                return error(404, "OBJECT_NOT_FOUND", f"no task {tid} or contact {contact}")
+            link = {
+                "to": {"id": contact},
+                "types": [
+                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": TASK_TO_CONTACT}
+                ],
+            }
+            if link not in task["associations"]:
+                task["associations"].append(link)
+            results.append({"from": {"id": tid}, "to": {"id": contact}})
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results})

@@ -1,0 +1,27 @@
+"""When an owner write was read back from the target after its workflows had time to run.
+
+Revision ID: owner_checks
+Revises: service
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "owner_checks"
+down_revision = "service"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Add ``outbox.checked_at`` (None until the owner is re-read after the write)."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("checked_at", sa.String(40), nullable=True))
+
+
+def downgrade() -> None:
+    """Drop ``outbox.checked_at``."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("checked_at")
