@@ -1,7 +1,7 @@
 """When an owner write was read back from the target after its workflows had time to run.
 
 Revision ID: owner_checks
-Revises: commits
+Revises: text_identifiers
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "owner_checks"
-down_revision = "commits"
+down_revision = "text_identifiers"
 branch_labels = None
 depends_on = None
 
