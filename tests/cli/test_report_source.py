@@ -66,7 +66,7 @@ def crm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Crm:
 def test_report_records_the_sources_outcomes_before_computing(crm: Crm):
     """First touches and meetings read by the adapter reach the hook once and the metrics."""
     at = AT.isoformat()
-    assert runner.invoke(app(), ["route", "--source", "crm", "--at", at]).exit_code == 0
+    assert runner.invoke(app(), ["route", "--init", "--source", "crm", "--at", at]).exit_code == 0
     touch = AT + timedelta(minutes=20)
     crm.snap = Snapshot(
         reps=crm.snap.reps,

@@ -194,7 +194,7 @@ def test_a_workflow_that_moves_the_owner_later_is_caught_on_the_next_run(workdir
         POLICY + "    override_check_after: 0s\n", encoding="utf-8"
     )
     fake = FakeHubSpot.portal(contacts=40, reassign={"101": "202"}, workflow_delay=120)
-    first = run(fake, "route")
+    first = run(fake, "route", "--init")
     assert first["relay"]["overridden"] == 0  # HubSpot's answer showed our owner
     moved = {lead for lead, d in decisions(workdir).items() if d.owner_id == "101"}
     assert moved
@@ -229,7 +229,7 @@ def test_a_property_hubspot_lacks_stops_the_run_before_any_write(workdir: Path, 
     (workdir / "leadroute.yaml").write_text(text, encoding="utf-8")
     fake = FakeHubSpot.portal(contacts=20)
     with fake.installed():
-        result = runner.invoke(app, ["route", "--source", "hubspot"])
+        result = runner.invoke(app, ["route", "--init", "--source", "hubspot"])
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert fake.calls("/batch/update") == 0 and fake.calls("/contacts/search") == 0
@@ -239,7 +239,7 @@ def test_a_missing_task_key_property_is_named(workdir: Path):
     """Without the custom task property, route stops and says which property to create."""
     fake = FakeHubSpot.portal(contacts=20, task_key="")
     with fake.installed():
-        result = runner.invoke(app, ["route", "--source", "hubspot"])
+        result = runner.invoke(app, ["route", "--init", "--source", "hubspot"])
     assert result.exit_code == 2
     assert "no task property 'leadroute_key'" in result.stderr
 
@@ -247,7 +247,7 @@ def test_a_missing_task_key_property_is_named(workdir: Path):
 def test_properties_are_checked_once_per_run(workdir: Path):
     """The property reads happen once per run, not once per batch of writes."""
     fake = FakeHubSpot.portal(contacts=350)
-    run(fake, "route")
+    run(fake, "route", "--init")
     reads = sum(1 for _, path in fake.requests if "/properties/" in path)
     # contacts: hubspot_owner_id, hs_lead_status (NEW and OPEN: one read); tasks: seven + key
     assert reads == 2 + 8
