@@ -1,0 +1,266 @@
+"""The running service: routing state, notifier, relay and SLA scheduler, and their loops.
+
+``Service`` holds what a request or a background pass needs and does the blocking work
+(the store, the CRM, SMTP) in plain methods; the ASGI app calls them in worker threads.
+Decisions and scheduler passes share one lock, so the routing state changes one
+decision at a time; the relay has its own, so a slow or failing CRM never delays intake.
+
+``run_loops`` runs the relay and the scheduler until asked to stop: each finishes the
+pass it is in (a pass is a set of transactions that are each complete), so a SIGTERM
+loses nothing and a restart resumes from the store: pending effects, due timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import anyio.to_thread
+import attrs
+import structlog
+
+from leadroute.adapters import Adapter
+from leadroute.errors import LeadrouteError
+from leadroute.host import PluginHost
+from leadroute.models import Lead, Outcome, Rep
+from leadroute.notify import EffectRouter, Notifier
+from leadroute.outcomes import deliver_outcomes
+from leadroute.policy import Policy
+from leadroute.service.decider import Decider, Verdict
+from leadroute.service.metrics import Metrics
+from leadroute.sla import Scheduler, TickReport
+from leadroute.sla.moves import StoreMover
+from leadroute.store import RelayReport, Store, relay
+from leadroute.store.timers import FIRST_TOUCH_KINDS, cancel_lead_timers
+
+__all__ = ["RELAY_MAX_ATTEMPTS", "Service"]
+
+log = structlog.get_logger(__name__)
+
+# With the outbox backoff (2 s doubling to 10 min), 24 attempts span about three hours of
+# a CRM outage before an effect is given up on (and reported; ``relay --retry-dead``).
+RELAY_MAX_ATTEMPTS = 24
+# After a relay pass that raised (a CRM down hard, bad credentials), wait this long, doubling.
+LOOP_BACKOFF = (1.0, 60.0)
+# A quota stop waits this long before the next pass (daily quotas come back slowly).
+QUOTA_PAUSE = 900.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@attrs.define
+class Service:
+    """Everything the endpoints and background loops use.
+
+    Attributes:
+        policy: The routing policy.
+        store: The audit store.
+        host: The plugin host.
+        crm: The adapter owner writes go through (and team reads come from).
+        notifier: Sends notification effects.
+        decider: The routing state.
+        scheduler: Fires SLA timers.
+        metrics: Prometheus metrics.
+        api_keys: Accepted API keys.
+        env: Where secrets come from.
+        clock: The current time (UTC).
+        relay_max_attempts: Retryable failures before an effect is dead.
+    """
+
+    policy: Policy
+    store: Store
+    host: PluginHost
+    crm: Adapter
+    notifier: Notifier
+    decider: Decider
+    scheduler: Scheduler
+    metrics: Metrics
+    api_keys: tuple[str, ...]
+    env: Mapping[str, str]
+    clock: Callable[[], datetime] = _utcnow
+    relay_max_attempts: int = RELAY_MAX_ATTEMPTS
+    last_relay: float = 0.0
+    _decide_lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _relay_lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _wake: asyncio.Event | None = None
+
+    @classmethod
+    def build(
+        cls,
+        policy: Policy,
+        store: Store,
+        host: PluginHost,
+        crm: Adapter,
+        *,
+        api_keys: Sequence[str],
+        env: Mapping[str, str],
+        clock: Callable[[], datetime] = _utcnow,
+        stream: IO[str] | None = None,
+        notifier_options: Mapping[str, Any] | None = None,
+    ) -> Service:
+        """Read the team through the CRM adapter and build the routing state once."""
+        snapshot = crm.read()
+        reps = {r.id: r for r in snapshot.reps}
+        notifier = Notifier(policy, reps, env=env, stream=stream, **(notifier_options or {}))
+        decider = Decider(policy, store, host, snapshot.reps, snapshot.accounts)
+        mover = StoreMover(store=store, policy=policy, reps=reps)
+        scheduler = Scheduler(store=store, policy=policy, reps=reps, mover=mover, clock=clock)
+        log.info("service.built", reps=len(reps), accounts=len(snapshot.accounts))
+        return cls(
+            policy=policy,
+            store=store,
+            host=host,
+            crm=crm,
+            notifier=notifier,
+            decider=decider,
+            scheduler=scheduler,
+            metrics=Metrics(store),
+            api_keys=tuple(api_keys),
+            env=env,
+            clock=clock,
+        )
+
+    @property
+    def reps(self) -> Mapping[str, Rep]:
+        """The team as the service knows it."""
+        return self.decider.reps
+
+    def close(self) -> None:
+        """Release the notifier's client and the store."""
+        self.notifier.close()
+        self.store.close()
+
+    # ----------------------------------------------------------------- blocking work
+
+    def decide(self, lead: Lead) -> Verdict:
+        """Decide (or replay) one lead; never touches the CRM."""
+        started = time.perf_counter()
+        with self._decide_lock:
+            verdict = self.decider.decide(lead, self.clock())
+        elapsed = time.perf_counter() - started
+        if verdict.decision is None:
+            for code in sorted({p.code for p in verdict.problems}):
+                self.metrics.rejected.labels(code=code).inc()
+        elif verdict.replayed:
+            self.metrics.replayed.inc()
+        else:
+            self.metrics.decision_seconds.observe(elapsed)
+            d = verdict.decision
+            self.metrics.decisions.labels(step=str(d.step), status=str(d.status)).inc()
+        return verdict
+
+    def relay_pass(self) -> RelayReport:
+        """Apply the due effects once (owner writes through the CRM, notifications)."""
+        with self._relay_lock:
+            report = relay(
+                self.store,
+                EffectRouter(self.crm, self.notifier),
+                due_by=self.clock(),
+                max_attempts=self.relay_max_attempts,
+            )
+        self.metrics.relayed.labels(result="applied").inc(report.applied)
+        self.metrics.relayed.labels(result="failed").inc(report.failed)
+        self.metrics.relayed.labels(result="dead").inc(report.dead)
+        self.last_relay = time.time()
+        self.metrics.relay_last_pass.set(self.last_relay)
+        return report
+
+    def tick(self) -> TickReport:
+        """Fire the SLA timers due now."""
+        with self._decide_lock:
+            report = self.scheduler.tick()
+        self.metrics.sla_reminders.inc(report.reminders)
+        self.metrics.sla_breaches.inc(report.breaches)
+        self.metrics.sla_escalations.inc(report.escalations)
+        return report
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> tuple[int, int]:
+        """Store outcomes (through ``leadroute_record_outcome``); a first touch stops the
+        lead's clock. Returns (new outcomes, timers stopped)."""
+        recorded = deliver_outcomes(self.host, self.store, outcomes)
+        stopped = 0
+        for outcome in outcomes:
+            self.metrics.outcomes.labels(kind=str(outcome.kind)).inc()
+            if str(outcome.kind) in FIRST_TOUCH_KINDS:
+                stopped += cancel_lead_timers(
+                    self.store,
+                    outcome.lead_id,
+                    reason=f"{outcome.kind} at {outcome.at.isoformat()}",
+                    at=self.clock(),
+                )
+        return recorded, stopped
+
+    def read_leads(self, ids: Sequence[str]) -> list[Lead]:
+        """The CRM's current version of some records (a webhook says only which changed)."""
+        reader = getattr(self.crm, "read_leads", None)
+        if reader is None:
+            raise LeadrouteError(f"the {self.crm.name} adapter cannot read records by id")
+        return list(reader(list(ids)).leads)
+
+    # ----------------------------------------------------------------- loops
+
+    def wake(self) -> None:
+        """Tell the relay there is new work (a decision was committed)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def run_loops(
+        self, stop: asyncio.Event, *, relay: bool = True, timers: bool = True
+    ) -> None:
+        """Run the relay and the SLA scheduler until ``stop`` is set."""
+        self._wake = asyncio.Event()
+        async with anyio.create_task_group() as group:
+            if relay:
+                group.start_soon(self._relay_loop, stop)
+            if timers:
+                group.start_soon(self._timer_loop, stop)
+
+    async def _relay_loop(self, stop: asyncio.Event) -> None:
+        idle = self.policy.service.relay_every.total_seconds()
+        backoff = LOOP_BACKOFF[0]
+        while not stop.is_set():
+            wait = idle
+            try:
+                report = await anyio.to_thread.run_sync(self.relay_pass)
+                backoff = LOOP_BACKOFF[0]
+                if report.quota:
+                    wait = QUOTA_PAUSE
+                elif report.applied and report.pending:
+                    wait = 0.0  # more is due: go again at once
+            except (LeadrouteError, OSError) as exc:
+                # The CRM (or the network) is down hard: intake goes on, effects wait.
+                log.warning("relay.pass_failed", error=type(exc).__name__, detail=str(exc)[:200])
+                wait, backoff = backoff, min(backoff * 2, LOOP_BACKOFF[1])
+            await self._sleep(stop, wait, wakeable=True)
+
+    async def _timer_loop(self, stop: asyncio.Event) -> None:
+        every = self.policy.service.timers_every.total_seconds()
+        while not stop.is_set():
+            try:
+                report = await anyio.to_thread.run_sync(self.tick)
+                if report.reminders or report.breaches or report.escalations or report.moved:
+                    self.wake()
+            except LeadrouteError as exc:
+                log.warning("sla.pass_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            await self._sleep(stop, every, wakeable=False)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wakeable: bool) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable and self._wake is not None:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        _, pending = await asyncio.wait(
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        if wakeable and self._wake is not None:
+            self._wake.clear()
