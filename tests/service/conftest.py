@@ -12,6 +12,7 @@ import attrs
 import httpx
 import pytest
 
+from leadroute.errors import AdapterError
 from leadroute.host import make_host
 from leadroute.models import Effect, EffectResult, InputProblem, Lead, Rep, Snapshot
 from leadroute.policy import parse_policy
@@ -65,11 +66,14 @@ class FakeCrm:
     writes: list[str] = attrs.field(factory=list)
     records: dict[str, Lead] = attrs.field(factory=dict)
     down: int = 0
+    read_fails: bool = False
 
     def read(self) -> Snapshot:
         return Snapshot(reps=tuple(self.reps))
 
     def read_leads(self, ids: Sequence[str]) -> Snapshot:
+        if self.read_fails:
+            raise AdapterError("fake: 503 from batch read")
         return Snapshot(leads=tuple(self.records[i] for i in ids if i in self.records))
 
     def apply(self, effects: Sequence[Effect]) -> list[EffectResult]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.service.conftest import API_KEY
 
 pytestmark = pytest.mark.anyio
@@ -225,6 +224,8 @@ async def test_api_key_is_compared_against_every_key():
     from leadroute.service.requests import check_api_key
 
     scope = {"type": "http", "headers": [(b"authorization", f"Bearer {API_KEY}".encode())]}
-    with mock.patch("leadroute.service.requests.hmac.compare_digest", wraps=hmac.compare_digest) as cmp:
+    with mock.patch(
+        "leadroute.service.requests.hmac.compare_digest", wraps=hmac.compare_digest
+    ) as cmp:
         assert check_api_key(Request(scope), [API_KEY, "b", "c"]) == API_KEY
     assert cmp.call_count == 3

@@ -255,3 +255,31 @@ def test_nested_property_value_is_dropped():
     """A nested propertyValue (HubSpot sends text) is read as empty, not rendered as a repr."""
     body = json.dumps([{**EVENTS[1], "propertyValue": [[["x"]]]}]).encode()
     assert parse_events(body)[0].property_value == ""
+
+
+def test_generic_object_events_for_contacts_are_contact_events():
+    """``object.creation`` with objectTypeId 0-1 is a contact creation; other objects are skipped."""
+    import json as _json
+
+    from leadroute_hubspot.webhooks import parse_events as _parse
+
+    body = _json.dumps(
+        [
+            {
+                "eventId": 1,
+                "subscriptionType": "object.creation",
+                "objectTypeId": "0-1",
+                "objectId": 5,
+                "occurredAt": 1693657560000,
+            },
+            {
+                "eventId": 2,
+                "subscriptionType": "object.propertyChange",
+                "objectTypeId": "0-2",
+                "objectId": 6,
+                "occurredAt": 1693657560000,
+            },
+        ]
+    ).encode()
+    [event] = _parse(body)
+    assert (event.subscription_type, event.contact_id) == ("contact.creation", "5")

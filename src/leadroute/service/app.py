@@ -100,6 +100,8 @@ def _rejection(verdict: Verdict) -> ProblemError:
 
 
 def _timed(metrics: Metrics, route: str, handler: Handler) -> Handler:
+    """Count and time each request; turn problems and unexpected errors into responses."""
+
     async def wrapped(request: Request) -> Response:
         started = time.perf_counter()
         try:
@@ -108,6 +110,10 @@ def _timed(metrics: Metrics, route: str, handler: Handler) -> Handler:
             response = exc.response
         except FieldProblem as exc:
             response = problem(422, "invalid-field", "Invalid field", exc.detail, field=exc.field)
+        except Exception as exc:
+            # The type only: a message or traceback may carry lead data or a secret.
+            log.error("request.failed", route=route, error=type(exc).__name__)
+            response = problem(500, "internal", "Internal error", "the error was logged")
         metrics.request_seconds.labels(route=route).observe(time.perf_counter() - started)
         metrics.requests.labels(
             route=route, method=request.method, status=str(response.status_code)

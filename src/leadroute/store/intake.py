@@ -57,7 +57,14 @@ def idempotent_response(store: Store, scope: str, key: str) -> StoredResponse | 
 
 
 def save_response(
-    store: Store, scope: str, key: str, *, request_hash: str, status_code: int, body: str, lead_id: str
+    store: Store,
+    scope: str,
+    key: str,
+    *,
+    request_hash: str,
+    status_code: int,
+    body: str,
+    lead_id: str,
 ) -> StoredResponse:
     """Keep the first answer to ``key``; returns whichever answer is stored (first wins)."""
     t = schema.idempotency_keys
@@ -116,6 +123,10 @@ def mark_events(store: Store, source: str, event_ids: Sequence[str]) -> None:
                 sa.select(t.c.event_id).where(t.c.source == source, t.c.event_id.in_(event_ids))
             ).scalars()
         )
-        rows = [{"source": source, "event_id": e, "seen_at": now} for e in dict.fromkeys(event_ids) if e not in seen]
+        rows = [
+            {"source": source, "event_id": e, "seen_at": now}
+            for e in dict.fromkeys(event_ids)
+            if e not in seen
+        ]
         if rows:
             conn.execute(t.insert(), rows)

@@ -43,6 +43,9 @@ _MILLIS = re.compile(r"[0-9]{1,15}")
 # ``occurredAt`` within years 1970..9999, the range ``datetime`` can hold.
 _MAX_OCCURRED_MS = 253_402_300_799_999
 CONTACT_EVENTS = frozenset({"contact.creation", "contact.propertyChange"})
+# Generic subscriptions (``object.*``) carry the object type; ``0-1`` is contacts.
+OBJECT_EVENTS = frozenset({"object.creation", "object.propertyChange"})
+CONTACT_TYPE_ID = "0-1"
 
 # HubSpot signs the URI with these percent-escapes decoded (its request-validation guide).
 _URI_DECODE = {
@@ -120,7 +123,8 @@ class ContactEvent:
 
     Attributes:
         event_id: HubSpot's event id (the de-duplication key).
-        subscription_type: ``contact.creation`` or ``contact.propertyChange``.
+        subscription_type: ``contact.creation`` or ``contact.propertyChange`` (the generic
+            ``object.*`` forms for contacts are read as these).
         contact_id: The contact's id.
         occurred_at: When it happened (UTC).
         property_name: For property changes, the property (``hubspot_owner_id``...).
@@ -167,6 +171,10 @@ def _text(value: Any) -> str:
 
 def _event(raw: Mapping[str, Any], index: int) -> ContactEvent | None:
     kind = raw.get("subscriptionType")
+    if isinstance(kind, str) and kind in OBJECT_EVENTS:
+        if str(raw.get("objectTypeId", "")) != CONTACT_TYPE_ID:
+            return None  # a company, deal or task event: not a lead
+        kind = kind.replace("object.", "contact.", 1)
     if not isinstance(kind, str) or kind not in CONTACT_EVENTS:
         return None
     missing = [key for key in ("eventId", "objectId", "occurredAt") if raw.get(key) is None]
