@@ -81,7 +81,7 @@ async def test_healthz_and_readyz(client):
 async def test_readyz_fails_while_the_relay_has_not_run(harness):
     """With the relay in process, the service is not ready until a relay pass has run."""
     app = create_app(harness.service, run_relay=True, run_timers=False)
-    harness.service.last_relay = 0.0
+    harness.service.relayer.last_pass = 0.0
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         response = await http.get("/readyz")  # lifespan not started: no relay pass yet

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from leadroute_hubspot.webhooks import signature_v3
+from tests.service.conftest import AT, build_service
 
 from leadroute.models import Lead
-from tests.service.conftest import AT, build_service
+from leadroute_hubspot.webhooks import signature_v3
 
 pytestmark = pytest.mark.anyio
 
@@ -142,8 +142,9 @@ async def test_hubspot_signature_uses_the_public_url_behind_a_proxy(tmp_path):
         env={"HUBSPOT_CLIENT_SECRET": HS_SECRET},
     )
     h.crm.records = {"101": Lead(id="101", email="a@acme.com", country="US")}
-    from leadroute.service import create_app
     import httpx
+
+    from leadroute.service import create_app
 
     app = create_app(h.service, run_relay=False, run_timers=False)
     body = events((3, "contact.creation", "101"))
@@ -152,11 +153,10 @@ async def test_hubspot_signature_uses_the_public_url_behind_a_proxy(tmp_path):
         "X-HubSpot-Signature-v3": signature_v3(HS_SECRET, "POST", public, body, TS),
         "X-HubSpot-Request-Timestamp": TS,
     }
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://10.0.0.5:8080"
-        ) as http:
-            response = await http.post("/v1/webhooks/hubspot", content=body, headers=headers)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://10.0.0.5:8080"
+    ) as http:
+        response = await http.post("/v1/webhooks/hubspot", content=body, headers=headers)
     assert response.status_code == 200
 
 
@@ -255,7 +255,10 @@ async def test_salesforce_outbound_message_is_acknowledged(client, harness):
 
 async def test_salesforce_xml_bombs_are_refused(client, harness):
     """An entity-expansion document is refused by defusedxml, not expanded."""
-    bomb = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><notifications>&lol2;</notifications>"""
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;">]><notifications>&lol2;</notifications>'
+    )
     response = await client.post(
         f"/v1/webhooks/salesforce?secret={SF_SECRET}",
         content=bomb,
@@ -273,11 +276,10 @@ async def test_salesforce_is_refused_when_no_secret_is_configured(tmp_path):
 
     h = build_service(tmp_path, env={})
     app = create_app(h.service, run_relay=False, run_timers=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as http:
-            response = await http.post(
-                "/v1/webhooks/salesforce", json=FLOW, headers={"X-Leadroute-Secret": ""}
-            )
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(
+            "/v1/webhooks/salesforce", json=FLOW, headers={"X-Leadroute-Secret": ""}
+        )
     assert response.status_code == 503

@@ -696,4 +696,5 @@ def main() -> None:
 # Commands in their own modules register themselves on ``app`` when imported.
 from leadroute.cli import reassign as _reassign  # noqa: E402, F401
 from leadroute.cli import relay as _relay  # noqa: E402, F401
+from leadroute.cli import serve as _serve  # noqa: E402, F401
 from leadroute.cli import shares as _shares  # noqa: E402, F401

@@ -4,11 +4,17 @@ A dead effect (an owner write HubSpot refused, a task that could not be created)
 in every exception report until a human acts: ``--retry-dead`` queues it again with
 fresh attempts (after fixing the cause in the CRM or the policy), ``--resolve`` closes it
 (after writing the owner in the CRM by hand). Without either, the command applies what
-is pending, as the relay at the end of ``route`` does.
+is pending, as the relay at the end of ``route`` does. ``--follow`` keeps relaying until
+stopped (SIGTERM or Ctrl-C), for deployments that run the relay as its own process
+beside ``leadroute serve --no-relay``. Notifications (``notify:<channel>`` effects) go
+through the policy's channels, everything else through ``--source``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +37,8 @@ from leadroute.cli import (
     out,
 )
 from leadroute.errors import UserInputError
+from leadroute.notify import EffectRouter, Notifier
+from leadroute.service.relaying import Relayer
 from leadroute.store import EffectFailure, OutboxRow, RelayReport, Store, relay, unresolved_failures
 
 __all__ = ["relay_command"]
@@ -78,15 +86,25 @@ def relay_command(
         ),
     ] = False,
     leads: LeadOpt = None,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Keep relaying, with backoff, until stopped (SIGTERM)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Apply pending effects once; --retry-dead re-queues dead ones, --resolve closes them."""
+    """Apply pending effects once (or --follow); --retry-dead re-queues dead ones, --resolve closes them."""
+    if follow and resolve:
+        raise UserInputError("--follow and --resolve: choose one")
     if resolve and retry_dead:
         raise UserInputError("--resolve and --retry-dead: choose one")
     if resolve and not leads:
         raise UserInputError("--resolve: name the leads with --lead (one --lead per lead)")
     target = _target(policy_file, source, input_dir, output_dir, store)
     report: RelayReport | None = None
+    # The team (Slack ids, emails, time zones) is read only when there is someone to tell.
+    reps = target.read().reps if target.policy.notifications.channels else ()
+    notifier = Notifier(target.policy, {r.id: r for r in reps})
+    effects = EffectRouter(target.adapter, notifier)
     with Store.open(target.store, create=False) as opened:
         if resolve:
             settled = opened.resolve_unresolved(leads or [])
@@ -94,9 +112,14 @@ def relay_command(
             settled = opened.retry_unresolved(leads)
         else:
             settled = []
-        if not resolve:
-            report = relay(opened, target.adapter)
+        if follow:
+            _follow(
+                Relayer(opened, effects, idle=target.policy.service.relay_every.total_seconds())
+            )
+        elif not resolve:
+            report = relay(opened, effects)
         left = unresolved_failures(opened)
+    notifier.close()
     summary = {
         "command": "relay",
         "retried": _settled(settled) if retry_dead else [],
@@ -131,3 +154,17 @@ def _print(summary: dict[str, Any], report: RelayReport | None, left: list[Effec
     for f in left:
         table.add_row(f.lead_id, f.kind + (" (refused)" if f.reroute else ""), f.owner_id, f.detail)
     out.print(table)
+
+
+def _follow(relayer: Relayer) -> None:
+    """Relay until SIGTERM or SIGINT; the pass in progress finishes first."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await relayer.run(stop)
+
+    sys.stderr.write("leadroute relay: following the outbox (Ctrl-C to stop)\n")
+    asyncio.run(main())

@@ -32,22 +32,15 @@ from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import Policy
 from leadroute.service.decider import Decider, Verdict
 from leadroute.service.metrics import Metrics
+from leadroute.service.relaying import Relayer, sleep_until
 from leadroute.sla import Scheduler, TickReport
 from leadroute.sla.moves import StoreMover
-from leadroute.store import RelayReport, Store, relay
+from leadroute.store import RelayReport, Store
 from leadroute.store.timers import FIRST_TOUCH_KINDS, cancel_lead_timers
 
-__all__ = ["RELAY_MAX_ATTEMPTS", "Service"]
+__all__ = ["Service"]
 
 log = structlog.get_logger(__name__)
-
-# With the outbox backoff (2 s doubling to 10 min), 24 attempts span about three hours of
-# a CRM outage before an effect is given up on (and reported; ``relay --retry-dead``).
-RELAY_MAX_ATTEMPTS = 24
-# After a relay pass that raised (a CRM down hard, bad credentials), wait this long, doubling.
-LOOP_BACKOFF = (1.0, 60.0)
-# A quota stop waits this long before the next pass (daily quotas come back slowly).
-QUOTA_PAUSE = 900.0
 
 
 def _utcnow() -> datetime:
@@ -66,11 +59,11 @@ class Service:
         notifier: Sends notification effects.
         decider: The routing state.
         scheduler: Fires SLA timers.
+        relayer: Applies the outbox (CRM writes and notifications).
         metrics: Prometheus metrics.
         api_keys: Accepted API keys.
         env: Where secrets come from.
         clock: The current time (UTC).
-        relay_max_attempts: Retryable failures before an effect is dead.
     """
 
     policy: Policy
@@ -80,15 +73,12 @@ class Service:
     notifier: Notifier
     decider: Decider
     scheduler: Scheduler
+    relayer: Relayer
     metrics: Metrics
     api_keys: tuple[str, ...]
     env: Mapping[str, str]
     clock: Callable[[], datetime] = _utcnow
-    relay_max_attempts: int = RELAY_MAX_ATTEMPTS
-    last_relay: float = 0.0
     _decide_lock: threading.Lock = attrs.field(factory=threading.Lock)
-    _relay_lock: threading.Lock = attrs.field(factory=threading.Lock)
-    _wake: asyncio.Event | None = None
 
     @classmethod
     def build(
@@ -112,6 +102,14 @@ class Service:
         mover = StoreMover(store=store, policy=policy, reps=reps)
         scheduler = Scheduler(store=store, policy=policy, reps=reps, mover=mover, clock=clock)
         log.info("service.built", reps=len(reps), accounts=len(snapshot.accounts))
+        metrics = Metrics(store)
+        relayer = Relayer(
+            store=store,
+            adapter=EffectRouter(crm, notifier),
+            idle=policy.service.relay_every.total_seconds(),
+            metrics=metrics,
+            clock=clock,
+        )
         return cls(
             policy=policy,
             store=store,
@@ -120,7 +118,8 @@ class Service:
             notifier=notifier,
             decider=decider,
             scheduler=scheduler,
-            metrics=Metrics(store),
+            relayer=relayer,
+            metrics=metrics,
             api_keys=tuple(api_keys),
             env=env,
             clock=clock,
@@ -155,21 +154,14 @@ class Service:
             self.metrics.decisions.labels(step=str(d.step), status=str(d.status)).inc()
         return verdict
 
+    @property
+    def last_relay(self) -> float:
+        """When the relay last finished a pass (Unix time; 0 before the first)."""
+        return self.relayer.last_pass
+
     def relay_pass(self) -> RelayReport:
         """Apply the due effects once (owner writes through the CRM, notifications)."""
-        with self._relay_lock:
-            report = relay(
-                self.store,
-                EffectRouter(self.crm, self.notifier),
-                due_by=self.clock(),
-                max_attempts=self.relay_max_attempts,
-            )
-        self.metrics.relayed.labels(result="applied").inc(report.applied)
-        self.metrics.relayed.labels(result="failed").inc(report.failed)
-        self.metrics.relayed.labels(result="dead").inc(report.dead)
-        self.last_relay = time.time()
-        self.metrics.relay_last_pass.set(self.last_relay)
-        return report
+        return self.relayer.pass_once()
 
     def tick(self) -> TickReport:
         """Fire the SLA timers due now."""
@@ -207,37 +199,18 @@ class Service:
 
     def wake(self) -> None:
         """Tell the relay there is new work (a decision was committed)."""
-        if self._wake is not None:
-            self._wake.set()
+        if self.relayer.wake is not None:
+            self.relayer.wake.set()
 
     async def run_loops(
         self, stop: asyncio.Event, *, relay: bool = True, timers: bool = True
     ) -> None:
         """Run the relay and the SLA scheduler until ``stop`` is set."""
-        self._wake = asyncio.Event()
         async with anyio.create_task_group() as group:
             if relay:
-                group.start_soon(self._relay_loop, stop)
+                group.start_soon(self.relayer.run, stop)
             if timers:
                 group.start_soon(self._timer_loop, stop)
-
-    async def _relay_loop(self, stop: asyncio.Event) -> None:
-        idle = self.policy.service.relay_every.total_seconds()
-        backoff = LOOP_BACKOFF[0]
-        while not stop.is_set():
-            wait = idle
-            try:
-                report = await anyio.to_thread.run_sync(self.relay_pass)
-                backoff = LOOP_BACKOFF[0]
-                if report.quota:
-                    wait = QUOTA_PAUSE
-                elif report.applied and report.pending:
-                    wait = 0.0  # more is due: go again at once
-            except (LeadrouteError, OSError) as exc:
-                # The CRM (or the network) is down hard: intake goes on, effects wait.
-                log.warning("relay.pass_failed", error=type(exc).__name__, detail=str(exc)[:200])
-                wait, backoff = backoff, min(backoff * 2, LOOP_BACKOFF[1])
-            await self._sleep(stop, wait, wakeable=True)
 
     async def _timer_loop(self, stop: asyncio.Event) -> None:
         every = self.policy.service.timers_every.total_seconds()
@@ -248,19 +221,4 @@ class Service:
                     self.wake()
             except LeadrouteError as exc:
                 log.warning("sla.pass_failed", error=type(exc).__name__, detail=str(exc)[:200])
-            await self._sleep(stop, every, wakeable=False)
-
-    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wakeable: bool) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        waiters = [asyncio.ensure_future(stop.wait())]
-        if wakeable and self._wake is not None:
-            waiters.append(asyncio.ensure_future(self._wake.wait()))
-        _, pending = await asyncio.wait(
-            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
-        if wakeable and self._wake is not None:
-            self._wake.clear()
+            await sleep_until(stop, every)

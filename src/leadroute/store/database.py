@@ -487,8 +487,16 @@ class Store:
             rows = conn.execute(query.order_by(t.c.id).limit(limit)).all()
         return [_outbox_row(r) for r in rows]
 
-    def mark_effects(self, results: Sequence[EffectResult], max_attempts: int = 5) -> set[str]:
+    def mark_effects(
+        self,
+        results: Sequence[EffectResult],
+        max_attempts: int = 5,
+        *,
+        at: datetime | None = None,
+    ) -> set[str]:
         """Record what the adapter did: done, still pending (retryable), rerouted or dead.
+
+        A retryable failure's next attempt waits a backoff counted from ``at`` (default now).
 
         A ``reroute`` result is final for its effect (the core decides the lead again
         with a new epoch and a new effect). An ``observed_owner`` is kept on the row. A
@@ -496,7 +504,7 @@ class Store:
         they were. Returns the keys of the effects that ended dead with this call.
         """
         t = schema.outbox
-        when = datetime.now(UTC)
+        when = at or datetime.now(UTC)
         now = to_iso(when)
         dead_keys: set[str] = set()
         with self._tx() as conn:

@@ -248,7 +248,7 @@ def relay(
         cursor = rows[-1].row_id
         effects = [row.effect for row in rows]
         results = _apply(adapter, effects)
-        dead = store.mark_effects(results, max_attempts=max_attempts)
+        dead = store.mark_effects(results, max_attempts=max_attempts, at=due_by)
         for effect, result in zip(effects, results, strict=True):
             if result.ok and result.observed_owner:
                 overridden += 1
