@@ -67,6 +67,8 @@ class FakeCrm:
     records: dict[str, Lead] = attrs.field(factory=dict)
     down: int = 0
     read_fails: bool = False
+    crash_after_apply: bool = False
+    sent: dict[str, int] = attrs.field(factory=dict)
 
     def read(self) -> Snapshot:
         return Snapshot(reps=tuple(self.reps))
@@ -84,9 +86,14 @@ class FakeCrm:
                 for e in effects
             ]
         for e in effects:
-            if e.kind == "owner_write":
+            self.sent[e.idem_key] = self.sent.get(e.idem_key, 0) + 1
+            # Idempotent by key, as the real adapters are: a re-sent key changes nothing.
+            if e.kind == "owner_write" and e.idem_key not in self.writes:
                 self.owners[e.lead_id] = str(e.payload["owner_id"])
                 self.writes.append(e.idem_key)
+        if self.crash_after_apply:
+            # The process dies after the CRM applied the batch, before the outbox knew.
+            raise KeyboardInterrupt("killed")
         return [EffectResult(idem_key=e.idem_key, ok=True) for e in effects]
 
     def report_problems(self, problems: Sequence[InputProblem]) -> None:

@@ -153,9 +153,12 @@ async def test_hubspot_signature_uses_the_public_url_behind_a_proxy(tmp_path):
         "X-HubSpot-Signature-v3": signature_v3(HS_SECRET, "POST", public, body, TS),
         "X-HubSpot-Request-Timestamp": TS,
     }
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://10.0.0.5:8080"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://10.0.0.5:8080"
+        ) as http,
+    ):
         response = await http.post("/v1/webhooks/hubspot", content=body, headers=headers)
     assert response.status_code == 200
 
@@ -276,9 +279,10 @@ async def test_salesforce_is_refused_when_no_secret_is_configured(tmp_path):
 
     h = build_service(tmp_path, env={})
     app = create_app(h.service, run_relay=False, run_timers=False)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
         response = await http.post(
             "/v1/webhooks/salesforce", json=FLOW, headers={"X-Leadroute-Secret": ""}
         )

@@ -11,8 +11,10 @@ scheduler passes finish, and exits 0.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -94,6 +96,10 @@ def serve(
         f"leadroute serve: {len(service.reps)} reps from {name}; "
         f"listening on http://{host}:{port} (Ctrl-C to stop)\n"
     )
+    # uvicorn stops gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
+    # that was there before it; this one lets the command return and exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped)
     uvicorn.run(
         application,
         host=host,
@@ -103,3 +109,8 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         server_header=False,
     )
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """After uvicorn's graceful shutdown: nothing left to do, the command returns."""
+    sys.stderr.write("leadroute serve: stopped\n")
