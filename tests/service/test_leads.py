@@ -204,10 +204,12 @@ async def test_unknown_paths_and_methods_are_problems(client):
 async def test_an_unexpected_error_is_a_500_problem_without_traceback(client, harness, monkeypatch):
     """A crash inside the service answers a plain 500 problem; the details stay in the log."""
 
-    def boom(lead, at):  # type: ignore[no-untyped-def]
+    from leadroute.engine import Engine
+
+    def boom(self, lead, at=None):  # type: ignore[no-untyped-def]
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(harness.service.decider, "decide", boom)
+    monkeypatch.setattr(Engine, "decide", boom)
     response = await client.post("/v1/leads", json={"id": "L9", **DEMO})
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"

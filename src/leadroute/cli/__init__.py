@@ -424,6 +424,7 @@ def demo(
         "assignments": str(out_dir / "assignments.csv"),
         "exceptions": str(out_dir / "exceptions.csv"),
         "activity": str(activity),
+        "notifications": str(out_dir / "messages.txt"),
         "audit store": str(store_path),
         "policy": str(files.policy),
         "dashboard": str(dashboard),

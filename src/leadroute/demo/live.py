@@ -11,6 +11,7 @@ time to owner, which is measured from the lead's creation.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from leadroute.demo.activity import write_activity
 from leadroute.engine import Engine
 from leadroute.host import PluginHost
 from leadroute.models import Lead, Snapshot
+from leadroute.notify import EffectRouter, Notifier
 from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import Policy
 from leadroute.store import Store
@@ -32,6 +34,8 @@ __all__ = ["intake_delay", "route_as_they_arrive", "simulate_live_intake"]
 
 # (share of leads, shortest, longest) intake delay between form submit and decision.
 DELAYS = ((0.88, 1, 45), (0.08, 60, 300), (0.04, 300, 1800))
+# Where the demo's console notifications go (next to activity.csv).
+MESSAGES = "messages.txt"
 
 
 def intake_delay(rng: random.Random) -> timedelta:
@@ -101,10 +105,19 @@ def simulate_live_intake(
     whose outcomes go through ``leadroute_record_outcome`` like any run's.
     """
     snapshot = adapter.read()
-    with Store.open(store_path) as store:
-        result = route_as_they_arrive(
-            policy, store, host, snapshot, now=now, seed=seed, adapter=adapter
-        )
-        write_activity(activity, decision_history(store), now=now, seed=seed)
-        deliver_outcomes(host, store, adapter.read().outcomes)
+    # The policy's console notifications go to messages.txt beside the other outputs: a
+    # demo tells a few hundred owners about their leads, too many for the terminal.
+    with contextlib.ExitStack() as stack:
+        writer: Adapter = adapter
+        if policy.notifications.channels:
+            messages = stack.enter_context((activity.parent / MESSAGES).open("w", encoding="utf-8"))
+            notifier = Notifier(policy, {r.id: r for r in snapshot.reps}, stream=messages)
+            stack.callback(notifier.close)
+            writer = EffectRouter(adapter, notifier)
+        with Store.open(store_path) as store:
+            result = route_as_they_arrive(
+                policy, store, host, snapshot, now=now, seed=seed, adapter=writer
+            )
+            write_activity(activity, decision_history(store), now=now, seed=seed)
+            deliver_outcomes(host, store, adapter.read().outcomes)
     return result, snapshot

@@ -32,9 +32,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from leadroute.engine import Verdict
 from leadroute.errors import AuthError, LeadrouteError, UserInputError
 from leadroute.models import Decision, Outcome, OutcomeKind
-from leadroute.service.decider import Verdict
 from leadroute.service.leads import Submission, lead_from_fields, parse_submission
 from leadroute.service.metrics import Metrics
 from leadroute.service.problems import FieldProblem, ProblemError, problem
@@ -87,8 +87,9 @@ def decision_body(decision: Decision, *, replayed: bool) -> dict[str, Any]:
 
 
 def _rejection(verdict: Verdict) -> ProblemError:
-    errors = [{"field": p.field, "code": p.code, "detail": p.message} for p in verdict.problems]
-    first = verdict.problems[0] if verdict.problems else None
+    problems = verdict.rejected.problems if verdict.rejected else ()
+    errors = [{"field": p.field, "code": p.code, "detail": p.message} for p in problems]
+    first = next((p for p in problems if p.action == "reject"), problems[0] if problems else None)
     return ProblemError(
         422,
         "lead-rejected",
@@ -153,7 +154,7 @@ class _Api:
         if verdict.decision is None:
             raise _rejection(verdict)
         self.service.wake()
-        body_json = json.dumps(decision_body(verdict.decision, replayed=verdict.replayed))
+        body_json = json.dumps(decision_body(verdict.decision, replayed=not verdict.new))
         if submission.key:
             stored = await anyio.to_thread.run_sync(
                 lambda: save_response(
@@ -228,7 +229,7 @@ class _Api:
                 ) from None
             for lead in leads:
                 verdict = await anyio.to_thread.run_sync(self.service.decide, lead)
-                routed += verdict.decision is not None and not verdict.replayed
+                routed += verdict.decision is not None and verdict.new
         await anyio.to_thread.run_sync(mark_events, self.service.store, "hubspot", fresh_ids)
         self.metrics.webhook_events.labels(source="hubspot", result="routed").inc(routed)
         self.service.wake()
@@ -269,10 +270,11 @@ class _Api:
             verdict = await anyio.to_thread.run_sync(self.service.decide, lead)
             if verdict.decision is None:
                 self.metrics.webhook_events.labels(source="salesforce", result="rejected").inc()
-                answers.append({"lead_id": lead.id, "rejected": [p.code for p in verdict.problems]})
+                rejected = verdict.rejected.problems if verdict.rejected else ()
+                answers.append({"lead_id": lead.id, "rejected": [p.code for p in rejected]})
             else:
                 self.metrics.webhook_events.labels(source="salesforce", result="routed").inc()
-                answers.append(decision_body(verdict.decision, replayed=verdict.replayed))
+                answers.append(decision_body(verdict.decision, replayed=not verdict.new))
         await anyio.to_thread.run_sync(
             mark_events, self.service.store, "salesforce", sorted(fresh_ids)
         )

@@ -24,13 +24,13 @@ import attrs
 import structlog
 
 from leadroute.adapters import Adapter
+from leadroute.engine import Engine, Verdict
 from leadroute.errors import LeadrouteError
 from leadroute.host import PluginHost
 from leadroute.models import Lead, Outcome, Rep
 from leadroute.notify import EffectRouter, Notifier
 from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import Policy
-from leadroute.service.decider import Decider, Verdict
 from leadroute.service.metrics import Metrics
 from leadroute.service.relaying import Relayer, sleep_until
 from leadroute.sla import Scheduler, TickReport
@@ -57,7 +57,7 @@ class Service:
         host: The plugin host.
         crm: The adapter owner writes go through (and team reads come from).
         notifier: Sends notification effects.
-        decider: The routing state.
+        engine: The routing state (built once from the store, updated as it decides).
         scheduler: Fires SLA timers.
         relayer: Applies the outbox (CRM writes and notifications).
         metrics: Prometheus metrics.
@@ -71,7 +71,7 @@ class Service:
     host: PluginHost
     crm: Adapter
     notifier: Notifier
-    decider: Decider
+    engine: Engine
     scheduler: Scheduler
     relayer: Relayer
     metrics: Metrics
@@ -98,7 +98,9 @@ class Service:
         snapshot = crm.read()
         reps = {r.id: r for r in snapshot.reps}
         notifier = Notifier(policy, reps, env=env, stream=stream, **(notifier_options or {}))
-        decider = Decider(policy, store, host, snapshot.reps, snapshot.accounts)
+        engine = Engine.open(
+            policy, store, reps=snapshot.reps, accounts=snapshot.accounts, host=host, clock=clock
+        )
         mover = StoreMover(store=store, policy=policy, reps=reps)
         scheduler = Scheduler(store=store, policy=policy, reps=reps, mover=mover, clock=clock)
         log.info("service.built", reps=len(reps), accounts=len(snapshot.accounts))
@@ -116,7 +118,7 @@ class Service:
             host=host,
             crm=crm,
             notifier=notifier,
-            decider=decider,
+            engine=engine,
             scheduler=scheduler,
             relayer=relayer,
             metrics=metrics,
@@ -128,7 +130,7 @@ class Service:
     @property
     def reps(self) -> Mapping[str, Rep]:
         """The team as the service knows it."""
-        return self.decider.reps
+        return self.engine.reps
 
     def close(self) -> None:
         """Release the notifier's client and the store."""
@@ -141,12 +143,13 @@ class Service:
         """Decide (or replay) one lead; never touches the CRM."""
         started = time.perf_counter()
         with self._decide_lock:
-            verdict = self.decider.decide(lead, self.clock())
+            verdict = self.engine.decide(lead, self.clock())
         elapsed = time.perf_counter() - started
         if verdict.decision is None:
-            for code in sorted({p.code for p in verdict.problems}):
+            problems = verdict.rejected.problems if verdict.rejected else ()
+            for code in sorted({p.code for p in problems}):
                 self.metrics.rejected.labels(code=code).inc()
-        elif verdict.replayed:
+        elif not verdict.new:
             self.metrics.replayed.inc()
         else:
             self.metrics.decision_seconds.observe(elapsed)
