@@ -49,6 +49,7 @@ def start(folder: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]
         str(folder / "store.db"),
         "--port",
         str(port),
+        "--init",
     ]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder

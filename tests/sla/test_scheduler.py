@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from leadroute.engine import Engine
 from leadroute.models import (
     Decision,
     DecisionStatus,
@@ -18,7 +19,7 @@ from leadroute.models import (
 )
 from leadroute.policy import parse_policy
 from leadroute.sla import Scheduler, timers_for
-from leadroute.sla.moves import StoreMover
+from leadroute.sla.moves import EngineMover
 from leadroute.store import Store, schema
 from leadroute.store.outcomes import load_outcomes, record_outcome
 from leadroute.store.timers import lead_timers, pending_timers
@@ -72,12 +73,9 @@ def setup(tmp_path, on_breach: str = "notify_manager"):  # type: ignore[no-untyp
     )
     store.record(decision, [], timers=timers_for(decision, policy, REPS))
     clock = Clock(AT)
+    engine = Engine.open(policy, store, reps=list(REPS.values()), clock=clock)
     scheduler = Scheduler(
-        store=store,
-        policy=policy,
-        reps=REPS,
-        mover=StoreMover(store=store, policy=policy, reps=REPS),
-        clock=clock,
+        store=store, policy=policy, reps=REPS, mover=EngineMover(engine), clock=clock
     )
     return store, scheduler, clock
 
@@ -192,9 +190,47 @@ def test_two_schedulers_fire_each_timer_once(tmp_path):
 def test_no_backup_falls_back_to_telling_the_manager(tmp_path):
     """A reassign with no active backup notifies the manager instead of failing silently."""
     store, scheduler, clock = setup(tmp_path, "reassign")
-    scheduler.reps = {**REPS, "r1": Rep(id="r1", manager_id="boss")}
-    scheduler.mover.reps = scheduler.reps  # type: ignore[attr-defined]
+    team = {**REPS, "r1": Rep(id="r1", manager_id="boss")}
+    scheduler.reps = team
+    scheduler.mover.engine.update_team(list(team.values()))  # type: ignore[attr-defined]
     clock.at = AT + timedelta(hours=1)
     report = scheduler.tick()
     assert (report.breaches, report.moved) == (1, 0)
     assert ("breach", "boss") in notifications(store)
+
+
+def test_breach_reassigns_into_a_pool_without_the_owner(tmp_path):
+    """``reassign_to: <pool>`` routes the lead again in that pool, the breaching owner left out."""
+    policy = parse_policy(POLICY.replace("ON_BREACH", "reassign, reassign_to: na"))
+    store = Store.open(tmp_path / "s.db")
+    team = {
+        **REPS,
+        "r1": Rep(id="r1", name="Ann", pools=("na",), manager_id="boss"),
+        "r2": Rep(id="r2", name="Bob", pools=("na",)),
+    }
+    decision = Decision(
+        id=decision_id_for("L1", 1),
+        lead_id="L1",
+        status=DecisionStatus.ROUTED,
+        owner_id="r1",
+        step=RouteStep.POOL,
+        pool="na",
+        rule="na",
+        policy_version="s1",
+        decided_at=AT,
+        lead_type="demo",
+        features={"country": "US", "lead_type": "demo"},
+        sla_due_at=AT + timedelta(hours=1),
+    )
+    store.record(decision, [], timers=timers_for(decision, policy, team))
+    clock = Clock(AT + timedelta(hours=1))
+    engine = Engine.open(policy, store, reps=list(team.values()), clock=clock)
+    scheduler = Scheduler(
+        store=store, policy=policy, reps=team, mover=EngineMover(engine), clock=clock
+    )
+    report = scheduler.tick()
+    assert (report.breaches, report.moved) == (1, 1)
+    moved = store.current_decision("L1")
+    assert moved is not None
+    assert (moved.owner_id, moved.epoch, moved.pool) == ("r2", 2, "na")
+    assert "SLA_BREACHED" in moved.reason

@@ -21,6 +21,7 @@ import typer
 import uvicorn
 
 from leadroute.cli import (
+    InitOpt,
     InputOpt,
     OutOpt,
     PolicyOpt,
@@ -28,13 +29,14 @@ from leadroute.cli import (
     _build_adapter,
     app,
     handles_errors,
+    store_location,
 )
 from leadroute.cli.hosting import cli_host
 from leadroute.errors import UserInputError
 from leadroute.policy import load_policy
 from leadroute.service import Service, create_app
 from leadroute.service.requests import API_KEYS_ENV, parse_api_keys
-from leadroute.store import Store, default_store_path
+from leadroute.store import Store
 
 __all__ = ["serve"]
 
@@ -55,6 +57,7 @@ def serve(
     input_dir: InputOpt = None,
     output_dir: OutOpt = None,
     store: StoreOpt = None,
+    init: InitOpt = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     no_relay: Annotated[
@@ -85,7 +88,7 @@ def serve(
     adapter = _build_adapter(plugins, name, policy, options, workdir)
     service = Service.build(
         policy,
-        Store.open(store or default_store_path(workdir)),
+        Store.open(store_location(store), create=init),
         plugins,
         adapter,
         api_keys=keys,

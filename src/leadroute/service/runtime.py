@@ -34,7 +34,7 @@ from leadroute.policy import Policy
 from leadroute.service.metrics import Metrics
 from leadroute.service.relaying import Relayer, sleep_until
 from leadroute.sla import Scheduler, TickReport
-from leadroute.sla.moves import StoreMover
+from leadroute.sla.moves import EngineMover
 from leadroute.store import RelayReport, Store
 from leadroute.store.timers import FIRST_TOUCH_KINDS, cancel_lead_timers
 
@@ -101,8 +101,9 @@ class Service:
         engine = Engine.open(
             policy, store, reps=snapshot.reps, accounts=snapshot.accounts, host=host, clock=clock
         )
-        mover = StoreMover(store=store, policy=policy, reps=reps)
-        scheduler = Scheduler(store=store, policy=policy, reps=reps, mover=mover, clock=clock)
+        scheduler = Scheduler(
+            store=store, policy=policy, reps=reps, mover=EngineMover(engine), clock=clock
+        )
         log.info("service.built", reps=len(reps), accounts=len(snapshot.accounts))
         metrics = Metrics(store)
         relayer = Relayer(

@@ -1,34 +1,34 @@
-"""Breach moves: the next epoch of a lead whose SLA ran out, to the backup rep or the queue.
+"""Breach moves: the next epoch of a lead whose SLA ran out, to the backup rep, the queue
+or a pool.
 
 A move to the owner's backup or to the fallback queue needs no routing: the new decision
 is the old one with the new owner, the step (``backup`` or ``fallback``), reason
-``SLA_BREACHED: ...`` and a fresh clock. A move into a pool is routing (eligibility, fit,
-rotation) and is delegated to ``reroute``, which the engine provides. Each move is
-committed with its owner write, its notifications and its timers in one transaction;
-the deterministic decision id makes a repeated move a no-op.
+``SLA_BREACHED: ...`` and a fresh clock, committed through the engine (its loads move with
+it). A move into a pool is routing (eligibility, fit, rotation): the engine's
+``reassign_one`` does it without the breaching owner. Each move is committed with its
+owner write, notifications and timers in one transaction; the deterministic decision id
+makes a repeated move a no-op.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 import attrs
 import structlog
 
+from leadroute.engine import Engine
 from leadroute.intake import SlaClock
 from leadroute.models import Decision, DecisionStatus, Rep, RouteStep, decision_id_for
-from leadroute.notify.effects import notification_effects
+from leadroute.pipeline import Decided
 from leadroute.policy import Policy
-from leadroute.router import owner_write_effect
-from leadroute.sla.clock import escalation_due, timers_for
-from leadroute.store import Store
+from leadroute.sla.clock import escalation_due
+from leadroute.usecases import reassign_one
 
-__all__ = ["StoreMover", "breach_decision"]
+__all__ = ["EngineMover", "breach_decision"]
 
 log = structlog.get_logger(__name__)
-
-Reroute = Callable[[Decision, str, str, datetime], Decision | None]
 
 
 def breach_decision(
@@ -86,35 +86,32 @@ def breach_decision(
 
 
 @attrs.define
-class StoreMover:
-    """Commits breach moves to the store (backup and queue here, pools through ``reroute``).
+class EngineMover:
+    """Commits breach moves through the engine, so its loads and rotation follow them.
 
     Attributes:
-        store: Where the new epoch is recorded.
-        policy: The policy (queue, SLA calendar, notification channels).
-        reps: The team, refreshed by the service.
-        reroute: Routes a lead again inside a pool without its breaching owner
-            (``(decision, pool, reason, at) -> committed decision``); None: no pool moves.
+        engine: The service's engine.
     """
 
-    store: Store
-    policy: Policy
-    reps: Mapping[str, Rep]
-    reroute: Reroute | None = None
+    engine: Engine
 
     def move(self, decision: Decision, *, to: str, reason: str, at: datetime) -> Decision | None:
         """Commit the move; the committed decision, or None when nobody could take it."""
-        if to not in ("backup", "queue"):
-            return self.reroute(decision, to, reason, at) if self.reroute is not None else None
-        moved = breach_decision(decision, self.policy, self.reps, to=to, reason=reason, at=at)
-        if moved is None:
+        engine = self.engine
+        if to in ("backup", "queue"):
+            moved = breach_decision(
+                decision, engine.policy, engine.reps, to=to, reason=reason, at=at
+            )
+            if moved is None:
+                return None
+            committed = engine.commit(Decided(decision=moved), moved=True, planned=True)
+            if not committed.new:
+                return engine.latest(decision.lead_id)
+            log.info("sla.moved", lead_id=moved.lead_id, rep_id=moved.owner_id, epoch=moved.epoch)
+            return committed.decision
+        verdict = reassign_one(engine, decision, to=to, reason=reason, at=at)
+        placed = verdict.decision
+        if placed is None or placed.epoch <= decision.epoch:
             return None
-        effects = [
-            owner_write_effect(moved, self.reps.get(moved.owner_id)),
-            *notification_effects(moved, self.policy),
-        ]
-        timers = timers_for(moved, self.policy, self.reps)
-        if not self.store.record(moved, effects, timers=timers):
-            return self.store.current_decision(decision.lead_id)
-        log.info("sla.moved", lead_id=moved.lead_id, rep_id=moved.owner_id, epoch=moved.epoch)
-        return moved
+        log.info("sla.moved", lead_id=placed.lead_id, rep_id=placed.owner_id, epoch=placed.epoch)
+        return placed
