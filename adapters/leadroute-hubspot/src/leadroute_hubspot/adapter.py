@@ -35,6 +35,7 @@ from leadroute_hubspot.mapping import (
     lead_from_contact,
     settings_from_options,
 )
+from leadroute_hubspot.outcomes import read_outcomes
 from leadroute_hubspot.properties import PropertyCheck
 from leadroute_hubspot.reading import SEARCH_CAP, PortalReader, search_filters
 from leadroute_hubspot.reps import USER_PROPERTIES, build_reps
@@ -202,6 +203,13 @@ class HubSpotAdapter:
         reps, rep_problems = self._reps(owners, leads)
         problems += rep_problems
         accounts = tuple(account_from_company(c) for c in self.reader.companies(COMPANY_PROPERTIES))
+        own: dict[str, set[str]] = {}
+        for values in (s.on_routed, s.on_fallback):
+            for name, value in values.items():
+                own.setdefault(name, set()).add(value)
+        outcomes = read_outcomes(
+            self.reader, s.outcomes, self.client.now(), owners=owners, own_values=own
+        )
         log.info(
             "hubspot.read",
             purpose=self.purpose,
@@ -209,9 +217,14 @@ class HubSpotAdapter:
             reps=len(reps),
             accounts=len(accounts),
             problems=len(problems),
+            outcomes=len(outcomes),
         )
         return Snapshot(
-            leads=tuple(leads), reps=tuple(reps), accounts=accounts, problems=tuple(problems)
+            leads=tuple(leads),
+            reps=tuple(reps),
+            accounts=accounts,
+            problems=tuple(problems),
+            outcomes=tuple(outcomes),
         )
 
     def _reps(

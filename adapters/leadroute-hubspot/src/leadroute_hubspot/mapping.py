@@ -20,6 +20,8 @@ from leadroute.normalize import country_code
 from leadroute.numbers import RangePolicy, parse_count
 from leadroute.policy import parse_duration
 from leadroute.profiles import PROFILE_FIELDS, RepProfile, profile_from_text
+from leadroute_hubspot.outcomes import OutcomeSettings, outcome_settings
+from leadroute_hubspot.timestamps import parse_timestamp
 
 __all__ = [
     "API_HOST",
@@ -100,6 +102,7 @@ OPTIONS = frozenset(
         "user_properties",
         "teams_as_pools",
         "override_check_after",
+        "outcomes",
         "input_dir",
         "output_dir",
     }
@@ -155,6 +158,7 @@ class HubSpotSettings:
             ``validation.number_ranges``.
         override_check_after: How long after an owner write it is read back to catch a
             workflow that changed it (workflows run after the write, asynchronously).
+        outcomes: What reps did after routing, read back on every read.
     """
 
     api_version: str = "v3"
@@ -175,6 +179,7 @@ class HubSpotSettings:
     output_dir: str = ""
     number_ranges: RangePolicy = "low"
     override_check_after: timedelta = timedelta(minutes=5)
+    outcomes: OutcomeSettings = attrs.field(factory=OutcomeSettings)
 
     def contact_properties(self) -> list[str]:
         """Every contact property a read asks for."""
@@ -317,6 +322,7 @@ def settings_from_options(
         override_check_after=_duration(
             options.get("override_check_after", "5m"), "override_check_after"
         ),
+        outcomes=outcome_settings(options.get("outcomes")),
         output_dir=str(options.get("output_dir", "")),
     )
 
@@ -344,20 +350,6 @@ def _task_settings(value: Any) -> TaskSettings:
 
 
 # --------------------------------------------------------------------------- values
-
-
-def parse_timestamp(value: str | None) -> datetime | None:
-    """A HubSpot date: ms since the epoch or ISO-8601 (``Z`` or an offset); None when empty or bad."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def lead_from_contact(contact: Mapping[str, Any], settings: HubSpotSettings) -> Lead | InputProblem:

@@ -17,7 +17,17 @@ from typing import Any
 
 __all__ = ["definition", "invalid_values", "standard_properties"]
 
-LEAD_STATUSES = ("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT")
+# HubSpot's default lead status options (knowledge.hubspot.com "Lead status" property).
+LEAD_STATUSES = (
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
 LIFECYCLE_STAGES = (
     "subscriber",
     "lead",
