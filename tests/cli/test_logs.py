@@ -79,3 +79,10 @@ def test_redact_never_leaks_a_value_under_a_secret_key(value):
     event = redact(None, "info", {"payload": {"token": value}, "password": value})
     assert event["password"] == REDACTED
     assert event["payload"]["token"] == REDACTED
+
+
+def test_phone_numbers_in_free_text_are_masked(monkeypatch):
+    """A phone number quoted in a message (a CRM's validation error) is masked in the log."""
+    out = render(monkeypatch, detail="Phone +49 30 1234567 and (415) 555-0134 are invalid")
+    assert "1234567" not in out and "555-0134" not in out
+    assert json.loads(out)["detail"] == f"Phone {REDACTED} and {REDACTED} are invalid"

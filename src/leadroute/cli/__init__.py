@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from leadroute import usecases
 from leadroute.adapters import Adapter, AdapterConfig
 from leadroute.cli.hosting import cli_host, set_strict
-from leadroute.cli.logs import configure_logging
+from leadroute.cli.logs import configure_logging, redact_text
 from leadroute.cli.outputs import check_file, check_folder
 from leadroute.cli.render import (
     explain_lines,
@@ -213,8 +213,9 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         except LeadrouteError as exc:
             if os.environ.get("LEADROUTE_DEBUG") == "1":
                 raise
-            # Plain write: a rich console would wrap a long path onto several lines.
-            sys.stderr.write(f"error: {exc}\n")
+            # Plain write: a rich console would wrap a long path onto several lines. The
+            # line goes through the log redaction: an error may quote a CRM's answer.
+            sys.stderr.write(f"error: {redact_text(str(exc))}\n")
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -252,8 +253,8 @@ def exit_if_quota_stopped(report: RelayReport | None) -> None:
     if report is None or not report.quota:
         return
     sys.stderr.write(
-        f"error: writes stopped: {report.quota} ({report.pending} effect(s) pending for "
-        "the next run)\n"
+        f"error: writes stopped: {redact_text(report.quota)} ({report.pending} effect(s) "
+        "pending for the next run)\n"
     )
     raise typer.Exit(QuotaExhaustedError.exit_code)
 
@@ -605,7 +606,7 @@ def check_policy(
         warnings = check_names(policy, adapters=registry.names(), source=str(policy_file))
     except UserInputError as exc:
         if as_json:
-            _emit_json({"valid": False, "error": str(exc)})
+            _emit_json({"valid": False, "error": redact_text(str(exc))})
             raise typer.Exit(exc.exit_code) from None
         raise
     summary = {
@@ -689,7 +690,7 @@ def main() -> None:
     try:
         cli_host().register_commands(app)
     except LeadrouteError as exc:  # a plugin's command registration failed: one line
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {redact_text(str(exc))}\n")
         raise SystemExit(exc.exit_code) from None
     app()
 

@@ -8,16 +8,15 @@ never render frame locals (structlog's rich formatter shows locals by default).
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-__all__ = ["REDACTED", "configure_logging", "redact"]
+from leadroute.redaction import REDACTED, redact_text
 
-REDACTED = "[redacted]"
+__all__ = ["REDACTED", "configure_logging", "redact", "redact_text"]
 
 SECRET_KEYS = frozenset(
     {
@@ -39,14 +38,11 @@ SECRET_KEYS = frozenset(
         "name",
     }
 )
-SECRET_VALUE = re.compile(
-    r"(Bearer\s+\S+|pat-[a-z0-9-]{8,}|00D\w{12,15}![\w.]+|[\w.+-]+@[\w-]+\.[\w.-]+)", re.I
-)
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        return SECRET_VALUE.sub(REDACTED, value)
+        return redact_text(value)
     if isinstance(value, dict):
         return {k: REDACTED if _secret_key(k) else _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -29,6 +29,7 @@ import structlog
 import tenacity
 
 from leadroute.errors import AuthError
+from leadroute.redaction import redact_text
 
 __all__ = [
     "DEFAULT_DOMAINS",
@@ -150,9 +151,9 @@ def check_instance_url(url: str, domains: Sequence[str]) -> str:
     )
     if parts.scheme != "https" or not allowed or parts.path not in {"", "/"}:
         raise AuthError(
-            f"Salesforce returned instance_url {url!r}, which is not an https URL on an allowed "
-            f"domain ({', '.join(domains)}); add the domain to adapters.salesforce.allowed_domains "
-            "if it is really yours"
+            f"Salesforce returned instance_url {redact_text(url)!r}, which is not an https URL "
+            f"on an allowed domain ({', '.join(domains)}); list the domain in "
+            "LEADROUTE_SALESFORCE_TRUSTED_ORIGINS (environment) if it is really yours"
         )
     return url.rstrip("/")
 
@@ -184,6 +185,19 @@ class Authenticator:
     logins: int = 0
     _session: Session | None = None
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _secrets: list[str] = attrs.field(factory=list, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this process sent or received: scrubbed from text Salesforce returns.
+
+        The access tokens, and the client secret or the signed assertions of the logins
+        so far (a server or a proxy that echoes the request would quote them).
+        """
+        return tuple(self._secrets)
+
+    def _remember(self, value: str) -> None:
+        if value and value not in self._secrets:
+            self._secrets.append(value)
 
     def session(self) -> Session:
         """The current session, logging in first if there is none."""
@@ -222,16 +236,19 @@ class Authenticator:
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise AuthError("Salesforce token response has no access_token")
+        self._remember(token)
         self.logins += 1
         log.info("salesforce.auth.logged_in", instance_url=instance, logins=self.logins)
         return Session(access_token=token, instance_url=instance, number=self.logins)
 
     def _token_request(self) -> dict[str, Any]:
+        form = self.grant.form(self.clock())
+        for key, value in form.items():
+            if key in _SECRET_FORM:
+                self._remember(value)
         try:
             response = self.http.post(
-                self.grant.token_url,
-                data=self.grant.form(self.clock()),
-                headers={"Accept": "application/json"},
+                self.grant.token_url, data=form, headers={"Accept": "application/json"}
             )
         except httpx.TransportError as exc:
             raise _TokenRetry(type(exc).__name__) from None
@@ -244,8 +261,11 @@ class Authenticator:
         if not isinstance(body, dict):
             body = {}
         if response.status_code != 200:
-            error = str(body.get("error", "")) or f"HTTP {response.status_code}"
-            description = str(body.get("error_description", ""))
+            # Salesforce's words, scrubbed: an echoing server or proxy may quote the request.
+            error = redact_text(str(body.get("error", "")), self.secrets()) or (
+                f"HTTP {response.status_code}"
+            )
+            description = redact_text(str(body.get("error_description", "")), self.secrets())
             hint = _HINTS.get(error, "")
             raise AuthError(
                 f"Salesforce refused the login: {error}"
@@ -254,6 +274,9 @@ class Authenticator:
             )
         return body
 
+
+# Form fields of a token request that are secrets.
+_SECRET_FORM = frozenset({"client_secret", "assertion"})
 
 _HINTS = {
     "invalid_grant": "check the username, that the user is pre-authorized for the app, the "

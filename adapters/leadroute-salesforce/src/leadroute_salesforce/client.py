@@ -19,6 +19,7 @@ import structlog
 import tenacity
 
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
+from leadroute.redaction import redact_text
 from leadroute_salesforce.auth import Authenticator, Session
 from leadroute_salesforce.limits import Action, UsageGuard, classify
 
@@ -161,6 +162,9 @@ class SalesforceClient:
             return response
         code, message = error_of(response)
         action = classify(response.status_code, code, message)
+        # Classified on Salesforce's words, then scrubbed: a server or a proxy that echoes
+        # the request would put the session id into every message built from here.
+        code, message = self.scrub(code), self.scrub(message)
         text = f"{code}: {message}" if code else f"HTTP {response.status_code}: {message}"
         if action is Action.RETRY:
             raise _Retry(code or f"HTTP {response.status_code}", message, rate=_is_rate(response))
@@ -173,6 +177,10 @@ class SalesforceClient:
             status=response.status_code,
             code=code,
         )
+
+    def scrub(self, text: str) -> str:
+        """``text`` without this session's secrets, tokens, emails or phone numbers."""
+        return redact_text(text, self.auth.secrets())
 
     def _once(
         self,
@@ -223,7 +231,9 @@ class SalesforceClient:
             if body.get("done", True) or not next_url:
                 return
             if next_url in seen or not str(next_url).startswith("/services/data/"):
-                raise AdapterError(f"Salesforce query paging went wrong at {next_url!r}")
+                raise AdapterError(
+                    f"Salesforce query paging went wrong at {self.scrub(str(next_url))!r}"
+                )
             seen.add(next_url)
             response = self.request("GET", str(next_url), headers=headers)
 
