@@ -108,6 +108,7 @@ def test_cli_error_line_is_scrubbed(fake, jwt_env, tmp_path: Path, monkeypatch):
             app,
             [
                 "route",
+                "--init",
                 "--source",
                 "salesforce",
                 "--policy",
