@@ -165,9 +165,10 @@ def test_report_shows_first_touch_and_meetings_read_from_hubspot(tmp_path: Path,
 
 def test_a_first_touch_read_from_hubspot_stops_the_sla_clock(tmp_path: Path, monkeypatch):
     """A call logged in HubSpot, read by the next run, stops that lead's SLA timers."""
+    from leadroute.engine import Engine
     from leadroute.policy import load_policy
     from leadroute.sla import Scheduler
-    from leadroute.sla.moves import StoreMover
+    from leadroute.sla.moves import EngineMover
     from leadroute.store.timers import lead_timers
 
     monkeypatch.chdir(tmp_path)
@@ -184,16 +185,14 @@ def test_a_first_touch_read_from_hubspot_stops_the_sla_clock(tmp_path: Path, mon
     fake.clock.sleep(60)
     cli(fake, "route", "--at", fake.clock.now().isoformat())  # reads the call back
     policy = load_policy(tmp_path / "leadroute.yaml")
-    reps: dict[str, Rep] = {}
+    reps = {oid: Rep(id=oid, manager_id="900") for oid in fake.owners}
     untouched = sorted(decided)[1]
+    at = start + timedelta(hours=3)
     with Store.open(path) as store:
         assert lead_timers(store, touched)
+        engine = Engine.open(policy, store, reps=list(reps.values()), clock=lambda: at)
         scheduler = Scheduler(
-            store=store,
-            policy=policy,
-            reps=reps,
-            mover=StoreMover(store=store, policy=policy, reps=reps),
-            clock=lambda: start + timedelta(hours=3),
+            store=store, policy=policy, reps=reps, mover=EngineMover(engine), clock=lambda: at
         )
         scheduler.tick(limit=1000)
         stopped = {t.status for t in lead_timers(store, touched)}
