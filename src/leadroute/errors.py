@@ -8,6 +8,7 @@ and an exit code (``LeadrouteError.exit_code``), never a traceback::
     ├── UserInputError              exit 2: something the user gave us is wrong
     │   ├── PolicyError             leadroute.yaml is malformed or inconsistent (names the path)
     │   ├── InputFileError          a data file is missing, unreadable or structurally malformed
+    │   ├── OutputFileError         an output file cannot be written there (a folder, no permission)
     │   └── UnknownLeadError        explain/lookup of a lead the store has never seen
     ├── PluginError                 a plugin failed to load or violated the hook contract
     ├── AdapterError                a backend failed (network, vendor, file system)
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigurationError",
     "InputFileError",
     "LeadrouteError",
+    "OutputFileError",
     "PluginError",
     "PolicyError",
     "QuotaExhaustedError",
@@ -78,6 +80,18 @@ class InputFileError(UserInputError):
         self.line = line
         where = file + (f":{line}" if line is not None else "")
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class OutputFileError(UserInputError):
+    """An output file cannot be written where it was asked for (exit 2).
+
+    Attributes:
+        file: The file that could not be written.
+    """
+
+    def __init__(self, message: str, *, file: str = "") -> None:
+        self.file = file
+        super().__init__(f"{file}: {message}" if file else message)
 
 
 class UnknownLeadError(UserInputError):

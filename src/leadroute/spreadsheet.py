@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from leadroute.files import write_text_atomic
 
 __all__ = ["FORMULA_PREFIXES", "safe_cell", "write_csv_atomic"]
 
@@ -27,17 +27,9 @@ def safe_cell(value: object) -> object:
 
 
 def write_csv_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Write a formula-safe CSV through a temporary file and a rename (no half-written file)."""
+    """Write a formula-safe CSV through a private temporary file and a rename (``leadroute.files``)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([safe_cell(h) for h in header])
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, buffer.getvalue())

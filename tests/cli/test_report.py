@@ -285,3 +285,15 @@ def test_demo_dashboard_renders_every_chart_in_chromium(demo, tmp_path):
     for chart in charts:
         assert chart["traces"] >= 1 and chart["points"] >= 1, chart
     assert fetched == []  # self-contained: nothing loaded from anywhere
+
+
+@pytest.mark.parametrize("fmt", ["json", "html", "csv"])
+def test_report_replaces_a_symlink_at_its_output_instead_of_following_it(demo, tmp_path, fmt):
+    """report --out LINK writes a new file where the link was; the link's target is untouched."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / f"report.{fmt}"
+    link.symlink_to(victim)
+    result = runner.invoke(app, ["report", *report_args(demo, "--format", fmt, "--out", str(link))])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "precious" and not link.is_symlink()

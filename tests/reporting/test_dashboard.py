@@ -97,3 +97,17 @@ def test_number_formats():
         "—",
     ]
     assert (fmt_pct(0.954), fmt_pct(None)) == ("95.4%", "—")
+
+
+def test_dashboard_never_writes_through_a_planted_symlink(history, policy, reps, tmp_path):
+    """A symlink at the old predictable <out>.tmp or at the output itself is never followed."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "d.html.tmp").symlink_to(victim)
+    (tmp_path / "e.html").symlink_to(victim)
+    report = compute_report(history, policy, as_of=AS_OF, window=timedelta(days=30), reps=reps)
+    rows = exception_rows(report.facts, history.problems, policy, AS_OF)
+    write_dashboard(tmp_path / "d.html", report, rows)
+    write_dashboard(tmp_path / "e.html", report, rows)
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / "e.html").is_symlink()

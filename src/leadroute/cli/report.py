@@ -32,6 +32,7 @@ from leadroute.cli.hosting import cli_host
 from leadroute.cli.outputs import check_file
 from leadroute.clock import utcnow
 from leadroute.errors import UserInputError
+from leadroute.files import write_text_atomic
 from leadroute.models import Rep, Snapshot
 from leadroute.outcomes import deliver_outcomes
 from leadroute.policy import ConditionError, Policy, format_duration, load_policy, parse_duration
@@ -193,10 +194,8 @@ def write_report(built: Built, fmt: Format, path: Path | None, *, title: str = "
         return [write_dashboard(target, report, rows, title=title or built.policy.name)]
     if fmt == Format.JSON:
         target = path or Path("leadroute-report.json")
-        target.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(report_to_dict(report, rows), indent=2, sort_keys=True)
-        target.write_text(text + "\n", encoding="utf-8")
-        return [target]
+        return [write_text_atomic(target, text + "\n")]
     target = path or Path("leadroute-report.csv")
     metrics = target.with_name(f"{target.stem}-metrics{target.suffix or '.csv'}")
     write_csv_atomic(target, LEAD_COLUMNS, [list(r.values()) for r in lead_rows(report)])

@@ -13,6 +13,7 @@ product (``leadroute.demo.skill``), which routing never sees.
 from __future__ import annotations
 
 import csv
+import io
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from leadroute.demo.generate import REPS
 from leadroute.demo.skill import chance, latent_skill
+from leadroute.files import write_text_atomic
 from leadroute.models import Decision, DecisionStatus
 
 __all__ = ["ACTIVITY_HEADER", "DECLINED_LEAD", "write_activity"]
@@ -95,10 +97,10 @@ def write_activity(
             if at <= until and not (moved and at == until):
                 rows.append((at, decision.lead_id, rep, kind, detail))
     rows.sort()
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(ACTIVITY_HEADER)
-        for at, lead_id, rep, kind, detail in rows:
-            stamp = at.isoformat().replace("+00:00", "Z")
-            writer.writerow((lead_id, rep, kind, stamp, detail))
-    return path
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ACTIVITY_HEADER)
+    for at, lead_id, rep, kind, detail in rows:
+        stamp = at.isoformat().replace("+00:00", "Z")
+        writer.writerow((lead_id, rep, kind, stamp, detail))
+    return write_text_atomic(path, buffer.getvalue())

@@ -8,6 +8,7 @@ are placed deliberately and listed in ``EDGE_CASES`` so tests and docs can find 
 from __future__ import annotations
 
 import csv
+import io
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 
 import attrs
+
+from leadroute.files import write_bytes_atomic, write_text_atomic
 
 __all__ = ["DEFAULT_NOW", "EDGE_CASES", "DemoFiles", "write_demo"]
 
@@ -701,10 +704,11 @@ def _place_matching_cases(
 
 
 def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -> DemoFiles:
@@ -719,7 +723,9 @@ def write_demo(directory: Path, *, seed: int = 7, now: datetime | None = None) -
         accounts=directory / "accounts.csv",
         events=directory / "events.csv",
     )
-    files.policy.write_bytes(resources.files(__package__).joinpath("leadroute.yaml").read_bytes())
+    write_bytes_atomic(
+        files.policy, resources.files(__package__).joinpath("leadroute.yaml").read_bytes()
+    )
     _write(files.reps, REP_HEADER, _rep_rows())
     accounts = _accounts(rng)
     _write(files.accounts, ACCOUNT_HEADER, [a[:5] for a in accounts])

@@ -22,6 +22,7 @@ from leadroute import usecases
 from leadroute.adapters import Adapter
 from leadroute.demo.activity import write_activity
 from leadroute.engine import Engine
+from leadroute.files import open_private
 from leadroute.host import PluginHost
 from leadroute.models import Lead, Snapshot
 from leadroute.notify import EffectRouter, Notifier
@@ -110,7 +111,7 @@ def simulate_live_intake(
     with contextlib.ExitStack() as stack:
         writer: Adapter = adapter
         if policy.notifications.channels:
-            messages = stack.enter_context((activity.parent / MESSAGES).open("w", encoding="utf-8"))
+            messages = stack.enter_context(open_private(activity.parent / MESSAGES))
             notifier = Notifier(policy, {r.id: r for r in snapshot.reps}, stream=messages)
             stack.callback(notifier.close)
             writer = EffectRouter(adapter, notifier)

@@ -20,6 +20,7 @@ import plotly.io as pio
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from leadroute.files import write_text_atomic
 from leadroute.policy import format_duration
 from leadroute.reporting.exceptions import ExceptionRow
 from leadroute.reporting.formats import fmt_pct, fmt_seconds
@@ -373,9 +374,5 @@ def render_dashboard(
 def write_dashboard(
     path: Path, report: Report, exceptions: Sequence[ExceptionRow], *, title: str = ""
 ) -> Path:
-    """Write the dashboard atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_dashboard(report, exceptions, title=title), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write the dashboard atomically, never through a symlink (``leadroute.files``)."""
+    return write_text_atomic(path, render_dashboard(report, exceptions, title=title))
