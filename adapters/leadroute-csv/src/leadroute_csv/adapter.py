@@ -10,7 +10,7 @@ import attrs
 import structlog
 
 from leadroute.adapters import AdapterConfig
-from leadroute.errors import PolicyError
+from leadroute.errors import OutputFileError, PolicyError
 from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
 from leadroute_csv.activity import read_activity
 from leadroute_csv.reader import FIELDS, CsvReader
@@ -201,8 +201,9 @@ class CsvAdapter:
     ) -> dict[str, EffectResult]:
         try:
             write(path, batch)
-        except OSError as exc:
-            log.warning("csv.write_failed", file=str(path), error=exc.strerror or str(exc))
+        except (OSError, OutputFileError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            log.warning("csv.write_failed", file=str(path), error=reason)
             return {
                 e.idem_key: EffectResult(
                     idem_key=e.idem_key, ok=False, retryable=True, detail=str(exc)
