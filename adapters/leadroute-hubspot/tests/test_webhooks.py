@@ -283,3 +283,28 @@ def test_generic_object_events_for_contacts_are_contact_events():
     ).encode()
     [event] = _parse(body)
     assert (event.subscription_type, event.contact_id) == ("contact.creation", "5")
+
+
+def test_the_same_event_id_for_another_object_or_subscription_is_another_event():
+    """eventId is not unique: a different subscription, object, time or property is not a repeat."""
+    dedup = EventDeduplicator(capacity=10)
+    base = EVENTS[1]
+    variants = [
+        base,
+        {**base, "subscriptionId": 999},
+        {**base, "objectId": 123},
+        {**base, "occurredAt": base["occurredAt"] + 1},
+        {**base, "propertyName": "lifecyclestage"},
+    ]
+    events = parse_events(json.dumps(variants).encode())
+    assert len({e.key for e in events}) == 5 and len(dedup.fresh(events)) == 5
+    redelivered = parse_events(json.dumps([{**base, "attemptNumber": 3}]).encode())
+    assert dedup.fresh(redelivered) == []  # the same event, delivered again
+
+
+def test_object_events_for_contacts_keep_their_dedup_key():
+    """An object.propertyChange for a contact is read as a contact event with the same key rules."""
+    raw = {**EVENTS[1], "subscriptionType": "object.propertyChange", "objectTypeId": "0-1"}
+    [event] = parse_events(json.dumps([raw]).encode())
+    [classic] = parse_events(json.dumps([EVENTS[1]]).encode())
+    assert event.subscription_type == "contact.propertyChange" and event.key == classic.key

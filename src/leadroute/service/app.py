@@ -206,10 +206,11 @@ class _Api:
             events = parse_events(body)
         except UserInputError as exc:
             raise ProblemError(400, "malformed", "Webhook body not accepted", str(exc)) from None
+        # HubSpot's eventId is not unique by itself: de-duplicate on the event's full key.
         fresh_ids = await anyio.to_thread.run_sync(
-            unseen_events, self.service.store, "hubspot", [e.event_id for e in events]
+            unseen_events, self.service.store, "hubspot", [e.key for e in events]
         )
-        fresh = [e for e in events if e.event_id in set(fresh_ids)]
+        fresh = [e for e in events if e.key in set(fresh_ids)]
         self.metrics.webhook_events.labels(source="hubspot", result="duplicate").inc(
             len(events) - len(fresh)
         )

@@ -122,7 +122,7 @@ class ContactEvent:
     """One contact event from a webhook batch.
 
     Attributes:
-        event_id: HubSpot's event id (the de-duplication key).
+        event_id: HubSpot's event id (not unique by itself: see ``key``).
         subscription_type: ``contact.creation`` or ``contact.propertyChange`` (the generic
             ``object.*`` forms for contacts are read as these).
         contact_id: The contact's id.
@@ -131,6 +131,7 @@ class ContactEvent:
         property_value: For property changes, the new value.
         portal_id: The portal.
         attempt: HubSpot's delivery attempt number.
+        subscription_id: The app subscription that delivered it.
     """
 
     event_id: str
@@ -141,6 +142,25 @@ class ContactEvent:
     property_value: str = ""
     portal_id: str = ""
     attempt: int = 0
+    subscription_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """The de-duplication key: a digest of event id, subscription, object, time and property.
+
+        HubSpot documents ``eventId`` as not guaranteed unique (its webhooks guide: the
+        id identifies an event, and the same id can come with different subscriptions or
+        objects), so a redelivery is the same event id *with* the same subscription id,
+        object id, occurred-at and property name; a different one of those is another event.
+        """
+        parts = (
+            self.event_id,
+            self.subscription_id,
+            self.contact_id,
+            str(int(self.occurred_at.timestamp() * 1000)),
+            self.property_name,
+        )
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _whole(raw: Mapping[str, Any], key: str, index: int, high: int) -> int:
@@ -190,6 +210,9 @@ def _event(raw: Mapping[str, Any], index: int) -> ContactEvent | None:
         property_value=_text(raw.get("propertyValue")),
         portal_id=_text(raw.get("portalId")),
         attempt=_whole(raw, "attemptNumber", index, 1_000) if raw.get("attemptNumber") else 0,
+        subscription_id=_scalar(raw, "subscriptionId", index)
+        if raw.get("subscriptionId") is not None
+        else "",
     )
 
 
@@ -216,7 +239,7 @@ def parse_events(body: bytes) -> list[ContactEvent]:
 
 @attrs.define
 class EventDeduplicator:
-    """Remembers recent event ids so a redelivered event is handled once.
+    """Remembers recent events (by ``ContactEvent.key``) so a redelivered event is handled once.
 
     Attributes:
         capacity: How many ids to remember (oldest forgotten first).
@@ -229,9 +252,9 @@ class EventDeduplicator:
         """The events not seen before, in order; marks them seen."""
         out = []
         for event in events:
-            if event.event_id in self._seen:
+            if event.key in self._seen:
                 continue
-            self._seen[event.event_id] = None
+            self._seen[event.key] = None
             if len(self._seen) > self.capacity:
                 self._seen.popitem(last=False)
             out.append(event)
