@@ -91,3 +91,13 @@ def test_a_rerun_reports_the_fallback_queue_again(store, host):
     again = [(p.record_id, p.code) for p in adapter.reported]
     assert ("L2", "FALLBACK_NO_RULE") in first
     assert again == first
+
+
+def test_the_run_says_what_it_does_now_in_order(store, host):
+    """Phases, for a progress display: deciding, solving (batch), writing owners, reporting."""
+    seen: list[str] = []
+    run(store, host, snapshot(leads(3)), adapter=TargetAdapter(), batch=True, phase=seen.append)
+    assert seen == ["deciding", "solving", "writing owners", "reporting"]
+    seen.clear()
+    run(store, host, snapshot(leads(3)), phase=seen.append)
+    assert seen == ["deciding", "reporting"]

@@ -22,7 +22,13 @@ import attrs
 import structlog
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from leadroute import usecases
 from leadroute.adapters import Adapter, AdapterConfig
@@ -331,15 +337,21 @@ def _route(
     if not show_progress:
         return usecases.route(engine, snapshot, adapter=writer, source=source, batch=batch)
     with Progress(
-        TextColumn("routing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as bar:
-        task = bar.add_task("route", total=len(snapshot.leads))
+        task = bar.add_task("reading", total=len(snapshot.leads))
         return usecases.route(
             engine,
             snapshot,
             adapter=writer,
             source=source,
             progress=lambda n: bar.update(task, completed=n),
+            phase=lambda name: bar.update(task, description=name),
             batch=batch,
         )
 

@@ -33,11 +33,12 @@ from leadroute.usecases.problems import rejection_problems
 from leadroute.usecases.relay import relay_pass
 from leadroute.usecases.results import RunResult, Tally
 
-__all__ = ["GROUP_SIZE", "Progress", "route"]
+__all__ = ["GROUP_SIZE", "Phase", "Progress", "route"]
 
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[int], None]
+Phase = Callable[[str], None]
 
 # Decisions per commit on the command line: one transaction carries this many (the
 # benchmark in docs/performance.md measures the choice); the live path commits one.
@@ -54,6 +55,7 @@ def route(
     batch: bool = False,
     arrival: Callable[[Lead], datetime] | None = None,
     group_size: int = GROUP_SIZE,
+    phase: Phase | None = None,
 ) -> RunResult:
     """Route every lead of a snapshot; apply effects and report problems via ``adapter``.
 
@@ -61,8 +63,10 @@ def route(
     (``leadroute_solve``) instead of one at a time by each pool's strategy. With
     ``arrival`` each lead is decided as of its own time instead of the clock's
     (simulating live intake over a history; leads are taken in snapshot order).
-    ``progress`` hears how many leads were read so far.
+    ``progress`` hears how many leads were read so far, ``phase`` what the run does now
+    (``deciding``, ``solving``, ``writing owners``, ``reporting``).
     """
+    phase = phase or (lambda _: None)
     store = engine.store
     engine.catch_up()
     engine.update_team(snapshot.reps, snapshot.accounts)
@@ -74,6 +78,7 @@ def route(
     )
     tally = Tally(result)
     waiting: list[Waiting] = []
+    phase("deciding")
     with engine.group(size=group_size, on_commit=tally.committed) as group:
         for index, lead in enumerate(snapshot.leads, start=1):
             when = arrival(lead) if arrival is not None else at
@@ -88,6 +93,7 @@ def route(
             if progress is not None:
                 progress(index)
         if batch:
+            phase("solving")
             finished, result.solution = solve_batch(engine, waiting, run_id)
             for outcome in finished:
                 # A duplicate of a lead that waited for the solve is decided now, online.
@@ -101,7 +107,9 @@ def route(
     deliver_outcomes(engine.host, store, snapshot.outcomes)
     failures: list[InputProblem] = []
     if adapter is not None:
+        phase("writing owners")
         result.relay, failures = relay_pass(engine, adapter, leads, tally.rerouted)
+    phase("reporting")
     # Every lead the queue holds is in the report, decided by this run or replayed: never
     # silent; so is every effect a human must see, from this run or an earlier one.
     result.problems.extend(fallback_problems(result.decisions, leads))
