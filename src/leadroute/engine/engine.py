@@ -20,7 +20,7 @@ import attrs
 import structlog
 
 from leadroute.clock import Clock, utcnow
-from leadroute.duplicates import People, follower_decision, identity_key
+from leadroute.duplicates import People, identity_key
 from leadroute.engine.group import CommitGroup, Committed, OnCommit, Staged
 from leadroute.engine.state import RoutingState
 from leadroute.engine.writes import commit_unit
@@ -282,7 +282,7 @@ class Engine:
         else:
             state.settle(decision, previous)
         # A stale planned decision (the lead moved on since) takes nobody with it.
-        followers = tuple(self._followers(decision, moved=moved)) if applied else ()
+        followers = tuple(state.followers_of(decision, moved=moved)) if applied else ()
         for follower, _ in followers:
             state.absorb(follower)
         unit = commit_unit(
@@ -339,22 +339,3 @@ class Engine:
             policy_version=decision.policy_version,
         )
         return Committed(decision=decision, new=True, followers=followers, replaced=staged.previous)
-
-    def _followers(self, decision: Decision, *, moved: bool) -> list[tuple[Decision, Decision]]:
-        """The other records of a person whose lead was reassigned (a ``reassign``
-        duplicate, or ``moved``), each moved to its owner, with the decision it replaces."""
-        dup, people = decision.duplicate, self.state.people
-        reassigned = moved or (
-            dup is not None and dup.role == "duplicate" and dup.action == "reassign"
-        )
-        if not reassigned or people is None:
-            return []
-        following = []
-        for lead_id in people.leads(people.person(decision.lead_id)):
-            earlier = self.state.latest.get(lead_id)
-            if lead_id == decision.lead_id or earlier is None:
-                continue
-            if earlier.owner_id == decision.owner_id:
-                continue
-            following.append((follower_decision(earlier, decision), earlier))
-        return following

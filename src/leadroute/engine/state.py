@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from leadroute.duplicates import People, appended
+from leadroute.duplicates import People, appended, follower_decision
 from leadroute.models import Decision, DecisionStatus, Rep, RouteStep
 from leadroute.rotation import LedgerTurn
 from leadroute.strategies import Ledger
@@ -120,6 +120,25 @@ class RoutingState:
             self.usage.zones.update(zones)
 
     # ----------------------------------------------------------------- decisions
+
+    def followers_of(self, decision: Decision, *, moved: bool) -> list[tuple[Decision, Decision]]:
+        """The other records of a person whose lead was reassigned (a ``reassign``
+        duplicate, or ``moved``), each moved to its owner, with the decision it replaces."""
+        dup, people = decision.duplicate, self.people
+        reassigned = moved or (
+            dup is not None and dup.role == "duplicate" and dup.action == "reassign"
+        )
+        if not reassigned or people is None:
+            return []
+        following = []
+        for lead_id in people.leads(people.person(decision.lead_id)):
+            earlier = self.latest.get(lead_id)
+            if lead_id == decision.lead_id or earlier is None:
+                continue
+            if earlier.owner_id == decision.owner_id:
+                continue
+            following.append((follower_decision(earlier, decision), earlier))
+        return following
 
     def settle(self, decision: Decision, previous: Decision | None) -> None:
         """Take in a decision the pipeline made on this state (it counted the new load and

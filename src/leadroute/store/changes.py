@@ -69,9 +69,17 @@ class Changes:
 
 @contextmanager
 def _reading(store: Store) -> Iterator[Connection]:
-    """One connection and one transaction: every read inside sees the same commits."""
-    with store.engine.connect() as conn, conn.begin():
-        yield conn
+    """One connection and one transaction: every read inside sees the same commits.
+
+    SQLite's transactions are snapshots already; PostgreSQL's default (read committed)
+    lets each statement see newer commits, so its reads here ask for repeatable read.
+    """
+    with store.engine.connect() as opened:
+        conn = opened
+        if opened.dialect.name == "postgresql":
+            conn = opened.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
 
 
 def load_state(store: Store) -> StoredState:
