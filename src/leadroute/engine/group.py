@@ -15,9 +15,9 @@ yet written, and the next run decides those leads again, identically, from the s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 import structlog
@@ -26,10 +26,7 @@ from leadroute.models import Decision
 from leadroute.pipeline import Decided
 from leadroute.store import CommitUnit
 
-if TYPE_CHECKING:
-    from leadroute.engine.engine import Engine
-
-__all__ = ["CommitGroup", "Committed"]
+__all__ = ["CommitGroup", "Committed", "Staged", "Stager"]
 
 log = structlog.get_logger(__name__)
 
@@ -73,10 +70,34 @@ class Staged:
 OnCommit = Callable[[Committed], None]
 
 
+class Stager(Protocol):
+    """What a group needs of its engine (``leadroute.engine.Engine`` is one)."""
+
+    def stage(self, decided: Decided, *, moved: bool = False, planned: bool = False) -> Staged:
+        """Take a decision into the state and build what it writes."""
+        ...
+
+    def write(self, units: Sequence[CommitUnit]) -> tuple[bool, ...]:
+        """Commit units in one group; True for each written."""
+        ...
+
+    def unstage(self, staged: Sequence[Staged]) -> None:
+        """Undo staged decisions in the state."""
+        ...
+
+    def catch_up(self) -> int:
+        """Take in what other processes committed."""
+        ...
+
+    def committed(self, staged: Staged, *, written: bool) -> Committed:
+        """The outcome of a staged decision once its group was written."""
+        ...
+
+
 class CommitGroup:
     """Staged decisions of one engine, written ``size`` at a time (use as a context manager)."""
 
-    def __init__(self, engine: Engine, *, size: int, on_commit: OnCommit | None = None) -> None:
+    def __init__(self, engine: Stager, *, size: int, on_commit: OnCommit | None = None) -> None:
         self._engine = engine
         self._size = max(1, size)
         self._on_commit = on_commit
