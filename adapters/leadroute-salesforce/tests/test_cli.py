@@ -7,6 +7,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
@@ -166,16 +167,17 @@ def test_route_sends_collections_of_200_without_assignment_rules(routed: Run):
 def test_route_makes_the_planned_number_of_api_calls(routed: Run):
     """No per-record calls: reads by page; per 200 records one write, one read-back, one task call."""
     kinds = Counter(r["kind"] for r in routed.requests)
-    # Reads: queues, open-lead counts, users, accounts, then 3,000 leads in pages of 500,
-    # then the four outcome reads (closed tasks, events, status history, conversions).
+    # Reads: queues, users, open-lead counts, out of office, accounts, then 3,000 leads in
+    # pages of 500, then the four outcome reads (closed tasks, events, status history,
+    # conversions).
     assert kinds["query_more"] == 5
     decided = 3000 - routed.out["counts"]["exceptions"]
     batches = [min(500, decided - start) for start in range(0, decided, 500)]  # the relay's
     per_batch = sum(math.ceil(b / 200) for b in batches)
     assert kinds["update"] == per_batch  # owners
     assert kinds["upsert"] == per_batch  # tasks
-    assert kinds["query"] == 9 + per_batch  # the read-backs
-    assert sum(kinds.values()) == 14 + 3 * per_batch
+    assert kinds["query"] == 10 + per_batch  # the read-backs
+    assert sum(kinds.values()) == 15 + 3 * per_batch
 
 
 def test_route_creates_one_follow_up_task_per_written_lead(routed: Run):
@@ -314,12 +316,12 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
     policy = tmp_path / "leadroute.yaml"
     policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
     store = tmp_path / "audit.db"
-    fake.allocation = 12  # 10 read calls, then two collections of 200 owners, then nothing
+    fake.allocation = 13  # 11 read calls, then two collections of 200 owners, then nothing
     args = ["route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
     with fake.router:
         stopped = runner.invoke(app, [*args, "--source", "salesforce", "--json"])
     assert stopped.exit_code == 4, stopped.output
-    assert "daily API allocation reached (12/12 API calls used)" in stopped.output
+    assert "daily API allocation reached (13/13 API calls used)" in stopped.output
     with Store.open(store) as audit:
         decided = audit.current_decisions()
         assert audit.outbox_counts().get("pending", 0) > 0
@@ -329,7 +331,7 @@ def test_daily_limit_stops_route_cleanly_and_the_next_run_resumes(
     assert len(decided) == 700 - sum(
         1 for i in org.waiting_leads if not fake.get("Lead", i)["Email"]
     )  # every lead with an email was decided before the stop
-    assert fake.used == 12  # it stopped at the allocation instead of hammering the 403
+    assert fake.used == 13  # it stopped at the allocation instead of hammering the 403
 
     fake.allocation = 100_000  # the rolling 24 hours moved on
     resumed = run(fake, *args)
@@ -410,7 +412,7 @@ def test_a_quota_stop_over_six_runs_loses_no_write(fake, jwt_env, tmp_path, monk
     store = tmp_path / "audit.db"
     args = ["route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT]
     for _ in range(6):
-        fake.allocation = fake.used + 9  # enough to read (9 queries), none left to write
+        fake.allocation = fake.used + 10  # enough to read (10 queries), none left to write
         with fake.router:
             stopped = runner.invoke(app, [*args, "--source", "salesforce", "--json"])
         assert stopped.exit_code == 4, stopped.output
@@ -426,3 +428,28 @@ def test_a_quota_stop_over_six_runs_loses_no_write(fake, jwt_env, tmp_path, monk
         assert audit.outbox_counts().get("pending", 0) == 0
         assert audit.outbox_counts().get("dead", 0) == 0
     assert all(fake.get("Lead", lead)["OwnerId"] == d.owner_id for lead, d in decided.items())
+
+
+def test_reps_out_of_office_get_no_leads(fake, jwt_env, tmp_path, monkeypatch):
+    """Out of Office in Salesforce is leave: routing passes over those reps (ON_LEAVE)."""
+    org = populate(fake, leads=60, owned=0, users=9, inactive=0, accounts=2)
+    for key, value in jwt_env.items():
+        monkeypatch.setenv(key, value)
+    na = [u for u in org.active_users if fake.get("User", u)["Leadroute_Pools__c"] == "na"]
+    away = na[1:]
+    for user in away:
+        fake.set_out_of_office(
+            user, datetime(2026, 11, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+        )
+    policy = tmp_path / "leadroute.yaml"
+    policy.write_text(policy_text(org.active_users[0], tmp_path), encoding="utf-8")
+    store = tmp_path / "a.db"
+    run(fake, "route", "--init", "--policy", str(policy), "--store", str(store), "--at", ROUTE_AT)
+    with Store.open(store) as audit:
+        decisions = audit.current_decisions()
+    us = [
+        d for lead, d in decisions.items() if fake.get("Lead", lead)["CountryCode"] in ("US", "CA")
+    ]
+    assert us and {d.owner_id for d in us if d.step == RouteStep.POOL} == {na[0]}
+    on_leave = {e.rep_id for d in us for e in d.exclusions if e.code == "ON_LEAVE"}
+    assert on_leave == set(away)

@@ -72,7 +72,7 @@ def test_users_become_reps_with_lists_and_capacity():
     mapping = build_field_map(
         {"users": {"territories": "Territories__c", "capacity": "Cap__c", "weight": "W__c"}}
     ).of("users")
-    rep = rep_from(
+    rep, errors = rep_from(
         {
             "Id": "0051",
             "Name": "Ann",
@@ -87,7 +87,7 @@ def test_users_become_reps_with_lists_and_capacity():
         open_leads=4,
         origin="",
     )
-    assert not rep.active
+    assert errors == [] and not rep.active
     assert rep.territories == ("EMEA", "DACH")
     assert (rep.capacity.max_open, rep.weight, rep.open_leads) == (12, 1.5, 4)
     assert rep.availability.timezone == "Europe/Berlin"

@@ -19,9 +19,11 @@ from typing import Any
 import attrs
 
 from leadroute.errors import PolicyError
-from leadroute.models import Account, Availability, Capacity, Lead, Rep
+from leadroute.models import Account, Lead, Rep
 from leadroute.normalize import country_code, registrable_domain
 from leadroute.numbers import RangePolicy, parse_count
+from leadroute.profiles import ALIASES as PROFILE_ALIASES
+from leadroute.profiles import PROFILE_FIELDS, ProfileError, profile_from_text
 from leadroute_salesforce.soql import identifier
 
 __all__ = [
@@ -44,6 +46,7 @@ DEFAULTS: Mapping[str, Mapping[str, str]] = {
         "country": "CountryCode",
         "state": "StateCode",
         "employees": "NumberOfEmployees",
+        "phone": "Phone",
         "source": "LeadSource",
         "created_at": "CreatedDate",
         "last_activity_at": "LastActivityDate",
@@ -54,6 +57,7 @@ DEFAULTS: Mapping[str, Mapping[str, str]] = {
         "company": "Account.Name",
         "country": "MailingCountryCode",
         "state": "MailingStateCode",
+        "phone": "Phone",
         "created_at": "CreatedDate",
         "last_activity_at": "LastActivityDate",
         "account_id": "AccountId",
@@ -63,6 +67,8 @@ DEFAULTS: Mapping[str, Mapping[str, str]] = {
         "email": "Email",
         "active": "IsActive",
         "timezone": "TimeZoneSidKey",
+        "phone": "Phone",
+        "manager_id": "ManagerId",
     },
     "accounts": {"name": "Name", "website": "Website"},
 }
@@ -81,24 +87,11 @@ LEAD_FIELDS = frozenset(
         "source",
         "created_at",
         "last_activity_at",
+        "phone",
     }
 )
-USER_FIELDS = frozenset(
-    {
-        "name",
-        "email",
-        "active",
-        "timezone",
-        "territories",
-        "languages",
-        "segments",
-        "products",
-        "pools",
-        "capacity",
-        "weight",
-        "backup_id",
-    }
-)
+# A user may carry any rep field (custom fields in the reps.csv grammar, leadroute.profiles).
+USER_FIELDS = frozenset(PROFILE_FIELDS) | frozenset(PROFILE_ALIASES)
 ACCOUNT_FIELDS = frozenset({"name", "website", "status"})
 ALLOWED = {"leads": None, "contacts": None, "users": USER_FIELDS, "accounts": ACCOUNT_FIELDS}
 _OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
@@ -191,15 +184,6 @@ def _int(field: str, value: Any) -> int | None:
     return int(number)
 
 
-def _float(field: str, value: Any, default: float) -> float:
-    if value in (None, ""):
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise BadValue(field, "BAD_NUMBER", f"{field}: expected a number, got {value!r}") from None
-
-
 def parse_sf_datetime(field: str, value: Any) -> datetime | None:
     """Salesforce datetimes (``2026-10-01T09:15:00.000+0000``) and dates, as aware UTC.
 
@@ -275,6 +259,7 @@ def lead_from(
         country=_country(values.get("country")),
         state=_text(values.get("state")).upper(),
         employees=_count("employees", values.get("employees"), ranges),
+        phone=_text(values.get("phone")),
         language=_text(values.get("language")).lower(),
         product=_text(values.get("product")),
         lead_type=_text(values.get("lead_type")),
@@ -287,10 +272,11 @@ def lead_from(
     )
 
 
-def _list(value: Any, separator: str) -> tuple[str, ...]:
-    if value in (None, ""):
-        return ()
-    return tuple(p.strip() for p in str(value).split(separator) if p.strip())
+def _profile_text(value: Any, separator: str) -> Any:
+    """A user field's value for the reps.csv grammar (``;`` between items)."""
+    if isinstance(value, str) and separator != ";":
+        return value.replace(separator, ";")
+    return value
 
 
 def rep_from(
@@ -300,27 +286,21 @@ def rep_from(
     separator: str,
     open_leads: int,
     origin: str,
-) -> Rep:
-    """A ``Rep`` from a User record."""
-    v = {field: sf_value(record, sf) for field, sf in mapping.items()}
-    active = v.get("active")
-    return Rep(
-        id=_text(record.get("Id")),
-        name=_text(v.get("name")),
-        email=_text(v.get("email")),
-        active=True if active is None else active is True or _text(active).lower() == "true",
-        territories=tuple(t.upper() for t in _list(v.get("territories"), separator)),
-        languages=tuple(x.lower() for x in _list(v.get("languages"), separator)),
-        segments=_list(v.get("segments"), separator),
-        products=_list(v.get("products"), separator),
-        pools=_list(v.get("pools"), separator),
-        capacity=Capacity(max_open=_int("capacity", v.get("capacity"))),
-        weight=_float("weight", v.get("weight"), 1.0),
-        backup_id=_text(v.get("backup_id")),
-        open_leads=open_leads,
-        availability=Availability(timezone=_text(v.get("timezone")) or "UTC"),
-        origin=origin,
-    )
+) -> tuple[Rep, list[ProfileError]]:
+    """A ``Rep`` from a User record, and every mapped value that could not be read.
+
+    ``Id`` makes the rep; every mapped field (the standard ones and any custom field, such
+    as skills, named accounts, working hours, leave, caps) is read with the reps.csv
+    grammar of ``leadroute.profiles``. A rep with an unreadable value takes no leads until
+    it is fixed (``active=False``), like a reps.csv row.
+    """
+    values = {
+        field: _profile_text(sf_value(record, sf), separator) for field, sf in mapping.items()
+    }
+    base = Rep(id=_text(record.get("Id")), open_leads=open_leads, origin=origin)
+    profile, errors = profile_from_text(values)
+    rep = profile.apply(base)
+    return (attrs.evolve(rep, active=False) if errors else rep), errors
 
 
 def account_from(record: Mapping[str, Any], mapping: Mapping[str, str], *, origin: str) -> Account:

@@ -1,6 +1,9 @@
 """Read a routing snapshot from the org: users, queues, accounts, and leads for a purpose.
 
-* Users (``005``) become reps, active or not, with their open-lead counts.
+* Users (``005``) become reps, active or not, with their open-lead counts and full
+  profiles: standard fields (time zone, phone, manager), mapped custom fields in the
+  reps.csv grammar (skills, named accounts, working hours, leave, caps...), the
+  ``reps_file`` overlay merged by id or email, and Out of Office periods as leave.
 * Queues (``Group`` of type ``Queue``, ids ``00G``) are never reps: a lead a queue owns
   has no owner in leadroute's sense and waits for routing (its queue is kept as the
   ``queue_id`` attribute). So do leads owned by a user the policy lists in
@@ -14,23 +17,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
 import structlog
 
-from leadroute.models import Account, InputProblem, Lead, Rep, Snapshot
-from leadroute_salesforce.client import SalesforceClient
-from leadroute_salesforce.mapping import BadValue, account_from, lead_from, rep_from
+from leadroute.models import Account, InputProblem, Lead, LeaveWindow, Rep, Snapshot
+from leadroute.profiles import ProfileError, read_overlay
+from leadroute_salesforce.client import ApiError, SalesforceClient
+from leadroute_salesforce.mapping import (
+    BadValue,
+    account_from,
+    lead_from,
+    parse_sf_datetime,
+    rep_from,
+)
 from leadroute_salesforce.outcomes import read_outcomes
 from leadroute_salesforce.settings import Settings
-from leadroute_salesforce.soql import Query, Where
+from leadroute_salesforce.soql import Query, Where, chunks
 
 __all__ = ["SalesforceReader", "is_queue", "is_user"]
 
 log = structlog.get_logger(__name__)
+
+# User ids per open-lead count query: well under the 2,000 groups an aggregate may return,
+# and short enough (about 27 URL bytes an id) to keep the GET under 16 KB.
+COUNT_SLICE = 300
 
 
 def is_user(record_id: str) -> bool:
@@ -91,20 +105,32 @@ class SalesforceReader:
         )
         return {r["Id"]: str(r.get("DeveloperName") or "") for r in self._query(query)}
 
-    def open_lead_counts(self) -> dict[str, int]:
-        """Unconverted leads each user owns (counts toward capacity)."""
-        query = Query(
-            sobject="Lead",
-            fields=["OwnerId", "COUNT(Id) n"],
-            where=[Where("IsConverted", "=", False), *self._status_filter()],
-            group_by=["OwnerId"],
-        )
-        return {str(r["OwnerId"]): int(r.get("n") or 0) for r in self._query(query)}
+    def open_lead_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
+        """Unconverted leads each user owns (counts toward capacity).
+
+        An aggregate query returns at most 2,000 groups and cannot be paged (SOQL and SOSL
+        Reference, "Considerations for GROUP BY"), so the owners are counted in slices of
+        ``COUNT_SLICE`` user ids: an org with any number of owners is counted exactly.
+        """
+        counts: dict[str, int] = {}
+        for part in chunks(list(user_ids), COUNT_SLICE):
+            query = Query(
+                sobject="Lead",
+                fields=["OwnerId", "COUNT(Id) n"],
+                where=[
+                    Where("IsConverted", "=", False),
+                    *self._status_filter(),
+                    Where("OwnerId", "IN", list(part)),
+                ],
+                group_by=["OwnerId"],
+            )
+            counts.update({str(r["OwnerId"]): int(r.get("n") or 0) for r in self._query(query)})
+        return counts
 
     def read_reps(self) -> list[Rep]:
-        """Standard users, active and inactive (inactive ones never get leads)."""
+        """Standard users, active and inactive (inactive ones never get leads), with their
+        profiles: mapped user fields, the ``reps_file`` overlay, then Out of Office."""
         mapping = self.settings.fields.of("users")
-        counts = self.open_lead_counts()
         query = Query(
             sobject="User",
             fields=self.settings.fields.select("users"),
@@ -116,19 +142,78 @@ class SalesforceReader:
             user_id = str(record.get("Id", ""))
             if not is_user(user_id):
                 continue
-            try:
-                reps.append(
-                    rep_from(
-                        record,
-                        mapping,
-                        separator=self.settings.list_separator,
-                        open_leads=counts.get(user_id, 0),
-                        origin=f"salesforce:User/{user_id}",
-                    )
-                )
-            except BadValue as exc:
-                self._problem("User", user_id, "rep", exc)
+            rep, errors = rep_from(
+                record,
+                mapping,
+                separator=self.settings.list_separator,
+                open_leads=0,
+                origin=f"salesforce:User/{user_id}",
+            )
+            for error in errors:
+                self._profile_problem(user_id, error)
+            reps.append(rep)
+        counts = self.open_lead_counts([r.id for r in reps])
+        reps = [attrs.evolve(r, open_leads=counts.get(r.id, 0)) for r in reps]
+        if self.settings.reps_file is not None:
+            reps, problems = read_overlay(self.settings.reps_file).apply(reps)
+            self.problems.extend(problems)
+        if self.settings.out_of_office:
+            reps = self._with_out_of_office(reps)
         return reps
+
+    def _profile_problem(self, user_id: str, error: ProfileError) -> None:
+        self.problems.append(
+            InputProblem(
+                file="salesforce:User",
+                line=None,
+                record_id=user_id,
+                kind="rep",
+                field=error.field,
+                code=error.code,
+                message=f"{error}; the rep takes no leads until it is fixed",
+            )
+        )
+
+    def _with_out_of_office(self, reps: list[Rep]) -> list[Rep]:
+        """Each rep's Out of Office periods (Lightning's ``OutOfOffice``) become leave.
+
+        Orgs without the object (it needs Lightning and Chatter) answer ``INVALID_TYPE``;
+        then no leave is read from it and the run goes on.
+        """
+        query = Query(
+            sobject="OutOfOffice",
+            fields=["Id", "UserId", "StartDate", "EndDate"],
+            where=[Where("IsEnabled", "=", True), Where("EndDate", ">=", self.clock())],
+            order_by=["Id"],
+        )
+        leave: dict[str, list[LeaveWindow]] = {}
+        try:
+            for record in self._query(query):
+                start = parse_sf_datetime("StartDate", record.get("StartDate"))
+                end = parse_sf_datetime("EndDate", record.get("EndDate"))
+                if start is not None and end is not None and start < end:
+                    leave.setdefault(str(record.get("UserId")), []).append(
+                        LeaveWindow(start=start, end=end)
+                    )
+        except ApiError as exc:
+            if exc.code != "INVALID_TYPE":
+                raise
+            log.info("salesforce.read.no_out_of_office", detail=str(exc))
+            return reps
+        return [
+            attrs.evolve(
+                rep,
+                availability=attrs.evolve(
+                    rep.availability,
+                    leave=tuple(
+                        sorted((*rep.availability.leave, *leave[rep.id]), key=lambda w: w.start)
+                    ),
+                ),
+            )
+            if rep.id in leave
+            else rep
+            for rep in reps
+        ]
 
     def read_accounts(self) -> list[Account]:
         """Accounts with their owners and websites (for account matching)."""

@@ -72,6 +72,8 @@ OPTIONS = frozenset(
         "timeout",
         "write_fields",
         "outcomes",
+        "reps_file",
+        "out_of_office",
     }
 )
 # Decision facts that may be written to Lead fields alongside the owner.
@@ -180,6 +182,8 @@ class Settings:
             conversions).
         number_ranges: How a range where a count belongs (``25-50``) is read: the policy's
             ``validation.number_ranges``.
+        reps_file: A reps.csv overlay merged onto the users by id or email, or ``None``.
+        out_of_office: Read Out of Office periods (``OutOfOffice``) as leave.
     """
 
     grant: Grant = attrs.field(repr=False)
@@ -203,6 +207,8 @@ class Settings:
     write_fields: Mapping[str, str] = attrs.field(factory=dict)
     outcomes: OutcomeSettings = attrs.field(factory=OutcomeSettings)
     number_ranges: RangePolicy = "low"
+    reps_file: Path | None = None
+    out_of_office: bool = True
 
 
 def _write_fields(raw: Any) -> dict[str, str]:
@@ -569,4 +575,6 @@ def load_settings(
         timeout=_number(options, "timeout", 30.0, 1.0, 600.0),
         write_fields=_write_fields(options.get("write_fields")),
         outcomes=_outcomes(options.get("outcomes")),
+        reps_file=workdir / str(options["reps_file"]) if options.get("reps_file") else None,
+        out_of_office=bool(options.get("out_of_office", True)),
     )

@@ -92,7 +92,11 @@ def make_key_pair() -> tuple[str, str]:
 
 
 class SoqlError(ValueError):
-    """The query is outside the subset or malformed (served as 400 MALFORMED_QUERY)."""
+    """The query is outside the subset or malformed (served as 400 with ``code``)."""
+
+    def __init__(self, message: str, code: str = "MALFORMED_QUERY") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 _TOKEN = re.compile(
@@ -303,6 +307,7 @@ def _holds(actual: Any, op: str, wanted: Any) -> bool:
 # --------------------------------------------------------------------------- the fake
 
 _CLOSED_TASK_STATUSES = frozenset({"Completed"})
+AGGREGATE_LIMIT = 2000  # groups an aggregate query may return
 
 # Polymorphic lookups: ``Who`` (Lead or Contact), ``What``, ``Owner`` (User or Queue).
 _POLYMORPHIC = frozenset({"Who", "What", "Owner"})
@@ -409,6 +414,7 @@ class FakeSalesforce:
                 "Task",
                 "Event",
                 "LeadHistory",
+                "OutOfOffice",
             )
         }
     )
@@ -543,6 +549,23 @@ class FakeSalesforce:
                         "CreatedDate": sf_datetime(when),
                     },
                 )
+
+    def set_out_of_office(
+        self, user_id: str, start: datetime, end: datetime, *, enabled: bool = True
+    ) -> Record:
+        """A user sets an Out of Office period in Lightning (Object Reference, OutOfOffice:
+        ``UserId``, ``StartDate``, ``EndDate``, ``IsEnabled``)."""
+        return self.add(
+            "OutOfOffice",
+            {
+                "Id": self._new_id("OutOfOffice", "0Hn"),
+                "UserId": user_id,
+                "StartDate": sf_datetime(start),
+                "EndDate": sf_datetime(end),
+                "IsEnabled": enabled,
+                "Message": "Away",
+            },
+        )
 
     def convert(
         self, lead_id: str, *, at: datetime | None = None, opportunity: bool = True
@@ -821,7 +844,12 @@ class FakeSalesforce:
         q = parse_soql(soql)
         store = self.objects.get(q.sobject)
         if store is None:
-            raise SoqlError(f"sObject type '{q.sobject}' is not supported")
+            # What an org answers for an object it does not have (a feature not enabled).
+            raise SoqlError(
+                f"sObject type '{q.sobject}' is not supported. If you are attempting to use a "
+                "custom object, be sure to append the '__c' after the entity name.",
+                "INVALID_TYPE",
+            )
         rows = [
             r
             for r in store.values()
@@ -835,6 +863,13 @@ class FakeSalesforce:
             for r in rows:
                 groups[r.get(key)] = groups.get(r.get(key), 0) + 1
             alias = next((a for e, a in q.fields if e.startswith("COUNT(")), "expr0")
+            if len(groups) > AGGREGATE_LIMIT:
+                # SOQL and SOSL Reference, "Considerations for GROUP BY": an aggregate query
+                # cannot use queryMore, so past 2,000 groups it fails instead of paging.
+                raise SoqlError(
+                    "Aggregate query does not support queryMore(), use LIMIT to restrict the "
+                    "results to a single batch"
+                )
             return [
                 {"attributes": {"type": "AggregateResult"}, key: k, alias: n}
                 for k, n in groups.items()
@@ -847,7 +882,7 @@ class FakeSalesforce:
         try:
             rows = self.run_query(request.url.params.get("q", ""))
         except SoqlError as exc:
-            return self._json(400, [{"message": str(exc), "errorCode": "MALFORMED_QUERY"}])
+            return self._json(400, [{"message": str(exc), "errorCode": exc.code}])
         size = self.page_size
         option = request.headers.get("Sforce-Query-Options", "")
         match = re.search(r"batchSize=(\d+)", option)
