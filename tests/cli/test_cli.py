@@ -164,7 +164,11 @@ def test_demo_intake_edge_cases_land_where_the_policy_says(demo_dir):
         assert lead_id not in decisions and (lead_id, "lead", "INVALID_EMAIL") in exceptions
     assert all(d.sla_due_at and d.sla_due_at > d.decided_at for d in decisions.values())
     c = demo_counts(demo_dir)
-    assert c["exception_rate"] == round(c["exceptions"] / c["input"], 4)
+    # The dashboard's definition: rejected, fallback or flagged for review, over the input.
+    assert c["needs_human"] == c["rejected"] + c["fallback"] + sum(
+        1 for d in decisions.values() if d.status == "routed" and d.problems
+    )
+    assert c["exception_rate"] == round(c["needs_human"] / c["input"], 4)
     written = {r["lead_id"]: r for r in rows(demo_dir / "assignments.csv")}
     assert written["L-0141"]["lifecycle_stage"] == "mql"
     assert written["L-0011"]["sla_due_at"] == "2026-11-02T14:00:00+00:00"

@@ -297,3 +297,55 @@ def test_report_replaces_a_symlink_at_its_output_instead_of_following_it(demo, t
     result = runner.invoke(app, ["report", *report_args(demo, "--format", fmt, "--out", str(link))])
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "precious" and not link.is_symlink()
+
+
+def test_the_run_summary_and_the_dashboard_agree(demo, tmp_path):
+    """demo --json and report --format json give the same input, exceptions and duplicates."""
+    counts = demo_counts(demo)
+    out = tmp_path / "r.json"
+    result = invoke(
+        "report",
+        "--policy",
+        str(demo / "leadroute.yaml"),
+        "--store",
+        str(demo / ".leadroute" / "leadroute.db"),
+        "--format",
+        "json",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    s = json.loads(out.read_text())["summary"]
+    assert (s["input"], s["rejected"], s["fallback"]) == (
+        counts["input"],
+        counts["rejected"],
+        counts["fallback"],
+    )
+    assert s["rejected"] + s["fallback"] + s["review"] == counts["needs_human"]
+    assert round(s["exception_rate"], 4) == counts["exception_rate"]
+    assert s["duplicates"] == counts["duplicates"] > 0
+    assert round(s["duplicate_rate"], 4) == counts["duplicate_rate"]
+
+
+def test_the_route_step_table_adds_up_to_the_leads(demo, tmp_path):
+    """Every lead is one row of "By route step": steps, fallback causes and rejected codes."""
+    c = demo_counts(demo)
+    steps = sum(n for step, n in c["by_step"].items() if step != "fallback")
+    assert (
+        steps + sum(c["fallback_by_code"].values()) + sum(c["exceptions_by_code"].values())
+        == (c["input"])
+    )
+    text = invoke("route", *report_args(demo), "--out", str(tmp_path))
+    rows = [line for line in text.stdout.splitlines() if line.startswith("│")]
+    table = rows[: rows.index(next(r for r in rows if "total" in r)) + 1]
+    numbers = [int(r.split("│")[2]) for r in table]
+    assert sum(numbers[:-1]) == numbers[-1] == c["input"]
+
+
+def test_a_report_after_the_demo_needs_no_date(demo):
+    """With no --at, the report of the demo's store (dated 2 Nov 2026) shows its 300 leads."""
+    result = invoke("report", "--json", cwd=demo)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["as_of"].startswith("2026-11-02T09:00")
+    assert summary["input"] == demo_counts(demo)["input"]

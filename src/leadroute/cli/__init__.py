@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -445,9 +446,30 @@ def demo(
     _report(result, snapshot, outputs, as_json, "demo")
     if not as_json:
         sample = next((d.lead_id for d in result.decisions if d.candidates), None)
-        if sample:
-            out.print(f"\nTry: leadroute explain {sample} --store {store_path}", highlight=False)
-        out.print(f"Open the routing dashboard: {dashboard}", highlight=False)
+        out.print(f"\nOpen the routing dashboard: {dashboard}", highlight=False)
+        out.print("Then try, from the demo's folder:", highlight=False)
+        for line in demo_next_steps(out_dir, sample):
+            out.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def demo_next_steps(out_dir: Path, sample: str | None) -> list[str]:
+    """The commands the demo suggests, each working as printed in a fresh clone.
+
+    Run from the demo's folder, every default (``leadroute.yaml``, ``.leadroute/``, the
+    CSV files) is the demo's. Under ``uv run`` (how the README starts the demo) the
+    commands need ``uv run`` too: ``leadroute`` is on the PATH only inside uv's environment.
+    """
+    prefix = "uv run leadroute" if os.environ.get("UV_RUN_RECURSION_DEPTH") else "leadroute"
+    steps = [f"cd {shlex.quote(str(out_dir))}"]
+    if sample:
+        steps.append(f"{prefix} explain {sample}")
+    steps += [
+        f"{prefix} report exceptions",
+        f"{prefix} report",
+        f"{prefix} shares",
+        f"{prefix} rebalance --dry-run",
+    ]
+    return steps
 
 
 @app.command()

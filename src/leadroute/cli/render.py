@@ -25,11 +25,10 @@ def render_summary(
 ) -> None:
     """Totals, the route-step breakdown and the per-rep breakdown of a run."""
     c = counts
-    rate = (c["exceptions"] / c["input"] * 100) if c["input"] else 0.0
     console.print(
         f"[bold]{c['input']}[/] leads: [green]{c['routed']} routed[/], "
-        f"[yellow]{c['fallback']} to fallback[/], [red]{c['exceptions']} exceptions[/] "
-        f"({rate:.1f}%)  ·  {c['new']} new decisions, {c['replayed']} replayed"
+        f"[yellow]{c['fallback']} to fallback[/], [red]{c['exceptions']} rejected[/]"
+        f"  ·  {c['new']} new decisions, {c['replayed']} replayed"
     )
     if "duplicates" in c:
         actions = ", ".join(f"{n} {a}" for a, n in c["duplicates_by_action"].items())
@@ -44,13 +43,16 @@ def render_summary(
     steps = Table(title="By route step", title_justify="left")
     steps.add_column("step")
     steps.add_column("leads", justify="right")
+    # One row per lead: the fallback step is shown by cause, rejected leads by their first
+    # problem, so the rows add up to the input.
     for step, n in c["by_step"].items():
-        steps.add_row(step, str(n))
-    if c["exceptions_by_code"]:
-        for code, n in c["exceptions_by_code"].items():
-            steps.add_row(f"[red]exception: {code}[/]", str(n))
+        if step != "fallback":
+            steps.add_row(step, str(n))
     for code, n in c.get("fallback_by_code", {}).items():
         steps.add_row(f"[yellow]fallback: {code}[/]", str(n))
+    for code, n in c["exceptions_by_code"].items():
+        steps.add_row(f"[red]rejected: {code}[/]", str(n))
+    steps.add_row("[bold]total[/]", f"[bold]{c['input']}[/]")
     console.print(steps)
     render_intake(console, c)
 
@@ -273,7 +275,8 @@ def render_intake(console: Console, counts: Mapping[str, Any]) -> None:
     flagged = ", ".join(f"{n} {code}" for code, n in counts.get("flagged_by_code", {}).items())
     console.print(
         f"Intake: exception rate {counts.get('exception_rate', 0.0) * 100:.1f}% "
-        f"({counts['exceptions']} of {counts['input']}), "
+        f"({counts.get('needs_human', counts['exceptions'])} of {counts['input']} need a "
+        f"human: rejected, fallback or flagged), "
         f"{counts.get('flagged', 0)} routed with flags" + (f" ({flagged})" if flagged else "")
     )
     stages = counts.get("by_lifecycle_stage", {})

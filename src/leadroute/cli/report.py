@@ -113,14 +113,15 @@ def build_report(
     """Load the policy, the history and (when asked) the reps, then compute everything."""
     policy = load_policy(policy_file)
     read = _read_source(policy, source, input_dir)
-    as_of = at or utcnow()
     with Store.open(store_location(store), create=False) as opened:
         # What reps did in the CRM since (calls, meetings, status changes) reaches the
         # store through leadroute_record_outcome, as a route run would record it.
         deliver_outcomes(cli_host(), opened, read.outcomes)
         history = History.load(opened)
+    as_of = at or history.window_end(utcnow(), window)
     report = compute_report(history, policy, as_of=as_of, window=window, reps=read.reps)
-    rows = exception_rows(report.facts, history.problems, policy, as_of, failures=history.failures)
+    problems = history.problems_in(as_of - window, as_of)
+    rows = exception_rows(report.facts, problems, policy, as_of, failures=history.failures)
     return Built(report=report, exceptions=rows, policy=policy)
 
 
@@ -139,7 +140,11 @@ def demo_dashboard(
     built = Built(
         report=report,
         exceptions=exception_rows(
-            report.facts, history.problems, policy, as_of, failures=history.failures
+            report.facts,
+            history.problems_in(as_of - report.window, as_of),
+            policy,
+            as_of,
+            failures=history.failures,
         ),
         policy=policy,
     )
@@ -167,7 +172,8 @@ def _headline(report: Report) -> dict[str, Any]:
 def _print_headline(report: Report, exceptions: Sequence[ExceptionRow]) -> None:
     o = report.summary.overall
     out.print(
-        f"[bold]{report.summary.input}[/] leads in the last {format_duration(report.window)}: "
+        f"[bold]{report.summary.input}[/] leads in the {format_duration(report.window)} to "
+        f"{report.as_of.isoformat(timespec='minutes')}: "
         f"time to owner median {fmt_seconds(o.owner_median_s)}, "
         f"SLA compliance {fmt_pct(o.sla_compliance)}, "
         f"{len(exceptions)} exception row(s)",

@@ -25,6 +25,7 @@ from leadroute.cli import (
 from leadroute.clock import utcnow
 from leadroute.errors import UserInputError
 from leadroute.policy import parse_duration
+from leadroute.reporting.history import window_end
 from leadroute.shares import as_json, pool_shares
 from leadroute.store import Store
 
@@ -56,13 +57,16 @@ def shares(
     """Per pool: the share of leads each rep received against the share the policy intends."""
     window = _period(since)
     target = _target(policy_file, source, input_dir, None, store, writes=False)
-    until = _parse_at(at) or utcnow()
     snapshot = target.adapter.read()
     with Store.open(target.store, create=False) as opened:
+        decisions = opened.current_decisions()
+        # Like report: a store of the past is shown up to its last decision, not to now.
+        latest = max((d.decided_at for d in decisions.values()), default=None)
+        until = _parse_at(at) or window_end(latest, utcnow(), window)
         found = pool_shares(
             target.policy,
             snapshot.reps,
-            opened.current_decisions().values(),
+            decisions.values(),
             opened.load_ledger().values(),
             since=until - window,
             until=until,

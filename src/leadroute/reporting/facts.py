@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from leadroute.models import Decision, DecisionStatus, Outcome, OutcomeKind, RouteStep
+from leadroute.measures import flagged_codes, in_fallback
+from leadroute.models import Decision, Outcome, OutcomeKind, RouteStep
 from leadroute.policy import ReportingPolicy
 
 __all__ = ["TOUCH_KINDS", "LeadFacts", "build_facts", "route_label"]
@@ -177,8 +178,8 @@ def build_facts(
                 sla_due_at=due,
                 nurture=RouteStep(current.step) == RouteStep.NURTURE,
                 sla_breach_reported=OutcomeKind.SLA_BREACHED in kinds,
-                fallback=DecisionStatus(current.status) == DecisionStatus.FALLBACK,
-                review=tuple(p.code for p in current.problems if p.action == "flag"),
+                fallback=in_fallback(current),
+                review=flagged_codes(current),
                 reassigned=len(epochs)
                 - 1
                 + sum(1 for o in lead_events if o.kind == OutcomeKind.REASSIGNED),

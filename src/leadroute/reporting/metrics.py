@@ -6,7 +6,9 @@ on a small fixed history. Conventions, also in ``docs/reporting.md``:
 
 * The window holds the leads whose first decision falls in ``(as_of - window, as_of]``;
   rejected leads (no decision) come from the last run's exception report and count in
-  every window.
+  the windows that hold that run's time.
+* Input, rejected, exception rate and duplicates are ``leadroute.measures``' definitions,
+  the same a run's summary prints.
 * Medians average the two middle values; p90 is the nearest-rank 90th percentile (the
   smallest value with at least 90% of values at or below it).
 * A share is ``None`` when nothing qualified for it (no division by zero shown as 0%).
@@ -17,12 +19,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
-from leadroute.fallbacks import fallback_code
+from leadroute.measures import headline
 from leadroute.models import InputProblem, Rep, RouteStep
 from leadroute.pipeline import pool_members
 from leadroute.policy import Policy, Strategy
@@ -340,44 +342,21 @@ def _by_rep(facts: Sequence[LeadFacts], policy: Policy, as_of: datetime) -> tupl
     return tuple(rows)
 
 
-def _rejected_leads(problems: Iterable[InputProblem]) -> dict[str, list[InputProblem]]:
-    rejected: dict[str, list[InputProblem]] = defaultdict(list)
-    for p in problems:
-        if p.kind == "lead":
-            rejected[p.record_id or f"{p.file}:{p.line}"].append(p)
-    return rejected
-
-
 def _summary(
     facts: Sequence[LeadFacts], problems: Sequence[InputProblem], policy: Policy, as_of: datetime
 ) -> Summary:
-    rejected = _rejected_leads(problems)
-    reasons: Counter[str] = Counter()
-    for lead_problems in rejected.values():
-        reasons[lead_problems[0].code] += 1
-    fallback = sum(1 for f in facts if f.fallback)
-    review = sum(1 for f in facts if f.review and not f.fallback)
-    for f in facts:
-        if f.fallback:
-            # The stable cause the exception report uses too (FALLBACK_NO_RULE...).
-            reasons[f"FALLBACK_{fallback_code(f.current) or 'QUEUE'}"] += 1
-    for f in facts:
-        if f.review and not f.fallback:
-            reasons[f"REVIEW_{f.review[0]}"] += 1
-    duplicate_ids = {
-        lead_id for lead_id, ps in rejected.items() if any("DUPLICATE" in p.code for p in ps)
-    } | {f.lead_id for f in facts if any("DUPLICATE" in c for c in f.review)}
-    total = len(facts) + len(rejected)
+    # The run summary's definitions (leadroute.measures), over each lead's current decision.
+    head = headline([f.current for f in facts], problems)
     return Summary(
         overall=summarize("all", facts, policy, as_of),
-        input=total,
-        rejected=len(rejected),
-        fallback=fallback,
-        review=review,
-        exception_rate=_share(len(rejected) + fallback + review, total),
-        exceptions_by_reason=dict(sorted((+reasons).items(), key=lambda kv: (-kv[1], kv[0]))),
-        duplicates=len(duplicate_ids),
-        duplicate_rate=_share(len(duplicate_ids), total),
+        input=head.input,
+        rejected=head.rejected,
+        fallback=head.fallback,
+        review=head.review,
+        exception_rate=head.exception_rate,
+        exceptions_by_reason=head.reasons,
+        duplicates=head.duplicates,
+        duplicate_rate=head.duplicate_rate,
     )
 
 
@@ -523,7 +502,7 @@ def compute_report(
     )
     start = as_of - window
     facts = [f for f in all_facts if start < f.assigned_at <= as_of]
-    summary = _summary(facts, history.problems, policy, as_of)
+    summary = _summary(facts, history.problems_in(start, as_of), policy, as_of)
     stale = tuple(
         f.lead_id
         for f in facts

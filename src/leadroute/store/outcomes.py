@@ -22,6 +22,7 @@ __all__ = [
     "known_outcome_ids",
     "last_problems",
     "load_outcomes",
+    "problems_recorded_at",
     "record_outcome",
     "save_problems",
 ]
@@ -97,10 +98,16 @@ def decision_history(store: Store) -> list[Decision]:
         return [decision_from_json(payload) for payload in rows]
 
 
-def save_problems(store: Store, run_id: str, problems: Sequence[InputProblem]) -> None:
-    """Replace the stored exception report with one run's problems."""
+def save_problems(
+    store: Store, run_id: str, problems: Sequence[InputProblem], *, at: datetime | None = None
+) -> None:
+    """Replace the stored exception report with one run's problems.
+
+    ``at`` is the run's own time (its clock, ``--at``), which places the report's rejected
+    leads in reporting windows; default now.
+    """
     t = schema.input_problems
-    now = _now()
+    now = to_iso(at) if at is not None else _now()
     with store._tx() as conn:
         conn.execute(t.delete())
         if problems:
@@ -121,6 +128,14 @@ def save_problems(store: Store, run_id: str, problems: Sequence[InputProblem]) -
                     for p in problems
                 ],
             )
+
+
+def problems_recorded_at(store: Store) -> datetime | None:
+    """The time of the run whose exception report is stored (``None`` before the first)."""
+    t = schema.input_problems
+    with store.engine.connect() as conn:
+        value = conn.execute(sa.select(sa.func.max(t.c.recorded_at))).scalar()
+    return from_iso(value) if value else None
 
 
 def last_problems(store: Store) -> list[InputProblem]:

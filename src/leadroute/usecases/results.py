@@ -14,8 +14,8 @@ from typing import Any
 import attrs
 
 from leadroute.engine import Committed
-from leadroute.fallbacks import fallback_code
 from leadroute.host import PluginFailure
+from leadroute.measures import flagged_codes, headline, is_duplicate
 from leadroute.models import Decision, DecisionStatus, InputProblem
 from leadroute.reassign import ReassignPlan
 from leadroute.rebalance import RebalancePlan
@@ -54,19 +54,23 @@ class RunResult:
     def counts(self) -> dict[str, Any]:
         """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``.
 
-        ``duplicates`` counts the leads recognised as a known person (new and replayed),
-        ``duplicate_rate`` is their share of the input, ``followed`` the earlier records
-        this run moved to follow a reassigned duplicate.
+        ``exceptions`` (also ``rejected``) are the leads with no decision; the headline
+        numbers (``needs_human``, ``exception_rate``, ``duplicates``, ``duplicate_rate``)
+        are ``leadroute.measures``', the dashboard's definitions. ``followed`` counts the
+        earlier records this run moved to follow a reassigned duplicate.
         """
-        status = Counter(str(d.status) for d in self.decisions)
-        rejected = {(p.file, p.line, p.record_id) for p in self.problems if p.kind == "lead"}
+        head = headline(self.decisions, self.problems)
         data = [p for p in self.problems if p.kind not in ("lead", "fallback")]
-        routed, fallback = status[DecisionStatus.ROUTED], status[DecisionStatus.FALLBACK]
+        actions = Counter(
+            d.duplicate.action for d in self.decisions if d.duplicate and is_duplicate(d)
+        )
         return {
-            "input": routed + fallback + len(rejected),
-            "routed": routed,
-            "fallback": fallback,
-            "exceptions": len(rejected),
+            "input": head.input,
+            "routed": head.routed,
+            "fallback": head.fallback,
+            "exceptions": head.rejected,
+            "rejected": head.rejected,
+            "needs_human": head.needs_human,
             "new": len(self.new_ids),
             "replayed": len(self.decisions) - len(self.new_ids),
             "data_problems": len(data),
@@ -74,13 +78,9 @@ class RunResult:
             "plugins_failed": len(self.plugin_failures),
             "by_step": dict(sorted(Counter(str(d.step) for d in self.decisions).items())),
             "by_owner": dict(sorted(Counter(d.owner_id for d in self.decisions).items())),
-            "exceptions_by_code": dict(
-                sorted(Counter(p.code for p in self.problems if p.kind == "lead").items())
-            ),
-            "exception_rate": round(len(rejected) / total, 4)
-            if (total := routed + fallback + len(rejected))
-            else 0.0,
-            "flagged": sum(1 for d in self.decisions if d.problems),
+            "exceptions_by_code": dict(sorted(head.rejected_by_code.items())),
+            "exception_rate": round(head.exception_rate or 0.0, 4),
+            "flagged": sum(1 for d in self.decisions if flagged_codes(d)),
             "by_lifecycle_stage": dict(
                 sorted(
                     Counter(d.lifecycle_stage for d in self.decisions if d.lifecycle_stage).items()
@@ -89,24 +89,9 @@ class RunResult:
             "flagged_by_code": dict(
                 sorted(Counter(p.code for d in self.decisions for p in d.problems).items())
             ),
-            "fallback_by_code": dict(
-                sorted(
-                    Counter(fallback_code(d) for d in self.decisions if fallback_code(d)).items()
-                )
-            ),
-            **self._duplicate_counts(routed + fallback + len(rejected)),
-        }
-
-    def _duplicate_counts(self, total: int) -> dict[str, Any]:
-        actions = Counter(
-            d.duplicate.action
-            for d in self.decisions
-            if d.duplicate is not None and d.duplicate.role == "duplicate"
-        )
-        found = sum(actions.values())
-        return {
-            "duplicates": found,
-            "duplicate_rate": round(found / total, 4) if total else 0.0,
+            "fallback_by_code": dict(sorted(head.fallback_by_code.items())),
+            "duplicates": head.duplicates,
+            "duplicate_rate": round(head.duplicate_rate or 0.0, 4),
             "duplicates_by_action": dict(sorted(actions.items())),
             "followed": len(self.followers),
         }

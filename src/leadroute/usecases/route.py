@@ -116,7 +116,7 @@ def route(
     result.problems.extend(failures)
     if adapter is not None:
         adapter.report_problems(result.problems)
-    save_problems(store, run_id, result.problems)
+    save_problems(store, run_id, result.problems, at=at)
     counts = {k: v for k, v in result.counts().items() if isinstance(v, int)}
     record: dict[str, Any] = dict(counts)
     if result.plugin_failures:  # the run's record says which plugins it ran without
