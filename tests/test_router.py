@@ -66,7 +66,8 @@ def test_counts_add_up(router: Router):
         3,
     )
     assert counts["input"] == counts["routed"] + counts["fallback"] + counts["exceptions"]
-    assert counts["exceptions_by_code"] == {"MISSING_FIELD": 1, "MISSING_ID": 3}
+    # One row per rejected lead, by its first problem: the route-step table adds up.
+    assert counts["exceptions_by_code"] == {"MISSING_FIELD": 1, "MISSING_ID": 2}
 
 
 def test_rerun_replays_without_new_decisions_ledger_changes_or_effects(router: Router):
