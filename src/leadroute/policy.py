@@ -904,7 +904,11 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
         got = kinds.get(found.group(1), found.group(1)) if found else "something else"
         return f"expected a mapping (key: value), got {got}"
     if isinstance(exc, ForbiddenExtraKeysError):
-        return f"unknown key(s): {', '.join(sorted(map(str, exc.extra_fields)))}"
+        # A key with a line break or blank edges is quoted, so the message stays one line.
+        keys = sorted(map(str, exc.extra_fields))
+        return "unknown key(s): " + ", ".join(
+            k if k.isprintable() and k.strip() == k and k else repr(k) for k in keys
+        )
     if isinstance(exc, KeyError):
         return "required key missing"
     if (
