@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from leadroute.normalize import registrable_domain
+from leadroute.redaction import redact_text
 from leadroute.worktime import WorkingHours, hours_for
 
 __all__ = [
@@ -530,14 +531,15 @@ class Problem:
     Attributes:
         code: Stable upper-case code (``MISSING_FIELD``).
         field: The lead field concerned.
-        message: One human sentence.
+        message: One human sentence; emails, phone numbers and tokens in it are masked
+            (``leadroute.redaction``): problems are stored and shown.
         action: ``reject`` (exception queue), ``fallback``, ``nurture`` (the policy's
             nurture queue) or ``flag`` (route and mark).
     """
 
     code: str
     field: str
-    message: str
+    message: str = attrs.field(converter=redact_text)
     action: str = "reject"
 
 
@@ -552,7 +554,7 @@ class InputProblem:
         kind: ``lead``, ``rep`` or ``account``.
         field: The offending field, when one is to blame.
         code: Stable code (``MISSING_ID``, ``BAD_NUMBER``, ``UNKNOWN_OWNER``...).
-        message: One human sentence.
+        message: One human sentence, with emails, phone numbers and tokens masked.
     """
 
     file: str
@@ -561,7 +563,7 @@ class InputProblem:
     kind: str
     field: str
     code: str
-    message: str
+    message: str = attrs.field(converter=redact_text)
 
 
 class DecisionStatus(enum.StrEnum):
@@ -791,7 +793,8 @@ class EffectResult:
     Attributes:
         idem_key: The effect's key.
         ok: Applied (or already applied: idempotent success).
-        detail: Why not, when not.
+        detail: Why not, when not; emails, phone numbers and tokens masked (a CRM's error
+            text is stored in the outbox and shown in reports).
         retryable: Whether trying again later may succeed.
         reroute: The target refused the owner itself (deactivated or removed since the
             decision): the core must decide the lead again without that owner, rather than
@@ -807,7 +810,7 @@ class EffectResult:
 
     idem_key: str
     ok: bool
-    detail: str = ""
+    detail: str = attrs.field(default="", converter=redact_text)
     retryable: bool = False
     reroute: bool = False
     observed_owner: str = ""
@@ -857,7 +860,8 @@ class Outcome:
         rep_id: The rep who acted (or was acted on), ``""`` when the source does not say.
         at: When it happened (UTC).
         source: Where it was read (``csv``, ``hubspot``...).
-        detail: Free text from the source (``call, left voicemail``); never personal data.
+        detail: Free text from the source (``call, left voicemail``); emails, phone
+            numbers and tokens in it are masked.
         origin: Where the record came from, for error messages (``activity.csv:12``).
     """
 
@@ -866,7 +870,7 @@ class Outcome:
     rep_id: str = ""
     at: datetime
     source: str = ""
-    detail: str = ""
+    detail: str = attrs.field(default="", converter=redact_text)
     origin: str = attrs.field(default="", eq=False)
 
     @property

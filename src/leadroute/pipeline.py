@@ -67,6 +67,7 @@ from leadroute.models import (
     decision_id_for,
 )
 from leadroute.policy import Policy, PoolPolicy, Rule
+from leadroute.redaction import mask_lead_text
 from leadroute.rotation import LedgerTurn
 from leadroute.scoring import LeadScore
 from leadroute.strategies import Ledger, rank, share_factors
@@ -421,6 +422,9 @@ class Pipeline:
         """Normalize, enrich, validate and score: a rejection, a validation fallback or
         nurture, or the trail to continue (with the score routing will see)."""
         given_segment = bool(lead.attributes.get("segment"))
+        # Whatever routing derives from free text is stored and reported: an email, a
+        # phone number or a token a form put in a free-text field is masked first.
+        lead = mask_lead_text(lead)
         lead = self.host.normalize_lead(lead, self.policy)
         lead = self.host.enrich_lead(lead, self.policy)
         problems = resolve_actions(self.host.validate_lead(lead, self.policy), self.policy)
@@ -443,6 +447,7 @@ class Pipeline:
         """The lead as routing sees it (normalized, enriched, scored), without validation:
         for re-deciding leads already routed (rebalance)."""
         given_segment = bool(lead.attributes.get("segment"))
+        lead = mask_lead_text(lead)  # as in start: what routing derives is stored
         lead = self.host.enrich_lead(self.host.normalize_lead(lead, self.policy), self.policy)
         lead, score = score_lead(self.host, lead, self.policy, at)
         return self._segment_after_scoring(lead, score, given=given_segment), score

@@ -19,9 +19,15 @@ Phone numbers are recognised by shape, so a bare run of digits (a CRM record id 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["REDACTED", "redact_text"]
+import attrs
+
+if TYPE_CHECKING:
+    from leadroute.models import Lead
+
+__all__ = ["REDACTED", "mask_lead_text", "redact_text", "redact_values"]
 
 REDACTED = "[redacted]"
 
@@ -49,6 +55,11 @@ _NOT_A_PHONE = re.compile(
 )
 
 
+# Cheap test first: text with none of these cannot hold anything the patterns above mask
+# (an email needs "@", a phone seven digits, a token one of its prefixes).
+_SUSPECT = re.compile(r"@|\d(?:[\s().-]{0,2}\d){6}|bearer|pat-|eyj|00d", re.I)
+
+
 def _phone(match: re.Match[str]) -> str:
     text = match.group(0)
     digits = sum(c.isdigit() for c in text)
@@ -63,8 +74,48 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     ``secrets`` are exact values (a client secret, the current access token) masked
     wherever they appear, whatever their shape.
     """
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    if secrets:
+        for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+    if not _SUSPECT.search(text):
+        return text
     text = _SECRET.sub(REDACTED, text)
     text = _EMAIL.sub(REDACTED, text)
     return _PHONE.sub(_phone, text)
+
+
+def redact_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every text value redacted (other values kept as they are).
+
+    For the facts a decision keeps about a lead (features, a notification's summary):
+    called for every decision, so the common case (nothing to mask) is one cheap test.
+    """
+    texts = [v for v in values.values() if isinstance(v, str)]
+    if not _SUSPECT.search("\x1f".join(texts)):
+        return dict(values)
+    return {k: redact_text(v) if isinstance(v, str) else v for k, v in values.items()}
+
+
+# A lead's free-text fields: routing reads them, decisions keep them (features, exclusion
+# and fit details, notifications). The contact fields (email, phone, name, website) are
+# left as they are: validation and duplicate matching need them, and they are never stored.
+_FREE_TEXT = ("company", "state", "language", "product", "lead_type", "source")
+_CONTACT_ATTRIBUTES = frozenset({"email", "phone", "name", "website"})
+
+
+def mask_lead_text(lead: Lead) -> Lead:
+    """``lead`` with emails, phone numbers and tokens masked in its free-text fields.
+
+    A form or a CRM may put anything in any field (an email in ``source``, a phone number
+    in ``product``); whatever routing derives from those fields is kept in the store and
+    shown in reports. Called once per lead, so the common case is one cheap test.
+    """
+    texts = [getattr(lead, f) for f in _FREE_TEXT]
+    attributes = {k: v for k, v in lead.attributes.items() if k not in _CONTACT_ATTRIBUTES}
+    if not _SUSPECT.search("\x1f".join([*texts, *attributes.values()])):
+        return lead
+    changes: dict[str, Any] = {f: redact_text(getattr(lead, f)) for f in _FREE_TEXT}
+    changes["attributes"] = {
+        k: v if k in _CONTACT_ATTRIBUTES else redact_text(v) for k, v in lead.attributes.items()
+    }
+    return attrs.evolve(lead, **changes)

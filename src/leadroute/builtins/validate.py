@@ -53,11 +53,15 @@ def _missing(lead: Lead, policy: Policy) -> list[Problem]:
 def _contact(lead: Lead, policy: Policy) -> list[Problem]:
     problems = []
     if lead.email.strip() and (why := check_email(lead.email)):
-        problems.append(_problem(policy, "INVALID_EMAIL", "email", why))
+        problems.append(_problem(policy, "INVALID_EMAIL", "email", why.replace(lead.email, "")))
     if lead.phone.strip() and not phone_e164(lead.phone, lead.country):
         problems.append(
+            # The number itself stays out: problems are stored and reported.
             _problem(
-                policy, "INVALID_PHONE", "phone", f"{lead.phone!r} is not a valid phone number"
+                policy,
+                "INVALID_PHONE",
+                "phone",
+                "not a valid phone number" + (f" for {lead.country}" if lead.country else ""),
             )
         )
     if lead.country.strip() and country_code(lead.country) != lead.country:

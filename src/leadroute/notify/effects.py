@@ -13,6 +13,7 @@ from typing import Any
 
 from leadroute.models import Decision, Effect, Lead
 from leadroute.policy import Policy
+from leadroute.redaction import redact_values
 
 __all__ = ["MEETING_TYPES", "NOTIFY_PREFIX", "is_notification", "notification_effects"]
 
@@ -52,7 +53,7 @@ def summary(decision: Decision, lead: Lead | None) -> dict[str, Any]:
             "product": lead.product,
             "source": lead.source,
         }
-    return facts
+    return redact_values(facts)
 
 
 def notification_effects(
