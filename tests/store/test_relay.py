@@ -386,3 +386,36 @@ def test_a_lead_lost_by_the_target_is_checked_without_an_override(store: Store):
     target.owners.clear()
     assert relay(store, target).overridden == 0
     assert store.owner_writes_to_check(AT.replace(year=2100)) == []
+
+
+def test_owner_writes_done_before_the_migration_are_not_read_back(tmp_path):
+    """Upgrading a store marks its earlier owner writes read back; only new ones are re-read."""
+    from alembic import command
+    from alembic.config import Config
+
+    from leadroute.store.database import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with Store.open(path) as old:
+        seed(old, 2)
+        relay(old, ScriptedAdapter("ok"))
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with old.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "text_identifiers")
+    with Store.open(path) as upgraded:
+        target = ReadBackTarget()
+        relay(upgraded, target)
+        assert target.reads == []
+
+
+def test_owner_writes_older_than_a_week_are_not_read_back(store: Store):
+    """Read-back is for workflows acting within minutes; a week-old write is left alone."""
+    from datetime import UTC, datetime, timedelta
+
+    seed(store, 1)
+    relay(store, ScriptedAdapter("ok"))
+    now = datetime.now(UTC)
+    assert len(store.owner_writes_to_check(now)) == 1
+    assert store.owner_writes_to_check(now + timedelta(days=8)) == []

@@ -251,3 +251,26 @@ def test_properties_are_checked_once_per_run(workdir: Path):
     reads = sum(1 for _, path in fake.requests if "/properties/" in path)
     # contacts: hubspot_owner_id, hs_lead_status (NEW and OPEN: one read); tasks: seven + key
     assert reads == 2 + 8
+
+
+def test_a_quota_stop_lasting_six_runs_leaves_nothing_dead(workdir: Path):
+    """The DAILY limit stops writes for six runs, then resets: every owner and task lands, none dies."""
+    from leadroute_hubspot.testing import Fault, rate_limit_body
+
+    fake = FakeHubSpot.portal(contacts=250)
+    fake.fail("batch_update", Fault(status=429, body=rate_limit_body("DAILY"), times=10_000))
+    for index in range(6):
+        with fake.installed():
+            args = ["route", "--source", "hubspot", "--json"]
+            result = runner.invoke(app, args[:1] + (["--init"] if index == 0 else []) + args[1:])
+        assert result.exit_code == 4, result.output
+        relay = json.loads(result.stdout)["relay"]
+        assert relay["dead"] == 0 and relay["pending"] > 0 and relay["quota"]
+    fake.heal()
+    final = run(fake, "route")
+    assert final["relay"]["dead"] == 0 and final["relay"]["pending"] == 0
+    stored = decisions(workdir)
+    assert owners_in_portal(fake) == {lead: d.owner_id for lead, d in stored.items()}
+    assert len(fake.tasks) == len(stored)
+    with Store.open(workdir / ".leadroute" / "leadroute.db") as store:
+        assert store.outbox_counts() == {"done": len(stored)}

@@ -104,6 +104,8 @@ class OutboxRow:
 # Rows a human must see until someone retries or resolves them: effects given up on, and
 # refusals the router could not reroute (their decision is still the lead's latest).
 UNRESOLVED = ("dead", "rerouted")
+# Owner writes are read back (for workflows that changed them) only this long after.
+RECHECK_WINDOW = timedelta(days=7)
 
 
 def _now() -> str:
@@ -551,23 +553,20 @@ class Store:
         """Owner writes applied before ``applied_before`` and never read back, oldest first.
 
         Only the lead's latest decision's write is worth reading back: a later decision
-        replaced what an older one wrote.
+        replaced what an older one wrote. Writes older than ``RECHECK_WINDOW`` before
+        ``applied_before`` are not read back any more (a workflow acts within minutes).
         """
-        t, d = schema.outbox, schema.decisions
-        latest = (
-            sa.select(d.c.lead_id, sa.func.max(d.c.epoch).label("epoch"))
-            .group_by(d.c.lead_id)
-            .subquery()
-        )
+        t = schema.outbox
         query = (
             sa.select(t)
-            .join(d, d.c.id == t.c.decision_id)
-            .join(latest, sa.and_(latest.c.lead_id == d.c.lead_id, latest.c.epoch == d.c.epoch))
+            .join(schema.decisions, schema.decisions.c.id == t.c.decision_id)
             .where(
                 t.c.kind == "owner_write",
                 t.c.status == "done",
                 t.c.checked_at.is_(None),
                 t.c.applied_at <= to_iso(applied_before),
+                t.c.applied_at >= to_iso(applied_before - RECHECK_WINDOW),
+                _latest_decision(),
             )
             .order_by(t.c.id)
             .limit(limit)
@@ -594,17 +593,11 @@ class Store:
         a rebalance, a follower) replaced the one an effect belonged to, that effect no
         longer says what the CRM should hold. ``lead_ids`` narrows the list.
         """
-        t, d = schema.outbox, schema.decisions
-        latest = (
-            sa.select(d.c.lead_id, sa.func.max(d.c.epoch).label("epoch"))
-            .group_by(d.c.lead_id)
-            .subquery()
-        )
+        t = schema.outbox
         query = (
             sa.select(t)
-            .join(d, d.c.id == t.c.decision_id)
-            .join(latest, sa.and_(latest.c.lead_id == d.c.lead_id, latest.c.epoch == d.c.epoch))
-            .where(t.c.status.in_(UNRESOLVED))
+            .join(schema.decisions, schema.decisions.c.id == t.c.decision_id)
+            .where(t.c.status.in_(UNRESOLVED), _latest_decision())
             .order_by(t.c.id)
         )
         if lead_ids is not None:
@@ -680,6 +673,14 @@ class Store:
                 sa.select(t).order_by(bytewise(t.c.started_at, self.backend).desc()).limit(limit)
             ).all()
         return [{**row._asdict(), "counts": json.loads(row.counts)} for row in rows]
+
+
+def _latest_decision() -> sa.ColumnElement[bool]:
+    """The joined decision is its lead's latest (no later epoch): a per-row index lookup on
+    ``UNIQUE(lead_id, epoch)`` rather than a GROUP BY over every decision."""
+    d = schema.decisions
+    later = sa.alias(d, "later")
+    return ~sa.exists().where(later.c.lead_id == d.c.lead_id, later.c.epoch > d.c.epoch)
 
 
 def _outbox_row(r: Any) -> OutboxRow:

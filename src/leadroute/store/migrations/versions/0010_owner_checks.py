@@ -16,9 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add ``outbox.checked_at`` (None until the owner is re-read after the write)."""
+    """Add ``outbox.checked_at`` (None until the owner is re-read after the write).
+
+    Writes done before this migration count as read back: a store upgraded after months
+    of routing must not re-read every owner it ever wrote.
+    """
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("checked_at", sa.String(40), nullable=True))
+    op.execute("UPDATE outbox SET checked_at = applied_at WHERE status = 'done'")
 
 
 def downgrade() -> None:
