@@ -250,3 +250,17 @@ def test_a_contact_with_many_companies_keeps_its_primary(adapter_for):
     lead = next(lead for lead in snapshot.leads if lead.id == cid)
     assert lead.attributes["hubspot_company_id"] == "5039"
     assert fake.calls("/contacts/companies/batch/read") == 2
+
+
+def test_read_leads_reads_the_named_contacts_in_batches(adapter_for):
+    """A webhook's contacts are read by id (100 a batch read), as leads; unknown ids are left out."""
+    from leadroute_hubspot.testing import FakeHubSpot
+
+    fake = FakeHubSpot.portal(contacts=150, owned=0)
+    ids = sorted(fake.contacts, key=int)
+    adapter = adapter_for(fake)
+    with fake.installed():
+        snapshot = adapter.read_leads([*ids, "999999999"])
+    got = {lead.id for lead in snapshot.leads} | {p.record_id for p in snapshot.problems}
+    assert got == set(ids)
+    assert fake.calls("contacts/batch/read") == 2

@@ -145,9 +145,15 @@ def claim_due(
         .limit(limit)
     )
     with store.transaction() as conn:
+        # The conditions are repeated on the update itself: a concurrent claimer's row
+        # locks make PostgreSQL re-check them, so a row claimed meanwhile is skipped.
         conn.execute(
             t.update()
-            .where(t.c.id.in_(due.scalar_subquery()))
+            .where(
+                t.c.id.in_(due.scalar_subquery()),
+                t.c.status == "pending",
+                sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < at),
+            )
             .values(claimed_by=worker, claimed_until=until)
         )
         rows = conn.execute(

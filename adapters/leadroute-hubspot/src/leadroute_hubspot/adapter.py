@@ -181,25 +181,7 @@ class HubSpotAdapter:
             ),
             s.contact_properties(),
         )
-        leads: list[Lead] = []
-        problems: list[InputProblem] = []
-        for contact in sorted(contacts, key=lambda c: int(c["id"])):
-            item = lead_from_contact(contact, s)
-            if isinstance(item, Lead):
-                leads.append(item)
-            else:
-                problems.append(item)
-        companies = self.reader.company_ids([lead.id for lead in leads])
-        leads = [
-            attrs.evolve(
-                lead, attributes={**lead.attributes, "hubspot_company_id": companies[lead.id][0]}
-            )
-            if companies.get(lead.id)
-            else lead
-            for lead in leads
-        ]
-        self._lead_types = {lead.id: lead.lead_type for lead in leads}
-        self._names = {lead.id: lead.name for lead in leads}
+        leads, problems = self._leads(contacts)
         reps, rep_problems = self._reps(owners, leads)
         problems += rep_problems
         accounts = tuple(account_from_company(c) for c in self.reader.companies(COMPANY_PROPERTIES))
@@ -226,6 +208,42 @@ class HubSpotAdapter:
             problems=tuple(problems),
             outcomes=tuple(outcomes),
         )
+
+    def _leads(
+        self, contacts: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[Lead], list[InputProblem]]:
+        """Contacts as leads (with their first company), unusable ones as problems."""
+        leads: list[Lead] = []
+        problems: list[InputProblem] = []
+        for contact in sorted(contacts, key=lambda c: int(c["id"])):
+            item = lead_from_contact(contact, self.settings)
+            if isinstance(item, Lead):
+                leads.append(item)
+            else:
+                problems.append(item)
+        companies = self.reader.company_ids([lead.id for lead in leads])
+        leads = [
+            attrs.evolve(
+                lead, attributes={**lead.attributes, "hubspot_company_id": companies[lead.id][0]}
+            )
+            if companies.get(lead.id)
+            else lead
+            for lead in leads
+        ]
+        self._lead_types |= {lead.id: lead.lead_type for lead in leads}
+        self._names |= {lead.id: lead.name for lead in leads}
+        return leads, problems
+
+    def read_leads(self, ids: Sequence[str]) -> Snapshot:
+        """The contacts a webhook named, read now in batches of 100, as leads to route.
+
+        The webhook is a trigger, not the record: what is routed is the contact as it is
+        now. Contacts deleted since are left out; unusable ones are problems.
+        """
+        contacts = self.reader.contacts(list(ids), self.settings.contact_properties())
+        leads, problems = self._leads(contacts)
+        log.info("hubspot.read_leads", asked=len(ids), leads=len(leads), problems=len(problems))
+        return Snapshot(leads=tuple(leads), problems=tuple(problems))
 
     def _reps(
         self, owners: Sequence[Mapping[str, Any]], leads: Sequence[Lead]
