@@ -237,3 +237,11 @@ def test_fuzzed_policies_never_crash_the_loader(sections):
 def test_fuzzed_yaml_text_never_crashes_the_loader(text):
     """Random YAML syntax (anchors, aliases, tags, flow and block styles) is loaded or refused."""
     _outcome(MINIMAL + text)
+
+
+def test_a_key_with_a_line_break_is_reported_on_one_line():
+    """A policy key holding a newline is named escaped; the error stays one line."""
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(yaml.safe_dump({**BASE, "account_matching": {"\n": {None: None}}}))
+    assert "\n" not in str(caught.value)
+    assert "\\n" in str(caught.value)

@@ -69,7 +69,9 @@ class PolicyError(UserInputError):
         self.source = source
         where = f"{source}: " if source else ""
         at = f"{path}: " if path else ""
-        super().__init__(f"{where}{at}{message}")
+        # One line whatever the file holds: a key with a line break is shown escaped.
+        text = f"{where}{at}{message}"
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
 class InputFileError(UserInputError):
