@@ -28,6 +28,7 @@ __all__ = ["ApiError", "SalesforceClient", "TransientError", "error_of"]
 log = structlog.get_logger(__name__)
 
 DEFAULT_API_VERSION = "67.0"
+CURSOR_RESTARTS = 2
 
 
 class TransientError(AdapterError):
@@ -213,16 +214,50 @@ class SalesforceClient:
         log.debug(
             "salesforce.call", method=method, path=_loggable(path), status=response.status_code
         )
-        if response.status_code == 200 and method == "GET":
+        if response.status_code == 200 and method == "GET" and "json" in all_headers["Accept"]:
             _check_json(response)
         return response
 
     # ----------------------------------------------------------------- resources
 
-    def query(self, soql: str, *, batch_size: int = 2000) -> Iterator[dict[str, Any]]:
-        """Every record of a SOQL query, following ``nextRecordsUrl`` until ``done``."""
+    def query(
+        self,
+        soql: str,
+        *,
+        batch_size: int = 2000,
+        bulk_over: int | None = None,
+        bulk: Callable[[str], Iterator[dict[str, Any]]] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of a SOQL query, following ``nextRecordsUrl`` until ``done``.
+
+        When the first page says the query matches more than ``bulk_over`` records, the
+        rest of the read is ``bulk(soql)`` (a Bulk API 2.0 query job) instead of hundreds
+        of pages. A query cursor that expired mid-read (``INVALID_QUERY_LOCATOR``: unused
+        for 15 minutes, or released when the user opened more than 10) is run again from
+        the start, skipping the records already returned, at most ``CURSOR_RESTARTS``
+        times.
+        """
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"}
-        response = self.request("GET", "query", params={"q": soql}, headers=headers)
+        returned: set[str] = set()
+        for restart in range(CURSOR_RESTARTS + 1):
+            response = self.request("GET", "query", params={"q": soql}, headers=headers)
+            first = response.json()
+            large = bulk_over is not None and int(first.get("totalSize") or 0) > bulk_over
+            if bulk is not None and large and not first.get("done", True):
+                log.info("salesforce.query.bulk", records=first.get("totalSize"))
+                yield from (bulk(soql) if not returned else _fresh(bulk(soql), returned))
+                return
+            try:
+                yield from _fresh(self._pages(response, headers), returned)
+                return
+            except ApiError as exc:
+                if exc.code != "INVALID_QUERY_LOCATOR" or restart == CURSOR_RESTARTS:
+                    raise
+                log.warning("salesforce.query.cursor_expired", returned=len(returned))
+
+    def _pages(
+        self, response: httpx.Response, headers: Mapping[str, str]
+    ) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         while True:
             body = response.json()
@@ -259,6 +294,17 @@ class SalesforceClient:
             json={"allOrNone": False, "records": list(records)},
         )
         return _save_results(response, len(records))
+
+
+def _fresh(records: Iterator[dict[str, Any]], returned: set[str]) -> Iterator[dict[str, Any]]:
+    """The records not returned yet (by ``Id``; a record without one always passes)."""
+    for record in records:
+        record_id = record.get("Id")
+        if record_id:
+            if record_id in returned:
+                continue
+            returned.add(str(record_id))
+        yield record
 
 
 def _save_results(response: httpx.Response, expected: int) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@
   ``rebalance`` reads unconverted leads owned by users, with ``LastActivityDate``.
 * Every read also brings back what happened to routed leads since ``outcomes.since``
   (``leadroute_salesforce.outcomes``): touches, meetings, status changes, conversions.
-* Every query is built by ``soql.Query`` (literals escaped) and paged by ``nextRecordsUrl``.
+* Every query is built by ``soql.Query`` (literals escaped) and paged by ``nextRecordsUrl``;
+  one that matches more than ``bulk_threshold`` records runs as a Bulk API 2.0 job.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import structlog
 
 from leadroute.models import Account, InputProblem, Lead, LeaveWindow, Rep, Snapshot
 from leadroute.profiles import ProfileError, read_overlay
+from leadroute_salesforce.bulk import BulkQuery
 from leadroute_salesforce.client import ApiError, SalesforceClient
 from leadroute_salesforce.mapping import (
     BadValue,
@@ -68,6 +70,7 @@ class SalesforceReader:
         queues: Queue id -> developer name, from the last read.
         problems: Records of the last read that could not be used.
         clock: The current time (the outcome window ends now).
+        bulk: Runs a query as a Bulk API 2.0 job (reads over ``bulk_threshold`` records).
     """
 
     client: SalesforceClient
@@ -76,9 +79,20 @@ class SalesforceReader:
     queues: dict[str, str] = attrs.field(factory=dict)
     problems: list[InputProblem] = attrs.field(factory=list)
     clock: Callable[[], datetime] = attrs.field(default=lambda: datetime.now(UTC))
+    bulk: BulkQuery = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.bulk = BulkQuery(self.client)
 
     def _query(self, query: Query) -> Iterator[dict[str, Any]]:
-        return self.client.query(query.render(), batch_size=self.settings.query_batch_size)
+        # Aggregates cannot run as Bulk API jobs; everything else may, when it is large.
+        threshold = self.settings.bulk_threshold
+        return self.client.query(
+            query.render(),
+            batch_size=self.settings.query_batch_size,
+            bulk_over=threshold if threshold and not query.group_by else None,
+            bulk=self.bulk,
+        )
 
     def _problem(self, sobject: str, record_id: str, kind: str, exc: BadValue) -> None:
         self.problems.append(

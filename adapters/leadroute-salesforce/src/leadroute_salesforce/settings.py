@@ -74,6 +74,7 @@ OPTIONS = frozenset(
         "outcomes",
         "reps_file",
         "out_of_office",
+        "bulk_threshold",
     }
 )
 # Decision facts that may be written to Lead fields alongside the owner.
@@ -184,6 +185,8 @@ class Settings:
             ``validation.number_ranges``.
         reps_file: A reps.csv overlay merged onto the users by id or email, or ``None``.
         out_of_office: Read Out of Office periods (``OutOfOffice``) as leave.
+        bulk_threshold: A read matching more records than this runs as a Bulk API 2.0
+            query job (0: never).
     """
 
     grant: Grant = attrs.field(repr=False)
@@ -209,6 +212,7 @@ class Settings:
     number_ranges: RangePolicy = "low"
     reps_file: Path | None = None
     out_of_office: bool = True
+    bulk_threshold: int = 50_000
 
 
 def _write_fields(raw: Any) -> dict[str, str]:
@@ -472,6 +476,20 @@ def _outcomes(raw: Any) -> OutcomeSettings:
     )
 
 
+def _bulk_threshold(raw: Any) -> int:
+    """0 (never) or at least 2,000 records: below one REST page a job only adds calls."""
+    where = _path("bulk_threshold")
+    if isinstance(raw, bool):
+        raise PolicyError("expected a number of records", path=where)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise PolicyError("expected a number of records", path=where) from None
+    if value != 0 and value < 2000:
+        raise PolicyError("expected 0 (never) or at least 2000", path=where)
+    return value
+
+
 def _tasks(raw: Any) -> TaskSettings:
     if raw in (None, False):
         return TaskSettings()
@@ -577,4 +595,5 @@ def load_settings(
         outcomes=_outcomes(options.get("outcomes")),
         reps_file=workdir / str(options["reps_file"]) if options.get("reps_file") else None,
         out_of_office=bool(options.get("out_of_office", True)),
+        bulk_threshold=_bulk_threshold(options.get("bulk_threshold", 50_000)),
     )

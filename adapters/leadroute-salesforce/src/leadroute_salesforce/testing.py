@@ -48,6 +48,8 @@ import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from leadroute_salesforce.fake_bulk import FakeQueryJobs
+
 __all__ = [
     "FakeSalesforce",
     "Fault",
@@ -306,6 +308,31 @@ def _holds(actual: Any, op: str, wanted: Any) -> bool:
 
 # --------------------------------------------------------------------------- the fake
 
+# (method, path below /services/data/vNN.N, how it matches) -> the kind of request.
+_KINDS: tuple[tuple[str, str, str, str], ...] = (
+    ("GET", "/query", "exact", "query"),
+    ("GET", "/query/", "prefix", "query_more"),
+    ("PATCH", "/composite/sobjects", "exact", "update"),
+    ("PATCH", "/composite/sobjects/", "prefix", "upsert"),
+    ("POST", "/jobs/query", "exact", "bulk_create"),
+    ("GET", "/results", "suffix", "bulk_results"),
+    ("", "/jobs/query/", "prefix", "bulk_job"),
+)
+
+
+def _kind_of(method: str, rest: str) -> str:
+    """What a data request is, by the first row of ``_KINDS`` that matches."""
+    tests: dict[str, Callable[[str], bool]] = {
+        "exact": lambda path: rest == path,
+        "prefix": rest.startswith,
+        "suffix": rest.endswith,
+    }
+    for want_method, path, how, kind in _KINDS:
+        if want_method in ("", method) and tests[how](path):
+            return kind
+    return "other"
+
+
 _CLOSED_TASK_STATUSES = frozenset({"Completed"})
 AGGREGATE_LIMIT = 2000  # groups an aggregate query may return
 
@@ -429,6 +456,8 @@ class FakeSalesforce:
     tokens: set[str] = attrs.field(factory=set)
     router: respx.MockRouter = attrs.field(init=False)
     _cursors: dict[str, list[Record]] = attrs.field(factory=dict)
+    _cursor_times: dict[str, tuple[datetime, datetime]] = attrs.field(factory=dict)
+    jobs: FakeQueryJobs = attrs.field(init=False)
     _counter: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
 
     def __attrs_post_init__(self) -> None:
@@ -441,6 +470,25 @@ class FakeSalesforce:
         )
         router.route().mock(side_effect=self._unexpected)
         self.router = router
+        self.jobs = FakeQueryJobs(
+            run=self.run_query,
+            columns=self._bulk_columns,
+            clock=self.time,
+            respond=self._json,
+            limit_headers=self._limit_headers,
+            new_id=self._job_id,
+        )
+
+    @staticmethod
+    def _bulk_columns(soql: str) -> list[str]:
+        """The select list of a query a Bulk API 2.0 job can run (no aggregates)."""
+        q = parse_soql(soql)
+        if q.group_by or any(e.startswith("COUNT(") for e, _ in q.fields):
+            raise SoqlError("Aggregate queries are not supported by Bulk API 2.0 query jobs")
+        return [expr for expr, _ in q.fields]
+
+    def _job_id(self) -> str:
+        return sf_id("750", next(self._counter))
 
     def http(self) -> httpx.Client:
         """An ``httpx.Client`` whose every request goes to this fake."""
@@ -643,12 +691,11 @@ class FakeSalesforce:
                 return response
         return None
 
+    def _limit_headers(self) -> dict[str, str]:
+        return {"Sforce-Limit-Info": f"api-usage={self.used}/{self.allocation}"}
+
     def _json(self, status: int, body: Any) -> httpx.Response:
-        return httpx.Response(
-            status,
-            json=body,
-            headers={"Sforce-Limit-Info": f"api-usage={self.used}/{self.allocation}"},
-        )
+        return httpx.Response(status, json=body, headers=self._limit_headers())
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         self.token_requests += 1
@@ -747,16 +794,7 @@ class FakeSalesforce:
         base = f"/services/data/v{self.api_version}"
         path = request.url.path
         rest = path.removeprefix(base)
-        if request.method == "GET" and rest == "/query":
-            kind = "query"
-        elif request.method == "GET" and rest.startswith("/query/"):
-            kind = "query_more"
-        elif request.method == "PATCH" and rest == "/composite/sobjects":
-            kind = "update"
-        elif request.method == "PATCH" and rest.startswith("/composite/sobjects/"):
-            kind = "upsert"
-        else:
-            kind = "other"
+        kind = _kind_of(request.method, rest)
         body = None
         if request.content:
             body = json.loads(request.content)
@@ -796,6 +834,13 @@ class FakeSalesforce:
             "query_more": lambda: self._query_more(rest.removeprefix("/query/")),
             "update": lambda: self._update(request, body),
             "upsert": lambda: self._upsert(rest.removeprefix("/composite/sobjects/"), body),
+            "bulk_create": lambda: self.jobs.create(body),
+            "bulk_job": lambda: self.jobs.job(
+                rest.removeprefix("/jobs/query/"), request.method, body
+            ),
+            "bulk_results": lambda: self.jobs.results(
+                rest.removeprefix("/jobs/query/").removesuffix("/results"), request.url.params
+            ),
         }
         if kind in handlers:
             return handlers[kind]()
@@ -888,9 +933,47 @@ class FakeSalesforce:
         match = re.search(r"batchSize=(\d+)", option)
         if match:
             size = min(size, max(200, min(2000, int(match.group(1)))))
-        cursor = f"01gFAKE{next(self._counter):08d}"
+        cursor = f"0r8FAKE{next(self._counter):08d}"
+        if len(rows) > size:  # a cursor stays open only while there are more pages
+            self._open_cursor(cursor)
         self._cursors[cursor] = rows
         return self._page(cursor, 0, size, len(rows))
+
+    @property
+    def _legacy_cursors(self) -> bool:
+        """Before API 56.0 cursors were few and short-lived (see ``_open_cursor``)."""
+        return float(self.api_version) < 56.0
+
+    def _open_cursor(self, cursor: str) -> None:
+        """Open a server-side cursor, as the API version in use keeps them.
+
+        Salesforce App Limits Cheatsheet, "API Query Cursor Limits": since API 56.0 a
+        cursor and its results are available for 2 days, with no limit on how many are
+        open. Before (SOAP API Developer Guide, "QueryLocator"): at most 10 per user, the
+        oldest released when an 11th opens, and each expiring after 15 minutes unused.
+        """
+        now = self.time()
+        if self._legacy_cursors and len(self._cursor_times) >= 10:
+            oldest = min(self._cursor_times, key=lambda c: self._cursor_times[c][0])
+            self._close_cursor(oldest)
+        self._cursor_times[cursor] = (now, now)
+
+    def _close_cursor(self, cursor: str) -> None:
+        self._cursors.pop(cursor, None)
+        self._cursor_times.pop(cursor, None)
+
+    def _cursor_alive(self, cursor: str) -> bool:
+        if cursor not in self._cursor_times:
+            return False
+        opened, used = self._cursor_times[cursor]
+        now = self.time()
+        if self._legacy_cursors:
+            alive = now - used <= timedelta(minutes=15)
+        else:
+            alive = now - opened <= timedelta(days=2)
+        if not alive:
+            self._close_cursor(cursor)
+        return alive
 
     def _page(self, cursor: str, start: int, size: int, total: int) -> httpx.Response:
         rows = self._cursors[cursor]
@@ -905,11 +988,16 @@ class FakeSalesforce:
 
     def _query_more(self, locator: str) -> httpx.Response:
         cursor, start, size = locator.rsplit("-", 2)
-        if cursor not in self._cursors:
+        if not self._cursor_alive(cursor):
             return self._json(
                 400, [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}]
             )
-        return self._page(cursor, int(start), int(size), len(self._cursors[cursor]))
+        opened, _ = self._cursor_times[cursor]
+        self._cursor_times[cursor] = (opened, self.time())
+        response = self._page(cursor, int(start), int(size), len(self._cursors[cursor]))
+        if int(start) + int(size) >= len(self._cursors[cursor]):
+            self._close_cursor(cursor)  # the last page: the cursor is done
+        return response
 
     # ------------------------------------------------------------- writes
 
