@@ -61,9 +61,9 @@ def test_append_attaches_to_the_known_record_without_a_new_owner(store, host):
     assert later.counts()["new"] == 1
 
 
-def test_reassign_routes_the_new_intent_and_the_earlier_record_follows(tmp_path: Path, host):
+def test_reassign_routes_the_new_intent_and_the_earlier_record_follows(store_location: str, host):
     """In a later run, a repeat from another region is routed there and the known record follows."""
-    path = tmp_path / "s.db"
+    path = store_location
     with Store.open(path) as store:
         first = router_for(store, host, "{action: reassign}").route(
             snapshot([lead("L1", email="pat@acme.com", country="US")])
@@ -85,9 +85,9 @@ def test_reassign_routes_the_new_intent_and_the_earlier_record_follows(tmp_path:
         assert result.counts()["followed"] == 1
 
 
-def test_notify_owner_reassigns_when_the_known_owner_is_gone(tmp_path: Path, host):
+def test_notify_owner_reassigns_when_the_known_owner_is_gone(store_location: str, host):
     """When the known owner became inactive, the new intent is routed and the record follows."""
-    path = tmp_path / "s.db"
+    path = store_location
     reps = [rep("solo", pools=["na"], territories=("NA",)), rep("ops"), rep("emea-backup")]
     with Store.open(path) as store:
         router_for(store, host, "{action: notify_owner}").route(
@@ -249,10 +249,10 @@ def _stream(rng: random.Random, persons: int, leads: int, start: int) -> list[Le
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_no_person_ever_has_two_active_owners_over_a_stream(tmp_path: Path, host, seed):
+def test_no_person_ever_has_two_active_owners_over_a_stream(store_location: str, host, seed):
     """Over several runs (online and batch) mixing all three actions, each person has one owner."""
     rng = random.Random(seed)
-    path = tmp_path / "s.db"
+    path = store_location
     section = "{action: notify_owner, by_lead_type: {demo: reassign, content: append}}"
     reps = standard_reps()
     seen: dict[str, str] = {}
@@ -291,9 +291,9 @@ def test_a_lead_bridging_two_known_persons_merges_them_under_one_owner(router_st
     assert {r.person_id for r in store.load_identities()} == {"L1"}
 
 
-def test_rebalance_moves_a_persons_records_together(tmp_path: Path, host):
+def test_rebalance_moves_a_persons_records_together(store_location: str, host):
     """When rebalance splits one person's leads across reps, the others follow the first move."""
-    path = tmp_path / "s.db"
+    path = store_location
     first = [rep("na-1", pools=["na"]), rep("ops"), rep("emea-backup")]
     leads = [lead("L1", email="kai@acme.com"), lead("L2", email="Kai+2@acme.com")]
     with Store.open(path) as store:
@@ -314,9 +314,11 @@ def test_rebalance_moves_a_persons_records_together(tmp_path: Path, host):
     assert current["L1"].owner_id in {"na-2", "na-3"}
 
 
-def test_leads_routed_before_identities_were_kept_become_known_when_seen_again(tmp_path, host):
+def test_leads_routed_before_identities_were_kept_become_known_when_seen_again(
+    store_location: str, host
+):
     """A lead routed with duplicates off is remembered when replayed, so a later repeat matches."""
-    path = tmp_path / "s.db"
+    path = store_location
     old = lead("L1", email="mo@acme.com")
     with Store.open(path) as store:
         router_for(store, host, "{enabled: false}").route(snapshot([old]))
@@ -331,9 +333,9 @@ def test_leads_routed_before_identities_were_kept_become_known_when_seen_again(t
     assert second.owner_id == first.owner_id
 
 
-def test_reassign_command_moves_a_persons_records_together(tmp_path: Path, host):
+def test_reassign_command_moves_a_persons_records_together(store_location: str, host):
     """leadroute reassign from a leaving rep keeps each person's records with one new owner."""
-    path = tmp_path / "s.db"
+    path = store_location
     first = [rep("na-1", pools=["na"]), rep("ops"), rep("emea-backup")]
     leads = [lead("L1", email="kai@acme.com"), lead("L2", email="Kai+2@acme.com")]
     with Store.open(path) as store:
@@ -354,9 +356,9 @@ def test_reassign_command_moves_a_persons_records_together(tmp_path: Path, host)
     assert current["L1"].owner_id == current["L2"].owner_id, current
 
 
-def test_an_appended_record_never_gets_an_owner_write_of_its_own(tmp_path: Path, host):
+def test_an_appended_record_never_gets_an_owner_write_of_its_own(store_location: str, host):
     """Appended, then moved with its person twice across restarts: still no owner write."""
-    path = tmp_path / "s.db"
+    path = store_location
     actions = "{action: notify_owner, by_lead_type: {content: append, demo: reassign}}"
     runs = [
         [lead("L1", email="a@acme.com"), lead("L2", email="a@acme.com", lead_type="content")],

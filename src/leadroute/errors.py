@@ -19,8 +19,9 @@ and an exit code (``LeadrouteError.exit_code``), never a traceback::
     │   └── QuotaExhaustedError     a daily quota is spent: checkpoint and stop
     └── StoreError                  the audit store cannot be opened, migrated or written
         ├── StoreFileError          the store file given is not a usable store (exit 2)
-        └── StoreNotFoundError      exit 2: --store names no store (a missing file, a
-                                    database without the leadroute tables), no --init
+        ├── StoreNotFoundError      exit 2: --store names no store (a missing file, a
+        │                           database without the leadroute tables), no --init
+        └── StoreBusyError          exit 5: another run holds the store's run lock
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "PolicyError",
     "QuotaExhaustedError",
     "RateLimitedError",
+    "StoreBusyError",
     "StoreError",
     "StoreFileError",
     "StoreNotFoundError",
@@ -155,3 +157,9 @@ class StoreNotFoundError(StoreError):
     """``--store`` names no leadroute store, and creating one was not asked for (``--init``)."""
 
     exit_code = 2
+
+
+class StoreBusyError(StoreError):
+    """Another run (``rebalance``, ``reassign``) holds the store's run lock; nothing was done."""
+
+    exit_code = 5

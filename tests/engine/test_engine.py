@@ -3,8 +3,6 @@ a new team, and a state that never reads the history again."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep, standard_reps
 
@@ -60,9 +58,9 @@ def test_deciding_never_reads_the_history_again(store, host, monkeypatch):
     assert duplicate.decision is not None and duplicate.decision.step == RouteStep.DUPLICATE
 
 
-def test_catch_up_takes_in_what_another_process_committed(tmp_path: Path, host):
+def test_catch_up_takes_in_what_another_process_committed(store_location: str, host):
     """Engine B learns A's decision: its owner's load, the rotation turn and the person."""
-    path = tmp_path / "s.db"
+    path = store_location
     with Store.open(path) as sa_, Store.open(path) as sb:
         a, b = engine_on(sa_, host), engine_on(sb, host)
         made = a.decide(lead("L1", email="kim@acme.com")).decision
@@ -81,10 +79,10 @@ def test_catch_up_takes_in_what_another_process_committed(tmp_path: Path, host):
         assert b.catch_up() == 0
 
 
-def test_a_lost_race_replays_the_winner_and_gives_the_turn_back(tmp_path: Path, host):
+def test_a_lost_race_replays_the_winner_and_gives_the_turn_back(store_location: str, host):
     """Two engines decide the same lead: the second keeps the first's decision, and the
     rotation counts one turn, in the store and in both engines."""
-    path = tmp_path / "s.db"
+    path = store_location
     with Store.open(path) as sa_, Store.open(path) as sb:
         a, b = engine_on(sa_, host), engine_on(sb, host)
         won = a.decide(lead("L1")).decision
@@ -98,9 +96,9 @@ def test_a_lost_race_replays_the_winner_and_gives_the_turn_back(tmp_path: Path, 
         assert nxt_b >= nxt_a
 
 
-def test_stale_engines_both_count_their_turns(tmp_path: Path, host):
+def test_stale_engines_both_count_their_turns(store_location: str, host):
     """Two engines from the same state each route a different lead: the store counts both."""
-    path = tmp_path / "s.db"
+    path = store_location
     with Store.open(path) as sa_, Store.open(path) as sb:
         a, b = engine_on(sa_, host), engine_on(sb, host)
         a.decide(lead("L1"))

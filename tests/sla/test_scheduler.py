@@ -56,9 +56,8 @@ class Clock:
         return self.at
 
 
-def setup(tmp_path, on_breach: str = "notify_manager"):  # type: ignore[no-untyped-def]
+def setup(store: Store, on_breach: str = "notify_manager"):  # type: ignore[no-untyped-def]
     policy = parse_policy(POLICY.replace("ON_BREACH", on_breach))
-    store = Store.open(tmp_path / "s.db")
     decision = Decision(
         id=decision_id_for("L1", 1),
         lead_id="L1",
@@ -92,25 +91,25 @@ def notifications(store: Store) -> list[tuple[str, str]]:
     return out
 
 
-def test_nothing_fires_before_it_is_due(tmp_path):
+def test_nothing_fires_before_it_is_due(store: Store):
     """At decision time no timer is due."""
-    store, scheduler, _ = setup(tmp_path)
+    _, scheduler, _ = setup(store)
     assert scheduler.tick().reminders == 0
     assert notifications(store) == []
 
 
-def test_reminder_at_half_the_sla_notifies_the_owner_once(tmp_path):
+def test_reminder_at_half_the_sla_notifies_the_owner_once(store: Store):
     """At 30 minutes the owner is reminded; a second pass sends nothing more."""
-    store, scheduler, clock = setup(tmp_path)
+    _, scheduler, clock = setup(store)
     clock.at = AT + timedelta(minutes=30)
     assert scheduler.tick().reminders == 1
     assert scheduler.tick().reminders == 0
     assert notifications(store) == [("reminder", "r1")]
 
 
-def test_breach_notifies_the_manager_and_records_the_outcome(tmp_path):
+def test_breach_notifies_the_manager_and_records_the_outcome(store: Store):
     """At the deadline the manager is told and an sla_breached outcome is in the audit trail."""
-    store, scheduler, clock = setup(tmp_path)
+    _, scheduler, clock = setup(store)
     clock.at = AT + timedelta(hours=2)
     report = scheduler.tick()
     assert (report.reminders, report.breaches) == (1, 1)
@@ -119,17 +118,17 @@ def test_breach_notifies_the_manager_and_records_the_outcome(tmp_path):
     assert (outcome.kind, outcome.rep_id) == (OutcomeKind.SLA_BREACHED, "r1")
 
 
-def test_breach_can_notify_the_backup(tmp_path):
+def test_breach_can_notify_the_backup(store: Store):
     """``notify_backup`` tells the owner's backup rep."""
-    store, scheduler, clock = setup(tmp_path, "notify_backup")
+    _, scheduler, clock = setup(store, "notify_backup")
     clock.at = AT + timedelta(hours=1)
     scheduler.tick()
     assert ("breach", "r2") in notifications(store)
 
 
-def test_breach_reassigns_to_the_backup_as_a_new_epoch(tmp_path):
+def test_breach_reassigns_to_the_backup_as_a_new_epoch(store: Store):
     """``reassign`` commits epoch 2 to the backup with reason SLA_BREACHED, a new clock, effects."""
-    store, scheduler, clock = setup(tmp_path, "reassign")
+    _, scheduler, clock = setup(store, "reassign")
     clock.at = AT + timedelta(hours=1, minutes=1)
     report = scheduler.tick()
     assert (report.breaches, report.moved) == (1, 1)
@@ -146,9 +145,9 @@ def test_breach_reassigns_to_the_backup_as_a_new_epoch(tmp_path):
     assert {t.decision_id for t in pending_timers(store, "L1")} == {current.id}
 
 
-def test_breach_moves_to_the_queue_whose_escalation_then_runs(tmp_path):
+def test_breach_moves_to_the_queue_whose_escalation_then_runs(store: Store):
     """``queue`` moves the lead to the fallback queue; its escalation later tells the manager."""
-    store, scheduler, clock = setup(tmp_path, "queue")
+    _, scheduler, clock = setup(store, "queue")
     clock.at = AT + timedelta(hours=1)
     scheduler.tick()
     queued = store.current_decision("L1")
@@ -159,9 +158,9 @@ def test_breach_moves_to_the_queue_whose_escalation_then_runs(tmp_path):
     assert notifications(store)[-1] == ("escalate", "boss")
 
 
-def test_a_first_touch_stops_the_clock(tmp_path):
+def test_a_first_touch_stops_the_clock(store: Store):
     """A first touch recorded before the reminder stops every timer of the decision."""
-    store, scheduler, clock = setup(tmp_path, "reassign")
+    _, scheduler, clock = setup(store, "reassign")
     record_outcome(
         store,
         Outcome(
@@ -175,9 +174,9 @@ def test_a_first_touch_stops_the_clock(tmp_path):
     assert store.current_decision("L1").epoch == 1  # type: ignore[union-attr]
 
 
-def test_two_schedulers_fire_each_timer_once(tmp_path):
+def test_two_schedulers_fire_each_timer_once(store: Store):
     """Two schedulers on one store share the due timers without firing any twice."""
-    store, first, clock = setup(tmp_path, "reassign")
+    _, first, clock = setup(store, "reassign")
     second = Scheduler(store=store, policy=first.policy, reps=REPS, mover=first.mover, clock=clock)
     clock.at = AT + timedelta(hours=2)
     a, b = first.tick(limit=1), second.tick()
@@ -187,9 +186,9 @@ def test_two_schedulers_fire_each_timer_once(tmp_path):
     assert store.current_decision("L1").epoch == 2  # type: ignore[union-attr]
 
 
-def test_no_backup_falls_back_to_telling_the_manager(tmp_path):
+def test_no_backup_falls_back_to_telling_the_manager(store: Store):
     """A reassign with no active backup notifies the manager instead of failing silently."""
-    store, scheduler, clock = setup(tmp_path, "reassign")
+    _, scheduler, clock = setup(store, "reassign")
     team = {**REPS, "r1": Rep(id="r1", manager_id="boss")}
     scheduler.reps = team
     scheduler.mover.engine.update_team(list(team.values()))  # type: ignore[attr-defined]
@@ -199,10 +198,9 @@ def test_no_backup_falls_back_to_telling_the_manager(tmp_path):
     assert ("breach", "boss") in notifications(store)
 
 
-def test_breach_reassigns_into_a_pool_without_the_owner(tmp_path):
+def test_breach_reassigns_into_a_pool_without_the_owner(store: Store):
     """``reassign_to: <pool>`` routes the lead again in that pool, the breaching owner left out."""
     policy = parse_policy(POLICY.replace("ON_BREACH", "reassign, reassign_to: na"))
-    store = Store.open(tmp_path / "s.db")
     team = {
         **REPS,
         "r1": Rep(id="r1", name="Ann", pools=("na",), manager_id="boss"),

@@ -54,9 +54,8 @@ def timer(d: Decision, kind: TimerKind, minutes: int) -> Timer:
     )
 
 
-def test_timers_are_written_with_their_decision(tmp_path):
+def test_timers_are_written_with_their_decision(store: Store):
     """Store.record writes the decision's timers in its transaction; a replay adds none."""
-    store = Store.open(tmp_path / "s.db")
     d = decision()
     timers = [timer(d, TimerKind.REMINDER, 30), timer(d, TimerKind.BREACH, 60)]
     assert store.record(d, [], timers=timers)
@@ -64,9 +63,8 @@ def test_timers_are_written_with_their_decision(tmp_path):
     assert [t.kind for t in pending_timers(store, "L1")] == [TimerKind.REMINDER, TimerKind.BREACH]
 
 
-def test_a_new_epoch_cancels_the_older_clock(tmp_path):
+def test_a_new_epoch_cancels_the_older_clock(store: Store):
     """The lead's pending timers of an older epoch are cancelled when a new epoch is recorded."""
-    store = Store.open(tmp_path / "s.db")
     first = decision()
     store.record(first, [], timers=[timer(first, TimerKind.BREACH, 60)])
     second = decision(epoch=2, owner="r2")
@@ -78,9 +76,8 @@ def test_a_new_epoch_cancels_the_older_clock(tmp_path):
     assert "superseded" in old.detail
 
 
-def test_claims_take_only_due_timers_and_never_twice(tmp_path):
+def test_claims_take_only_due_timers_and_never_twice(store: Store):
     """A due timer is claimed by one worker; another sees it only after the lease runs out."""
-    store = Store.open(tmp_path / "s.db")
     d = decision()
     store.record(d, [], timers=[timer(d, TimerKind.REMINDER, 30), timer(d, TimerKind.BREACH, 60)])
     lease = timedelta(minutes=5)
@@ -95,9 +92,8 @@ def test_claims_take_only_due_timers_and_never_twice(tmp_path):
     ]
 
 
-def test_settle_marks_the_timer_and_adds_its_effects_once(tmp_path):
+def test_settle_marks_the_timer_and_adds_its_effects_once(store: Store):
     """Settling writes the timer's status and its effects together, and only the first time."""
-    store = Store.open(tmp_path / "s.db")
     d = decision()
     t = timer(d, TimerKind.REMINDER, 30)
     store.record(d, [], timers=[t])
@@ -108,9 +104,8 @@ def test_settle_marks_the_timer_and_adds_its_effects_once(tmp_path):
     assert timer_counts(store) == {"done": 1}
 
 
-def test_finish_records_a_fired_timer_even_after_its_epoch_cancelled_it(tmp_path):
+def test_finish_records_a_fired_timer_even_after_its_epoch_cancelled_it(store: Store):
     """A breach whose move cancelled the clock still ends ``done`` with what it did."""
-    store = Store.open(tmp_path / "s.db")
     d = decision()
     t = timer(d, TimerKind.BREACH, 60)
     store.record(d, [], timers=[t])
@@ -120,9 +115,8 @@ def test_finish_records_a_fired_timer_even_after_its_epoch_cancelled_it(tmp_path
     assert (fired.status, fired.detail) == ("done", "moved to r2 (epoch 2)")
 
 
-def test_a_first_touch_is_seen_and_stops_the_clock(tmp_path):
+def test_a_first_touch_is_seen_and_stops_the_clock(store: Store):
     """touched_since finds a first touch after the decision; cancel_lead_timers stops the clock."""
-    store = Store.open(tmp_path / "s.db")
     d = decision()
     store.record(d, [], timers=[timer(d, TimerKind.BREACH, 60)])
     assert not touched_since(store, "L1", AT)
@@ -134,11 +128,10 @@ def test_a_first_touch_is_seen_and_stops_the_clock(tmp_path):
     assert pending_timers(store) == []
 
 
-def test_backoff_keeps_a_failed_effect_out_of_the_due_set(tmp_path):
+def test_backoff_keeps_a_failed_effect_out_of_the_due_set(store: Store):
     """A retryable failure waits out its backoff before the continuous relay sees it again."""
     from leadroute.models import EffectResult
 
-    store = Store.open(tmp_path / "s.db")
     d = decision()
     effect = Effect(kind="owner_write", decision_id=d.id, lead_id="L1", idem_key="k1")
     store.record(d, [effect])

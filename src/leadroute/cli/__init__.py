@@ -2,7 +2,8 @@
 
 Every command takes ``--json`` for machines. Exit codes: 0 done; 1 an unexpected or
 plugin failure; 2 a user mistake (bad policy, bad file, unknown lead, bad flag); 3
-authentication; 4 rate limit or quota (work checkpointed). A user mistake prints one
+authentication; 4 rate limit or quota (work checkpointed); 5 the store is busy (another
+rebalance or reassign holds its run lock). A user mistake prints one
 line on stderr, never a traceback (``LEADROUTE_DEBUG=1`` shows it).
 """
 
@@ -14,7 +15,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
@@ -61,6 +62,7 @@ from leadroute.solver import Solution
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute.store import RelayReport, Store, default_store_path
 from leadroute.store.location import parse_location
+from leadroute.store.locks import MOVES, run_lock
 from leadroute.usecases import RebalanceResult, RunResult, explain_decision
 
 __all__ = ["app", "main"]
@@ -264,6 +266,12 @@ def exit_if_quota_stopped(report: RelayReport | None) -> None:
         "pending for the next run)\n"
     )
     raise typer.Exit(QuotaExhaustedError.exit_code)
+
+
+def moves_lock(store: Store, command: str, *, dry_run: bool) -> AbstractContextManager[object]:
+    """The store's run lock for a run that moves leads (none for a dry run, which writes
+    nothing): a second rebalance or reassign exits 5 instead of moving leads twice."""
+    return nullcontext() if dry_run else run_lock(store, MOVES, command=command)
 
 
 def store_location(store: str | None) -> str:
@@ -530,7 +538,10 @@ def rebalance(
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     diff_path = diff or target.folder / "rebalance-diff.csv"
     check_file(diff_path, "--diff")
-    with Store.open(target.store, create=init) as opened:
+    with (
+        Store.open(target.store, create=init) as opened,
+        moves_lock(opened, "rebalance", dry_run=dry_run),
+    ):
         snapshot = target.read()
         engine = target.engine(opened, snapshot, _parse_at(at))
         with target.writer(snapshot) as writer:

@@ -26,6 +26,7 @@ from leadroute.cli import (
     app,
     exit_if_quota_stopped,
     handles_errors,
+    moves_lock,
     out,
 )
 from leadroute.cli.outputs import check_file
@@ -77,7 +78,10 @@ def reassign(
     target = _target(policy_file, source, input_dir, output_dir, store, purpose="rebalance")
     diff_path = diff or target.folder / "reassign-diff.csv"
     check_file(diff_path, "--diff")
-    with Store.open(target.store, create=init) as opened:
+    with (
+        Store.open(target.store, create=init) as opened,
+        moves_lock(opened, "reassign", dry_run=dry_run),
+    ):
         snapshot = target.read()
         engine = target.engine(opened, snapshot, _parse_at(at))
         with target.writer(snapshot) as writer:

@@ -45,6 +45,7 @@ from leadroute.store.location import StoreLocation, parse_location
 
 __all__ = [
     "CommitResult",
+    "EffectClaim",
     "IdentityRow",
     "LedgerEntry",
     "OutboxRow",
@@ -479,15 +480,33 @@ class Store:
         once: a failed effect waits for the next pass instead of being re-picked at once.
         With ``due_by``, rows still waiting out their backoff (``next_attempt_at``) are left.
         """
-        t = schema.outbox
-        query = sa.select(t).where(t.c.status == "pending", t.c.id > after)
-        if due_by is not None:
-            query = query.where(
-                sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= to_iso(due_by))
-            )
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(t.c.id).limit(limit)).all()
+            rows = conn.execute(_pending(limit, after, due_by)).all()
         return [_outbox_row(r) for r in rows]
+
+    @contextmanager
+    def claim_effects(
+        self, limit: int = 500, *, after: int = 0, due_by: datetime | None = None
+    ) -> Iterator[EffectClaim]:
+        """Claim the oldest pending rows (as ``pending_rows``) for one relay's batch.
+
+        On PostgreSQL the rows are locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` in a
+        transaction held until the block ends: a relay beside this one skips them and
+        claims the next ones, so each effect is applied by one relay. ``EffectClaim.mark``
+        records the results in that same transaction, and a relay that dies mid-batch
+        (even killed) releases its rows with its connection: they stay pending, and the
+        next relay re-sends them under the same idempotency keys. On SQLite (one process
+        relays) the rows are read without a lock, so deciding never waits on the CRM.
+        """
+        query = _pending(limit, after, due_by)
+        if self.backend != "postgresql":
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            yield EffectClaim(rows=tuple(_outbox_row(r) for r in rows), store=self)
+            return
+        with self._tx() as conn:
+            rows = conn.execute(query.with_for_update(skip_locked=True)).all()
+            yield EffectClaim(rows=tuple(_outbox_row(r) for r in rows), store=self, conn=conn)
 
     def mark_effects(
         self,
@@ -505,49 +524,8 @@ class Store:
         ``quota`` result is not an attempt: the row stays pending with its attempts as
         they were. Returns the keys of the effects that ended dead with this call.
         """
-        t = schema.outbox
-        when = at or datetime.now(UTC)
-        now = to_iso(when)
-        dead_keys: set[str] = set()
         with self._tx() as conn:
-            for result in results:
-                row = t.update().where(t.c.idem_key == result.idem_key)
-                if result.quota and not result.ok:
-                    conn.execute(row.values(status="pending", last_error=result.detail))
-                    continue
-                if result.ok:
-                    conn.execute(
-                        row.values(
-                            status="done",
-                            applied_at=now,
-                            last_error="",
-                            observed_owner=result.observed_owner,
-                        )
-                    )
-                    continue
-                attempts = (
-                    conn.execute(
-                        sa.select(t.c.attempts).where(t.c.idem_key == result.idem_key)
-                    ).scalar()
-                    or 0
-                ) + 1
-                if result.reroute:
-                    status = "rerouted"
-                elif not result.retryable or attempts >= max_attempts:
-                    status = "dead"
-                    dead_keys.add(result.idem_key)
-                else:
-                    status = "pending"
-                wait = min(RETRY_BASE * 2 ** (attempts - 1), RETRY_CAP)
-                conn.execute(
-                    row.values(
-                        status=status,
-                        attempts=attempts,
-                        last_error=result.detail,
-                        next_attempt_at=to_iso(when + wait) if status == "pending" else None,
-                    )
-                )
-        return dead_keys
+            return _mark(conn, results, max_attempts, at)
 
     def owner_writes_to_check(self, applied_before: datetime, limit: int = 1000) -> list[OutboxRow]:
         """Owner writes applied before ``applied_before`` and never read back, oldest first.
@@ -681,6 +659,86 @@ def _latest_decision() -> sa.ColumnElement[bool]:
     d = schema.decisions
     later = sa.alias(d, "later")
     return ~sa.exists().where(later.c.lead_id == d.c.lead_id, later.c.epoch > d.c.epoch)
+
+
+def _mark(
+    conn: Connection, results: Sequence[EffectResult], max_attempts: int, at: datetime | None
+) -> set[str]:
+    """``Store.mark_effects`` inside an open transaction (a claim's, or its own)."""
+    t = schema.outbox
+    when = at or datetime.now(UTC)
+    now = to_iso(when)
+    dead_keys: set[str] = set()
+    for result in results:
+        row = t.update().where(t.c.idem_key == result.idem_key)
+        if result.quota and not result.ok:
+            conn.execute(row.values(status="pending", last_error=result.detail))
+            continue
+        if result.ok:
+            conn.execute(
+                row.values(
+                    status="done",
+                    applied_at=now,
+                    last_error="",
+                    observed_owner=result.observed_owner,
+                )
+            )
+            continue
+        attempts = (
+            conn.execute(sa.select(t.c.attempts).where(t.c.idem_key == result.idem_key)).scalar()
+            or 0
+        ) + 1
+        if result.reroute:
+            status = "rerouted"
+        elif not result.retryable or attempts >= max_attempts:
+            status = "dead"
+            dead_keys.add(result.idem_key)
+        else:
+            status = "pending"
+        wait = min(RETRY_BASE * 2 ** (attempts - 1), RETRY_CAP)
+        conn.execute(
+            row.values(
+                status=status,
+                attempts=attempts,
+                last_error=result.detail,
+                next_attempt_at=to_iso(when + wait) if status == "pending" else None,
+            )
+        )
+    return dead_keys
+
+
+def _pending(limit: int, after: int, due_by: datetime | None) -> sa.Select[Any]:
+    """The oldest pending outbox rows above ``after``, not waiting out a backoff at ``due_by``."""
+    t = schema.outbox
+    query = sa.select(t).where(t.c.status == "pending", t.c.id > after)
+    if due_by is not None:
+        query = query.where(
+            sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= to_iso(due_by))
+        )
+    return query.order_by(t.c.id).limit(limit)
+
+
+@attrs.frozen(kw_only=True)
+class EffectClaim:
+    """A relay's claimed batch of outbox rows (``Store.claim_effects``).
+
+    Attributes:
+        rows: The claimed rows, oldest first.
+        store: The store they belong to.
+        conn: The transaction holding their locks (PostgreSQL), else None.
+    """
+
+    rows: tuple[OutboxRow, ...]
+    store: Store
+    conn: Connection | None = None
+
+    def mark(
+        self, results: Sequence[EffectResult], max_attempts: int = 5, *, at: datetime | None = None
+    ) -> set[str]:
+        """``Store.mark_effects`` for this batch, in the claim's transaction when it has one."""
+        if self.conn is None:
+            return self.store.mark_effects(results, max_attempts, at=at)
+        return _mark(self.conn, results, max_attempts, at)
 
 
 def _outbox_row(r: Any) -> OutboxRow:

@@ -242,13 +242,15 @@ def relay(
     cursor = after
     dead_before = store.outbox_counts().get("dead", 0)
     while not quota:
-        rows = store.pending_rows(batch_size, after=cursor, due_by=due_by)
-        if not rows:
-            break
-        cursor = rows[-1].row_id
-        effects = [row.effect for row in rows]
-        results = _apply(adapter, effects)
-        dead = store.mark_effects(results, max_attempts=max_attempts, at=due_by)
+        # Claimed rows are this relay's alone until marked (PostgreSQL: SKIP LOCKED), so
+        # relays beside it apply other effects instead of the same ones twice.
+        with store.claim_effects(batch_size, after=cursor, due_by=due_by) as claim:
+            if not claim.rows:
+                break
+            cursor = claim.rows[-1].row_id
+            effects = [row.effect for row in claim.rows]
+            results = _apply(adapter, effects)
+            dead = claim.mark(results, max_attempts=max_attempts, at=due_by)
         for effect, result in zip(effects, results, strict=True):
             if result.ok and result.observed_owner:
                 overridden += 1

@@ -15,6 +15,7 @@ __all__ = [
     "outbox",
     "outcomes",
     "prices",
+    "run_locks",
     "runs",
     "timers",
     "turns",
@@ -212,4 +213,20 @@ webhook_events = sa.Table(
     sa.Column("source", sa.String(32), primary_key=True),
     sa.Column("event_id", sa.String(128), primary_key=True),
     sa.Column("seen_at", sa.String(40), nullable=False),
+)
+
+# Who holds a store-level run lock (``leadroute.store.locks``): on SQLite the row is the
+# lock; on PostgreSQL an advisory lock is, and the row only says who holds it.
+run_locks = sa.Table(
+    "run_locks",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    # The process's start time (Linux: clock ticks since boot), so a recycled pid is not
+    # mistaken for the holder.
+    sa.Column("process_start", sa.String(32), nullable=False, server_default=""),
+    sa.Column("acquired_at", sa.String(40), nullable=False),
 )

@@ -9,8 +9,9 @@ fired together with the effects it caused (a reminder's notifications), in one
 transaction, so a crash between the two cannot send a reminder twice or lose it.
 
 The claim is one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)`` followed by a read of the
-rows this claim took; on PostgreSQL the inner select becomes ``FOR UPDATE SKIP LOCKED``
-(``claim_due`` is the one place to change).
+rows this claim took; on PostgreSQL the inner select is ``FOR UPDATE SKIP LOCKED``, so
+schedulers claiming at the same moment take different timers instead of waiting on each
+other and then claiming the same ones.
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ def claim_due(
         .order_by(t.c.due_at, t.c.id)
         .limit(limit)
     )
+    if store.backend == "postgresql":
+        # Without it, a scheduler blocked behind another's claim re-checks only ``id IN``
+        # and takes the same timers again once that claim commits.
+        due = due.with_for_update(skip_locked=True)
     with store.transaction() as conn:
         # The conditions are repeated on the update itself: a concurrent claimer's row
         # locks make PostgreSQL re-check them, so a row claimed meanwhile is skipped.
