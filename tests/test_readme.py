@@ -71,3 +71,20 @@ def test_every_readme_command_works_as_printed(tmp_path, monkeypatch):
         cwd, _ = run(command, cwd)
     assert (tmp_path / "results" / "assignments.csv").exists()
     assert (tmp_path / "leadroute.schema.json").stat().st_size > 1000
+
+
+def test_the_readme_library_example_runs(tmp_path, monkeypatch, capsys):
+    """The README's Python block runs as printed after the demo, and prints what it says."""
+    text = README.read_text(encoding="utf-8")
+    [code] = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["demo", "--json"]).exit_code == 0
+    structlog.reset_defaults()  # a library user has configured nothing
+    capsys.readouterr()
+    exec(compile(code, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "1 ['MISSING_FIELD']"
+    assert lines[1].startswith("round_robin in pool sales")
+    assert lines[2] == "300"  # and nothing else: library use prints no log lines
+    assert len(lines) == 3
+    assert (tmp_path / "out" / "assignments.csv").exists()

@@ -18,6 +18,7 @@ from leadroute.errors import (
     UserInputError,
 )
 from leadroute.host import PluginHost, hookimpl, make_host
+from leadroute.logs import configure_logging
 from leadroute.models import (
     Account,
     AccountIndex,
@@ -93,6 +94,7 @@ __all__ = [
     "Team",
     "UserInputError",
     "Verdict",
+    "configure_logging",
     "hookimpl",
     "load_policy",
     "make_host",

@@ -25,9 +25,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.context import RoutingContext
+from leadroute.logs import get_logger
 from leadroute.models import Exclusion, ExclusionCode, ExclusionGroup, Lead, Rep
 from leadroute.policy import Policy
 from leadroute.territories import check_key, lead_geo_keys, normalize_account, normalize_key
@@ -43,7 +43,7 @@ __all__ = [
     "rep_profile",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 HARD_CONSTRAINTS = ("territory", "language", "segment", "product", "skill")
 

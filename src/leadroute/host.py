@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
-import structlog
 
 from leadroute import hookspecs, models
 from leadroute.adapters import AdapterRegistry
 from leadroute.dispatch import NOT_PLAIN, PlainCalls
 from leadroute.errors import PluginError
+from leadroute.logs import get_logger
 from leadroute.plugin_errors import call_failure, unknown_hook_hint, wrong_type
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ __all__ = [
     "make_host",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 hookimpl = pluggy.HookimplMarker("leadroute")
 

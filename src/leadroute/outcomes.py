@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import structlog
-
 from leadroute.host import PluginHost
+from leadroute.logs import get_logger
 from leadroute.models import Outcome
 from leadroute.store import Store
 from leadroute.store.outcomes import known_outcome_ids
 
 __all__ = ["deliver_outcomes"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def deliver_outcomes(host: PluginHost, store: Store, outcomes: Sequence[Outcome]) -> int:

@@ -33,7 +33,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
-import structlog
 
 from leadroute.context import RoutingContext
 from leadroute.duplicates import Known, People
@@ -48,6 +47,7 @@ from leadroute.intake import (
     score_lead,
     wants_nurture,
 )
+from leadroute.logs import get_logger
 from leadroute.models import (
     AccountIndex,
     AccountMatch,
@@ -88,7 +88,7 @@ __all__ = [
     "with_solve",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Never copied into a decision's rule inputs: they identify a person.
 _CONTACT_FIELDS = frozenset({"email", "name", "phone"})

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import attrs
-import structlog
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -53,6 +52,7 @@ from leadroute.errors import (
     UserInputError,
 )
 from leadroute.host import PluginHost
+from leadroute.logs import get_logger
 from leadroute.models import Snapshot
 from leadroute.notify import EffectRouter, Notifier
 from leadroute.pipeline import check_snapshot_references
@@ -67,7 +67,7 @@ from leadroute.usecases import RebalanceResult, RunResult, explain_decision
 
 __all__ = ["app", "main"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")

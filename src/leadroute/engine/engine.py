@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import attrs
-import structlog
 
 from leadroute.clock import Clock, utcnow
 from leadroute.duplicates import People, identity_key
@@ -25,6 +24,7 @@ from leadroute.engine.group import CommitGroup, Committed, OnCommit, Staged
 from leadroute.engine.state import RoutingState
 from leadroute.engine.writes import commit_unit
 from leadroute.host import PluginHost, make_host
+from leadroute.logs import get_logger
 from leadroute.models import Account, AccountIndex, Decision, Lead, Rep
 from leadroute.pipeline import Decided, Pipeline, Rejected, check_team
 from leadroute.policy import Policy
@@ -34,7 +34,7 @@ from leadroute.strategies import Ledger
 
 __all__ = ["Engine", "Verdict"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @attrs.frozen(kw_only=True)

@@ -20,15 +20,15 @@ from types import TracebackType
 from typing import Protocol
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Decision
 from leadroute.pipeline import Decided
 from leadroute.store import CommitUnit
 
 __all__ = ["CommitGroup", "Committed", "Staged", "Stager"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @attrs.frozen(kw_only=True)

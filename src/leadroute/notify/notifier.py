@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 import httpx
-import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.errors import PolicyError
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult, InputProblem, Rep, Snapshot
 from leadroute.notify.channels import (
     Channel,
@@ -35,7 +35,7 @@ from leadroute.policy_service import ChannelPolicy
 
 __all__ = ["EffectRouter", "Notifier", "build_channel"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _secret(env: Mapping[str, str], name: str, path: str) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
-import structlog
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -34,6 +33,7 @@ from starlette.routing import Route
 
 from leadroute.engine import Verdict
 from leadroute.errors import AuthError, LeadrouteError, UserInputError
+from leadroute.logs import get_logger
 from leadroute.models import Decision, Outcome, OutcomeKind
 from leadroute.service.leads import Submission, lead_from_fields, parse_submission
 from leadroute.service.metrics import Metrics
@@ -53,7 +53,7 @@ from leadroute.store.intake import idempotent_response, mark_events, save_respon
 
 __all__ = ["create_app"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Handler = Callable[[Request], Awaitable[Response]]
 OUTCOME_KINDS = {

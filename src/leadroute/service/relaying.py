@@ -19,16 +19,16 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 import attrs
-import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.errors import LeadrouteError
+from leadroute.logs import get_logger
 from leadroute.service.metrics import Metrics
 from leadroute.store import RelayReport, Store, relay
 
 __all__ = ["LOOP_BACKOFF", "QUOTA_PAUSE", "RELAY_MAX_ATTEMPTS", "Relayer", "sleep_until"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # With the outbox backoff (2 s doubling to 10 min), 24 attempts span about three hours of
 # a CRM outage before an effect is given up on (and reported; ``relay --retry-dead``).

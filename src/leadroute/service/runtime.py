@@ -21,12 +21,12 @@ from typing import IO, Any
 
 import anyio.to_thread
 import attrs
-import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.engine import Engine, Verdict
 from leadroute.errors import LeadrouteError
 from leadroute.host import PluginHost
+from leadroute.logs import get_logger
 from leadroute.models import Lead, Outcome, Rep
 from leadroute.notify import EffectRouter, Notifier
 from leadroute.outcomes import deliver_outcomes
@@ -40,7 +40,7 @@ from leadroute.store.timers import FIRST_TOUCH_KINDS, cancel_lead_timers
 
 __all__ = ["Service"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _utcnow() -> datetime:

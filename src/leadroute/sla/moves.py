@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import attrs
-import structlog
 
 from leadroute.engine import Engine
 from leadroute.intake import SlaClock
+from leadroute.logs import get_logger
 from leadroute.models import Decision, DecisionStatus, Rep, RouteStep, decision_id_for
 from leadroute.pipeline import Decided
 from leadroute.policy import Policy
@@ -28,7 +28,7 @@ from leadroute.usecases import reassign_one
 
 __all__ = ["EngineMover", "breach_decision"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def breach_decision(

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Decision, Effect, Outcome, OutcomeKind, Rep, Timer, TimerKind
 from leadroute.notify.effects import notification_effects
 from leadroute.policy import Policy
@@ -34,7 +34,7 @@ from leadroute.store.timers import claim_due, finish, settle, touched_since
 
 __all__ = ["Mover", "Scheduler", "TickReport"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SLA_BREACHED = "SLA_BREACHED"
 

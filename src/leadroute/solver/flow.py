@@ -33,16 +33,16 @@ import time
 
 import attrs
 import numpy as np
-import structlog
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
+from leadroute.logs import get_logger
 from leadroute.models import SolveSummary
 from leadroute.solver.problem import BatchProblem
 
 __all__ = ["SCALE", "Solution", "integer_scores", "solve_flow"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SCALE = 1000
 TINY = 1e-9

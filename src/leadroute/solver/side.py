@@ -24,16 +24,16 @@ from collections import defaultdict
 
 import attrs
 import numpy as np
-import structlog
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
+from leadroute.logs import get_logger
 from leadroute.solver.flow import Solution, integer_scores, solve_flow
 from leadroute.solver.problem import BatchProblem, MoveCaps, SideConstraints
 
 __all__ = ["MoveCaps", "SideConstraints", "satisfies", "solve_with_side_constraints"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _stay_pairs(problem: BatchProblem, stay: NDArray[np.int32]) -> NDArray[np.int64]:

@@ -22,12 +22,12 @@ from typing import Any
 
 import attrs
 import sqlalchemy as sa
-import structlog
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 from leadroute.errors import StoreError, StoreFileError, StoreNotFoundError, UserInputError
+from leadroute.logs import get_logger
 from leadroute.models import Decision, Effect, EffectResult, Timer
 from leadroute.rotation import LedgerEntry, LedgerTurn
 from leadroute.store import schema
@@ -54,7 +54,7 @@ __all__ = [
     "default_store_path",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # A retryable effect waits RETRY_BASE * 2**(attempts - 1), at most RETRY_CAP, before the

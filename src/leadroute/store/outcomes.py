@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Decision, InputProblem, Outcome, OutcomeKind
 from leadroute.store import schema
 from leadroute.store.codec import decision_from_json, from_iso, to_iso
@@ -27,7 +27,7 @@ __all__ = [
     "save_problems",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _now() -> str:

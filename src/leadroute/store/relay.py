@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import attrs
-import structlog
 
 from leadroute.adapters import Adapter, OwnerReader
 from leadroute.errors import QuotaExhaustedError, RateLimitedError
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult, InputProblem
 from leadroute.store.database import OutboxRow, Store
 
 __all__ = ["EffectFailure", "RelayReport", "recheck_owners", "relay", "unresolved_failures"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @attrs.frozen(kw_only=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import attrs
-import structlog
 
 from leadroute.engine import Engine
+from leadroute.logs import get_logger
 from leadroute.models import Decision
 from leadroute.pipeline import Decided, Deferred, Pending, Rejected, with_solve
 from leadroute.policy import Policy
@@ -21,7 +21,7 @@ from leadroute.solver import BatchProblem, SideConstraints, Solution, duals, una
 
 __all__ = ["Waiting", "solve_batch"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Waiting = Decision | Decided | Rejected | Pending | Deferred
 

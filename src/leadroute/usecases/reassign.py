@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import attrs
-import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.engine import Engine, Verdict
 from leadroute.fallbacks import fallback_problems
+from leadroute.logs import get_logger
 from leadroute.models import Decision, Lead, Snapshot
 from leadroute.pipeline import Trail
 from leadroute.reassign import excluding, plan_reassign, policy_for
@@ -28,7 +28,7 @@ from leadroute.usecases.route import GROUP_SIZE
 
 __all__ = ["lead_of", "reassign", "reassign_one"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def reassign(

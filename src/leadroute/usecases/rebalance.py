@@ -15,11 +15,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 import attrs
-import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.engine import Engine
 from leadroute.fallbacks import fallback_problems
+from leadroute.logs import get_logger
 from leadroute.models import Decision, RouteStep, Snapshot
 from leadroute.pipeline import with_solve
 from leadroute.policy import deferring_hours
@@ -31,7 +31,7 @@ from leadroute.usecases.route import GROUP_SIZE, Progress
 
 __all__ = ["interrupted_moves", "rebalance"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def rebalance(

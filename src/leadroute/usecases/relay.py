@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
-import structlog
 
 from leadroute.adapters import Adapter
 from leadroute.engine import Committed, Engine
+from leadroute.logs import get_logger
 from leadroute.models import InputProblem, Lead
 from leadroute.pipeline import Decided
 from leadroute.store import EffectFailure, RelayReport, relay, unresolved_failures
@@ -26,7 +26,7 @@ from leadroute.store.changes import turns_of
 
 __all__ = ["MAX_REROUTE_ROUNDS", "relay_pass"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # A refusal can only reroute a lead this many times in one pass; then it is an exception.
 MAX_REROUTE_ROUNDS = 3

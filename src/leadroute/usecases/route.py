@@ -19,11 +19,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from leadroute.adapters import Adapter
 from leadroute.engine import CommitGroup, Engine
 from leadroute.fallbacks import fallback_owner_problems, fallback_problems
+from leadroute.logs import get_logger
 from leadroute.models import Decision, InputProblem, Lead, Snapshot
 from leadroute.outcomes import deliver_outcomes
 from leadroute.pipeline import Decided, Deferred, Rejected
@@ -35,7 +34,7 @@ from leadroute.usecases.results import RunResult, Tally
 
 __all__ = ["GROUP_SIZE", "Phase", "Progress", "route"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Progress = Callable[[int], None]
 Phase = Callable[[str], None]

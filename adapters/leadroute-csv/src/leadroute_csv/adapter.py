@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.adapters import AdapterConfig
 from leadroute.errors import OutputFileError, PolicyError
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
 from leadroute_csv.activity import read_activity
 from leadroute_csv.reader import FIELDS, CsvReader
@@ -24,7 +24,7 @@ from leadroute_csv.writer import (
 
 __all__ = ["CsvAdapter"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_FILES = {
     "leads": "leads.csv",

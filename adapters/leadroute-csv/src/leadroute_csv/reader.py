@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.errors import InputFileError
+from leadroute.logs import get_logger
 from leadroute.models import (
     Account,
     Availability,
@@ -52,7 +52,7 @@ __all__ = [
     "read_rows",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 LEAD_FIELDS = (
     "id",

@@ -20,11 +20,11 @@ from typing import Any
 
 import attrs
 import httpx
-import structlog
 
 from leadroute.adapters import AdapterConfig
 from leadroute.clock import utcnow
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult, InputProblem, Lead, Rep, Snapshot
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute_hubspot.auth import auth_from_env
@@ -44,7 +44,7 @@ from leadroute_hubspot.writing import OwnerWriter
 
 __all__ = ["EXCEPTION_COLUMNS", "HubSpotAdapter", "Runtime", "use_runtime"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 EXCEPTION_COLUMNS = ("file", "line", "kind", "record_id", "field", "code", "message")
 COMPANY_PROPERTIES = ("name", "domain", "hubspot_owner_id", "lifecyclestage", "country")

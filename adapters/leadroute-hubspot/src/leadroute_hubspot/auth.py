@@ -14,9 +14,9 @@ from typing import Protocol
 
 import attrs
 import httpx
-import structlog
 
 from leadroute.errors import AuthError
+from leadroute.logs import get_logger
 
 __all__ = [
     "ENV_ACCESS_TOKEN",
@@ -29,7 +29,7 @@ __all__ = [
     "auth_from_env",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Names of environment variables, not secrets (hence the noqa).
 ENV_ACCESS_TOKEN = "HUBSPOT_ACCESS_TOKEN"  # noqa: S105  (private-app token or service key)

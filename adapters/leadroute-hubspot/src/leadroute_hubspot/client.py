@@ -15,16 +15,16 @@ from typing import Any
 
 import attrs
 import httpx
-import structlog
 import tenacity
 
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
+from leadroute.logs import get_logger
 from leadroute_hubspot.auth import Auth
 from leadroute_hubspot.limits import Action, ErrorRule, Pacer, classify, error_body, retry_after
 
 __all__ = ["DEFAULT_BASE_URL", "HubSpotClient", "Rejected"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 _DATE_VERSION = re.compile(r"^\d{4}-\d{2}$")

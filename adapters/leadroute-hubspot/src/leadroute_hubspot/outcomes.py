@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.errors import PolicyError
+from leadroute.logs import get_logger
 from leadroute.models import Outcome, OutcomeKind
 from leadroute.policy import parse_duration
 from leadroute_hubspot.reading import PortalReader
@@ -39,7 +39,7 @@ from leadroute_hubspot.timestamps import parse_timestamp
 
 __all__ = ["ACTIVITIES", "OutcomeSettings", "outcome_settings", "read_outcomes"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SOURCE = "hubspot"
 ACTIVITIES = ("calls", "emails", "meetings", "notes")

@@ -15,15 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.errors import ConfigurationError
+from leadroute.logs import get_logger
 from leadroute_hubspot.client import HubSpotClient, Rejected
 from leadroute_hubspot.mapping import HubSpotSettings
 
 __all__ = ["TASK_PROPERTIES", "PropertyCheck", "written_properties"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Task properties every follow-up task writes (the key property comes from the settings).
 TASK_PROPERTIES = (

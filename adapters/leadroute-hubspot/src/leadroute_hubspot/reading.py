@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute_hubspot.client import HubSpotClient
 
 __all__ = ["SEARCH_CAP", "Link", "PortalReader", "search_filters"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SEARCH_CAP = 10_000  # HubSpot's limit on results per search query
 ASSOCIATION_BATCH = 100

@@ -25,16 +25,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
+from leadroute.logs import get_logger
 from leadroute.models import Effect
 from leadroute_hubspot.client import HubSpotClient, Rejected
 from leadroute_hubspot.mapping import TaskSettings, parse_timestamp
 
 __all__ = ["TASK_TO_CONTACT", "TaskWriter", "task_key"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 TASK_TO_CONTACT = 204  # HubSpot-defined association type: task -> contact
 BATCH_LIMIT = 100

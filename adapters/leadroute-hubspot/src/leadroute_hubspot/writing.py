@@ -18,15 +18,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-import structlog
 
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult
 from leadroute_hubspot.client import HubSpotClient, Rejected
 
 __all__ = ["BATCH_LIMIT", "OwnerWriter", "is_owner_refusal"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 BATCH_LIMIT = 100  # HubSpot's maximum inputs per batch call
 OWNER = "hubspot_owner_id"

@@ -11,10 +11,10 @@ from typing import Literal
 
 import attrs
 import httpx
-import structlog
 
 from leadroute.adapters import AdapterConfig
 from leadroute.errors import QuotaExhaustedError
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult, InputProblem, Snapshot
 from leadroute.spreadsheet import write_csv_atomic
 from leadroute_salesforce.auth import Authenticator
@@ -27,7 +27,7 @@ from leadroute_salesforce.writing import OwnerWriter, WriteFailure
 
 __all__ = ["EXCEPTIONS_FILE", "SalesforceAdapter"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 EXCEPTIONS_FILE = "salesforce-exceptions.csv"
 # After the daily allocation ran out, how long a long-lived relay waits before trying again.

@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 import jwt
-import structlog
 import tenacity
 
 from leadroute.errors import AuthError
+from leadroute.logs import get_logger
 from leadroute.redaction import redact_text
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "check_instance_url",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Salesforce rejects assertions that expire more than 3 minutes out; stay inside with margin.

@@ -15,17 +15,17 @@ from typing import Any
 
 import attrs
 import httpx
-import structlog
 import tenacity
 
 from leadroute.errors import AdapterError, AuthError, QuotaExhaustedError, RateLimitedError
+from leadroute.logs import get_logger
 from leadroute.redaction import redact_text
 from leadroute_salesforce.auth import Authenticator, Session
 from leadroute_salesforce.limits import Action, UsageGuard, classify
 
 __all__ = ["ApiError", "SalesforceClient", "TransientError", "error_of"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_API_VERSION = "67.0"
 CURSOR_RESTARTS = 2

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Collection
 
 import attrs
-import structlog
 
 __all__ = [
     "ACTIONS",
@@ -32,7 +31,9 @@ __all__ = [
     "parse_limit_info",
 ]
 
-log = structlog.get_logger(__name__)
+from leadroute.logs import get_logger
+
+log = get_logger(__name__)
 
 ANY = -1  # matches every status / used as a wildcard in the table
 RECORD = 0  # a per-record result inside a 200 response (no HTTP status of its own)

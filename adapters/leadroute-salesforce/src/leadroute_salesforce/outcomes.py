@@ -27,15 +27,15 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Outcome, OutcomeKind
 from leadroute_salesforce.mapping import BadValue, parse_sf_datetime
 from leadroute_salesforce.soql import Query, Where
 
 __all__ = ["OutcomeSettings", "conversion_time", "outcome_queries", "read_outcomes", "who_types"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SOURCE = "salesforce"
 

@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Account, InputProblem, Lead, LeaveWindow, Rep, Snapshot
 from leadroute.profiles import ProfileError, read_overlay
 from leadroute_salesforce.bulk import BulkQuery
@@ -42,7 +42,7 @@ from leadroute_salesforce.soql import Query, Where, chunks
 
 __all__ = ["SalesforceReader", "is_queue", "is_user"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # User ids per open-lead count query: well under the 2,000 groups an aggregate may return,
 # and short enough (about 27 URL bytes an id) to keep the GET under 16 KB.

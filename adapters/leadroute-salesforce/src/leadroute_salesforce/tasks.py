@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Effect
 from leadroute_salesforce.client import ApiError, SalesforceClient, TransientError
 from leadroute_salesforce.limits import RECORD, Action, classify
@@ -24,7 +24,7 @@ from leadroute_salesforce.writing import COLLECTION_SIZE, WriteFailure, first_er
 
 __all__ = ["TaskOutcome", "TaskWriter", "task_key", "task_record"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @attrs.frozen(kw_only=True)

@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute.models import Effect, EffectResult
 from leadroute_salesforce.client import ApiError, SalesforceClient, TransientError
 from leadroute_salesforce.limits import RECORD, Action, classify
@@ -47,7 +47,7 @@ __all__ = [
     "sobject_of",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 COLLECTION_SIZE = 200  # Salesforce's maximum per sObject Collections request
 AUTO_ASSIGN_OFF = {"Sforce-Auto-Assign": "FALSE"}
