@@ -292,14 +292,36 @@ def test_a_lead_bridging_two_known_persons_merges_them_under_one_owner(router_st
 
 
 def test_rebalance_moves_a_persons_records_together(store_location: str, host):
-    """When rebalance splits one person's leads across reps, the others follow the first move."""
+    """When rebalance moves one of a person's leads, the others follow to the same rep."""
     path = store_location
     first = [rep("na-1", pools=["na"]), rep("ops"), rep("emea-backup")]
     leads = [lead("L1", email="kai@acme.com"), lead("L2", email="Kai+2@acme.com")]
     with Store.open(path) as store:
         routed = router_for(store, host, "{action: notify_owner}").route(snapshot(leads, first))
     assert {d.owner_id for d in routed.decisions} == {"na-1"}
-    # The owner leaves; two reps with room for one lead each share the person's two leads.
+    # The owner leaves; one rep has room for the whole person.
+    later = [
+        rep("na-1", active=False),
+        rep("na-2", pools=["na"], cap=1),
+        rep("na-3", pools=["na"], cap=2),
+        rep("ops"),
+        rep("emea-backup"),
+    ]
+    with Store.open(path) as store:
+        router_for(store, host, "{action: notify_owner}").rebalance(snapshot(leads, later))
+        current = store.current_decisions()
+    assert current["L1"].owner_id == current["L2"].owner_id == "na-3", current
+
+
+def test_followers_never_push_a_rep_over_its_cap(store_location: str, host):
+    """Two reps with room for one lead each cannot take a person with two records: rather
+    than one rep ending at 2/1 (the follower on top of the planned move), the person goes to
+    the fallback queue together, and the reason names the cap."""
+    path = store_location
+    first = [rep("na-1", pools=["na"]), rep("ops"), rep("emea-backup")]
+    leads = [lead("L1", email="kai@acme.com"), lead("L2", email="Kai+2@acme.com")]
+    with Store.open(path) as store:
+        router_for(store, host, "{action: notify_owner}").route(snapshot(leads, first))
     later = [
         rep("na-1", active=False),
         rep("na-2", pools=["na"], cap=1),
@@ -308,10 +330,12 @@ def test_rebalance_moves_a_persons_records_together(store_location: str, host):
         rep("emea-backup"),
     ]
     with Store.open(path) as store:
-        router_for(store, host, "{action: notify_owner}").rebalance(snapshot(leads, later))
+        result = router_for(store, host, "{action: notify_owner}").rebalance(snapshot(leads, later))
         current = store.current_decisions()
-    assert len({current["L1"].owner_id, current["L2"].owner_id}) == 1, current
-    assert current["L1"].owner_id in {"na-2", "na-3"}
+    assert current["L1"].owner_id == current["L2"].owner_id == "ops", current
+    [move] = result.plan.moves
+    assert move.followers == (("L2", "na-1"),)
+    assert "OPEN_CAP na-3 2/1 with 1 follower" in current["L1"].reason
 
 
 def test_leads_routed_before_identities_were_kept_become_known_when_seen_again(

@@ -491,7 +491,14 @@ class RebalancePolicy:
         stay_bonus: Fit added to the current owner, so a lead moves only for a real gain.
         max_moves_per_rep: Most leads moved away from any one rep per run (none: no cap).
         max_moves: Most leads moved per run (none: no cap).
-        time_limit: Time limit of the exact solver used when move caps bind.
+        keep_account_owned: Leads their account's owner holds stay with that owner (unless
+            the owner is inactive or on a long leave).
+        hold_after_move: A lead a rebalance moved (or that followed its person's move)
+            stays with its new owner this long, unless that owner becomes unavailable.
+        min_interval: A rebalance within this time of the last finished one makes forced
+            moves only (owner inactive or on a long leave): one plan per night.
+        time_limit: No longer used (move caps are solved in the network); accepted so
+            older policy files still load.
     """
 
     unworked_after: timedelta = timedelta(hours=48)
@@ -499,6 +506,9 @@ class RebalancePolicy:
     stay_bonus: float = 0.5
     max_moves_per_rep: int | None = None
     max_moves: int | None = None
+    keep_account_owned: bool = True
+    hold_after_move: timedelta = timedelta(days=7)
+    min_interval: timedelta = timedelta(hours=20)
     time_limit: timedelta = timedelta(seconds=10)
 
 

@@ -346,3 +346,65 @@ def test_ties_place_the_lead():
         solution = solve_flow(attrs.evolve(problem, fairness=fairness))
         assert solution.assignment.tolist() == [0, 0]
         assert solution.objective == 5 and solution.gap == 0
+
+
+@st.composite
+def gated_instances(draw):
+    """Instances with current owners, intake (daily room) and per-kind caps."""
+    n = draw(st.integers(1, 6))
+    m = draw(st.integers(1, 3))
+    candidates = {
+        f"L{i}": [(f"r{j}", draw(st.integers(0, 20))) for j in range(m) if draw(st.booleans())]
+        for i in range(n)
+    }
+    current = {f"L{i}": f"r{draw(st.integers(0, m - 1))}" for i in range(n) if draw(st.booleans())}
+    return BatchProblem.from_candidates(
+        candidates,
+        {f"r{j}": draw(st.integers(0, 4)) for j in range(m)},
+        current=current,
+        intake={f"r{j}": draw(st.sampled_from([None, 0, 1, 2])) for j in range(m)},
+        kinds={f"L{i}": draw(st.sampled_from(["demo", "trial"])) for i in range(n)},
+        kind_caps={
+            f"r{j}": {"demo": draw(st.integers(0, 2))} for j in range(m) if draw(st.booleans())
+        },
+    )
+
+
+def within_gates(problem: BatchProblem, assignment) -> bool:
+    from leadroute.solver import Room
+
+    return Room.of(problem, assignment).within()
+
+
+def brute_force_gated(problem: BatchProblem) -> float:
+    options = [[(-1, 0.0)] for _ in problem.lead_ids]
+    for lead, rep, fit in zip(problem.pair_lead, problem.pair_rep, problem.pair_fit, strict=True):
+        options[lead].append((int(rep), float(fit)))
+    best = 0.0
+    for choice in itertools.product(*options):
+        assignment = np.array([r for r, _ in choice], np.int32)
+        if within_gates(problem, assignment):
+            best = max(best, sum(f for _, f in choice))
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(gated_instances())
+def test_intake_and_kind_caps_bind_new_leads_only_at_the_optimum(problem):
+    """Stays use capacity only; new leads also use intake and kind caps; the flow's total
+    equals the brute-force optimum under all of them."""
+    solution = solve_flow(problem)
+    assert solution.optimal
+    assert within_gates(problem, solution.assignment)
+    assert solution.objective == pytest.approx(brute_force_gated(problem))
+
+
+def test_a_stay_does_not_use_the_owners_daily_room():
+    """An owner with no daily room left still keeps its own lead; a new lead cannot come in."""
+    problem = BatchProblem.from_candidates(
+        {"L1": [("a", 5)], "L2": [("a", 9)]},
+        {"a": 5},
+        current={"L1": "a"},
+        intake={"a": 0},
+    )
+    assert solve_flow(problem).assignment.tolist() == [0, -1]

@@ -548,17 +548,23 @@ def rebalance(
             result = _rebalance_with_progress(
                 engine, snapshot, writer, source, dry_run, show=not as_json and err.is_terminal
             )
-    rows = [
-        [
-            m.lead_id,
-            m.from_owner,
-            m.to_owner,
-            ";".join(m.reasons),
-            "" if m.fit_before is None else round(m.fit_before, 4),
-            "" if m.fit_after is None else round(m.fit_after, 4),
-        ]
-        for m in result.plan.moves
-    ]
+    rows = []
+    for m in result.plan.moves:
+        rows.append(
+            [
+                m.lead_id,
+                m.from_owner,
+                m.to_owner,
+                ";".join(m.reasons),
+                "" if m.fit_before is None else round(m.fit_before, 4),
+                "" if m.fit_after is None else round(m.fit_after, 4),
+            ]
+        )
+        # What the real run will also do: the person's other records follow the move.
+        rows.extend(
+            [lead_id, owner, m.to_owner, f"FOLLOWS {m.lead_id}", "", ""]
+            for lead_id, owner in m.followers
+        )
     write_csv_atomic(diff_path, DIFF_COLUMNS, rows)
     counts = result.counts()
     if as_json:

@@ -98,6 +98,14 @@ def render_rebalance(
         f"{counts['considered']} owned leads considered, {counts['movable']} movable "
         f"({reasons}); {verb} [bold]{counts['moves']}[/], kept {counts['kept']}"
     )
+    if counts.get("held"):
+        why = ", ".join(f"{n} {r}" for r, n in counts["held_by_reason"].items())
+        console.print(f"held with their owner although movable: {counts['held']} ({why})")
+    if counts.get("followers"):
+        console.print(
+            f"{counts['followers']} other record(s) of the same people follow their moves "
+            "(rows marked FOLLOWS in the diff)"
+        )
     if not rows:
         return
     table = Table(

@@ -148,6 +148,15 @@ class Engine:
             group.add(decided, moved=moved, planned=planned)
         return done[0]
 
+    def person_records(self, lead_id: str) -> tuple[str, ...]:
+        """Every lead of the person ``lead_id`` belongs to, oldest first (just ``lead_id``
+        when the engine knows no people, or not this one): the records that follow it
+        when it moves."""
+        people = self.state.people
+        if people is None or not (person := people.person(lead_id)):
+            return (lead_id,)
+        return people.leads(person)
+
     def latest(self, lead_id: str) -> Decision | None:
         """The lead's latest decision, as far as this engine knows."""
         return self.state.latest.get(lead_id)

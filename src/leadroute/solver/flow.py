@@ -40,7 +40,18 @@ from leadroute.logs import get_logger
 from leadroute.models import SolveSummary
 from leadroute.solver.problem import BatchProblem
 
-__all__ = ["SCALE", "Solution", "integer_scores", "solve_flow"]
+__all__ = [
+    "SCALE",
+    "Network",
+    "Room",
+    "Run",
+    "Solution",
+    "build_network",
+    "finish",
+    "integer_scores",
+    "run_network",
+    "solve_flow",
+]
 
 log = get_logger(__name__)
 
@@ -118,13 +129,52 @@ def integer_scores(fit: NDArray[np.float64]) -> tuple[NDArray[np.int64], float]:
     return np.rint(fit * factor).astype(np.int64), factor
 
 
-def solve_flow(problem: BatchProblem) -> Solution:
-    """Assign leads to reps maximising total fit within every rep's capacity."""
-    n, m, e = len(problem.lead_ids), len(problem.rep_ids), problem.num_pairs
-    started = time.perf_counter()
+@attrs.frozen(kw_only=True, eq=False)
+class Network:
+    """A problem's flow network, built once, solvable at any move penalty.
+
+    Attributes:
+        problem: The problem.
+        scores: Integer score per pair (``fit * factor``).
+        factor: The scaling of fits to scores.
+        tails: Arc tails (pairs first, then capacity segments, bypasses, pool, intake and
+            kind arcs).
+        heads: Arc heads.
+        caps: Arc capacities.
+        costs: Arc unit costs, in scores.
+        supplies: Supply per node.
+        segments: Slice of the capacity-segment arcs.
+        segment_costs: Their unit costs.
+        bypass: What leaving a lead out costs (the costliest assignment).
+        bonus: The costliest fairness step (0 without fairness).
+        pair_node: Node each pair's arc enters (the rep, its intake or its kind node).
+    """
+
+    problem: BatchProblem
+    scores: NDArray[np.int64]
+    factor: float
+    tails: NDArray[np.int32]
+    heads: NDArray[np.int32]
+    caps: NDArray[np.int64]
+    costs: NDArray[np.int64]
+    supplies: NDArray[np.int64]
+    segments: slice
+    segment_costs: NDArray[np.int64]
+    bypass: int
+    bonus: int
+
+    @property
+    def top(self) -> int:
+        """The largest score."""
+        return int(self.scores.max()) if self.scores.size else 0
+
+
+def build_network(problem: BatchProblem) -> Network:
+    """The flow network of a problem (see the module docstring); vectorised, no arc loop."""
+    n, e = len(problem.lead_ids), problem.num_pairs
     scores, factor = integer_scores(problem.pair_fit)
     top = int(scores.max()) if e else 0
-    sink = n + m
+    sink = n + len(problem.rep_ids)
     leads = np.arange(n, dtype=np.int32)
     seg_tails, seg_caps, seg_costs = _capacity_arcs(problem, n, factor)
     # "Unassigned" costs what the costliest assignment (zero score, fullest quarter) does,
@@ -136,53 +186,100 @@ def solve_flow(problem: BatchProblem) -> Solution:
     # leads the cap keeps out (its demand), then passes the rest on to the sink.
     k = len(problem.pool_ids)
     pool_nodes, pool_size, pool_demand, bypass_heads = _pool_arcs(problem, sink)
-    tails = np.concatenate([problem.pair_lead, seg_tails, leads, pool_nodes])
+    pair_heads, gate_tails, gate_heads, gate_caps, nodes = _intake_arcs(problem, sink + 1 + k)
+    tails = np.concatenate([problem.pair_lead, seg_tails, leads, pool_nodes, gate_tails])
     heads = np.concatenate(
         [
-            n + problem.pair_rep,
+            pair_heads,
             np.full(len(seg_tails), sink, np.int32),
             bypass_heads,
             np.full(k, sink, np.int32),
+            gate_heads,
         ]
     )
-    caps = np.concatenate([np.ones(e, np.int64), seg_caps, np.ones(n, np.int64), pool_size])
-    costs = np.concatenate(
-        [top - scores, seg_costs, np.full(n, bypass, np.int64), np.zeros(k, np.int64)]
+    caps = np.concatenate(
+        [np.ones(e, np.int64), seg_caps, np.ones(n, np.int64), pool_size, gate_caps]
     )
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    supplies = np.zeros(n + m + 1 + k, np.int64)
+    costs = np.concatenate(
+        [
+            top - scores,
+            seg_costs,
+            np.full(n, bypass, np.int64),
+            np.zeros(k + len(gate_tails), np.int64),
+        ]
+    )
+    supplies = np.zeros(nodes, np.int64)
     supplies[:n] = 1
     supplies[sink] = -(n - int(pool_demand.sum()))
-    supplies[sink + 1 :] = -pool_demand
-    flow.set_nodes_supplies(np.arange(n + m + 1 + k, dtype=np.int32), supplies)
-    built = time.perf_counter()
+    supplies[sink + 1 : sink + 1 + k] = -pool_demand
+    return Network(
+        problem=problem,
+        scores=scores,
+        factor=factor,
+        tails=tails.astype(np.int32),
+        heads=heads.astype(np.int32),
+        caps=caps,
+        costs=costs,
+        supplies=supplies,
+        segments=slice(e, e + len(seg_tails)),
+        segment_costs=seg_costs,
+        bypass=bypass,
+        bonus=bonus,
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Run:
+    """One solve of a network.
+
+    Attributes:
+        status: The solver's status name.
+        assignment: Rep index per lead, -1 for unassigned.
+        fairness: Fairness cost paid, in scores.
+        optimal_cost: The network's optimal cost (in scores x resolution).
+        seconds: Time in the solver.
+    """
+
+    status: str
+    assignment: NDArray[np.int32]
+    fairness: int
+    optimal_cost: int
+    seconds: float
+
+    @property
+    def optimal(self) -> bool:
+        """Whether the solver proved optimality."""
+        return self.status == "OPTIMAL"
+
+
+def run_network(
+    net: Network, *, penalty: NDArray[np.int64] | None = None, resolution: int = 1
+) -> Run:
+    """Solve the network once: every cost times ``resolution``, plus ``penalty`` per pair.
+
+    A penalty on the pairs that move a lead away from its current owner is a churn
+    penalty (``leadroute.solver.moves``); ``resolution`` leaves room below one score for
+    a tie-break.
+    """
+    problem = net.problem
+    e = problem.num_pairs
+    costs = net.costs * resolution
+    if penalty is not None:
+        costs[:e] += penalty
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, costs)
+    flow.set_nodes_supplies(np.arange(len(net.supplies), dtype=np.int32), net.supplies)
+    started = time.perf_counter()
     status = flow.solve()
-    solved = time.perf_counter()
-    assignment = np.full(n, -1, np.int32)
-    penalty_scores = 0
+    seconds = time.perf_counter() - started
+    assignment = np.full(len(problem.lead_ids), -1, np.int32)
+    fairness = 0
     if status == flow.OPTIMAL and e:
         used = flow.flows(np.arange(e, dtype=np.int32)) > 0
         assignment[problem.pair_lead[used]] = problem.pair_rep[used]
-        segment_flow = flow.flows(np.arange(e, e + len(seg_tails), dtype=np.int32))
-        penalty_scores = int((segment_flow * seg_costs).sum())
-    if status == flow.OPTIMAL:
-        penalty_scores += _place_ties(problem, assignment, scores, bonus)
-    done = time.perf_counter()
-    placed = assignment >= 0
-    objective = _objective(problem, assignment)
-    penalty = penalty_scores / factor
-    # The integer optimum is exact for the scores; rounding fits to scores can lose at most
-    # half a score unit per placed lead, which bounds how far from the true optimum we are.
-    # With fairness the optimum is of fit minus fairness cost, and so are bound and gap.
-    rounding = 0.0 if factor == 1.0 else 0.5 * int(placed.sum()) / factor
-    # The flow maximises fit - fairness + bonus per placed lead (bonus: the costliest
-    # fairness step, 0 without fairness), so fairness never leaves a lead out; bound and
-    # gap are of that value, which is fit alone without fairness.
-    best_scores = n * bypass - flow.optimal_cost() if status == flow.OPTIMAL else 0
-    net = objective - penalty + bonus * int(placed.sum()) / factor
-    bound = max(net, best_scores / factor + rounding) if status == flow.OPTIMAL else float("inf")
-    gap = (bound - net) / bound if bound and bound != float("inf") else 0.0
+        seg = net.segments
+        segment_flow = flow.flows(np.arange(seg.start, seg.stop, dtype=np.int32))
+        fairness = int((segment_flow * net.segment_costs).sum())
     names = {
         flow.OPTIMAL: "OPTIMAL",
         flow.INFEASIBLE: "INFEASIBLE",
@@ -191,33 +288,87 @@ def solve_flow(problem: BatchProblem) -> Solution:
         flow.BAD_COST_RANGE: "BAD_COST_RANGE",
         flow.NOT_SOLVED: "NOT_SOLVED",
     }
-    solution = Solution(
+    return Run(
         status=names.get(status, str(status)),
         assignment=assignment,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        penalty=penalty,
-        build_seconds=built - started,
-        solve_seconds=solved - built,
-        extract_seconds=done - solved,
+        fairness=fairness,
+        optimal_cost=int(flow.optimal_cost()) if status == flow.OPTIMAL else 0,
+        seconds=seconds,
     )
+
+
+def solve_flow(problem: BatchProblem) -> Solution:
+    """Assign leads to reps maximising total fit within every rep's capacity."""
+    started = time.perf_counter()
+    net = build_network(problem)
+    built = time.perf_counter()
+    result = run_network(net)
+    solution = finish(net, result, build_seconds=built - started)
     log.info(
         "solver.solved",
         status=solution.status,
-        leads=n,
-        reps=m,
-        pairs=e,
-        capped_pools=k,
-        objective=round(objective, 3),
-        bound=round(bound, 3),
-        gap=round(gap, 6),
+        leads=len(problem.lead_ids),
+        reps=len(problem.rep_ids),
+        pairs=problem.num_pairs,
+        capped_pools=len(problem.pool_ids),
+        objective=round(solution.objective, 3),
+        bound=round(solution.bound, 3),
+        gap=round(solution.gap, 6),
         unassigned=solution.unassigned,
         build_seconds=round(solution.build_seconds, 3),
         solve_seconds=round(solution.solve_seconds, 3),
         extract_seconds=round(solution.extract_seconds, 3),
     )
     return solution
+
+
+def finish(
+    net: Network,
+    result: Run,
+    *,
+    build_seconds: float,
+    best_scores: int | None = None,
+    status: str | None = None,
+) -> Solution:
+    """The ``Solution`` of a run: ties placed, objective, bound and gap.
+
+    ``best_scores`` is the network's best value in scores (default: this run's own, which
+    is right for a run without penalty); ``status`` overrides the run's.
+    """
+    problem = net.problem
+    n = len(problem.lead_ids)
+    started = time.perf_counter()
+    assignment = result.assignment.copy()
+    fairness = result.fairness
+    if result.optimal:
+        fairness += _place_ties(problem, assignment, net.scores, net.bonus)
+    placed = assignment >= 0
+    objective = _objective(problem, assignment)
+    factor = net.factor
+    penalty = fairness / factor
+    # The integer optimum is exact for the scores; rounding fits to scores can lose at most
+    # half a score unit per placed lead, which bounds how far from the true optimum we are.
+    # With fairness the optimum is of fit minus fairness cost, and so are bound and gap.
+    rounding = 0.0 if factor == 1.0 else 0.5 * int(placed.sum()) / factor
+    # The flow maximises fit - fairness + bonus per placed lead (bonus: the costliest
+    # fairness step, 0 without fairness), so fairness never leaves a lead out; bound and
+    # gap are of that value, which is fit alone without fairness.
+    if best_scores is None:
+        best_scores = n * net.bypass - result.optimal_cost if result.optimal else 0
+    net_value = objective - penalty + net.bonus * int(placed.sum()) / factor
+    bound = max(net_value, best_scores / factor + rounding) if result.optimal else float("inf")
+    gap = (bound - net_value) / bound if bound and bound != float("inf") else 0.0
+    return Solution(
+        status=status or result.status,
+        assignment=assignment,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        penalty=penalty,
+        build_seconds=build_seconds,
+        solve_seconds=result.seconds,
+        extract_seconds=time.perf_counter() - started,
+    )
 
 
 SEGMENTS = 4
@@ -253,6 +404,140 @@ def _pool_arcs(
     return nodes, size, demand, heads
 
 
+def _intake_arcs(
+    problem: BatchProblem, first: int
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], int]:
+    """Where each pair enters, and the gates in front of reps: intake and kind nodes.
+
+    A stay enters its rep's node. A lead new to a rep enters the rep's intake node when
+    its intake is tighter than its capacity (the node passes at most ``intake`` leads on
+    to the rep), or first the node of its kind at that rep when the rep caps that kind.
+    Returns the pair heads, the gate arcs (tails, heads, capacities) and the node count.
+    """
+    n, m = len(problem.lead_ids), len(problem.rep_ids)
+    heads = (n + problem.pair_rep).astype(np.int32)
+    new = ~problem.stay_pair
+    node = first
+    tails: list[NDArray[np.int32]] = []
+    gate_heads: list[NDArray[np.int32]] = []
+    caps: list[NDArray[np.int64]] = []
+    entry = n + np.arange(m, dtype=np.int32)  # where a new lead enters each rep
+    if problem.intake is not None:
+        gated = np.flatnonzero(problem.intake < problem.capacity).astype(np.int32)
+        nodes = node + np.arange(len(gated), dtype=np.int32)
+        tails.append(nodes)
+        gate_heads.append(n + gated)
+        caps.append(problem.intake[gated].astype(np.int64))
+        entry[gated] = nodes
+        node += len(gated)
+    heads[new] = entry[problem.pair_rep[new]]
+    if problem.lead_kind is not None and problem.kind_room is not None and problem.num_pairs:
+        kind = problem.lead_kind[problem.pair_lead]
+        capped = new & (kind >= 0)
+        capped[capped] = problem.kind_room[problem.pair_rep[capped], kind[capped]] >= 0
+        pairs = np.flatnonzero(capped)
+        # One node per (rep, kind) cap that some pair uses, in (rep, kind) order.
+        key = problem.pair_rep[pairs].astype(np.int64) * len(problem.kind_ids) + kind[pairs]
+        used, where = np.unique(key, return_inverse=True)
+        nodes = node + np.arange(len(used), dtype=np.int32)
+        reps, kinds = used // len(problem.kind_ids), used % len(problem.kind_ids)
+        tails.append(nodes)
+        gate_heads.append(entry[reps])
+        caps.append(problem.kind_room[reps, kinds].astype(np.int64))
+        heads[pairs] = nodes[where]
+        node += len(used)
+    if not tails:
+        empty = np.zeros(0, np.int32)
+        return heads, empty, empty, np.zeros(0, np.int64), node
+    return (
+        heads,
+        np.concatenate(tails).astype(np.int32),
+        np.concatenate(gate_heads).astype(np.int32),
+        np.concatenate(caps),
+        node,
+    )
+
+
+@attrs.define
+class Room:
+    """What an assignment leaves of every limit: rep capacity, intake, kind caps, pools.
+
+    Build with ``Room.of(problem, assignment)``; ``fits(pair)`` says whether one more lead
+    could take that pair, ``take(pair)`` counts it.
+    """
+
+    problem: BatchProblem
+    load: NDArray[np.int64]
+    new: NDArray[np.int64]
+    kind_new: NDArray[np.int64]
+    pool_taken: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, problem: BatchProblem, assignment: NDArray[np.int32]) -> Room:
+        """The room left after ``assignment``."""
+        m, k = len(problem.rep_ids), len(problem.pool_ids)
+        placed = assignment >= 0
+        load = np.bincount(assignment[placed], minlength=m).astype(np.int64)
+        current = problem.current
+        fresh = placed if current is None else placed & (assignment != current)
+        new = np.bincount(assignment[fresh], minlength=m).astype(np.int64)
+        kinds = max(1, len(problem.kind_ids))
+        kind_new = np.zeros(m * kinds, np.int64)
+        if problem.lead_kind is not None:
+            typed = fresh & (problem.lead_kind >= 0)
+            keys = assignment[typed].astype(np.int64) * kinds + problem.lead_kind[typed]
+            kind_new = np.bincount(keys, minlength=m * kinds).astype(np.int64)
+        pool = problem.pool_of_lead
+        taken = np.bincount(pool[placed & (pool >= 0)], minlength=k).astype(np.int64)
+        return cls(problem, load, new, kind_new.reshape(m, kinds), taken)
+
+    def fits(self, lead: int, rep: int) -> bool:
+        """Whether ``lead`` could also go to ``rep`` within every limit."""
+        p = self.problem
+        if self.load[rep] >= p.capacity[rep]:
+            return False
+        pool = int(p.pool_of_lead[lead])
+        if pool >= 0 and self.pool_taken[pool] >= p.pool_cap[pool]:
+            return False
+        if p.current is not None and p.current[lead] == rep:
+            return True  # a stay uses capacity only
+        if p.intake is not None and self.new[rep] >= p.intake[rep]:
+            return False
+        kind = -1 if p.lead_kind is None else int(p.lead_kind[lead])
+        if kind >= 0 and p.kind_room is not None:
+            room = int(p.kind_room[rep, kind])
+            if room >= 0 and self.kind_new[rep, kind] >= room:
+                return False
+        return True
+
+    def take(self, lead: int, rep: int) -> None:
+        """Count ``lead`` at ``rep``."""
+        p = self.problem
+        self.load[rep] += 1
+        pool = int(p.pool_of_lead[lead])
+        if pool >= 0:
+            self.pool_taken[pool] += 1
+        if p.current is not None and p.current[lead] == rep:
+            return
+        self.new[rep] += 1
+        kind = -1 if p.lead_kind is None else int(p.lead_kind[lead])
+        if kind >= 0:
+            self.kind_new[rep, kind] += 1
+
+    def within(self) -> bool:
+        """Whether nothing is over a limit."""
+        p = self.problem
+        if np.any(self.load > p.capacity) or np.any(self.pool_taken > p.pool_cap):
+            return False
+        if p.intake is not None and np.any(self.new > p.intake):
+            return False
+        if p.kind_room is not None and p.kind_room.size:
+            capped = p.kind_room >= 0
+            if np.any(self.kind_new[:, : len(p.kind_ids)][capped] > p.kind_room[capped]):
+                return False
+        return True
+
+
 def _place_ties(
     problem: BatchProblem, assignment: NDArray[np.int32], scores: NDArray[np.int64], top_seg: int
 ) -> int:
@@ -260,34 +545,27 @@ def _place_ties(
 
     At the optimum a lead is left out with an eligible rep (and pool) still having room
     only on a tie: its score there is 0 and the rep's next lead falls in its costliest
-    quarter. Placing it keeps the optimum. Returns the fairness cost added (scores).
+    quarter. Placing it keeps the optimum. A lead with a current owner is not placed: left
+    out, it keeps its owner, and a move for nothing is no tie. Returns the fairness cost
+    added (scores).
     """
     if problem.num_pairs == 0:
         return 0
-    m, k = len(problem.rep_ids), len(problem.pool_ids)
     placed = assignment >= 0
-    load = np.bincount(assignment[placed], minlength=m)
-    lead_pool = problem.pool_of_lead
-    taken = np.bincount(lead_pool[placed & (lead_pool >= 0)], minlength=k)
-    pool_room = np.append(problem.pool_cap - taken, 1)  # index -1: no pool cap
     # Narrow to the pairs of leads left out first: at scale that is a sliver of the pairs.
-    out = np.flatnonzero(~placed[problem.pair_lead])
-    reps = problem.pair_rep[out]
-    open_pairs = out[
-        (scores[out] == 0)
-        & (load[reps] < problem.capacity[reps])
-        & (pool_room[lead_pool[problem.pair_lead[out]]] > 0)
-    ]
+    out = np.flatnonzero(~placed[problem.pair_lead] & (scores == 0))
+    if problem.current is not None:
+        out = out[problem.current[problem.pair_lead[out]] < 0]
+    if not len(out):
+        return 0
+    room = Room.of(problem, assignment)
     added = 0
-    for pair in open_pairs.tolist():  # only tied pairs: usually none at all
+    for pair in out.tolist():  # only tied pairs: usually none at all
         lead, rep = int(problem.pair_lead[pair]), int(problem.pair_rep[pair])
-        pool = int(lead_pool[lead])
-        if assignment[lead] >= 0 or load[rep] >= problem.capacity[rep] or pool_room[pool] <= 0:
+        if assignment[lead] >= 0 or not room.fits(lead, rep):
             continue
         assignment[lead] = rep
-        load[rep] += 1
-        if pool >= 0:
-            pool_room[pool] -= 1
+        room.take(lead, rep)
         added += top_seg
     return added
 

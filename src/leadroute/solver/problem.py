@@ -26,6 +26,11 @@ class MoveCaps:
     total: int | None = None
     spent: Mapping[int, int] = attrs.field(factory=dict)
 
+    @property
+    def active(self) -> bool:
+        """Whether either cap is set."""
+        return self.per_rep is not None or self.total is not None
+
     def total_left(self) -> int | None:
         """Discretionary moves still allowed in all (None: no cap)."""
         return None if self.total is None else max(0, self.total - sum(self.spent.values()))
@@ -42,6 +47,8 @@ class SideConstraints:
     Attributes:
         stay: Current owner's rep index per lead (-1: none), for move caps.
         move_caps: Limits on discretionary moves (leads whose owner could keep them).
+        move_order: Tie-break among discretionary moves of equal gain under a move cap:
+            a lead with a lower number moves first (default: lead order). Distinct values.
         account: Account id per lead (``""``: none); leads of one account go to one rep.
         lead_type: Lead type per lead, for ``max_type_share``.
         max_type_share: Lead type -> most of a rep's remaining capacity that leads of that
@@ -51,6 +58,7 @@ class SideConstraints:
 
     stay: NDArray[np.int32] | None = None
     move_caps: MoveCaps = attrs.field(factory=MoveCaps)
+    move_order: NDArray[np.int64] | None = None
     account: tuple[str, ...] = ()
     lead_type: tuple[str, ...] = ()
     max_type_share: Mapping[str, float] = attrs.field(factory=dict)
@@ -59,12 +67,17 @@ class SideConstraints:
     @property
     def active(self) -> bool:
         """Whether any rule is set."""
-        caps = self.move_caps.per_rep is not None or self.move_caps.total is not None
-        return (
-            (caps and self.stay is not None)
-            or bool(self.account)
-            or bool(self.max_type_share and self.lead_type)
-        )
+        return self.moves_capped or self.beyond_network
+
+    @property
+    def moves_capped(self) -> bool:
+        """Whether move caps apply (kept in the network by a churn-penalty search)."""
+        return self.move_caps.active and self.stay is not None
+
+    @property
+    def beyond_network(self) -> bool:
+        """Whether a rule no network flow can express is set (accounts, type shares)."""
+        return bool(self.account) or bool(self.max_type_share and self.lead_type)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -90,6 +103,15 @@ class BatchProblem:
         lead_pool: Capped pool index per lead (-1: its pool has no cap). A lead reaches
             exactly one pool (its rule's), so the cap counts the pool's placed leads,
             whichever rep takes them; a rep may sit in several pools.
+        current: Current owner's rep index per lead (-1: none; None: no lead has one). A
+            pair to the current owner is a *stay*: it uses the owner's ``capacity`` but
+            none of their ``intake`` or kind caps (the lead was received long ago).
+        intake: Most leads *new* to each rep (not staying) this batch takes: the room
+            left under the rep's daily and weekly caps (None: only ``capacity`` limits).
+        kind_ids: Lead kinds (types) with a per-rep cap.
+        lead_kind: Kind index per lead (-1: a kind without caps; None: no kinds).
+        kind_room: Per rep and kind (``len(rep_ids) x len(kind_ids)``), most new leads of
+            that kind the rep takes (-1: no cap).
     """
 
     lead_ids: tuple[str, ...]
@@ -103,6 +125,11 @@ class BatchProblem:
     pool_ids: tuple[str, ...] = ()
     pool_cap: NDArray[np.int64] = attrs.field(factory=lambda: np.zeros(0, np.int64))
     lead_pool: NDArray[np.int32] | None = None
+    current: NDArray[np.int32] | None = None
+    intake: NDArray[np.int64] | None = None
+    kind_ids: tuple[str, ...] = ()
+    lead_kind: NDArray[np.int32] | None = None
+    kind_room: NDArray[np.int64] | None = None
 
     def __attrs_post_init__(self) -> None:
         n, m, e = len(self.lead_ids), len(self.rep_ids), len(self.pair_lead)
@@ -129,6 +156,29 @@ class BatchProblem:
                 raise ValueError("lead_pool needs one entry per lead")
             if n and (self.lead_pool.min() < -1 or self.lead_pool.max() >= len(self.pool_ids)):
                 raise ValueError("lead_pool holds an index outside pool_ids")
+        self._check_gates()
+
+    def _check_gates(self) -> None:
+        """Current owners, intake and kind caps have the right shapes."""
+        n, m = len(self.lead_ids), len(self.rep_ids)
+        if self.current is not None and (
+            len(self.current) != n or (n and (self.current.min() < -1 or self.current.max() >= m))
+        ):
+            raise ValueError("current needs one rep index (or -1) per lead")
+        if self.intake is not None and (len(self.intake) != m or (m and self.intake.min() < 0)):
+            raise ValueError("intake needs one entry >= 0 per rep")
+        k = len(self.kind_ids)
+        if (self.lead_kind is None) != (self.kind_room is None):
+            raise ValueError("lead_kind and kind_room go together")
+        if self.lead_kind is not None and self.kind_room is not None:
+            if len(self.lead_kind) != n or (
+                n and (self.lead_kind.min() < -1 or self.lead_kind.max() >= k)
+            ):
+                raise ValueError("lead_kind needs one kind index (or -1) per lead")
+            if self.kind_room.shape != (m, k) or (
+                self.kind_room.size and self.kind_room.min() < -1
+            ):
+                raise ValueError("kind_room needs one entry >= -1 per rep and kind")
 
     @property
     def pool_of_lead(self) -> NDArray[np.int32]:
@@ -136,6 +186,15 @@ class BatchProblem:
         if self.lead_pool is None:
             return np.full(len(self.lead_ids), -1, np.int32)
         return self.lead_pool
+
+    @property
+    def stay_pair(self) -> NDArray[np.bool_]:
+        """Per pair, whether it keeps the lead with its current owner."""
+        if self.current is None:
+            return np.zeros(self.num_pairs, np.bool_)
+        owner = self.current[self.pair_lead]
+        stays: NDArray[np.bool_] = (owner >= 0) & (self.pair_rep == owner)
+        return stays
 
     @property
     def num_pairs(self) -> int:
@@ -152,12 +211,19 @@ class BatchProblem:
         side: SideConstraints | None = None,
         pools: Mapping[str, str] | None = None,
         pool_caps: Mapping[str, int | None] | None = None,
+        current: Mapping[str, str] | None = None,
+        intake: Mapping[str, int | None] | None = None,
+        kinds: Mapping[str, str] | None = None,
+        kind_caps: Mapping[str, Mapping[str, int]] | None = None,
     ) -> BatchProblem:
         """Build from ``lead_id -> [(rep_id, fit), ...]`` and remaining capacity per rep.
 
         A rep without a cap (``None``) can take every lead of the batch. ``pools`` names
         each lead's pool and ``pool_caps`` the most leads a pool takes in this batch
-        (pools missing from it, or capped with None, are not capped).
+        (pools missing from it, or capped with None, are not capped). ``current`` names a
+        lead's current owner (a pair to them is a stay), ``intake`` the most new leads a
+        rep takes (None: no limit), ``kinds`` each lead's kind and ``kind_caps`` rep ->
+        kind -> the most new leads of that kind the rep takes.
         """
         lead_ids = tuple(candidates)
         rep_ids = tuple(capacity)
@@ -180,6 +246,31 @@ class BatchProblem:
             if pools and pool_ids
             else None
         )
+        owners = (
+            np.array([rep_index.get(current.get(i, ""), -1) for i in lead_ids], np.int32)
+            if current
+            else None
+        )
+        intake_col = (
+            np.array(
+                [len(lead_ids) if (v := intake.get(r)) is None else max(0, v) for r in rep_ids],
+                np.int64,
+            )
+            if intake is not None
+            else None
+        )
+        kind_ids = tuple(sorted({k for caps in (kind_caps or {}).values() for k in caps}))
+        lead_kind = kind_room = None
+        if kind_ids:
+            kind_index = {k: i for i, k in enumerate(kind_ids)}
+            lead_kind = np.array(
+                [kind_index.get((kinds or {}).get(i, ""), -1) for i in lead_ids], np.int32
+            )
+            kind_room = np.full((len(rep_ids), len(kind_ids)), -1, np.int64)
+            for rep_id, caps in (kind_caps or {}).items():
+                for kind, left in caps.items():
+                    if rep_id in rep_index:
+                        kind_room[rep_index[rep_id], kind_index[kind]] = max(0, left)
         return cls(
             lead_ids=lead_ids,
             rep_ids=rep_ids,
@@ -192,4 +283,9 @@ class BatchProblem:
             pool_ids=pool_ids,
             pool_cap=np.array([capped[p] for p in pool_ids], np.int64),
             lead_pool=lead_pool,
+            current=owners,
+            intake=intake_col,
+            kind_ids=kind_ids if lead_kind is not None else (),
+            lead_kind=lead_kind,
+            kind_room=kind_room,
         )

@@ -8,12 +8,23 @@
 * **Type shares**: a lead type may take at most a share of a rep's remaining capacity in
   one batch (``{demo: 0.5}``: no rep gets more demo leads than half its room).
 
+Move caps alone never come here: ``leadroute.solver.moves`` keeps them in the network.
+
 When the flow optimum already satisfies every rule it is returned as is (it is then
 optimal for the constrained problem too). Otherwise CP-SAT solves the constrained model,
 warm-started from the flow, within the time limit; the uncapped flow optimum is an upper
-bound, and the reported gap is measured against it. Pool caps are in the flow and are
-added to the CP-SAT model as they are (at most K placed leads per capped pool). Fairness
-is not modelled in CP-SAT: when side constraints force CP-SAT, the solve maximises fit.
+bound, and the reported gap is measured against it. Pool caps, intake (daily/weekly room)
+and per-kind caps are in the flow and are added to the CP-SAT model as they are.
+Fairness is not modelled in CP-SAT: when side constraints force CP-SAT, the solve
+maximises fit.
+
+**The same problem gives the same answer.** CP-SAT runs with one worker and a fixed
+seed, and its time limit is a *deterministic* time (``max_deterministic_time``, CP-SAT's
+own work measure, about a second each on this kind of machine), so where it stops does
+not depend on the machine's load; a wall-clock limit of ten times that is a guard only.
+The tie-break is in the objective, lexicographically: total fit first, then the number
+of leads placed, then the number of the flow optimum's own pairs kept, so among equally
+good answers the one closest to the flow's wins.
 """
 
 from __future__ import annotations
@@ -79,8 +90,12 @@ def satisfies(problem: BatchProblem, side: SideConstraints, assignment: NDArray[
     return True
 
 
+SEED = 0
+WALL_GUARD = 10.0
+
+
 def solve_with_side_constraints(
-    problem: BatchProblem, *, time_limit: float | None = None, workers: int = 2
+    problem: BatchProblem, *, time_limit: float | None = None, workers: int = 1
 ) -> Solution:
     """The best assignment keeping ``problem.side`` (flow first; CP-SAT when it must)."""
     side = problem.side or SideConstraints()
@@ -107,18 +122,26 @@ def solve_with_side_constraints(
     _add_accounts(model, x, problem, side, by_lead)
     _add_type_shares(model, x, problem, side, by_rep)
     _add_pool_caps(model, x, problem)
-    # Fit first; among assignments of equal fit, the one placing the most leads (the
-    # flow's tie rule). Weighting scores by n + 1 makes it lexicographic.
-    weight = len(problem.lead_ids) + 1
-    model.maximize(sum((int(s) * weight + 1) * x[e] for e, s in enumerate(scores.tolist())))
+    _add_intake(model, x, problem, by_rep)
     used = set(np.flatnonzero(flow.assignment[problem.pair_lead] == problem.pair_rep).tolist())
+    # Fit first; among assignments of equal fit, the one placing the most leads (the
+    # flow's tie rule); then the one keeping most of the flow's pairs. Weighting each
+    # level by (n + 1) times the next makes it lexicographic.
+    weight = len(problem.lead_ids) + 1
+    model.maximize(
+        sum(
+            ((int(s) * weight + 1) * weight + (e in used)) * x[e]
+            for e, s in enumerate(scores.tolist())
+        )
+    )
     for e, var in enumerate(x):
         model.add_hint(var, e in used)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = (
-        time_limit if time_limit is not None else side.time_limit
-    )
+    limit = time_limit if time_limit is not None else side.time_limit
+    solver.parameters.max_deterministic_time = limit
+    solver.parameters.max_time_in_seconds = WALL_GUARD * limit
     solver.parameters.num_workers = workers
+    solver.parameters.random_seed = SEED
     built = time.perf_counter()
     status = solver.solve(model)
     solved = time.perf_counter()
@@ -220,6 +243,31 @@ def _add_type_shares(
             typed = [e for e in rep_pairs if side.lead_type[int(problem.pair_lead[e])] == kind]
             if typed:
                 model.add(sum(x[e] for e in typed) <= _type_limit(problem, share, rep))
+
+
+def _add_intake(
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: BatchProblem,
+    by_rep: list[list[int]],
+) -> None:
+    """The rep's intake and per-kind caps on new leads, as in the flow."""
+    new = ~problem.stay_pair
+    kind_of = (
+        problem.lead_kind[problem.pair_lead]
+        if problem.lead_kind is not None
+        else np.full(problem.num_pairs, -1, np.int32)
+    )
+    for rep, rep_pairs in enumerate(by_rep):
+        fresh = [e for e in rep_pairs if new[e]]
+        if problem.intake is not None and len(fresh) > problem.intake[rep]:
+            model.add(sum(x[e] for e in fresh) <= int(problem.intake[rep]))
+        if problem.kind_room is None:
+            continue
+        for kind, room in enumerate(problem.kind_room[rep].tolist()):
+            typed = [e for e in fresh if kind_of[e] == kind]
+            if room >= 0 and len(typed) > room:
+                model.add(sum(x[e] for e in typed) <= room)
 
 
 def _add_pool_caps(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -23,7 +24,7 @@ from leadroute.logs import get_logger
 from leadroute.models import Decision, RouteStep, Snapshot
 from leadroute.pipeline import with_solve
 from leadroute.policy import deferring_hours
-from leadroute.rebalance import plan_rebalance
+from leadroute.rebalance import FORCED, plan_rebalance
 from leadroute.store import Store
 from leadroute.usecases.relay import relay_pass
 from leadroute.usecases.results import RebalanceResult, RunResult, Tally
@@ -50,8 +51,17 @@ def rebalance(
     engine.update_team(snapshot.reps, snapshot.accounts)
     known = dict(engine.state.latest)
     planner = engine.planner(policy=deferring_hours(engine.policy))
+    at = engine.clock()
     interrupted, spent = interrupted_moves(store, snapshot, known)
-    plan = plan_rebalance(planner, snapshot.leads, known, engine.clock(), spent=spent)
+    plan = plan_rebalance(
+        planner,
+        snapshot.leads,
+        known,
+        at,
+        spent=spent,
+        person_records=engine.person_records,
+        quiet=ran_recently(store, at, engine.policy.rebalance.min_interval),
+    )
     if dry_run:
         return RebalanceResult(plan=plan, applied=0, relay=None)
     run_id = store.begin_run("rebalance", source)
@@ -67,7 +77,8 @@ def rebalance(
                 else move.decided
             )
             tally.place(decided.decision)
-            group.add(decided, moved=True, planned=True)
+            # A moved lead takes its person's other records along (planned as followers).
+            group.add(decided, moved=move.carries_person, planned=True)
             if progress is not None:
                 progress(index)
     relay_report = None
@@ -85,6 +96,9 @@ def rebalance(
         "kept": plan.kept,
         "resumed_after": sum(spent.values()),
         "followed": len(result.followers),
+        "held": len(plan.held),
+        # The plan's time (``--at``): the next run knows a plan was made for this night.
+        "at": at.isoformat(),
     }
     store.finish_run(run_id, counts)
     for old_run in interrupted:
@@ -122,6 +136,21 @@ def interrupted_moves(
     return sorted(runs), dict(spent)
 
 
+def ran_recently(store: Store, at: datetime, interval: timedelta) -> bool:
+    """Whether a rebalance finished (not interrupted) with a plan made less than
+    ``interval`` before ``at`` (the plan's time, as the run recorded it)."""
+    for run in store.runs(limit=100):
+        counts = run["counts"]
+        if run["command"] != "rebalance" or run["finished_at"] is None or "at" not in counts:
+            continue
+        if counts.get("interrupted"):
+            continue
+        when = datetime.fromisoformat(counts["at"])
+        if timedelta(0) <= at - when < interval:
+            return True
+    return False
+
+
 def applied_moves(lead_ids: Iterable[str], result: RunResult) -> int:
     """Planned moves (of these leads) that happened: by their own decision, or by following
     a record of the same person that moved first (whose follower took the move's epoch)."""
@@ -133,4 +162,4 @@ def applied_moves(lead_ids: Iterable[str], result: RunResult) -> int:
 def _forced(path_step: str) -> bool:
     """Whether a ``rebalance:REASONS`` path step names a move no cap applies to."""
     reasons = set(path_step.removeprefix("rebalance:").split(","))
-    return bool(reasons & {"OWNER_INACTIVE", "OWNER_ON_LEAVE"})
+    return bool(reasons & FORCED)

@@ -123,6 +123,12 @@ class RebalanceResult:
             "movable_by_reason": dict(
                 sorted(Counter(r for reasons in plan.movable.values() for r in reasons).items())
             ),
+            "held": len(plan.held),
+            # A cap a move would break reads "OPEN_CAP rep-003 36/35": counted by its code.
+            "held_by_reason": dict(
+                sorted(Counter(why.split(" ", 1)[0] for why in plan.held.values()).items())
+            ),
+            "followers": sum(len(m.followers) for m in plan.moves),
         }
 
 

@@ -100,14 +100,15 @@ def test_moves_respect_capacity(store, host):
     assert sum(m.to_owner == "b" for m in result.plan.moves) == 2
 
 
-def test_move_caps_are_honoured_with_cp_sat(store, host):
-    """max_moves_per_rep limits discretionary moves away from one rep; the best gains go first."""
+def test_move_caps_are_honoured_in_the_network(store, host):
+    """max_moves_per_rep limits discretionary moves away from one rep, without CP-SAT."""
     leads = tuple(owned(f"L{i}", "a", language="de") for i in range(5))
     snap = Snapshot(leads=leads, reps=tuple(reps()))
     text = TEXT + "rebalance: {max_moves_per_rep: 2}\n"
     result = router_at(store, host, LATER, text).rebalance(snap)
     assert len(result.plan.moves) == 2
-    assert result.plan.solution is not None and result.plan.solution.status == "OPTIMAL"
+    # The churn-penalty search: a plan within the caps, not a proof of optimality.
+    assert result.plan.solution is not None and result.plan.solution.status == "FEASIBLE"
 
 
 def test_forced_moves_ignore_the_caps(store, host):
@@ -183,9 +184,10 @@ def test_nurture_leads_stay_until_they_qualify(store, host):
         "L1",
         lead_type="content",
         created_at=AT,
-        events=(LeadEvent(kind="demo_request", at=LATER - timedelta(hours=1)),),
+        events=(LeadEvent(kind="demo_request", at=LATER + timedelta(hours=23)),),
     )
-    result = router_at(store, host, LATER, NURTURE_TEXT).rebalance(
+    # The next night (a rebalance plans once a night: min_interval).
+    result = router_at(store, host, LATER + timedelta(days=1), NURTURE_TEXT).rebalance(
         Snapshot(leads=(hot,), reps=people)
     )
     [move] = result.plan.moves
@@ -316,8 +318,10 @@ def test_a_resumed_run_keeps_the_total_move_cap(store, host, monkeypatch):
     runs = {r["id"]: r for r in store.runs()}
     assert all(r["finished_at"] is not None for r in runs.values())  # the crashed run is closed
     assert sorted(r["counts"].get("resumed_after", 0) for r in runs.values()) == [0, 2]
-    # Once resumed, the interrupted run's moves are not charged again by a later run.
-    later = router_at(store, host, LATER + timedelta(minutes=10), text).rebalance(snap)
+    # A rerun the same night plans nothing (min_interval); the next night the budget is
+    # whole again: the interrupted run's moves are not charged twice.
+    assert router_at(store, host, LATER + timedelta(minutes=10), text).rebalance(snap).applied == 0
+    later = router_at(store, host, LATER + timedelta(days=1), text).rebalance(snap)
     assert later.applied == 3
 
 
