@@ -8,15 +8,15 @@ rep's end state from the loads and usage now, every record leaving (its owner's 
 count falls) and every record arriving (open count, and the day, week and type counts of
 the rep's local day, rises), and for each rep that receives anything checks every cap:
 ``max_open``, ``per_day``, ``per_week`` (in ``capacity.load`` units) and ``per_type``. A
-rep over a cap gives back its lowest-priority arrival, and the check runs again until no
-rep receiving anything is over a cap. A rep already over a cap before the plan (its
-source count grew) receives nothing and loses nothing by this check.
+rep over a cap gives back its lowest-priority arrival that adds to that cap, and the
+check runs again until no rep is over a cap its arrivals add to. A rep already over a
+cap before the plan (its source count grew) receives nothing that adds to it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -85,8 +85,10 @@ def rejected_arrivals(
         broken = _broken(kept, reps, loads, usage, at)
         if not broken:
             return rejected
-        for rep_id, why in broken.items():
-            last = next(a for a in reversed(kept) if a.rep_id == rep_id)
+        for rep_id, (why, adds) in broken.items():
+            # The lowest-priority arrival that adds to the broken cap (a trial lead does
+            # not help a demo cap).
+            last = next(a for a in reversed(kept) if a.rep_id == rep_id and adds(a))
             follow = f" with {last.followers} follower{'s' * (last.followers != 1)}"
             rejected[last.key] = f"{why}{follow if last.followers else ''}"
             kept.remove(last)
@@ -98,9 +100,11 @@ def _broken(
     loads: Mapping[str, int],
     usage: Usage,
     at: datetime,
-) -> dict[str, str]:
-    """Rep id -> the first cap its end state breaks, for reps receiving something."""
+) -> dict[str, tuple[str, Callable[[Arrival], bool]]]:
+    """Rep id -> the first cap its end state breaks, for reps receiving something, and
+    which arrivals add to it."""
     open_delta: defaultdict[str, int] = defaultdict(int)
+    loaded: defaultdict[str, int] = defaultdict(int)
     day: defaultdict[str, float] = defaultdict(float)
     kinds: defaultdict[tuple[str, str], int] = defaultdict(int)
     receiving: list[str] = []
@@ -113,37 +117,65 @@ def _broken(
             if record.load:
                 open_delta[arrival.rep_id] += 1
                 open_delta[record.from_owner] -= 1
+                loaded[arrival.rep_id] += 1
             if record.usage:
                 day[arrival.rep_id] += record.usage
                 kinds[arrival.rep_id, record.lead_type] += 1
-    broken: dict[str, str] = {}
+    broken: dict[str, tuple[str, Callable[[Arrival], bool]]] = {}
     for rep_id in receiving:
         rep = reps.get(rep_id)
         if rep is None:
             continue
         end_open = loads.get(rep_id, 0) + open_delta[rep_id]
         got = {kind: n for (r, kind), n in kinds.items() if r == rep_id}
-        why = _first_broken(rep, end_open, day[rep_id], got, usage, at)
+        why, adds = _first_broken(rep, end_open, loaded[rep_id], day[rep_id], got, usage, at)
         if why:
-            broken[rep_id] = why
+            broken[rep_id] = (why, adds)
     return broken
 
 
+def _adds_load(arrival: Arrival) -> bool:
+    return any(r.load and r.from_owner != arrival.rep_id for r in arrival.records)
+
+
+def _adds_usage(arrival: Arrival) -> bool:
+    return any(r.usage and r.from_owner != arrival.rep_id for r in arrival.records)
+
+
+def _adds_kind(kind: str) -> Callable[[Arrival], bool]:
+    def adds(arrival: Arrival) -> bool:
+        return any(
+            r.usage and r.lead_type == kind and r.from_owner != arrival.rep_id
+            for r in arrival.records
+        )
+
+    return adds
+
+
 def _first_broken(
-    rep: Rep, end_open: int, arriving: float, kinds: Mapping[str, int], usage: Usage, at: datetime
-) -> str:
-    """The first cap a rep's end state breaks (``""``: none)."""
+    rep: Rep,
+    end_open: int,
+    loaded: int,
+    arriving: float,
+    kinds: Mapping[str, int],
+    usage: Usage,
+    at: datetime,
+) -> tuple[str, Callable[[Arrival], bool]]:
+    """The first cap a rep's end state breaks (``""``: none) and which arrivals add to it."""
     cap = rep.capacity
-    checks: list[tuple[ExclusionCode, float, float | None]] = [
-        (ExclusionCode.OPEN_CAP, end_open, cap.max_open),
-        (ExclusionCode.DAILY_CAP, usage.day(rep.id, at) + arriving, cap.per_day),
-        (ExclusionCode.WEEKLY_CAP, usage.week(rep.id, at) + arriving, cap.per_week),
+    checks: list[tuple[ExclusionCode, float, float | None, Callable[[Arrival], bool]]] = [
+        (ExclusionCode.OPEN_CAP, end_open, cap.max_open, _adds_load),
+        (ExclusionCode.DAILY_CAP, usage.day(rep.id, at) + arriving, cap.per_day, _adds_usage),
+        (ExclusionCode.WEEKLY_CAP, usage.week(rep.id, at) + arriving, cap.per_week, _adds_usage),
     ]
-    for code, value, limit in checks:
-        if limit is not None and value > limit + EPS:
-            return f"{code} {rep.id} {value:g}/{limit:g}"
+    for code, value, limit, adds in checks:
+        # Only a cap the arrivals add to: a rep already over it keeps what it has.
+        incoming = loaded if code == ExclusionCode.OPEN_CAP else arriving
+        if limit is not None and incoming > 0 and value > limit + EPS:
+            return f"{code} {rep.id} {value:g}/{limit:g}", adds
     for kind, limit_of_type in sorted(cap.per_type.items()):
         value = usage.of_type(rep.id, at, kind) + kinds.get(kind, 0)
-        if value > limit_of_type:
-            return f"{ExclusionCode.TYPE_CAP} {rep.id} {kind} {value}/{limit_of_type}"
-    return ""
+        if kinds.get(kind, 0) > 0 and value > limit_of_type:
+            why = f"{ExclusionCode.TYPE_CAP} {rep.id} {kind} {value}/{limit_of_type}"
+            return why, _adds_kind(kind)
+    return "", _adds_load
