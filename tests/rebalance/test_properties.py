@@ -21,14 +21,14 @@ LANGS = ("en", "de", "fr")
 
 
 @st.composite
-def worlds(draw):
+def worlds(draw, people: bool = True):
     """A routed book of leads (some people with two records), then a changed team."""
     n_reps = draw(st.integers(2, 5))
     n_leads = draw(st.integers(1, 12))
     leads = []
     for i in range(n_leads):
         # About one lead in four is a second record of an earlier person.
-        person = draw(st.integers(0, max(0, i - 1))) if i and draw(st.booleans()) else i
+        person = draw(st.integers(0, max(0, i - 1))) if people and i and draw(st.booleans()) else i
         leads.append(
             lead(
                 f"L{i:02d}",
@@ -146,11 +146,13 @@ def test_no_cap_is_ever_exceeded_and_a_second_run_moves_nothing(world):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(worlds())
+@given(worlds(people=False))
 def test_the_plan_is_a_fixed_point_when_fit_does_not_depend_on_load(world):
     """Even with no pause between runs (``min_interval: 0s``) and no budget, a run on the
     state the previous run left moves nothing: the plan is its own optimum (stays win
-    exact ties; fits here do not change with load)."""
+    exact ties; fits here do not change with load). One record per person: a person's
+    other records are solved as staying, so the room they free by following a move is
+    seen only by the next plan."""
     leads, team, _, _ = world
     text = text_for("min_interval: 0s, stay_bonus: 0.0") + "fit: {weights: {headroom: 0}}\n"
     host = make_host(load_entrypoints=False)

@@ -84,7 +84,7 @@ def rejected_arrivals(
     while True:
         broken = _broken(kept, reps, loads, usage, at)
         if not broken:
-            return rejected
+            return _take_back(arrivals, kept, rejected, reps, loads, usage, at)
         for rep_id, (why, adds) in broken.items():
             # The lowest-priority arrival that adds to the broken cap (a trial lead does
             # not help a demo cap).
@@ -92,6 +92,27 @@ def rejected_arrivals(
             follow = f" with {last.followers} follower{'s' * (last.followers != 1)}"
             rejected[last.key] = f"{why}{follow if last.followers else ''}"
             kept.remove(last)
+
+
+def _take_back(
+    arrivals: Sequence[Arrival],
+    kept: list[Arrival],
+    rejected: dict[str, str],
+    reps: Mapping[str, Rep],
+    loads: Mapping[str, int],
+    usage: Usage,
+    at: datetime,
+) -> dict[str, str]:
+    """Give back, in priority order, each rejected arrival that fits now: a small arrival
+    given back before a large one (a person with followers) was made room for by it."""
+    for arrival in arrivals:
+        if arrival.key not in rejected:
+            continue
+        trial = [a for a in arrivals if a in kept or a is arrival]
+        if not _broken(trial, reps, loads, usage, at):
+            kept[:] = trial
+            del rejected[arrival.key]
+    return rejected
 
 
 def _broken(

@@ -31,15 +31,15 @@ import time
 
 import attrs
 import numpy as np
-import structlog
 from numpy.typing import NDArray
 
+from leadroute.logs import get_logger
 from leadroute.solver.flow import Network, Run, Solution, build_network, finish, run_network
 from leadroute.solver.problem import BatchProblem, MoveCaps
 
 __all__ = ["discretionary_moves", "solve_with_move_caps"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Rounds of raising per-owner penalties at one total penalty (each round raises at least one
 # owner's penalty; at the largest penalty nobody moves, so this is a safety net only).
