@@ -27,17 +27,17 @@ from pathlib import Path
 
 import attrs
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import Connection
 
 from leadroute.errors import StoreBusyError
+from leadroute.logs import get_logger
 from leadroute.store import schema
 from leadroute.store.codec import to_iso
 from leadroute.store.database import Store
 
 __all__ = ["MOVES", "LockHolder", "lock_holder", "run_lock"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # The lock rebalance and reassign share: both move leads planned from the same history.
 MOVES = "moves"

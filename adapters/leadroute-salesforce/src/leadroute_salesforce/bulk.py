@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import structlog
 
+from leadroute.logs import get_logger
 from leadroute_salesforce.client import ApiError, SalesforceClient, TransientError
 
 __all__ = ["BulkQuery", "csv_records"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _DONE = "JobComplete"
 _FAILED = frozenset({"Failed", "Aborted"})
