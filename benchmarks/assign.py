@@ -11,7 +11,17 @@ On one generated instance, in one process, runs:
 * ``online_best_fit``: one lead at a time, the best-fit eligible rep with room;
 * ``priced_online``: one lead at a time, the eligible rep with room maximising fit minus
   the rep's capacity price, with prices computed from the previous day's leads (same
-  team, other leads): the back-test of priced real-time routing.
+  team, other leads) by the solve with a strictly convex capacity cost, as the product
+  publishes them (``leadroute.solver.steering_prices``): the back-test of priced
+  real-time routing;
+* ``priced_online_minimal``: the same with the minimal LP prices of the fit-only solve
+  (what the product published before; zero wherever capacity is slack).
+
+``--instance`` picks the fit: ``synthetic`` (default: 600 x rep quality + 400 x noise,
+integers), ``product`` (the demo company scaled up, candidates and fit from the routing
+pipeline and the built-in fit plugin: language, product, headroom) or ``learned`` (the
+same plus the ``leadroute-learned-fit`` plugin with a model trained on a simulated
+history). See ``benchmarks/fit_instances.py``.
 
 With ``--pool-caps``, two more runs measure the pool-cap layer (one pool per region x
 segment group, each lead in its group's pool):
@@ -31,7 +41,7 @@ instance and the process's peak during the method (MB, from the kernel's high-wa
 mark, reset before each method), and whether any cap was violated.
 
 Usage: uv run python benchmarks/assign.py --leads 10000 --reps 200 [--seed 1] [--repeat 3]
-[--pool-caps] [--only raw_flow,leadroute] [--json]
+[--instance synthetic|product|learned] [--pool-caps] [--only raw_flow,leadroute] [--json]
 """
 
 from __future__ import annotations
@@ -50,7 +60,14 @@ import structlog
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
-from leadroute.solver import BatchProblem, capacity_prices, price_online, solve_flow
+from leadroute.solver import (
+    BatchProblem,
+    capacity_prices,
+    price_online,
+    solve_flow,
+    steering_prices,
+)
+from leadroute.solver.flow import integer_scores
 
 Assignment = NDArray[np.int32]
 GROUPS = 6  # 3 regions x 2 segments
@@ -96,6 +113,15 @@ def generate(n: int, m: int, seed: int, day: int = 1, per_lead: int = 20) -> Bat
     )
 
 
+def instance(kind: str, n: int, m: int, seed: int, day: int) -> BatchProblem:
+    """The day's problem: synthetic, or the product's own fit (built-in, or learned too)."""
+    if kind == "synthetic":
+        return generate(n, m, seed, day=day)
+    from fit_instances import product_problem  # noqa: PLC0415 - the demo company: slower
+
+    return product_problem(n, m, seed, day=day, learned=kind == "learned")
+
+
 def lead_groups(n: int, seed: int, day: int = 1) -> NDArray[np.int64]:
     """Each lead's region x segment group, as ``generate`` draws it."""
     return np.random.default_rng([seed, day]).integers(0, GROUPS, n)
@@ -114,7 +140,8 @@ def pooled(p: BatchProblem, groups: NDArray[np.int64], share: float) -> BatchPro
 
 def raw_flow(p: BatchProblem) -> Assignment:
     n, m, e = len(p.lead_ids), len(p.rep_ids), p.num_pairs
-    top = int(p.pair_fit.max())
+    scores, _ = integer_scores(p.pair_fit)  # as they are when integral (synthetic)
+    top = int(scores.max())
     sink = n + m
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
@@ -125,7 +152,7 @@ def raw_flow(p: BatchProblem) -> Assignment:
         np.concatenate([np.ones(e, np.int64), p.capacity, np.ones(n, np.int64)]),
         np.concatenate(
             [
-                top - p.pair_fit.astype(np.int64),
+                top - scores,
                 np.zeros(m, np.int64),
                 np.full(n, top, np.int64),  # unassigned = a zero-fit pair: fit alone
             ]
@@ -144,7 +171,8 @@ def raw_flow(p: BatchProblem) -> Assignment:
 def raw_flow_pool_caps(p: BatchProblem) -> Assignment:
     """Raw ``SimpleMinCostFlow`` with pool caps: pool nodes with demands on the bypass."""
     n, m, e, k = len(p.lead_ids), len(p.rep_ids), p.num_pairs, len(p.pool_ids)
-    top = int(p.pair_fit.max())
+    scores, _ = integer_scores(p.pair_fit)
+    top = int(scores.max())
     sink = n + m
     pool = p.pool_of_lead
     size = np.bincount(pool[pool >= 0], minlength=k).astype(np.int64)
@@ -170,7 +198,7 @@ def raw_flow_pool_caps(p: BatchProblem) -> Assignment:
         np.concatenate([np.ones(e, np.int64), p.capacity, np.ones(n, np.int64), size]),
         np.concatenate(
             [
-                top - p.pair_fit.astype(np.int64),
+                top - scores,
                 np.zeros(m, np.int64),
                 np.full(n, top, np.int64),  # unassigned = a zero-fit pair: fit alone
                 np.zeros(k, np.int64),
@@ -231,9 +259,12 @@ def online(p: BatchProblem) -> Assignment:
 
 
 def methods(
-    prices: NDArray[np.float64], groups: NDArray[np.int64] | None = None
+    prices: NDArray[np.float64],
+    groups: NDArray[np.int64] | None = None,
+    minimal: NDArray[np.float64] | None = None,
 ) -> dict[str, Callable[[BatchProblem], Assignment]]:
-    """Every method; ``priced_online`` uses capacity prices learnt on the previous day.
+    """Every method; ``priced_online`` uses capacity prices learnt on the previous day
+    (``priced_online_minimal`` the minimal prices of the fit-only solve, when given).
 
     With ``groups`` (``--pool-caps``), the two pool-cap runs are added.
     """
@@ -245,6 +276,8 @@ def methods(
         "online_best_fit": lambda p: price_online(p, np.zeros(len(p.rep_ids))),
         "priced_online": lambda p: price_online(p, prices),
     }
+    if minimal is not None:
+        chosen["priced_online_minimal"] = lambda p: price_online(p, minimal)
     if groups is not None:
         chosen["leadroute_pool_slack"] = lambda p: leadroute(pooled(p, groups, 1.0))
         chosen["leadroute_pool_caps"] = lambda p: leadroute(pooled(p, groups, POOL_SHARE))
@@ -284,6 +317,16 @@ def evaluate(p: BatchProblem, assignment: Assignment) -> tuple[float, bool]:
     return float(p.pair_fit[chosen].sum()), within
 
 
+def yesterdays_prices(
+    args: argparse.Namespace, problem: BatchProblem
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Steering and minimal prices from the previous day's batch, as the nightly job
+    publishes them (the same team, other leads)."""
+    yesterday = instance(args.instance, args.leads, args.reps, args.seed, day=0)
+    assert yesterday.rep_ids == problem.rep_ids
+    return steering_prices(yesterday), capacity_prices(yesterday, solve_flow(yesterday))
+
+
 def main() -> None:
     # An application configures logging: keep the solver's info lines out of the output.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -299,23 +342,28 @@ def main() -> None:
         "--pool-caps", action="store_true", help="also run leadroute with pool caps (slack, 90%%)"
     )
     parser.add_argument(
+        "--instance",
+        choices=("synthetic", "product", "learned"),
+        default="synthetic",
+        help="where the fit comes from (see benchmarks/fit_instances.py)",
+    )
+    parser.add_argument(
         "--only",
         default="",
         help="comma-separated methods to run (raw_flow always runs: it is the baseline)",
     )
     args = parser.parse_args()
-    problem = generate(args.leads, args.reps, args.seed, day=1)
+    problem = instance(args.instance, args.leads, args.reps, args.seed, day=1)
+    if args.pool_caps and args.instance != "synthetic":
+        parser.error("--pool-caps: only with --instance synthetic")
     groups = lead_groups(args.leads, args.seed) if args.pool_caps else None
     wanted = {"raw_flow", *filter(None, args.only.split(","))} if args.only else None
-    prices = np.zeros(args.reps)
-    if wanted is None or "priced_online" in wanted:
-        # Prices come from the previous day's batch optimum, as the nightly job publishes.
-        yesterday = generate(args.leads, args.reps, args.seed, day=0)
-        prices = capacity_prices(yesterday, solve_flow(yesterday))
-        del yesterday
+    prices = minimal = np.zeros(len(problem.rep_ids))
+    if wanted is None or wanted & {"priced_online", "priced_online_minimal"}:
+        prices, minimal = yesterdays_prices(args, problem)
     chosen = {
         name: method
-        for name, method in methods(prices, groups).items()
+        for name, method in methods(prices, groups, minimal).items()
         if wanted is None or name in wanted
     }
     if wanted is not None and (unknown := wanted - set(chosen)):
@@ -362,6 +410,7 @@ def main() -> None:
         r["time_ratio_to_raw_flow"] = r["seconds"] / results["raw_flow"]["seconds"]
         r["cpu_ratio_to_raw_flow"] = r["cpu_seconds"] / results["raw_flow"]["cpu_seconds"]
     out = {
+        "instance": args.instance,
         "leads": args.leads,
         "reps": args.reps,
         "seed": args.seed,
@@ -374,7 +423,8 @@ def main() -> None:
         print(json.dumps(out, indent=2))
         return
     print(
-        f"{args.leads} leads x {args.reps} reps, {problem.num_pairs} pairs, "
+        f"{args.instance} instance: {len(problem.lead_ids)} leads in the batch (of "
+        f"{args.leads}) x {len(problem.rep_ids)} reps, {problem.num_pairs} pairs, "
         f"capacity {out['capacity']}"
     )
     for name, r in results.items():
@@ -384,7 +434,7 @@ def main() -> None:
             else "n/a"
         )
         print(
-            f"  {name:20} fit {r['fit']:>12.0f}  {r['ratio_to_optimum']:.4f} of optimum  "
+            f"  {name:22} fit {r['fit']:>12.1f}  {r['ratio_to_optimum']:.4f} of optimum  "
             f"{r['seconds']:7.2f} s  x{r['time_ratio_to_raw_flow']:.2f} raw "
             f"(cpu x{r['cpu_ratio_to_raw_flow']:.2f})  peak +{peak_text}  "
             f"caps {'ok' if r['within_caps'] else 'VIOLATED'}  unassigned {r['unassigned']}"

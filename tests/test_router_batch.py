@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from structlog.testing import capture_logs
 from tests.conftest import AT, BASE_POLICY, lead, policy_from, rep
 
@@ -157,7 +158,10 @@ def test_batch_publishes_prices_that_the_optimize_strategy_uses_online(store):
     reps_day1[1] = rep("b", pools=["na"], cap=1, territories=("US",))
     router = Router(policy_from(text), store=store, host=host, clock=lambda: AT)
     router.route(snapshot_of(leads("L1", "L2"), reps_day1), batch=True)
-    assert store.load_prices() == {"a": 2.0, "b": 0.0, "emea-backup": 0.0, "ops": 0.0}
+    # The full rep a is worth 2 (what L2 and L4 lose elsewhere); on top, each busy rep
+    # carries the convex capacity cost of its last lead (0.2% of the top fit per quarter).
+    prices = store.load_prices()
+    assert prices == pytest.approx({"a": 2.06, "b": 0.06, "emea-backup": 0.0, "ops": 0.0})
 
     reps_day2 = team(2)
     reps_day2[1] = rep("b", pools=["na"], cap=2, territories=("US",))
@@ -165,7 +169,7 @@ def test_batch_publishes_prices_that_the_optimize_strategy_uses_online(store):
     owners = {d.lead_id: d.owner_id for d in result.decisions}
     assert (owners["L3"], owners["L4"]) == ("b", "a")
     l3 = next(d for d in result.decisions if d.lead_id == "L3")
-    assert l3.candidates[0].reason.startswith("fit 8.00 - capacity price 0.00 = 8.00")
+    assert l3.candidates[0].reason.startswith("fit 8.00 - capacity price 0.06 = 7.94")
 
 
 def test_batch_fairness_from_the_policy_spreads_load(tmp_path, host):

@@ -97,3 +97,29 @@ def test_a_full_pool_is_priced_at_what_one_more_lead_would_add():
     )
     dual = duals(problem, solve_flow(problem))
     assert (dual.pool.tolist(), dual.rep.tolist(), dual.lead.tolist()) == ([5.0], [0.0], [0.0, 2.0])
+
+
+def test_steering_prices_are_positive_for_a_busy_rep_when_fits_tie():
+    """Fits tie and capacity is slack: minimal prices are all zero, but the prices of the
+    solve with a convex capacity cost charge the busier rep more, so ties steer away."""
+    from leadroute.solver import steering_prices
+
+    leads = {f"L{i}": [("a", 2.0), ("b", 2.0)] for i in range(6)}
+    leads.update({f"M{i}": [("a", 2.0)] for i in range(6)})  # only a can take these
+    problem = BatchProblem.from_candidates(leads, {"a": 10, "b": 10})
+    minimal = capacity_prices(problem, solve_flow(problem))
+    assert minimal.tolist() == [0.0, 0.0]
+    steering = steering_prices(problem)
+    assert steering[0] > steering[1] >= 0.0
+
+
+def test_fairness_prices_are_the_marginal_quarter_of_a_rep_with_room():
+    """With fairness, a rep with room is priced at the cost of its last lead's quarter."""
+    from leadroute.solver import duals
+
+    problem = BatchProblem.from_candidates(
+        {f"L{i}": [("a", 5.0)] for i in range(3)}, {"a": 4}, fairness=1.0
+    )
+    solution = solve_flow(problem)
+    assert (solution.assignment == 0).all()
+    assert duals(problem, solution).rep.tolist() == [2.0]  # the third lead: third quarter

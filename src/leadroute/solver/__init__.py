@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from leadroute.solver.flow import SCALE, Room, Solution, solve_flow
 from leadroute.solver.moves import discretionary_moves, solve_with_move_caps
-from leadroute.solver.prices import Duals, capacity_prices, duals, price_online
+from leadroute.solver.prices import (
+    Duals,
+    capacity_prices,
+    duals,
+    marginal_costs,
+    price_online,
+    steering_prices,
+)
 from leadroute.solver.problem import BatchProblem, MoveCaps, SideConstraints
 from leadroute.solver.reasons import pool_cap_reason, unassigned_reasons
 from leadroute.solver.side import satisfies, solve_with_side_constraints
@@ -20,6 +27,7 @@ __all__ = [
     "capacity_prices",
     "discretionary_moves",
     "duals",
+    "marginal_costs",
     "pool_cap_reason",
     "price_online",
     "satisfies",
@@ -27,6 +35,7 @@ __all__ = [
     "solve_flow",
     "solve_with_move_caps",
     "solve_with_side_constraints",
+    "steering_prices",
     "unassigned_reasons",
 ]
 

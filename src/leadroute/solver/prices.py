@@ -15,6 +15,12 @@ The least solution of these difference constraints is a longest-path fixed point
 the reps (no positive cycles at an optimum), found by vectorised relaxation. Prices are in
 the caller's fit units.
 
+With a convex capacity cost (``fairness``), a rep's price is at least the cost of its
+last lead's quarter (and, with room left, at most that of the next one): a busy rep
+carries a positive price even where capacity is slack. ``steering_prices`` solves with
+such a cost (the problem's fairness, or ``STEERING`` x the top fit per quarter) and is
+what a batch publishes, so one-at-a-time routing still steers when fits tie.
+
 Online use (``price_online``): each arriving lead goes to the eligible rep with room that
 maximises ``fit - price`` (ties to the lower price), which keeps one-at-a-time routing
 close to the batch optimum.
@@ -28,10 +34,23 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from leadroute.solver.flow import Solution
+from leadroute.solver.flow import SEGMENTS, Solution, solve_flow
 from leadroute.solver.problem import BatchProblem
 
-__all__ = ["Duals", "capacity_prices", "duals", "price_online"]
+__all__ = [
+    "STEERING",
+    "Duals",
+    "capacity_prices",
+    "duals",
+    "marginal_costs",
+    "price_online",
+    "steering_prices",
+]
+
+# The convex capacity cost prices are computed with when the policy sets no fairness: per
+# lead and quarter of capacity, this share of the largest fit. Small against real fit
+# differences, so the solve's choices barely change, but every busy rep gets a price.
+STEERING = 0.002
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -91,7 +110,13 @@ def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None =
     free_pool = lead_pool[lead[free]]
     moving = placed & (rep != own)
     src, dst, weight = own[moving], rep[moving], fit[moving] - own_fit[lead[moving]]
-    prices = np.zeros(m)
+    # With a convex capacity cost (fairness), a rep's price is at least the cost of its
+    # last lead (its marginal quarter) and, with room left, at most that of its next one.
+    floor, ceiling = marginal_costs(problem, load)
+    # Placing a lead is worth the costliest quarter more than leaving it out (the flow's
+    # bonus), so a full rep's price covers a kept-out lead's fit plus that.
+    bonus = (SEGMENTS - 1) * problem.fairness
+    prices = floor.copy()
     pool_prices = pool_start.copy()
     for _ in range(max_rounds or 2 * (m + k) + 2):
         # Pool prices fall to what their placed leads can pay; rep prices rise to cover the
@@ -101,8 +126,10 @@ def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None =
         pool_next = np.where(pool_full, np.maximum(pool_next, 0.0), 0.0)
         candidate = np.zeros(m)
         np.maximum.at(candidate, dst, prices[src] + weight)
-        np.maximum.at(candidate, rep[free], fit[free] - np.append(pool_next, 0.0)[free_pool])
-        candidate = np.where(full, candidate, 0.0)
+        np.maximum.at(
+            candidate, rep[free], fit[free] + bonus - np.append(pool_next, 0.0)[free_pool]
+        )
+        candidate = np.maximum(floor, np.where(full, candidate, np.minimum(candidate, ceiling)))
         if np.array_equal(candidate, prices) and np.array_equal(pool_next, pool_prices):
             break
         prices, pool_prices = candidate, pool_next
@@ -116,8 +143,42 @@ def duals(problem: BatchProblem, solution: Solution, *, max_rounds: int | None =
     values = np.zeros(len(problem.lead_ids))
     owned = np.flatnonzero(assigned >= 0)
     own_pool = np.append(pool_prices, 0.0)[lead_pool[owned]]
-    values[owned] = own_fit[owned] - prices[assigned[owned]] - own_pool
+    values[owned] = own_fit[owned] + bonus - prices[assigned[owned]] - own_pool
     return Duals(rep=prices, pool=pool_prices, lead=values)
+
+
+def steering_prices(
+    problem: BatchProblem, *, convexity: float | None = None
+) -> NDArray[np.float64]:
+    """Capacity prices that still steer when fits tie: the minimal duals of the solve with a
+    strictly convex capacity cost (the problem's fairness, or ``convexity`` x the largest
+    fit per quarter when it has none). A full or nearly full rep then carries a positive
+    price even where capacity is slack overall; minimal prices of a fit-only solve would
+    all be zero there."""
+    fairness = problem.fairness or (convexity if convexity is not None else STEERING) * float(
+        problem.pair_fit.max(initial=0.0)
+    )
+    convex = attrs.evolve(problem, fairness=fairness, side=None)
+    solution = solve_flow(convex)
+    if not solution.optimal:
+        return np.zeros(len(problem.rep_ids))
+    return duals(convex, solution).rep
+
+
+def marginal_costs(
+    problem: BatchProblem, load: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per rep, the fairness cost of its last lead and of its next one (fit units), by the
+    flow's quarters of capacity (0 and 0 without fairness; the next of a full rep is inf)."""
+    m = len(problem.rep_ids)
+    if not problem.fairness:
+        return np.zeros(m), np.where(load >= problem.capacity, np.inf, 0.0)
+    ends = problem.capacity[:, None] * np.arange(1, SEGMENTS + 1)[None, :] // SEGMENTS
+    last = (ends < load[:, None]).sum(axis=1)
+    following = (ends < (load + 1)[:, None]).sum(axis=1)
+    floor = np.where(load > 0, last * problem.fairness, 0.0)
+    ceiling = np.where(following >= SEGMENTS, np.inf, following * problem.fairness)
+    return floor.astype(np.float64), ceiling.astype(np.float64)
 
 
 def price_online(

@@ -17,7 +17,14 @@ from leadroute.logs import get_logger
 from leadroute.models import Decision
 from leadroute.pipeline import Decided, Deferred, Pending, Rejected, with_solve
 from leadroute.policy import Policy
-from leadroute.solver import BatchProblem, SideConstraints, Solution, duals, unassigned_reasons
+from leadroute.solver import (
+    BatchProblem,
+    SideConstraints,
+    Solution,
+    duals,
+    steering_prices,
+    unassigned_reasons,
+)
 
 __all__ = ["Waiting", "solve_batch"]
 
@@ -56,7 +63,11 @@ def solve_batch(
     if solution.optimal:
         # Publish what each rep's capacity is worth, for the optimize strategy online.
         dual = duals(problem, solution)
-        prices = dict(zip(problem.rep_ids, dual.rep.tolist(), strict=True))
+        # Prices of the solve with a strictly convex capacity cost: a busy rep carries a
+        # positive price even when fits tie and capacity is slack (minimal prices of the
+        # fit-only solve are all zero there), so one-at-a-time routing still steers.
+        steering = steering_prices(problem)
+        prices = dict(zip(problem.rep_ids, steering.tolist(), strict=True))
         engine.publish_prices(prices, engine.clock())
         if problem.pool_ids:
             # A full pool's price: the fit one more lead of cap would add. Logged, not
