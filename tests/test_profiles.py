@@ -62,6 +62,41 @@ def test_every_policy_feature_can_come_from_text():
     assert rep.pools == () and rep.email == "dora@seller.example"  # not given: the CRM's
 
 
+def test_pause_windows_and_a_start_date_read_in_the_reps_zone():
+    """Pauses take local times (end exclusive) or whole days; a start date is local midnight."""
+    profile, errors = profile_from_text(
+        {
+            "timezone": "Asia/Tokyo",
+            "pauses": "2026-11-04T13:00/2026-11-04T15:30;2026-11-06",
+            "start_date": "2026-11-02",
+        }
+    )
+    assert errors == []
+    a = profile.apply(CRM_REPS[0]).availability
+    assert [(w.start, w.end) for w in a.pauses] == [
+        (datetime(2026, 11, 4, 4, 0, tzinfo=UTC), datetime(2026, 11, 4, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 5, 15, 0, tzinfo=UTC), datetime(2026, 11, 6, 15, 0, tzinfo=UTC)),
+    ]
+    assert a.starts_at == datetime(2026, 11, 1, 15, 0, tzinfo=UTC)  # Tokyo's midnight
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code", "says"),
+    [
+        ("pauses", "2026-11-04T13:00", "BAD_PAUSE", "needs an end"),
+        ("pauses", "2026-11-04/2026-11-02", "BAD_PAUSE", "ends before it starts"),
+        ("pauses", "wednesday/thursday", "BAD_PAUSE", "is not YYYY-MM-DD/YYYY-MM-DD"),
+        ("start_date", "soon", "BAD_DATE", "is not a date (YYYY-MM-DD) or local time"),
+    ],
+)
+def test_a_bad_pause_or_start_date_is_named(field, value, code, says):
+    """An unreadable pause window or start date is an error naming the field and the value."""
+    profile, errors = profile_from_text({field: value})
+    assert [(e.code, e.field) for e in errors] == [(code, field)]
+    assert says in str(errors[0]) and value in str(errors[0])
+    assert profile == RepProfile()
+
+
 def test_unreadable_values_are_named_and_the_rest_still_read():
     """Each bad value is an error with its code and field; readable ones are kept."""
     profile, errors = profile_from_text(

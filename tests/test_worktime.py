@@ -155,3 +155,54 @@ def test_holiday_names_are_built_once_per_region_and_year():
     assert calendar.holiday_name(date(2025, 12, 25)) == "Christmas Day"
     assert calendar.holiday_name(date(2025, 12, 24)) == ""
     assert _holiday_names.cache_info().hits == before + 2
+
+
+def test_periods_away_stop_the_clock_and_move_the_next_opening() -> None:
+    """Leave cut out of the week: 4h from Tue 15:00 Berlin skips Wed-Thu away to Fri 11:00."""
+    week = WorkingHours.from_spec(BERLIN_WEEK, timezone="Europe/Berlin")
+    away = week.with_away([(utc(2026, 11, 3, 23, 0), utc(2026, 11, 5, 23, 0))])
+    tuesday_3pm = utc(2026, 11, 3, 14, 0)
+    assert away.add(tuesday_3pm, timedelta(hours=4)) == utc(2026, 11, 6, 10, 0)
+    assert away.next_open(utc(2026, 11, 4, 9, 0)) == utc(2026, 11, 6, 8, 0)
+    assert not away.is_open(utc(2026, 11, 4, 9, 0)) and week.is_open(utc(2026, 11, 4, 9, 0))
+
+
+def test_a_period_away_inside_a_day_splits_its_window() -> None:
+    """A pause from 11:00 to 13:00 local leaves 09:00-11:00 and 13:00-17:00 of that day."""
+    week = WorkingHours.from_spec(BERLIN_WEEK, timezone="Europe/Berlin")
+    paused = week.with_away([(utc(2026, 11, 2, 10, 0), utc(2026, 11, 2, 12, 0))])
+    assert paused.add(utc(2026, 11, 2, 8, 0), timedelta(hours=3)) == utc(2026, 11, 2, 13, 0)
+
+
+def test_nothing_counts_before_a_start() -> None:
+    """A calendar that starts on Wednesday opens then, and says so."""
+    week = WorkingHours.from_spec(BERLIN_WEEK, timezone="Europe/Berlin", holidays_in="DE")
+    hire = week.with_away([], utc(2026, 11, 3, 23, 0))
+    assert hire.next_open(utc(2026, 11, 2, 8, 0)) == utc(2026, 11, 4, 8, 0)
+    assert hire.describe() == "Europe/Berlin, mon-fri 09:00-17:00, DE holidays, starts 2026-11-04"
+
+
+def test_overlapping_periods_away_merge() -> None:
+    """Two overlapping periods are one, so a calendar says each day away once."""
+    week = WorkingHours.from_spec(BERLIN_WEEK, timezone="Europe/Berlin")
+    merged = week.with_away(
+        [
+            (utc(2026, 11, 3, 23, 0), utc(2026, 11, 4, 23, 0)),
+            (utc(2026, 11, 4, 12, 0), utc(2026, 11, 5, 23, 0)),
+        ]
+    )
+    assert merged.away == ((utc(2026, 11, 3, 23, 0), utc(2026, 11, 5, 23, 0)),)
+    assert merged.describe().endswith("away 2026-11-04..2026-11-05")
+
+
+def test_describe_shows_runs_of_days_and_around_the_clock() -> None:
+    """Equal days are a run, closed days are left out; no hours is around the clock."""
+    hours = WorkingHours.from_spec(
+        {"mon-thu": "09:00-17:00", "fri": "09:00-13:00", "sat": "10:00-12:00,13:00-24:00"},
+        timezone="Asia/Tokyo",
+    )
+    assert hours.describe() == (
+        "Asia/Tokyo, mon-thu 09:00-17:00; fri 09:00-13:00; sat 10:00-12:00,13:00-24:00"
+    )
+    assert WorkingHours().describe() == "UTC, around the clock"
+    assert WorkingHours().is_wall_clock and not hours.is_wall_clock

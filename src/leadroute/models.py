@@ -16,7 +16,7 @@ import attrs
 
 from leadroute.normalize import registrable_domain
 from leadroute.redaction import redact_text
-from leadroute.worktime import WorkingHours, hours_for
+from leadroute.worktime import WorkingHours, calendar_for, hours_for
 
 __all__ = [
     "Account",
@@ -183,6 +183,10 @@ class Availability:
         holidays: Country (``GB``) or country-subdivision (``DE-BY``) whose public holidays
             the rep does not work; ``""`` for none.
         paused: A manual pause with no end (``paused_until`` gives one with an end).
+        pauses: Dated pause windows (a pause from Wednesday noon to Thursday): the rep is
+            excluded with ``PAUSED`` inside one, and takes leads outside them.
+        starts_at: A new hire's first day (local midnight, as UTC): before it the rep is
+            excluded with ``NOT_STARTED``; ``None`` when the rep has started.
     """
 
     timezone: str = "UTC"
@@ -191,6 +195,8 @@ class Availability:
     hours: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     holidays: str = ""
     paused: bool = False
+    pauses: tuple[LeaveWindow, ...] = ()
+    starts_at: datetime | None = None
 
     def leave_at(self, at: datetime) -> LeaveWindow | None:
         """The leave window covering ``at``, if any."""
@@ -198,15 +204,43 @@ class Availability:
             return None
         return next((w for w in self.leave if w.covers(at)), None)
 
+    def pause_at(self, at: datetime) -> LeaveWindow | None:
+        """The dated pause window covering ``at``, if any."""
+        if not self.pauses:
+            return None
+        return next((w for w in self.pauses if w.covers(at)), None)
+
     @property
     def has_calendar(self) -> bool:
         """Whether working hours or holidays restrict when the rep works."""
         return bool(self.hours or self.holidays)
 
+    @property
+    def has_time_away(self) -> bool:
+        """Whether leave, dated pauses, a pause with an end or a start date close some time."""
+        return bool(self.leave or self.pauses or self.paused_until or self.starts_at)
+
     def working_hours(self) -> WorkingHours:
         """The rep's calendar (cached: every check of every lead asks for it)."""
         return hours_for(
             self.timezone, tuple(sorted(self.hours.items())) if self.hours else None, self.holidays
+        )
+
+    def calendar(self, days: Mapping[str, str] | None = None) -> WorkingHours:
+        """The rep's working time: their hours (else ``days``, else around the clock) in
+        their zone, closed on their holidays, during leave and dated pauses, before a
+        pause with an end is over and before their start date (cached).
+
+        :param days: The week to use when the rep has no hours of their own.
+        """
+        week = self.hours or days
+        starts = max(filter(None, (self.starts_at, self.paused_until)), default=None)
+        return calendar_for(
+            self.timezone,
+            tuple(sorted(week.items())) if week else None,
+            self.holidays,
+            tuple((w.start, w.end) for w in (*self.leave, *self.pauses)),
+            starts,
         )
 
 
@@ -447,6 +481,7 @@ class ExclusionCode(enum.StrEnum):
     TYPE_CAP = "TYPE_CAP"
     REASSIGNED_AWAY = "REASSIGNED_AWAY"
     SKILL_MISSING = "SKILL_MISSING"
+    NOT_STARTED = "NOT_STARTED"
 
 
 @attrs.frozen(kw_only=True)
@@ -697,6 +732,9 @@ class Decision:
             policy counts leads, else the value of ``capacity.load``'s field).
         sla_starts_at: When the owner's clock starts: their next working instant when the
             lead arrived out of their hours; ``None`` means at ``decided_at``.
+        sla_calendar: Whose working time set ``sla_due_at`` and ``escalate_at``, in words
+            (``rep ana's hours: Asia/Tokyo, mon-fri 09:00-18:00, JP holidays``), ``""``
+            for a decision without a deadline.
         excluded_groups: Reps excluded in groups by ``leadroute_exclude_reps`` (usually the
             hard constraints), each group with its code and detail; ``all_exclusions()``
             lists them with ``exclusions`` rep by rep.
@@ -739,6 +777,7 @@ class Decision:
     score_contributions: tuple[ScoreContribution, ...] = ()
     load: float = 1.0
     sla_starts_at: datetime | None = None
+    sla_calendar: str = ""
     excluded_groups: tuple[ExclusionGroup, ...] = ()
     solve: SolveSummary | None = None
     account_confidence: float = 0.0

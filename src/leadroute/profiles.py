@@ -18,9 +18,11 @@ leave could not be read would be worse than not routing to them. An overlay row 
 no CRM rep is a row too (``UNKNOWN_REP``).
 
 Text grammar (the separator is ``;``): lists ``DE;AT``; skills ``fintech:2;payments``;
-hours ``mon-fri=09:00-17:30;sat=10:00-13:00`` in the rep's time zone; leave
-``2026-12-01/2026-12-05;2027-01-02`` (inclusive local dates); type caps ``demo=5;quote=3``;
-booleans ``true``/``false``/``yes``/``no``/``1``/``0``; times ISO-8601.
+hours ``mon-fri=09:00-17:30;sat=10:00-13:00`` in the rep's time zone; leave and pause
+windows ``2026-12-01/2026-12-05;2027-01-02`` (inclusive local dates) or with local times
+``2026-11-04T12:00/2026-11-05T09:00`` (the end exclusive); a start date ``2026-11-04``
+(local midnight) or a local time; type caps ``demo=5;quote=3``; booleans
+``true``/``false``/``yes``/``no``/``1``/``0``; times ISO-8601.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ __all__ = [
     "ProfileError",
     "RepProfile",
     "merge_profiles",
+    "parse_moment",
+    "parse_windows",
     "profile_from_text",
     "read_overlay",
 ]
@@ -62,6 +66,8 @@ PROFILE_FIELDS = (
     "leave",
     "paused",
     "paused_until",
+    "pauses",
+    "start_date",
     "territories",
     "languages",
     "segments",
@@ -111,6 +117,8 @@ class RepProfile:
     leave: tuple[LeaveWindow, ...] | None = None
     paused: bool | None = None
     paused_until: datetime | None = None
+    pauses: tuple[LeaveWindow, ...] | None = None
+    starts_at: datetime | None = None
     territories: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
     segments: tuple[str, ...] | None = None
@@ -142,6 +150,8 @@ class RepProfile:
             hours=pick(self.hours, a.hours),
             holidays=pick(self.holidays, a.holidays),
             paused=pick(self.paused, a.paused),
+            pauses=pick(self.pauses, a.pauses),
+            starts_at=pick(self.starts_at, a.starts_at),
         )
         capacity = Capacity(
             max_open=pick(self.max_open, c.max_open),
@@ -262,29 +272,55 @@ def _skills(field: str, raw: str) -> dict[str, int]:
     return skills
 
 
-def _leave(field: str, raw: str, timezone: str) -> tuple[LeaveWindow, ...]:
+def parse_moment(field: str, raw: str, timezone: str, *, end: bool = False) -> datetime:
+    """A local date (its midnight; with ``end``, the next midnight: the day is included)
+    or a local date-time (an offset in the text wins), as UTC. ``ProfileError``
+    (``BAD_DATE``) names the field."""
     zone = ZoneInfo(timezone)
+    text = raw.strip()
+    try:
+        if "T" not in text.upper() and " " not in text:
+            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+            return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProfileError(
+            "BAD_DATE", field, f"{field} {text!r} is not a date (YYYY-MM-DD) or local time"
+        ) from None
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+
+
+def parse_windows(
+    field: str, raw: str, timezone: str, *, code: str = "BAD_LEAVE", separator: str = SEPARATOR
+) -> tuple[LeaveWindow, ...]:
+    """Windows away in the rep's zone: ``2026-12-01/2026-12-05`` (inclusive dates), one
+    date, or local times ``2026-11-04T12:00/2026-11-05T09:00`` (end exclusive), separated
+    by ``separator``. ``ProfileError`` with ``code`` names the bad item."""
     windows = []
-    for item in _split(raw):
+    for item in (part.strip() for part in raw.replace("\n", separator).split(separator)):
+        if not item:
+            continue
         first, slash, last = item.partition("/")
         try:
-            start = date.fromisoformat(first.strip())
-            end = date.fromisoformat(last.strip()) if slash else start
-        except ValueError:
+            start = parse_moment(field, first, timezone)
+            finish = parse_moment(field, last if slash else first, timezone, end=True)
+        except ProfileError:
             raise ProfileError(
-                "BAD_LEAVE", field, f"{field} {item!r} is not YYYY-MM-DD/YYYY-MM-DD"
+                code,
+                field,
+                f"{field} {item!r} is not YYYY-MM-DD/YYYY-MM-DD "
+                "(or local times YYYY-MM-DDTHH:MM/YYYY-MM-DDTHH:MM)",
             ) from None
-        if end < start:
-            raise ProfileError("BAD_LEAVE", field, f"{field} {item!r} ends before it starts")
-        windows.append(
-            LeaveWindow(
-                start=datetime.combine(start, datetime.min.time(), tzinfo=zone).astimezone(UTC),
-                end=datetime.combine(
-                    end + timedelta(days=1), datetime.min.time(), tzinfo=zone
-                ).astimezone(UTC),
-            )
-        )
+        if not slash and "T" in first.upper():
+            raise ProfileError(code, field, f"{field} {item!r} needs an end (START/END)")
+        if finish <= start:
+            raise ProfileError(code, field, f"{field} {item!r} ends before it starts")
+        windows.append(LeaveWindow(start=start, end=finish))
     return tuple(windows)
+
+
+def _leave(field: str, raw: str, timezone: str) -> tuple[LeaveWindow, ...]:
+    return parse_windows(field, raw, timezone)
 
 
 def _pairs(field: str, raw: str, example: str) -> dict[str, str]:
@@ -347,6 +383,8 @@ def profile_from_text(
     read("accounts", lambda v: tuple(x.lower() for x in _split(v)))
     read("skills", lambda v: _skills("skills", v))
     read("leave", lambda v: _leave("leave", v, zone))
+    read("pauses", lambda v: parse_windows("pauses", v, zone, code="BAD_PAUSE"))
+    read("start_date", lambda v: parse_moment("start_date", v, zone))
     read("hours", lambda v: _pairs("hours", v, "mon-fri=09:00-17:30"))
     read("capacity", lambda v: int(_number("capacity", v, whole=True)))
     read("max_per_day", lambda v: _number("max_per_day", v))
@@ -381,6 +419,7 @@ def profile_from_text(
         "max_per_week": "per_week",
         "type_caps": "per_type",
         "backup": "backup_id",
+        "start_date": "starts_at",
     }
     return RepProfile(**{renamed.get(k, k): v for k, v in out.items()}), errors
 

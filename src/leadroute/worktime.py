@@ -6,6 +6,10 @@ hours (is the rep on shift now? when does their next shift start?) and SLA deadl
 (``{"mon-fri": "09:00-17:30", "sat": "10:00-14:00"}``); public holidays come from the
 ``holidays`` library for a country (and optionally a subdivision, ``DE-BY``).
 
+A calendar may also carry periods away (``away``: leave, dated pauses, the time before a
+new hire starts), given as UTC instants: they are closed like holidays, so an SLA clock
+stops during a rep's leave and a rep's next working instant is after it.
+
 Everything returned is timezone-aware UTC. Local times that do not exist (the hour
 skipped when clocks go forward) are resolved by ``zoneinfo``'s rules, so a shift that
 starts inside the gap starts at the first instant after it.
@@ -23,7 +27,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 import holidays
 
-__all__ = ["WorkingHours", "WorktimeError", "hours_for", "parse_days"]
+__all__ = [
+    "WorkingHours",
+    "WorktimeError",
+    "calendar_for",
+    "describe_week",
+    "hours_for",
+    "parse_days",
+]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead to look for the next working instant before declaring the calendar empty:
@@ -31,6 +42,9 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HORIZON_DAYS = 400
 
 Window = tuple[time, time]
+Span = tuple[datetime, datetime]
+# Every day open from midnight to midnight: a calendar with no hours.
+AROUND_THE_CLOCK: tuple[tuple[Window, ...], ...] = (((time.min, time.max),),) * 7
 
 _WINDOW_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
@@ -130,12 +144,17 @@ class WorkingHours:
         holidays: ``""`` for none, a country (``DE``) or country and subdivision (``DE-BY``)
             whose public holidays are closed.
         closed: Extra closed dates (company shutdowns), local.
+        away: Closed periods as UTC ``(start, end)`` instants, start inclusive, sorted and
+            not overlapping (``with_away``): leave and dated pauses.
+        starts: The first working instant ever (a new hire's start), ``None`` for none.
     """
 
     timezone: str = "UTC"
-    week: tuple[tuple[Window, ...], ...] = (((time.min, time.max),),) * 7
+    week: tuple[tuple[Window, ...], ...] = AROUND_THE_CLOCK
     holidays: str = ""
     closed: tuple[date, ...] = ()
+    away: tuple[Span, ...] = ()
+    starts: datetime | None = None
 
     @classmethod
     def from_spec(
@@ -172,6 +191,31 @@ class WorkingHours:
             week=week,
             holidays=holidays_in.strip().upper(),
             closed=tuple(closed),
+        )
+
+    def with_away(self, spans: Sequence[Span], starts: datetime | None = None) -> WorkingHours:
+        """This calendar, also closed during ``spans`` (merged with any it had) and before
+        ``starts``."""
+        merged: list[Span] = []
+        for start, end in sorted((*self.away, *spans)):
+            if end <= start:
+                continue
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        first = max(filter(None, (self.starts, starts)), default=None)
+        return attrs.evolve(self, away=tuple(merged), starts=first)
+
+    @property
+    def is_wall_clock(self) -> bool:
+        """Whether every instant is working time (no hours, holidays or periods away)."""
+        return (
+            self.week == AROUND_THE_CLOCK
+            and not self.holidays
+            and not self.closed
+            and not self.away
+            and self.starts is None
         )
 
     @property
@@ -212,15 +256,36 @@ class WorkingHours:
         return spans
 
     def _windows_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Working windows that end after ``at``, in order, for up to ``HORIZON_DAYS``."""
+        """Working windows that end after ``at``, in order, for up to ``HORIZON_DAYS``
+        (with the periods away cut out)."""
         first = at.astimezone(self.zone).date() - timedelta(days=1)
         for offset in range(HORIZON_DAYS + 1):
             for start, end in self.windows_on(first + timedelta(days=offset)):
                 if end > at:
-                    yield start, end
+                    yield from self._cut_away(start, end)
+
+    def _cut_away(self, start: datetime, end: datetime) -> Iterator[Span]:
+        """The parts of one window outside every period away (and after ``starts``)."""
+        if self.starts is not None:
+            if end <= self.starts:
+                return
+            start = max(start, self.starts)
+        for gone, back in self.away:
+            if back <= start or gone >= end:
+                continue
+            if gone > start:
+                yield start, gone
+            start = max(start, back)
+            if start >= end:
+                return
+        yield start, end
 
     def is_open(self, at: datetime) -> bool:
-        """Whether ``at`` falls inside working hours."""
+        """Whether ``at`` falls inside working hours (and outside every period away)."""
+        if any(gone <= at < back for gone, back in self.away):
+            return False
+        if self.starts is not None and at < self.starts:
+            return False
         day = at.astimezone(self.zone).date()
         return any(
             start <= at < end
@@ -252,6 +317,54 @@ class WorkingHours:
         """``Europe/Berlin 19:40``: the local clock, as exclusion details show it."""
         return f"{self.timezone} {at.astimezone(self.zone):%H:%M}"
 
+    def describe(self) -> str:
+        """The week, holidays and periods away in words, as ``explain`` shows a calendar:
+        ``Asia/Tokyo, mon-fri 09:00-18:00, JP holidays, away 2026-11-04..2026-11-06``."""
+        around = self.week == AROUND_THE_CLOCK
+        parts = [self.timezone, "around the clock" if around else describe_week(self.week)]
+        if self.holidays:
+            parts.append(f"{self.holidays} holidays")
+        zone = self.zone
+        if self.starts is not None:
+            parts.append(f"starts {_local(self.starts, zone)}")
+        for gone, back in self.away:
+            first, until = gone.astimezone(zone), back.astimezone(zone)
+            if first.time() == time.min and until.time() == time.min:
+                last = (until - timedelta(days=1)).date()
+                parts.append(f"away {first.date()}..{last}")
+            else:
+                parts.append(f"away {_local(gone, zone)}..{_local(back, zone)}")
+        return ", ".join(parts)
+
+
+def _local(at: datetime, zone: ZoneInfo) -> str:
+    """A local date, with its time unless it is midnight."""
+    local = at.astimezone(zone)
+    return f"{local.date()}" if local.time() == time.min else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _window_text(windows: tuple[Window, ...]) -> str:
+    if not windows:
+        return "off"
+    return ",".join(f"{a:%H:%M}-{'24:00' if b == time.max else f'{b:%H:%M}'}" for a, b in windows)
+
+
+def describe_week(week: tuple[tuple[Window, ...], ...]) -> str:
+    """``mon-fri 09:00-17:00``: runs of equal days, closed days left out."""
+    runs: list[tuple[int, int, str]] = []
+    for day, windows in enumerate(week):
+        text = _window_text(windows)
+        if runs and runs[-1][2] == text and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day, text)
+        else:
+            runs.append((day, day, text))
+    shown = [
+        (DAYS[a] if a == b else f"{DAYS[a]}-{DAYS[b]}") + f" {text}"
+        for a, b, text in runs
+        if text != "off"
+    ]
+    return "; ".join(shown) or "no working hours"
+
 
 @functools.lru_cache(maxsize=4096)
 def hours_for(
@@ -266,3 +379,21 @@ def hours_for(
     return WorkingHours.from_spec(
         dict(days) if days is not None else None, timezone=timezone, holidays_in=holidays_in
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def calendar_for(
+    timezone: str,
+    days: tuple[tuple[str, str], ...] | None,
+    holidays_in: str,
+    away: tuple[Span, ...] = (),
+    starts: datetime | None = None,
+) -> WorkingHours:
+    """``hours_for`` closed during ``away`` and before ``starts``, cached: an owner's SLA
+    calendar is asked for on every decision.
+
+    :param away: ``(start, end)`` UTC instants the calendar is closed (leave, pauses).
+    :param starts: The first instant it is open, ``None`` for no start.
+    """
+    hours = hours_for(timezone, days, holidays_in)
+    return hours.with_away(away, starts) if away or starts is not None else hours

@@ -52,6 +52,29 @@ def test_pause_with_and_without_an_end(host):
     assert excluded(host, shift_rep(paused=True), AT) == ["PAUSED until resumed"]
 
 
+def test_a_dated_pause_window_excludes_only_inside_it(host):
+    """A pause from Wednesday 12:00 to Thursday 09:00 Berlin excludes with its local end."""
+    window = LeaveWindow(
+        start=datetime(2026, 11, 4, 11, tzinfo=UTC), end=datetime(2026, 11, 5, 8, tzinfo=UTC)
+    )
+    rep = shift_rep(timezone="Europe/Berlin", pauses=(window,))
+    assert excluded(host, rep, datetime(2026, 11, 4, 10, 59, tzinfo=UTC)) == []
+    assert excluded(host, rep, datetime(2026, 11, 4, 11, tzinfo=UTC)) == [
+        "PAUSED until 2026-11-05 09:00 Europe/Berlin"
+    ]
+    assert excluded(host, rep, window.end) == []
+
+
+def test_a_new_hire_is_excluded_until_their_start_date(host):
+    """Before their first day a rep is NOT_STARTED (at every step, hours or not)."""
+    starts = datetime(2026, 11, 3, 23, tzinfo=UTC)  # Wed 4 Nov, Berlin's midnight
+    rep = shift_rep(timezone="Europe/Berlin", starts_at=starts)
+    assert excluded(host, rep, starts - timedelta(minutes=1), constraints=()) == [
+        f"{ExclusionCode.NOT_STARTED} starts 2026-11-04"
+    ]
+    assert excluded(host, rep, starts, constraints=()) == []
+
+
 def test_out_of_hours_shows_the_reps_local_clock(host):
     """A lead at 19:40 Berlin time excludes a 09:00-17:00 Berlin rep with their local time."""
     rep = shift_rep(timezone="Europe/Berlin", hours=WEEKDAYS)

@@ -132,6 +132,24 @@ def test_reps_carry_hours_holidays_pause_and_stacked_caps(folder, adapter_for):
     assert (r2.capacity.per_day, r2.capacity.per_week, r2.capacity.per_type) == (None, None, {})
 
 
+def test_reps_carry_dated_pauses_and_a_start_date(folder, adapter_for):
+    """Pause windows (local times or whole days) and a new hire's start date are read in the
+    rep's own zone, so one export describes the whole week."""
+    reps = (
+        "id,timezone,pauses,start_date\n"
+        "r1,Europe/Berlin,2026-11-04T12:00/2026-11-05T09:00;2026-11-06,\n"
+        "r2,America/New_York,,2026-11-04\n"
+    )
+    snapshot = adapter_for(folder("id,email\n", reps=reps)).read()
+    r1, r2 = snapshot.reps
+    assert snapshot.problems == ()
+    assert [(w.start, w.end) for w in r1.availability.pauses] == [
+        (datetime(2026, 11, 4, 11, tzinfo=UTC), datetime(2026, 11, 5, 8, tzinfo=UTC)),
+        (datetime(2026, 11, 5, 23, tzinfo=UTC), datetime(2026, 11, 6, 23, tzinfo=UTC)),
+    ]
+    assert r2.availability.starts_at == datetime(2026, 11, 4, 5, tzinfo=UTC)  # EST midnight
+
+
 @pytest.mark.parametrize(
     ("column", "value", "code"),
     [
@@ -141,6 +159,9 @@ def test_reps_carry_hours_holidays_pause_and_stacked_caps(folder, adapter_for):
         ("leave", "next week", "BAD_LEAVE"),
         ("paused_until", "soon", "BAD_DATE"),
         ("paused", "later", "BAD_BOOLEAN"),
+        ("pauses", "2026-11-05T12:00", "BAD_PAUSE"),
+        ("pauses", "2026-11-05T12:00/2026-11-05T09:00", "BAD_PAUSE"),
+        ("start_date", "next monday", "BAD_DATE"),
         ("hours", "weekdays=9-5", "BAD_HOURS"),
         ("hours", "mon-fri 09:00-17:00", "BAD_HOURS"),
         ("holidays", "XX", "BAD_HOURS"),

@@ -1,6 +1,8 @@
-"""Whether a rep is at work: inactive users, leave, pauses, working hours and public holidays.
+"""Whether a rep is at work: inactive users, leave, pauses, start dates, working hours and
+public holidays.
 
-Inactive, on leave and paused reps are excluded at every step (current owner, account
+Inactive, on leave, paused (now, or inside a dated pause window) and not yet started reps
+are excluded at every step (current owner, account
 owner, pool, backup). Working hours and holidays are enforced where the step puts
 ``hours`` in ``ctx.constraints``: pool routing with ``out_of_hours: exclude`` or
 ``follow_the_sun``; with ``defer``, or for an account's owner, an off-shift rep keeps the
@@ -41,13 +43,29 @@ def _on_leave(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
 def _paused(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
     availability = rep.availability
     until = availability.paused_until
+    window = availability.pause_at(ctx.at)
     if until is not None and until > ctx.at:
         detail = f"until {until.isoformat(timespec='minutes')}"
+    elif window is not None:
+        zone = ZoneInfo(availability.timezone)
+        detail = f"until {window.end.astimezone(zone):%Y-%m-%d %H:%M} {availability.timezone}"
     elif availability.paused and until is None:
         detail = "until resumed"
     else:
         return None
     return Exclusion(rep_id=rep.id, code=ExclusionCode.PAUSED, detail=detail)
+
+
+def _not_started(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
+    starts = rep.availability.starts_at
+    if starts is None or ctx.at >= starts:
+        return None
+    zone = ZoneInfo(rep.availability.timezone)
+    return Exclusion(
+        rep_id=rep.id,
+        code=ExclusionCode.NOT_STARTED,
+        detail=f"starts {starts.astimezone(zone).date().isoformat()}",
+    )
 
 
 def _holiday(lead: Lead, rep: Rep, ctx: RoutingContext) -> Exclusion | None:
@@ -80,6 +98,7 @@ CHECKS: tuple[tuple[str | None, Check], ...] = (
     (None, _inactive),
     (None, _on_leave),
     (None, _paused),
+    (None, _not_started),
     ("hours", _holiday),
     ("hours", _out_of_hours),
 )

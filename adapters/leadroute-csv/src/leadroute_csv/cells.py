@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from leadroute.models import LeaveWindow
+from leadroute.profiles import ProfileError, parse_moment, parse_windows
 from leadroute.spreadsheet import safe_cell
 from leadroute.worktime import WorkingHours, WorktimeError
 
@@ -24,7 +25,9 @@ __all__ = [
     "parse_hours",
     "parse_int",
     "parse_leave",
+    "parse_pauses",
     "parse_skills",
+    "parse_start",
     "parse_timezone",
     "parse_type_caps",
     "safe_cell",
@@ -217,6 +220,27 @@ def parse_leave(
             )
         )
     return tuple(windows)
+
+
+def parse_pauses(
+    field: str, raw: str, separator: str, timezone: str = "UTC"
+) -> tuple[LeaveWindow, ...]:
+    """Dated pause windows, in the rep-profile grammar (``leadroute.profiles.parse_windows``):
+    ``2026-11-04T12:00/2026-11-05T09:00`` (local times, end exclusive) or inclusive dates."""
+    try:
+        return parse_windows(field, raw, timezone, code="BAD_PAUSE", separator=separator)
+    except ProfileError as exc:
+        raise BadValue(exc.code, exc.field, str(exc)) from None
+
+
+def parse_start(field: str, raw: str, timezone: str = "UTC") -> datetime | None:
+    """A new hire's first day (``2026-11-04``: local midnight) or a local time; empty: None."""
+    if not raw.strip():
+        return None
+    try:
+        return parse_moment(field, raw, timezone)
+    except ProfileError as exc:
+        raise BadValue(exc.code, exc.field, str(exc)) from None
 
 
 def parse_hours(

@@ -36,7 +36,9 @@ from leadroute_csv.cells import (
     parse_hours,
     parse_int,
     parse_leave,
+    parse_pauses,
     parse_skills,
+    parse_start,
     parse_timezone,
     parse_type_caps,
     split_list,
@@ -90,6 +92,8 @@ REP_FIELDS = (
     "leave",
     "paused_until",
     "paused",
+    "pauses",
+    "start_date",
     "hours",
     "holidays",
     "max_per_day",
@@ -456,7 +460,7 @@ def _rep(row: Row, sep: str, cells: CellReader) -> Rep:
     v = row.values
     read = cells.read
     holidays_in = v.get("holidays", "").strip().upper()
-    calendar = any(v.get(c, "").strip() for c in ("hours", "leave"))
+    calendar = any(v.get(c, "").strip() for c in ("hours", "leave", "pauses", "start_date"))
     timezone = read(
         parse_timezone,
         "timezone",
@@ -495,6 +499,10 @@ def _rep(row: Row, sep: str, cells: CellReader) -> Rep:
                 parse_datetime, "paused_until", v.get("paused_until", ""), default=None
             ),
             paused=read(parse_bool, "paused", v.get("paused", "") or "false", default=False),
+            pauses=read(parse_pauses, "pauses", v.get("pauses", ""), sep, timezone, default=()),
+            starts_at=read(
+                parse_start, "start_date", v.get("start_date", ""), timezone, default=None
+            ),
             hours=read(
                 parse_hours,
                 "hours",
