@@ -165,3 +165,128 @@ def test_the_sla_deadline_counts_from_the_deferred_start(make_pipeline):
     d = decide(pipeline, lead("L1", country="US", lead_type="demo"), friday_night)
     assert d.sla_starts_at == datetime(2026, 11, 9, 15, tzinfo=UTC)
     assert d.sla_due_at == datetime(2026, 11, 9, 16, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- whoever starts first
+
+EARLIEST_POLICY = """
+version: "earliest"
+pools:
+  - {name: global, strategy: round_robin, backup: ldn, defer: earliest_available}
+routing:
+  - {name: all, pool: global}
+fallback: {owner: ops, escalate_after: 4h}
+lead_types:
+  types: [{name: demo, sla: 1h}]
+"""
+SUNDAY_NIGHT = datetime(2026, 12, 27, 22, tzinfo=UTC)  # Monday the 28th: UK bank holiday only
+
+
+def day_team(**berlin: object) -> list[Rep]:
+    def member(rep_id: str, zone: str, country: str, **kw: object) -> Rep:
+        availability = Availability(timezone=zone, hours=HOURS, holidays=country)
+        return Rep(id=rep_id, pools=("global",), availability=availability, **kw)  # type: ignore[arg-type]
+
+    return [
+        member("ber", "Europe/Berlin", "DE", **berlin),
+        member("ldn", "Europe/London", "GB"),
+        member("ny", "America/New_York", "US"),
+        Rep(id="ops"),
+    ]
+
+
+def test_earliest_available_takes_whoever_starts_first(make_pipeline):
+    """Sunday night, nobody on shift: Berlin starts Monday 09:00 CET (08:00 UTC), before New
+    York (14:00 UTC); London's Monday is a bank holiday, so its backup rep would be wrong.
+    The SLA clock starts when Berlin does."""
+    pipeline = make_pipeline(day_team(), policy=parse_policy(EARLIEST_POLICY))
+    d = decide(pipeline, lead("L1", lead_type="demo"), SUNDAY_NIGHT)
+    assert (d.owner_id, d.step, d.pool) == ("ber", RouteStep.POOL, "global")
+    assert "defer:earliest_available:global" in d.route_path
+    assert d.sla_starts_at == datetime(2026, 12, 28, 8, tzinfo=UTC)
+    assert d.sla_due_at == datetime(2026, 12, 28, 9, tzinfo=UTC)
+    assert d.reason.startswith("nobody on shift with room; earliest available in pool global: ")
+    assert "ber starts Mon 2026-12-28 09:00 Europe/Berlin" in d.reason
+
+
+def test_earliest_available_needs_room_on_the_day_it_starts(make_pipeline):
+    """A Berlin rep whose Monday is already full is passed over for New York's start."""
+    team = day_team(capacity=Capacity(per_day=1))
+    pipeline = make_pipeline(team, policy=parse_policy(EARLIEST_POLICY))
+    pipeline.usage.add("ber", datetime(2026, 12, 28, 8, tzinfo=UTC), "demo", 1.0)
+    d = decide(pipeline, lead("L1", lead_type="demo"), SUNDAY_NIGHT)
+    assert d.owner_id == "ny"
+    assert d.sla_starts_at == datetime(2026, 12, 28, 14, tzinfo=UTC)  # 09:00 EST
+    # The lead counts on New York's Monday, the day its clock starts.
+    assert pipeline.usage.day("ny", datetime(2026, 12, 28, 15, tzinfo=UTC)) == 1.0
+
+
+def test_earliest_available_prefers_members_on_shift(make_pipeline):
+    """While someone is on shift they take the lead by the strategy, the clock running now."""
+    pipeline = make_pipeline(day_team(), policy=parse_policy(EARLIEST_POLICY))
+    tuesday_noon_utc = datetime(2026, 12, 29, 12, tzinfo=UTC)  # Berlin 13:00, London 12:00
+    d = decide(pipeline, lead("L1"), tuesday_noon_utc)
+    assert d.owner_id in ("ber", "ldn") and d.sla_starts_at is None
+    assert not any(p.startswith("defer:") for p in d.route_path)
+
+
+def test_without_earliest_available_the_backup_stands_in(make_pipeline):
+    """The default (``defer: strategy`` under ``exclude``) keeps the fixed backup rep."""
+    text = EARLIEST_POLICY.replace(", defer: earliest_available", "")
+    pipeline = make_pipeline(day_team(), policy=parse_policy(text))
+    d = decide(pipeline, lead("L1"), SUNDAY_NIGHT)
+    assert (d.owner_id, d.step) == ("ldn", RouteStep.BACKUP)
+
+
+CHAIN_POLICY = """
+version: "chain"
+pools:
+  - name: emea
+    out_of_hours: follow_the_sun
+    on_shift_pool: apac
+    defer: earliest_available
+  - {name: apac, out_of_hours: follow_the_sun, on_shift_pool: amer}
+  - {name: amer, out_of_hours: follow_the_sun, on_shift_pool: emea}
+routing:
+  - {name: rest, pool: emea}
+fallback: {owner: ops, escalate_after: 4h}
+"""
+
+
+def chain_team(**berlin: object) -> list[Rep]:
+    return [
+        shift("berlin", "emea", "Europe/Berlin", **berlin),
+        shift("tokyo", "apac", "Asia/Tokyo"),
+        shift("newyork", "amer", "America/New_York"),
+        Rep(id="ops"),
+    ]
+
+
+def test_follow_the_sun_chains_to_the_next_partner_when_the_home_team_is_full(make_pipeline):
+    """Monday 15:30 UTC: Berlin is on shift but full, Tokyo is asleep, New York is on shift:
+    the lead goes emea -> apac -> amer."""
+    pipeline = make_pipeline(
+        chain_team(capacity=Capacity(per_day=1)), policy=parse_policy(CHAIN_POLICY)
+    )
+    at = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
+    pipeline.usage.add("berlin", at, "", 1.0)
+    d = decide(pipeline, lead("L1", country="FR"), at)
+    assert (d.owner_id, d.pool) == ("newyork", "amer")
+    assert [p for p in d.route_path if p.startswith("follow_the_sun")] == [
+        "follow_the_sun:apac",
+        "follow_the_sun:amer",
+    ]
+    assert {e.rep_id: e.code for e in d.exclusions} == {
+        "berlin": "DAILY_CAP",
+        "tokyo": "OUT_OF_HOURS",
+    }
+
+
+def test_a_chain_with_nobody_on_shift_ends_at_the_home_teams_earliest_starter(make_pipeline):
+    """Saturday: every team is off; the chain comes back round, and the home team's earliest
+    starter (Berlin, Monday 09:00 CET) takes it, though Tokyo's Monday starts sooner."""
+    pipeline = make_pipeline(chain_team(), policy=parse_policy(CHAIN_POLICY))
+    d = decide(pipeline, lead("L1", country="FR"), datetime(2026, 11, 7, 12, tzinfo=UTC))
+    assert (d.owner_id, d.pool) == ("berlin", "emea")
+    assert d.route_path[-3:-1] == ("follow_the_sun:amer", "defer:earliest_available:emea")
+    assert d.sla_starts_at == datetime(2026, 11, 9, 8, tzinfo=UTC)

@@ -109,6 +109,14 @@ def test_digest_changes_when_the_content_changes():
             MINIMAL + "pools: [{name: p, out_of_hours: sleep}]",
             "pools[0].out_of_hours: expected one of: exclude, follow_the_sun, defer",
         ),
+        (
+            MINIMAL + "pools: [{name: p, defer: soonest}]",
+            "pools[0].defer: expected one of: strategy, earliest_available",
+        ),
+        (
+            MINIMAL + "pools: [{name: p, share: weight_x_capacity}]",
+            "pools[0].share: expected one of: weight, weight_x_daily_cap",
+        ),
         (MINIMAL + "pools: [{name: p, half_life: 0s}]", "pools[0].half_life: must be longer"),
         (MINIMAL + "capacity: {load: ' '}", "capacity.load: name a lead field or 'count'"),
         (MINIMAL + "capacity: {missing_load: -1}", "capacity.missing_load: must be 0 or more"),
@@ -201,6 +209,25 @@ def test_json_schema_validates_the_base_policy_and_rejects_typos():
     data["pools"][0]["stratgy"] = "weighted"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_json_schema_knows_the_time_options():
+    """Editors validate ``defer`` and ``share`` on pools: the schema lists their values."""
+    pool = json_schema()["$defs"]["PoolPolicy"]["properties"]
+    assert pool["defer"] == {"enum": ["strategy", "earliest_available"]}
+    assert pool["share"] == {"enum": ["weight", "weight_x_daily_cap"]}
+    data = yaml.safe_load(BASE_POLICY)
+    data["pools"][0] |= {"defer": "earliest_available", "share": "weight_x_daily_cap"}
+    jsonschema.validate(data, json_schema())
+    data["pools"][0]["defer"] = "whenever"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json_schema())
+
+
+def test_pools_split_by_weight_and_defer_to_their_strategy_by_default():
+    """Without the new keys a pool splits by weight and keeps today's out-of-hours choice."""
+    pool = parse_policy(MINIMAL + "pools: [{name: p}]").pools[0]
+    assert (pool.share, pool.defer) == ("weight", "strategy")
 
 
 def test_condition_object_reports_operator():

@@ -119,15 +119,25 @@ def test_levels_decay_by_half_each_half_life():
     assert decayed_level(entry, START - timedelta(days=1), timedelta(days=7)) == 8.0
 
 
-def test_share_factors_use_weight_and_daily_capacity():
-    """Weight times daily cap (or weekly / 5); uncapped reps count as the median capacity."""
+def test_share_factors_are_the_weights_by_default():
+    """Weights mean the split: caps do not change a rep's share unless the pool says so."""
+    reps = [
+        Rep(id="a", capacity=Capacity(per_day=16), weight=2.0),
+        Rep(id="b", capacity=Capacity(per_day=10)),
+    ]
+    assert share_factors(reps) == {"a": 2.0, "b": 1.0}
+
+
+def test_share_factors_use_weight_and_daily_capacity_when_asked():
+    """``weight_x_daily_cap``: weight times daily cap (or weekly / 5); uncapped reps count as
+    the median capacity."""
     reps = [
         Rep(id="a", capacity=Capacity(per_day=10)),
         Rep(id="b", capacity=Capacity(per_week=100), weight=0.5),
         Rep(id="c"),
     ]
-    assert share_factors(reps) == {"a": 10.0, "b": 10.0, "c": 15.0}
-    assert share_factors([Rep(id="x", weight=2.0)]) == {"x": 2.0}
+    assert share_factors(reps, "weight_x_daily_cap") == {"a": 10.0, "b": 10.0, "c": 15.0}
+    assert share_factors([Rep(id="x", weight=2.0)], "weight_x_daily_cap") == {"x": 2.0}
 
 
 def test_ties_break_on_the_hash_not_on_creation_order():
@@ -185,9 +195,12 @@ def test_view_with_precomputed_member_factors_matches_computing_them(team, membe
     assert fast == slow
 
 
+CAPPED_SHARES = WEIGHTED_POLICY.replace("half_life: 7d", "half_life: 7d, share: weight_x_daily_cap")
+
+
 def _single_rep_turn(reps: list[Rep], ledger: Ledger, make_pipeline) -> LedgerEntry:
     """One lead through a weighted pool where only ``a`` can win; the ledger entry it wrote."""
-    pipeline = make_pipeline(reps, policy=parse_policy(WEIGHTED_POLICY))
+    pipeline = make_pipeline(reps, policy=parse_policy(CAPPED_SHARES))
     pipeline.ledger = ledger
     outcome = pipeline.decide(
         Lead(id=f"L{len(ledger.entries())}", email="x@y.com", country="US"), START
@@ -216,11 +229,14 @@ def test_member_factors_follow_reps_changed_or_added_between_runs(make_pipeline)
     assert third.level == pytest.approx(1.25 + 1 / 40)  # weight 4 x the median cap 10
 
 
-def test_member_factors_are_share_factors_over_the_pool(make_pipeline):
-    """The pipeline's cached factors are exactly ``share_factors`` over the pool's loaded members."""
+@pytest.mark.parametrize("share", ["weight", "weight_x_daily_cap"])
+def test_member_factors_are_share_factors_over_the_pool(make_pipeline, share):
+    """The pipeline's cached factors are exactly ``share_factors`` over the pool's loaded
+    members, on the pool's ``share``."""
     reps = [*_team(), Rep(id="e", pools=("na",), capacity=Capacity(per_day=6))]
-    pipeline = make_pipeline(reps, policy=parse_policy(WEIGHTED_POLICY))
-    expected = share_factors(r for r in reps if "na" in r.pools)
+    text = WEIGHTED_POLICY.replace("half_life: 7d", f"half_life: 7d, share: {share}")
+    pipeline = make_pipeline(reps, policy=parse_policy(text))
+    expected = share_factors((r for r in reps if "na" in r.pools), share)
     assert pipeline.member_factors("na") == expected
     assert pipeline.member_factors("na") is pipeline.member_factors("na")
     assert pipeline.member_factors("no-such-pool") == {}
@@ -243,3 +259,150 @@ def test_ranked_copies_every_field_of_a_candidate():
         reason="old",
     )
     assert _ranked(c, 2, "new") == attrs.evolve(c, rank=2, reason="new")
+
+
+# --------------------------------------------------------------------------- time away
+
+WEEK_POLICY = """
+version: "week"
+pools:
+  - {name: global, strategy: weighted}
+routing:
+  - {name: all, pool: global}
+fallback: {owner: ops}
+"""
+THANKSGIVING_WEEK = datetime(2026, 11, 23, 8, tzinfo=UTC)  # Monday; Thursday the 26th is US-only
+LEADS_PER_DAY = 60
+
+
+def _week_team() -> list[Rep]:
+    """Two US reps (Thanksgiving off together), one in London, two in Berlin: one of them on
+    leave Tuesday and Wednesday. Weights 2, 1, 1, 1.5 and 1."""
+    berlin_leave = LeaveWindow(  # Tue 24 and Wed 25 November, Berlin's midnights
+        start=datetime(2026, 11, 23, 23, tzinfo=UTC), end=datetime(2026, 11, 25, 23, tzinfo=UTC)
+    )
+
+    def member(rep_id: str, zone: str, country: str, weight: float, **kw: object) -> Rep:
+        availability = Availability(timezone=zone, holidays=country, **kw)  # type: ignore[arg-type]
+        return Rep(id=rep_id, pools=("global",), weight=weight, availability=availability)
+
+    return [
+        member("us-1", "America/New_York", "US", 2.0),
+        member("us-2", "America/Chicago", "US", 1.0),
+        member("gb-1", "Europe/London", "GB", 1.0),
+        member("de-1", "Europe/Berlin", "DE", 1.5),
+        member("de-2", "Europe/Berlin", "DE", 1.0, leave=(berlin_leave,)),
+        Rep(id="ops"),
+    ]
+
+
+def _available(rep: Rep, at: datetime) -> bool:
+    """Whether the rep works at ``at``: not on a public holiday of theirs, not on leave."""
+    calendar = rep.availability.working_hours()
+    local = at.astimezone(calendar.zone).date()
+    return not calendar.is_closed_day(local) and rep.availability.leave_at(at) is None
+
+
+def test_a_week_with_a_holiday_and_a_leave_keeps_every_rep_within_one_lead(make_pipeline):
+    """Over a week with a US-only holiday and a Berlin leave, every rep ends within one lead
+    of their weighted share of the leads that came while they were available, and the day
+    after each absence nobody catches up: time away is no debt."""
+    team = _week_team()
+    pipeline = make_pipeline(team, policy=parse_policy(WEEK_POLICY))
+    members = [r for r in team if r.id != "ops"]
+    received: Counter[str] = Counter()
+    owed: dict[str, float] = dict.fromkeys((r.id for r in members), 0.0)
+    by_day: dict[int, tuple[Counter[str], dict[str, float]]] = {}
+    for day in range(5):
+        today: Counter[str] = Counter()
+        due_today: dict[str, float] = dict.fromkeys(owed, 0.0)
+        for i in range(LEADS_PER_DAY):
+            at = THANKSGIVING_WEEK + timedelta(days=day, minutes=8 * i)
+            present = [r for r in members if _available(r, at)]
+            total = sum(r.weight for r in present)
+            for r in present:
+                due_today[r.id] += r.weight / total
+            outcome = pipeline.decide(Lead(id=f"W{day}-{i}", email="x@y.com", country="US"), at)
+            assert isinstance(outcome, Decided)
+            today[outcome.decision.owner_id] += 1
+        by_day[day] = (today, due_today)
+        received += today
+        for rep_id, share in due_today.items():
+            owed[rep_id] += share
+    # Thursday: the US reps got nothing; Tuesday and Wednesday: de-2 got nothing.
+    assert by_day[3][0]["us-1"] == by_day[3][0]["us-2"] == 0
+    assert by_day[1][0]["de-2"] == by_day[2][0]["de-2"] == 0
+    for rep_id, share in owed.items():
+        assert abs(received[rep_id] - share) <= 1.0, (rep_id, received[rep_id], share)
+    # The day after: the returners get their share of that day, not the days they missed.
+    for day, returners in ((4, ("us-1", "us-2")), (3, ("de-2",))):
+        got, due = by_day[day]
+        for rep_id in returners:
+            assert abs(got[rep_id] - due[rep_id]) <= 1.0, (day, rep_id, got, due)
+
+
+def test_reps_back_together_from_a_holiday_are_not_owed(make_pipeline):
+    """Two reps off on the same day come back level with the pool: neither floors the other
+    below it (the pool's level, not the lowest other contender, is the floor)."""
+    team = _week_team()
+    pipeline = make_pipeline(team, policy=parse_policy(WEEK_POLICY))
+    for day in range(4):  # Monday to Thursday (the US holiday)
+        for i in range(LEADS_PER_DAY):
+            at = THANKSGIVING_WEEK + timedelta(days=day, minutes=8 * i)
+            pipeline.decide(Lead(id=f"H{day}-{i}", email="x@y.com", country="US"), at)
+    friday = THANKSGIVING_WEEK + timedelta(days=4)
+    view = pipeline.ledger.view(
+        "global",
+        ["us-1", "us-2", "gb-1", "de-1", "de-2"],
+        pipeline.reps,
+        friday,
+        timedelta(days=14),
+        members=[r.id for r in team if r.id != "ops"],
+    )
+    stayed = min(view.levels[r] for r in ("gb-1", "de-1", "de-2"))
+    for rep_id in ("us-1", "us-2"):
+        raw = decayed_level(pipeline.ledger.entry("global", rep_id), friday, timedelta(days=14))
+        # A day away left them many leads' worth behind; they come back at most one lead
+        # (of a weight-1 colleague) below the lowest who stayed, not that far behind.
+        assert stayed - raw > 5.0, (rep_id, raw, stayed)
+        assert view.levels[rep_id] >= stayed - 1.0, view.levels
+
+
+@pytest.mark.parametrize(
+    ("share", "split"), [("weight", (28, 14)), ("weight_x_daily_cap", (32, 10))]
+)
+def test_weights_are_the_split_unless_the_pool_multiplies_by_capacity(make_pipeline, share, split):
+    """Weights 2:1 with daily capacities 16 and 10 split 42 leads 28:14 by default, and
+    3.2:1 (32:10) only under ``share: weight_x_daily_cap``."""
+    reps = [
+        Rep(id="a", pools=("na",), weight=2.0, capacity=Capacity(per_week=80)),
+        Rep(id="b", pools=("na",), weight=1.0, capacity=Capacity(per_week=50)),
+        Rep(id="ops"),
+    ]
+    text = WEIGHTED_POLICY.replace("half_life: 7d", f"half_life: 7d, share: {share}")
+    pipeline = make_pipeline(reps, policy=parse_policy(text))
+    got: Counter[str] = Counter()
+    for i in range(42):
+        outcome = pipeline.decide(
+            Lead(id=f"S{i}", email="x@y.com", country="US"), START + timedelta(minutes=5 * i)
+        )
+        assert isinstance(outcome, Decided)
+        got[outcome.decision.owner_id] += 1
+    assert (got["a"], got["b"]) == split
+
+
+def test_the_pool_level_is_the_same_after_a_restart(make_pipeline):
+    """The pool's level kept in memory as turns are taken equals the one a new process
+    works out from the stored entries, so a restart or another process floors alike."""
+    team = _week_team()
+    pipeline = make_pipeline(team, policy=parse_policy(WEEK_POLICY))
+    for i in range(37):
+        at = THANKSGIVING_WEEK + timedelta(minutes=11 * i)
+        pipeline.decide(Lead(id=f"R{i}", email="x@y.com", country="US"), at)
+    at = THANKSGIVING_WEEK + timedelta(days=2)
+    factors = pipeline.member_factors("global")
+    live = pipeline.ledger.pool_level("global", at, timedelta(days=14), factors)
+    entries = {(e.pool, e.rep_id): e for e in pipeline.ledger.entries()}
+    fresh = Ledger(entries, pipeline.ledger.sequence)
+    assert fresh.pool_level("global", at, timedelta(days=14), factors) == pytest.approx(live)
+    assert live > 0

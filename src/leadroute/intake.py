@@ -15,16 +15,15 @@ import attrs
 from leadroute.errors import PolicyError
 from leadroute.host import PluginHost
 from leadroute.models import InputProblem, Lead, Problem, Rep
-from leadroute.policy import LeadTypePolicy, Policy, sla_calendar
+from leadroute.policy import LeadTypePolicy, Policy
 from leadroute.scoring import LeadScore, combine, with_score
 from leadroute.team import unknown_rep
-from leadroute.worktime import WorkingHours
 
 __all__ = [
     "QUALIFIED",
-    "SlaClock",
     "check_intake_references",
     "decision_fields",
+    "lead_type_of",
     "resolve_actions",
     "score_lead",
     "wants_nurture",
@@ -75,36 +74,13 @@ def wants_nurture(lead: Lead, policy: Policy, score: LeadScore | None) -> LeadTy
     return kind
 
 
-@attrs.frozen
-class SlaClock:
-    """SLA deadlines for a policy: in working time with an SLA calendar, else wall-clock."""
-
-    hours: WorkingHours | None
-
-    @classmethod
-    def of(cls, policy: Policy) -> SlaClock:
-        """The clock of a policy (its calendar was checked when the policy loaded)."""
-        return cls(sla_calendar(policy))
-
-    def due(self, kind: LeadTypePolicy | None, at: datetime) -> datetime | None:
-        """When the first touch is due for a lead of this type decided at ``at``."""
-        if kind is None or kind.sla is None:
-            return None
-        return self.hours.add(at, kind.sla) if self.hours else at + kind.sla
-
-
-def decision_fields(
-    lead: Lead, policy: Policy, at: datetime, score: LeadScore | None, clock: SlaClock
-) -> Mapping[str, Any]:
-    """The intake fields of a decision: type, priority, SLA deadline and score."""
+def decision_fields(lead: Lead, policy: Policy, score: LeadScore | None) -> Mapping[str, Any]:
+    """The intake fields of a decision: type, priority and score (the SLA deadline is the
+    owner's, ``leadroute.deadlines``)."""
     kind = lead_type_of(lead, policy)
     fields: dict[str, Any] = {}
     if kind is not None:
-        fields |= {
-            "lead_type": kind.name,
-            "priority": kind.priority,
-            "sla_due_at": clock.due(kind, at),
-        }
+        fields |= {"lead_type": kind.name, "priority": kind.priority}
     if score is not None:
         fields |= {
             "score": score.total,

@@ -31,18 +31,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from leadroute.context import RoutingContext
+from leadroute.deadlines import Reclock
 from leadroute.duplicates import Known, People
 from leadroute.errors import PolicyError, UserInputError
 from leadroute.host import PluginHost
 from leadroute.intake import (
     QUALIFIED,
-    SlaClock,
     check_intake_references,
     decision_fields,
+    lead_type_of,
     resolve_actions,
     score_lead,
     wants_nurture,
@@ -191,6 +193,8 @@ class Trail:
     groups: list[ExclusionGroup] = attrs.field(factory=list)
     known: Known | None = None
     duplicate: DuplicateMatch | None = None
+    # ``defer: earliest_available``: the members starting soonest, and when they start.
+    starts: dict[str, datetime] = attrs.field(factory=dict)
 
 
 def _binding_note(best: Candidate, chosen: Candidate, prices: Mapping[str, float]) -> str:
@@ -285,8 +289,10 @@ class Pipeline:
     members: Mapping[str, tuple[str, ...]]
     prices: Mapping[str, float] = attrs.field(factory=dict)
     usage: Usage = attrs.field(factory=Usage)
-    sla: SlaClock = attrs.field(
-        init=False, default=attrs.Factory(lambda self: SlaClock.of(self.policy), takes_self=True)
+    # Each owner's SLA calendar, built once per pipeline (``leadroute.deadlines``).
+    clocks: Reclock = attrs.field(
+        init=False,
+        default=attrs.Factory(lambda self: Reclock(self.policy, self.reps), takes_self=True),
     )
     team: Team = attrs.field(default=attrs.Factory(lambda self: Team(self.reps), takes_self=True))
     # (id of the rep ids, ids of the exclusion groups) -> (both kept alive, reps standing):
@@ -713,6 +719,7 @@ class Pipeline:
             pool.half_life,
             self.members.get(pool.name, ()),
             self.member_factors(pool.name),
+            pool.share,
         )
         ranked = rank(
             pool.strategy,
@@ -731,13 +738,28 @@ class Pipeline:
             at=trail.at,
             level=view.after_turn(winner.rep_id),
             half_life=pool.half_life,
+            chosen_at=view.levels[winner.rep_id],
         )
         trail.path.append(f"strategy:{pool.strategy}")
+        reason = f"{pool.strategy} in pool {pool.name}: {winner.reason}"
+        start = trail.starts.get(winner.rep_id)
+        if start is not None:
+            zone = self.reps[winner.rep_id].availability.timezone
+            local = start.astimezone(ZoneInfo(zone))
+            reason = (
+                f"nobody on shift with room; earliest available in pool {pool.name}: "
+                f"{winner.rep_id} starts {local:%a %Y-%m-%d %H:%M} {zone}"
+                + (
+                    f" ({pool.strategy} among {len(ranked)}: {winner.reason})"
+                    if len(ranked) > 1
+                    else ""
+                )
+            )
         return self.decided(
             trail,
             RouteStep.POOL,
             winner.rep_id,
-            f"{pool.strategy} in pool {pool.name}: {winner.reason}",
+            reason,
             rule=rule.name,
             pool=pool,
             candidates=tuple(ranked),
@@ -763,23 +785,78 @@ class Pipeline:
             rule.name,
             trail.match.account_id if trail.match else "",
         )
+        home = pool
         candidates = self._members(trail, pool, ctx)
-        if not candidates and pool.out_of_hours == "follow_the_sun" and self._off_shift(trail):
+        chain = {pool.name}
+        # Follow the sun: while nobody here is on shift with room, the partner pool.
+        while (
+            not candidates
+            and pool.out_of_hours == "follow_the_sun"
+            and pool.on_shift_pool not in chain
+            and self._away_or_full(trail, self.members.get(pool.name, ()))
+        ):
             pool = self.policy.pool(pool.on_shift_pool)
+            chain.add(pool.name)
             trail.path.append(f"follow_the_sun:{pool.name}")
             candidates = self._members(trail, pool, ctx)
+        if not candidates and home.defer == "earliest_available":
+            candidates = self._earliest(trail, home, ctx, with_capacity=with_capacity)
+            if candidates:
+                pool = home
+                trail.path.append(f"defer:earliest_available:{home.name}")
         return rule, pool, candidates
 
     def _members(self, trail: Trail, pool: PoolPolicy, ctx: RoutingContext) -> list[Candidate]:
-        """The pool's eligible members; working hours count unless the pool defers."""
-        if pool.out_of_hours != "defer":
+        """The pool's eligible members; working hours count unless the pool defers to its
+        strategy (``earliest_available`` takes the members on shift first)."""
+        if pool.out_of_hours != "defer" or pool.defer == "earliest_available":
             ctx = attrs.evolve(ctx, constraints=(*ctx.constraints, "hours"))
         members = self.members.get(pool.name, ())
         return [self.candidate(trail.lead, rep, ctx) for rep in self.eligible(trail, members, ctx)]
 
-    @staticmethod
-    def _off_shift(trail: Trail) -> bool:
-        return any(e.code in ("OUT_OF_HOURS", "HOLIDAY") for e in trail.exclusions)
+    def _earliest(
+        self, trail: Trail, pool: PoolPolicy, ctx: RoutingContext, *, with_capacity: bool
+    ) -> list[Candidate]:
+        """The members who start work soonest with room on that day (``defer:
+        earliest_available``), their starts kept on the trail.
+
+        Everything but working hours and capacity is checked now; each remaining member's
+        next working instant (after holidays, leave and pauses) is their start, and their
+        caps are checked as of then. What this pass excludes is not recorded again: the
+        first pass said why nobody could take the lead now.
+        """
+        kept = len(trail.exclusions), len(trail.groups)
+        constraints = tuple(c for c in ctx.constraints if c not in ("hours", "capacity"))
+        members = self.members.get(pool.name, ())
+        starts: dict[str, datetime] = {}
+        for rep in self.eligible(trail, members, attrs.evolve(ctx, constraints=constraints)):
+            try:
+                start = rep.availability.calendar().next_open(trail.at)
+            except WorktimeError:
+                continue  # no working time within a year: nobody to wait for
+            room = self.context(start, ("capacity",), ctx.rule, ctx.account_id)
+            if with_capacity and self._passes_rep_hooks(trail, rep, room) is None:
+                continue
+            starts[rep.id] = start
+        del trail.exclusions[kept[0] :]
+        del trail.groups[kept[1] :]
+        if not starts:
+            return []
+        first = min(starts.values())
+        trail.starts = {r: at for r, at in starts.items() if at == first}
+        plain = attrs.evolve(ctx, constraints=constraints)
+        return [self.candidate(trail.lead, self.reps[r], plain) for r in sorted(trail.starts)]
+
+    # Exclusion codes that mean "not at work now" and "no room now": follow the sun on.
+    AWAY = frozenset({"OUT_OF_HOURS", "HOLIDAY"})
+    FULL = frozenset({"OPEN_CAP", "DAILY_CAP", "WEEKLY_CAP", "TYPE_CAP", "CAPACITY_REACHED"})
+
+    @classmethod
+    def _away_or_full(cls, trail: Trail, members: Sequence[str]) -> bool:
+        """Whether some member of a pool was left out for being off shift or full."""
+        wanted = set(members)
+        codes = cls.AWAY | cls.FULL
+        return any(e.rep_id in wanted and e.code in codes for e in cls._trail_exclusions(trail))
 
     def pool_backup(
         self, trail: Trail, rule: Rule, pool: PoolPolicy, why: str = ""
@@ -891,6 +968,7 @@ class Pipeline:
             pool.half_life,
             self.members.get(pool.name, ()),
             self.member_factors(pool.name),
+            pool.share,
         )
         turn = self.ledger.take_turn(
             pool.name,
@@ -898,6 +976,7 @@ class Pipeline:
             at=trail.at,
             level=view.after_turn(rep_id),
             half_life=pool.half_life,
+            chosen_at=view.levels[rep_id],
         )
         return self.decided(
             trail,
@@ -914,16 +993,14 @@ class Pipeline:
     def fallback(self, trail: Trail, reason: str) -> Decided:
         fallback = self.policy.fallback
         trail.path.append(f"fallback:{fallback.queue}")
-        decided = self.decided(
-            trail, RouteStep.FALLBACK, fallback.owner, reason, status=DecisionStatus.FALLBACK
-        )
-        return attrs.evolve(
-            decided,
-            decision=attrs.evolve(
-                decided.decision,
-                queue=fallback.queue,
-                escalate_at=trail.at + fallback.escalate_after,
-            ),
+        # The queue owner's escalation clock counts in their calendar, as the timer does.
+        return self.decided(
+            trail,
+            RouteStep.FALLBACK,
+            fallback.owner,
+            reason,
+            status=DecisionStatus.FALLBACK,
+            queue=fallback.queue,
         )
 
     def nurture(self, trail: Trail, reason: str) -> Decided:
@@ -932,8 +1009,7 @@ class Pipeline:
         if settings is None:
             return self.fallback(trail, f"{reason}; the policy has no nurture queue")
         trail.path.append(f"nurture:{settings.queue}")
-        decided = self.decided(trail, RouteStep.NURTURE, settings.owner, reason)
-        return attrs.evolve(decided, decision=attrs.evolve(decided.decision, queue=settings.queue))
+        return self.decided(trail, RouteStep.NURTURE, settings.owner, reason, queue=settings.queue)
 
     # ----------------------------------------------------------------- helpers
 
@@ -954,7 +1030,8 @@ class Pipeline:
         factors = self._factors.get(pool)
         if factors is None:
             members = self.members.get(pool, ())
-            factors = share_factors(self.reps[r] for r in members if r in self.reps)
+            by = next((p.share for p in self.policy.pools if p.name == pool), "weight")
+            factors = share_factors((self.reps[r] for r in members if r in self.reps), by)
             self._factors[pool] = factors
         return factors
 
@@ -993,14 +1070,24 @@ class Pipeline:
         turns: tuple[LedgerTurn, ...] = (),
         count_load: bool = True,
         strategy: str = "",
+        queue: str = "",
     ) -> Decided:
         lead = trail.lead
         load = lead_load(lead, self.policy)
-        starts = self._clock_start(owner_id, trail.at) if status == DecisionStatus.ROUTED else None
+        # The deadline counts in the owner's calendar (the queue owner's for a queued
+        # lead); an owner off shift starts the clock at their next working instant.
+        clock = self.clocks.fields(
+            owner_id,
+            lead_type_of(lead, self.policy),
+            trail.at,
+            queued=status == DecisionStatus.FALLBACK and queue == self.policy.fallback.queue,
+        )
         if count_load:
             self.loads[owner_id] = self.loads.get(owner_id, 0) + 1
             if status == DecisionStatus.ROUTED:
-                self.usage.add(owner_id, trail.at, lead.lead_type, load)
+                # A lead counts on the day its owner starts on it.
+                received = clock.sla_starts_at or trail.at
+                self.usage.add(owner_id, received, lead.lead_type, load)
         features = {f: lead.get(f) for f in FEATURES if lead.get(f)}
         decision = Decision(
             id=decision_id_for(lead.id, trail.epoch),
@@ -1008,6 +1095,7 @@ class Pipeline:
             epoch=trail.epoch,
             status=status,
             owner_id=owner_id,
+            queue=queue,
             step=step,
             route_path=tuple(trail.path),
             rule=rule,
@@ -1022,10 +1110,9 @@ class Pipeline:
             policy_version=self.policy.version_tag,
             decided_at=trail.at,
             features=features,
-            # An owner off shift starts the SLA clock at their next working instant.
-            **decision_fields(lead, self.policy, starts or trail.at, trail.score, self.sla),
+            **decision_fields(lead, self.policy, trail.score),
+            **clock.fields(),
             load=load,
-            sla_starts_at=starts,
             excluded_groups=tuple(trail.groups),
             account_confidence=trail.match.confidence if trail.match else 0.0,
             duplicate=trail.duplicate,
@@ -1045,17 +1132,6 @@ class Pipeline:
             for field in matched.when
             if field not in _CONTACT_FIELDS and (value := lead.get(field))
         }
-
-    def _clock_start(self, owner_id: str, at: datetime) -> datetime | None:
-        """The owner's next working instant when ``at`` is outside their hours, else None."""
-        rep = self.reps.get(owner_id)
-        if rep is None or not rep.availability.has_calendar:
-            return None
-        try:
-            start = rep.availability.working_hours().next_open(at)
-        except WorktimeError:
-            return None  # no working hours at all within the horizon: the clock runs now
-        return start if start > at else None
 
 
 def with_solve(decided: Decided, summary: SolveSummary) -> Decided:

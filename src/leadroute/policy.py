@@ -80,6 +80,8 @@ CONSTRAINTS: tuple[Literal["territory", "language", "segment", "product", "skill
 Constraint = Literal["territory", "language", "segment", "product", "skill"]
 Action = Literal["reject", "fallback", "nurture", "flag"]
 OutOfHours = Literal["exclude", "follow_the_sun", "defer"]
+Deferral = Literal["strategy", "earliest_available"]
+ShareBasis = Literal["weight", "weight_x_daily_cap"]
 DuplicateAction = Literal["reassign", "notify_owner", "append"]
 IdentityKind = Literal["email", "phone", "name_domain"]
 
@@ -290,11 +292,22 @@ class PoolPolicy:
         backup: A rep who takes the lead when no member is eligible.
         out_of_hours: What working hours do to members: ``exclude`` (off-shift members are
             excluded with ``OUT_OF_HOURS`` or ``HOLIDAY``), ``follow_the_sun`` (as exclude,
-            and when every member is off shift the lead goes to ``on_shift_pool``) or
-            ``defer`` (off-shift members stay eligible; the owner's SLA clock starts at
-            their next working hour, ``Decision.sla_starts_at``).
-        on_shift_pool: The pool that takes leads when every member is off shift
-            (``follow_the_sun`` only).
+            and when no member is on shift with room the lead goes to ``on_shift_pool``,
+            then on to that pool's own ``on_shift_pool`` while it is off shift or full
+            too) or ``defer`` (off-shift members stay eligible; the owner's SLA clock
+            starts at their next working hour, ``Decision.sla_starts_at``).
+        on_shift_pool: The partner pool that takes leads when no member is on shift with
+            room (``follow_the_sun`` only).
+        defer: Who takes a lead when nobody is on shift with room (in this pool, nor along
+            its follow-the-sun chain): ``strategy`` (with ``out_of_hours: defer``, the
+            pool's strategy among every member, on shift or not; otherwise nobody: the
+            backup, then the fallback queue) or ``earliest_available`` (the member who
+            starts work soonest and has room on that day; the SLA clock starts then;
+            members starting at the same instant are ranked by the strategy). With
+            ``earliest_available``, members on shift always come first.
+        share: What a rep's share of the pool's leads follows: ``weight`` (weights 2:1
+            split 2:1) or ``weight_x_daily_cap`` (weight times the rep's daily cap, or
+            weekly cap / 5: weights 2:1 with caps 16 and 10 split 3.2:1).
         half_life: How fast the fairness ledger forgets: a lead received this long ago
             counts half as much as one received now.
         max_per_batch: Most leads the pool takes in one joint solve (``route --batch``,
@@ -308,6 +321,8 @@ class PoolPolicy:
     backup: str = ""
     out_of_hours: OutOfHours = "exclude"
     on_shift_pool: str = ""
+    defer: Deferral = "strategy"
+    share: ShareBasis = "weight"
     half_life: timedelta = timedelta(days=14)
     max_per_batch: int | None = None
 

@@ -1,10 +1,11 @@
 """Per pool: the share of leads each rep received against the share the policy intends.
 
-The intended share of a rep is their share factor (weight x daily capacity, see
-``leadroute.strategies``) over the factors of the pool members who could take leads at
-the time (active, not on leave or paused, on shift unless the pool defers hours),
-averaged over the pool's decisions: a rep on leave for half the period is meant to get
-half their usual share, not to be owed the rest afterwards.
+The intended share of a rep is their share factor (their weight, or weight x daily
+capacity under the pool's ``share: weight_x_daily_cap``, see ``leadroute.strategies``)
+over the factors of the pool members who could take leads at the time (active, started,
+not on leave or paused, on shift and not on a public holiday unless the pool defers
+hours), averaged over the pool's decisions: a rep on leave for half the period is meant
+to get half their usual share, not to be owed the rest afterwards.
 """
 
 from __future__ import annotations
@@ -68,12 +69,16 @@ class PoolShares:
 
 def _can_take(rep: Rep, at: datetime, *, hours: bool) -> bool:
     availability = rep.availability
-    paused = (availability.paused_until is not None and availability.paused_until > at) or (
-        availability.paused and availability.paused_until is None
+    paused = (
+        (availability.paused_until is not None and availability.paused_until > at)
+        or (availability.paused and availability.paused_until is None)
+        or availability.pause_at(at) is not None
     )
+    started = availability.starts_at is None or availability.starts_at <= at
     on_shift = not hours or not availability.has_calendar
     on_shift = on_shift or availability.working_hours().is_open(at)
-    return rep.active and availability.leave_at(at) is None and not paused and on_shift
+    away = availability.leave_at(at) is not None or paused or not started
+    return rep.active and not away and on_shift
 
 
 def pool_shares(
@@ -96,7 +101,7 @@ def pool_shares(
     result = []
     for pool in policy.pools:
         ids = members.get(pool.name, ())
-        factors = share_factors(by_id[r] for r in ids)
+        factors = share_factors((by_id[r] for r in ids), pool.share)
         received = Counter(d.owner_id for d in chosen[pool.name])
         expected: dict[str, float] = defaultdict(float)
         for d in chosen[pool.name]:

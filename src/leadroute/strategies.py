@@ -5,25 +5,29 @@ rep so that no rep wins ties because of creation order or list position.
 
 * ``round_robin``: the rep whose last turn in this pool is oldest (never had one: first).
 * ``weighted``: the rep with the lowest fair-share level (below), so over time each rep's
-  share follows their weight times their daily capacity.
+  share follows their weight (or, with the pool's ``share: weight_x_daily_cap``, their
+  weight times their daily capacity).
 * ``least_loaded``: the rep with the lowest utilisation (open / cap; open count when
   uncapped), then the lowest fair-share level.
 * ``optimize``: the rep with the highest fit minus its capacity price from the last batch
   solve (``route --batch``), which keeps one-at-a-time routing near the batch optimum.
 
 The fair-share level of a rep in a pool is the leads they received there, each decayed
-by the pool's ``half_life`` since it arrived, divided by the rep's share factor (weight x
-daily capacity, ``share_factors``). Every turn, whatever the strategy, raises the
-winner's level by one lead's worth (``1 / factor``), so switching strategies keeps the
-history. Two rules make it survive team changes:
+by the pool's ``half_life`` since it arrived, divided by the rep's share factor
+(``share_factors``: the weight, or weight x daily capacity). Every turn, whatever the
+strategy, raises the winner's level by one lead's worth (``1 / factor``), so switching
+strategies keeps the history. Two rules make it survive team changes and time away:
 
 * Decay, not a window: a lead received 30 days ago fades smoothly, so no share
   "echoes" when an old window drops out (Odoo's 30-day vacation echo).
-* A floor when a rep comes back into contention: a rep's level counts as at least the
-  lowest level among the other contenders minus one lead's worth of the largest share.
-  A rep who joins, or returns from leave with a level far below the team's, starts at
-  the team's current level (at most one lead ahead), not at zero: no burst of catch-up
-  leads, and nobody else's standing changes when a rep is added.
+* No debt for time away. The pool has a level of its own: the level its last winner had
+  when chosen (decayed like every level). A rep in contention counts as at least that
+  level. Someone continuously in contention is never below it (the winner is always the
+  lowest), so the floor only lifts a rep who was away while the pool moved on: a new
+  hire, a rep back from leave, a public holiday, a pause, a shift that ended, a full day
+  cap. They come back level with the pool, not owed the leads they missed, however many
+  colleagues were away with them (a country's holiday takes several reps out at once,
+  and none of them is owed). Nobody else's standing changes.
 """
 
 from __future__ import annotations
@@ -39,7 +43,18 @@ from leadroute.models import Candidate, Rep
 from leadroute.policy import Strategy
 from leadroute.rotation import DEFAULT_HALF_LIFE, LedgerEntry, LedgerTurn, apply_turn, decayed_level
 
-__all__ = ["FairView", "Ledger", "daily_capacity", "decayed_level", "rank", "share_factors"]
+__all__ = [
+    "SHARE_BASES",
+    "FairView",
+    "Ledger",
+    "daily_capacity",
+    "decayed_level",
+    "rank",
+    "share_factors",
+]
+
+# What a rep's share of a pool is proportional to (``pools[].share``).
+SHARE_BASES = ("weight", "weight_x_daily_cap")
 
 
 def daily_capacity(rep: Rep) -> float | None:
@@ -52,13 +67,17 @@ def daily_capacity(rep: Rep) -> float | None:
     return None
 
 
-def share_factors(reps: Iterable[Rep]) -> dict[str, float]:
-    """Each rep's share factor: weight x daily capacity.
+def share_factors(reps: Iterable[Rep], by: str = "weight") -> dict[str, float]:
+    """Each rep's share factor: the weight, or with ``by="weight_x_daily_cap"`` the weight x
+    daily capacity.
 
-    Reps without a daily or weekly cap count as the median daily capacity of the reps that
-    have one (1 when none has), so a mixed team still splits by weight.
+    Under ``weight_x_daily_cap``, reps without a daily or weekly cap count as the median
+    daily capacity of the reps that have one (1 when none has), so a mixed team still
+    splits by weight.
     """
     reps = list(reps)
+    if by == "weight":
+        return {r.id: r.weight for r in reps}
     capacities = {r.id: daily_capacity(r) for r in reps}
     known = [c for c in capacities.values() if c]
     default = statistics.median(known) if known else 1.0
@@ -94,6 +113,9 @@ class Ledger:
     def __init__(self, entries: Mapping[tuple[str, str], LedgerEntry], sequence: int) -> None:
         self._entries = dict(entries)
         self._sequence = sequence
+        # Pool -> its level (the last winner's level when chosen) and when it was set;
+        # worked out from the entries when first needed and after turns from elsewhere.
+        self._floors: dict[str, tuple[float, datetime | None]] = {}
 
     @property
     def sequence(self) -> int:
@@ -114,6 +136,7 @@ class Ledger:
         at: datetime | None = None,
         level: float | None = None,
         half_life: timedelta = DEFAULT_HALF_LIFE,
+        chosen_at: float | None = None,
     ) -> LedgerTurn:
         """Record that the rep got a lead from the pool; return the turn to persist.
 
@@ -121,6 +144,8 @@ class Ledger:
         :param level: The rep's level after the turn (``FairView.after_turn``); without
             it the level rises by one.
         :param half_life: The pool's half-life (the store decays the level it meets with it).
+        :param chosen_at: The level the rep had when chosen (``FairView.levels``): the
+            pool's level rises to it.
         """
         old = self.entry(pool, rep_id)
         base = decayed_level(old, at, half_life)
@@ -133,11 +158,20 @@ class Ledger:
             at=at,
             half_life=half_life,
         )
-        self.apply(turn)
+        self._apply(turn)
+        if chosen_at is not None and pool in self._floors:
+            floor, since = self._floors[pool]
+            decayed = _decay(floor, since, at, half_life)
+            self._floors[pool] = (max(decayed, chosen_at), at if at is not None else since)
         return turn
 
     def apply(self, turn: LedgerTurn) -> LedgerEntry:
-        """Apply a turn (taken here, given back, or taken by another process); the new entry."""
+        """Apply a turn (given back, or taken by another process); the new entry."""
+        # The pool's level is worked out again from the entries when next needed.
+        self._floors.pop(turn.pool, None)
+        return self._apply(turn)
+
+    def _apply(self, turn: LedgerTurn) -> LedgerEntry:
         key = (turn.pool, turn.rep_id)
         new = apply_turn(self._entries.get(key), turn)
         self._entries[key] = new
@@ -147,7 +181,39 @@ class Ledger:
 
     def copy(self) -> Ledger:
         """An independent ledger with the same entries (for planning without committing)."""
-        return Ledger(self._entries, self._sequence)
+        twin = Ledger(self._entries, self._sequence)
+        twin._floors = dict(self._floors)
+        return twin
+
+    def pool_level(
+        self,
+        pool: str,
+        at: datetime | None,
+        half_life: timedelta,
+        factors: Mapping[str, float],
+    ) -> float:
+        """The pool's level at ``at``: the level its last winner had when chosen.
+
+        Known from the last turn taken here; otherwise worked out from the entries (each
+        rep's level after their last turn, less that turn's lead: the level they had when
+        chosen), for the reps in ``factors``.
+        """
+        found = self._floors.get(pool)
+        if found is None:
+            best, best_at = 0.0, None
+            for rep_id, factor in factors.items():
+                entry = self._entries.get((pool, rep_id))
+                if entry is None or entry.level_at is None or factor <= 0:
+                    continue
+                before = max(0.0, entry.level - 1 / factor)
+                # Levels set at different times compare once decayed to the same instant.
+                if _decay(before, entry.level_at, at, half_life) > _decay(
+                    best, best_at, at, half_life
+                ):
+                    best, best_at = before, entry.level_at
+            found = (best, best_at)
+            self._floors[pool] = found
+        return _decay(found[0], found[1], at, half_life)
 
     def view(
         self,
@@ -158,34 +224,40 @@ class Ledger:
         half_life: timedelta = DEFAULT_HALF_LIFE,
         members: Sequence[str] = (),
         member_factors: Mapping[str, float] | None = None,
+        by: str = "weight",
     ) -> FairView:
-        """The pool's levels at ``at`` for the reps in contention (see the module docstring).
+        """The pool's levels at ``at`` for the reps in contention (see the module docstring):
+        each rep's decayed level, at least the pool's level (``pool_level``).
 
         Share factors are computed over ``members`` (the whole pool) when given, so the
         default capacity of an uncapped rep does not depend on who is away today.
         ``member_factors`` are ``share_factors`` over those members, computed once by the
         caller (reps do not change within a run): used when every contender is among them,
-        which spares the O(pool) work per lead.
+        which spares the O(pool) work per lead. ``by`` is the pool's ``share``.
         """
         if member_factors is not None and all(r in member_factors for r in contenders):
             factors: Mapping[str, float] = member_factors
         else:
             known = [reps[r] for r in dict.fromkeys((*members, *contenders)) if r in reps]
-            factors = share_factors(known)
-        decayed = {r: decayed_level(self.entry(pool, r), at, half_life) for r in contenders}
-        biggest = max((1 / factors[r] for r in contenders), default=0.0)
-        # The lowest level among the *others* is the lowest overall, except for the rep
-        # holding it, whose others' lowest is the second lowest.
-        ordered = sorted(decayed.items(), key=lambda kv: kv[1])[:2]
-        levels = {}
-        for rep_id, level in decayed.items():
-            others = [v for r, v in ordered if r != rep_id][:1]
-            levels[rep_id] = max(level, others[0] - biggest) if others else level
+            factors = share_factors(known, by)
+        floor = self.pool_level(pool, at, half_life, factors)
+        levels = {
+            r: max(decayed_level(self.entry(pool, r), at, half_life), floor) for r in contenders
+        }
         return FairView(levels=levels, factors={r: factors[r] for r in contenders})
 
     def entries(self) -> list[LedgerEntry]:
         """Every entry, for reports."""
         return list(self._entries.values())
+
+
+def _decay(
+    level: float, since: datetime | None, at: datetime | None, half_life: timedelta
+) -> float:
+    """A level set at ``since``, decayed to ``at`` (no decay without both, or backwards)."""
+    if at is None or since is None or at <= since:
+        return level
+    return float(level * 0.5 ** ((at - since) / half_life))
 
 
 def _tiebreak(lead_id: str, rep_id: str) -> int:

@@ -2,8 +2,10 @@
 
 A day is the rep's local calendar day and a week starts on the rep's local Monday, so a
 rep in Los Angeles with ``per_day: 10`` gets ten leads between their midnights, whatever
-the UTC date. The counts come from the store's decisions (``decided_at``) and grow with
-each decision of the run, so leads decided earlier in the same run count.
+the UTC date. A lead counts on the day its owner's clock starts (``received_at``): a lead
+deferred on Friday night to a rep who starts on Monday counts on Monday's cap. The counts
+come from the store's decisions and grow with each decision of the run, so leads decided
+earlier in the same run count.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import attrs
 from leadroute.models import Decision, DecisionStatus, Lead, Rep, RouteStep
 from leadroute.policy import Policy
 
-__all__ = ["Usage", "lead_load", "local_day", "week_start"]
+__all__ = ["Usage", "lead_load", "local_day", "received_at", "week_start"]
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
@@ -29,6 +31,11 @@ def local_day(at: datetime, zone: ZoneInfo) -> date:
 def week_start(day: date) -> date:
     """The Monday of a date's week."""
     return day - timedelta(days=day.weekday())
+
+
+def received_at(decision: Decision) -> datetime:
+    """When a decision's lead counts as received: when its owner's clock starts."""
+    return decision.sla_starts_at or decision.decided_at
 
 
 def lead_load(lead: Lead, policy: Policy) -> float:
@@ -60,7 +67,7 @@ class Usage:
         for d in decisions:
             if d.step == RouteStep.CURRENT_OWNER or d.status == DecisionStatus.FALLBACK:
                 continue
-            usage.add(d.owner_id, d.decided_at, d.features.get("lead_type", ""), d.load)
+            usage.add(d.owner_id, received_at(d), d.features.get("lead_type", ""), d.load)
         return usage
 
     def _zone(self, rep_id: str) -> ZoneInfo:

@@ -10,6 +10,7 @@ import attrs
 from rich.console import Console
 from rich.table import Table
 
+from leadroute.deadlines import calendar_zone
 from leadroute.host import PluginFailure, PluginInfo
 from leadroute.models import Candidate, Decision, Lead, Rep, SolveSummary
 
@@ -30,6 +31,11 @@ def render_summary(
         f"[yellow]{c['fallback']} to fallback[/], [red]{c['exceptions']} rejected[/]"
         f"  ·  {c['new']} new decisions, {c['replayed']} replayed"
     )
+    if c.get("waiting"):
+        console.print(
+            f"{c['waiting']} lead(s) created after the run's time wait for a later run "
+            "(a lead is never decided before it was created)"
+        )
     if "duplicates" in c:
         actions = ", ".join(f"{n} {a}" for a, n in c["duplicates_by_action"].items())
         followed = (
@@ -143,8 +149,7 @@ def explain_lines(decision: Decision, observed_owner: str = "") -> list[str]:
         )
     if d.duplicate is not None:
         lines.append(_duplicate_line(d))
-    if d.escalate_at:
-        lines.append(f"Escalates at {d.escalate_at.isoformat(timespec='minutes')}")
+    lines.extend(_clock_lines(d))
     if d.rule and d.rule_inputs:
         own = _LEAD_FIELDS
         used = ", ".join(
@@ -256,6 +261,29 @@ def render_plugins(
     console.print(f"Adapters: {', '.join(adapters) or '(none)'}")
     for f in failures:
         console.print(f"[red]failed[/] {f.name}: {f.error}", highlight=False)
+
+
+def _clock_lines(d: Decision) -> list[str]:
+    lines = []
+    if d.escalate_at:
+        lines.append(f"Escalates at {d.escalate_at.isoformat(timespec='minutes')}")
+    if d.sla_calendar:
+        lines.append(f"Clock: {clock_line(d)}")
+    return lines
+
+
+def clock_line(d: Decision) -> str:
+    """Whose calendar set the deadlines, and the deadlines on the owner's local clock."""
+    zone = calendar_zone(d.sla_calendar)
+    parts = [f"counted in {d.sla_calendar}"]
+    for label, when in (
+        ("starts", d.sla_starts_at),
+        ("first touch due", d.sla_due_at),
+        ("escalates", d.escalate_at),
+    ):
+        if when is not None and zone is not None:
+            parts.append(f"{label} {when.astimezone(zone):%a %Y-%m-%d %H:%M} {zone.key}")
+    return "; ".join(parts)
 
 
 def intake_lines(d: Decision) -> list[str]:

@@ -123,12 +123,17 @@ class Engine:
     def decide(self, lead: Lead, at: datetime | None = None) -> Verdict:
         """Replay the lead's decision, or decide it and commit the decision alone.
 
-        Rejected leads are returned with their problems and commit nothing.
+        Rejected leads are returned with their problems and commit nothing. A lead is
+        never decided before it was created: ``at`` earlier than its ``created_at`` (a
+        sender's clock ahead of ours) decides it as of its creation.
         """
         stored = self.replay(lead)
         if stored is not None:
             return Verdict(decision=stored)
-        outcome = self.pipeline.decide(lead, at or self.clock())
+        when = at or self.clock()
+        if lead.created_at is not None and when < lead.created_at:
+            when = lead.created_at
+        outcome = self.pipeline.decide(lead, when)
         if isinstance(outcome, Rejected):
             return Verdict(rejected=outcome)
         committed = self.commit(outcome)
@@ -290,8 +295,16 @@ class Engine:
             applied = state.absorb(decision, decided.turns)
         else:
             state.settle(decision, previous)
-        # A stale planned decision (the lead moved on since) takes nobody with it.
-        followers = tuple(state.followers_of(decision, moved=moved)) if applied else ()
+        # A stale planned decision (the lead moved on since) takes nobody with it. A
+        # follower's deadline is counted again in its new owner's calendar.
+        followers = (
+            tuple(
+                (self.pipeline.clocks.decision(follower), earlier)
+                for follower, earlier in state.followers_of(decision, moved=moved)
+            )
+            if applied
+            else ()
+        )
         for follower, _ in followers:
             state.absorb(follower)
         unit = commit_unit(

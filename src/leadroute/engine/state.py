@@ -21,7 +21,7 @@ from leadroute.duplicates import People, appended, follower_decision
 from leadroute.models import Decision, DecisionStatus, Rep, RouteStep
 from leadroute.rotation import LedgerTurn
 from leadroute.strategies import Ledger
-from leadroute.usage import Usage
+from leadroute.usage import Usage, received_at
 
 __all__ = ["RoutingState", "carries_load", "counts_usage"]
 
@@ -186,7 +186,7 @@ class RoutingState:
         if counts_usage(decision):
             self.usage.remove(
                 decision.owner_id,
-                decision.decided_at,
+                received_at(decision),
                 decision.features.get("lead_type", ""),
                 decision.load,
             )
@@ -199,7 +199,7 @@ class RoutingState:
         if counts_usage(decision):
             self.usage.add(
                 decision.owner_id,
-                decision.decided_at,
+                received_at(decision),
                 decision.features.get("lead_type", ""),
                 decision.load,
             )

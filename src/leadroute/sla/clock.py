@@ -1,11 +1,11 @@
 """Which SLA timers a decision gets, and when each is due, in working time.
 
-The breach is the decision's own ``sla_due_at`` (the pipeline counts it in the policy's
-SLA calendar from when the owner's clock starts). The reminder falls at ``remind_at`` of
-the SLA counted the same way from the same start, so "halfway" means half the working
-time, not half the wall-clock time, and a deadline that crosses a weekend or a DST change
-moves with it. The fallback queue's escalation counts ``escalate_after`` in the queue
-owner's working hours (around the clock when the owner has none).
+Every timer reads the decision's own clock, counted in the owner's calendar
+(``leadroute.deadlines``): the breach is the decision's ``sla_due_at``, the fallback
+queue's escalation its ``escalate_at``. The reminder falls at ``remind_at`` of the SLA
+counted in the same owner's calendar from the decision, so "halfway" means half the
+owner's working time, not half the wall-clock time, and a deadline that crosses a
+weekend, a holiday, a leave or a DST change moves with it.
 """
 
 from __future__ import annotations
@@ -13,24 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from leadroute.intake import SlaClock
+from leadroute.deadlines import owner_calendar
 from leadroute.models import Decision, DecisionStatus, Rep, Timer, TimerKind
 from leadroute.policy import Policy
-from leadroute.worktime import WorktimeError
 
 __all__ = ["escalation_due", "timers_for"]
 
 
 def escalation_due(decision: Decision, policy: Policy, reps: Mapping[str, Rep]) -> datetime:
-    """When the fallback queue's owner must escalate a lead queued by ``decision``."""
-    after = policy.fallback.escalate_after
-    owner = reps.get(policy.fallback.owner)
-    if owner is not None and owner.availability.has_calendar:
-        try:
-            return owner.availability.working_hours().add(decision.decided_at, after)
-        except WorktimeError:
-            pass  # a calendar with no working time ahead: fall back to the wall clock
-    return decision.decided_at + after
+    """When the fallback queue's owner must escalate a lead queued by ``decision``: its
+    ``escalate_at``, else ``escalate_after`` in the queue owner's calendar."""
+    if decision.escalate_at is not None:
+        return decision.escalate_at
+    owner = reps.get(decision.owner_id)
+    calendar = owner_calendar(policy, owner, decision.owner_id)
+    return calendar.add(decision.decided_at, policy.fallback.escalate_after)
 
 
 def timers_for(decision: Decision, policy: Policy, reps: Mapping[str, Rep]) -> list[Timer]:
@@ -45,11 +42,9 @@ def timers_for(decision: Decision, policy: Policy, reps: Mapping[str, Rep]) -> l
     timers = []
     share = kind.escalation.remind_at
     if share is not None:
-        start = decision.sla_starts_at or decision.decided_at
-        clock = SlaClock.of(policy)
-        span = kind.sla * share
-        remind = clock.hours.add(start, span) if clock.hours else start + span
-        timers.append(_timer(decision, TimerKind.REMINDER, remind))
+        calendar = owner_calendar(policy, reps.get(decision.owner_id), decision.owner_id)
+        remind = calendar.add(decision.decided_at, kind.sla * share)
+        timers.append(_timer(decision, TimerKind.REMINDER, min(remind, decision.sla_due_at)))
     timers.append(_timer(decision, TimerKind.BREACH, decision.sla_due_at))
     return timers
 

@@ -3,7 +3,8 @@ or a pool.
 
 A move to the owner's backup or to the fallback queue needs no routing: the new decision
 is the old one with the new owner, the step (``backup`` or ``fallback``), reason
-``SLA_BREACHED: ...`` and a fresh clock, committed through the engine (its loads move with
+``SLA_BREACHED: ...`` and a fresh clock in the new owner's calendar (the backup's, or
+the queue owner's), committed through the engine (its loads move with
 it). A move into a pool is routing (eligibility, fit, rotation): the engine's
 ``reassign_one`` does it without the breaching owner. Each move is committed with its
 owner write, notifications and timers in one transaction; the deterministic decision id
@@ -17,13 +18,12 @@ from datetime import datetime
 
 import attrs
 
+from leadroute.deadlines import reclock
 from leadroute.engine import Engine
-from leadroute.intake import SlaClock
 from leadroute.logs import get_logger
 from leadroute.models import Decision, DecisionStatus, Rep, RouteStep, decision_id_for
 from leadroute.pipeline import Decided
 from leadroute.policy import Policy
-from leadroute.sla.clock import escalation_due
 from leadroute.usecases import reassign_one
 
 __all__ = ["EngineMover", "breach_decision"]
@@ -66,23 +66,20 @@ def breach_decision(
             owner_id=fallback.owner,
             queue=fallback.queue,
             pool="",
-            sla_due_at=None,
         )
-        return attrs.evolve(queued, escalate_at=escalation_due(queued, policy, reps))
+        return reclock(queued, policy, reps)
     owner = reps.get(decision.owner_id)
     backup = reps.get(owner.backup_id) if owner is not None and owner.backup_id else None
     if backup is None or not backup.active:
         return None
-    kind = policy.lead_types.named(decision.lead_type) if decision.lead_type else None
-    return attrs.evolve(
+    moved = attrs.evolve(
         base,
         status=DecisionStatus.ROUTED,
         step=RouteStep.BACKUP,
         owner_id=backup.id,
         queue="",
-        escalate_at=None,
-        sla_due_at=SlaClock.of(policy).due(kind, at),
     )
+    return reclock(moved, policy, reps)
 
 
 @attrs.define
