@@ -564,3 +564,71 @@ def test_check_policy_prints_warnings_for_names_nothing_knows(tmp_path):
     assert "2 warning(s)" in result.stdout
     data = json.loads(runner.invoke(app, ["check-policy", str(policy), "--json"]).stdout)
     assert data["valid"] is True and len(data["warnings"]) == 2
+
+
+ARRIVAL_POLICY = """
+version: "arrival"
+pools: [{name: all, strategy: round_robin}]
+routing: [{name: all, pool: all}]
+fallback: {owner: ops}
+"""
+
+
+def arrival_folder(tmp_path: Path) -> Path:
+    (tmp_path / "leadroute.yaml").write_text(ARRIVAL_POLICY, encoding="utf-8")
+    (tmp_path / "reps.csv").write_text("id,pools\na,all\nb,all\nops,\n", encoding="utf-8")
+    (tmp_path / "leads.csv").write_text(
+        "id,email,country,created_at\n"
+        "L2,two@acme.io,US,2026-11-02T08:30:00Z\n"
+        "L1,one@acme.io,US,2026-11-02T08:00:00Z\n"
+        "L3,three@acme.io,US,2026-11-02T11:00:00Z\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_route_arrival_replays_a_day_as_the_leads_came_in(tmp_path):
+    """``route --arrival --at T`` decides each lead at its own created time, in arrival
+    order, and leaves a lead created after T for a later run."""
+    folder = arrival_folder(tmp_path)
+    common = ("--policy", str(folder / "leadroute.yaml"), "--input", str(folder))
+    store = str(tmp_path / "s.db")
+    first = invoke(
+        "route", *common, "--init", "--store", store, "--arrival",
+        "--at", "2026-11-02T10:00:00Z", "--json",
+    )  # fmt: skip
+    assert first.exit_code == 0, first.output
+    counts = json.loads(first.stdout)["counts"]
+    assert (counts["input"], counts["waiting"]) == (2, 1)
+    with Store.open(store, create=False) as opened:
+        decided = {k: d.decided_at.isoformat() for k, d in opened.current_decisions().items()}
+    assert decided == {"L1": "2026-11-02T08:00:00+00:00", "L2": "2026-11-02T08:30:00+00:00"}
+    later = invoke("route", *common, "--store", store, "--at", "2026-11-02T12:00:00Z")
+    assert later.exit_code == 0, later.output
+    assert "wait for a later run" not in later.stdout
+    with Store.open(store, create=False) as opened:
+        assert opened.current_decision("L3").decided_at.isoformat() == "2026-11-02T12:00:00+00:00"
+
+
+def test_route_without_arrival_says_which_leads_wait(tmp_path):
+    """Without --arrival every lead created by --at is decided at --at; later ones wait, and
+    the summary says so."""
+    folder = arrival_folder(tmp_path)
+    result = invoke(
+        "route", "--policy", str(folder / "leadroute.yaml"), "--input", str(folder),
+        "--init", "--store", str(tmp_path / "s.db"), "--at", "2026-11-02T10:00:00Z",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 lead(s) created after the run's time wait for a later run" in result.stdout
+
+
+def test_route_arrival_and_batch_do_not_mix(tmp_path):
+    """--arrival decides one lead at a time; with --batch it is one clear line, exit 2."""
+    folder = arrival_folder(tmp_path)
+    result = runner.invoke(
+        app,
+        ["route", "--policy", str(folder / "leadroute.yaml"), "--input", str(folder),
+         "--init", "--store", str(tmp_path / "s.db"), "--arrival", "--batch"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--arrival decides leads one by one as they arrive; drop --batch" in result.stderr

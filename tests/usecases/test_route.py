@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,54 @@ def test_the_run_says_what_it_does_now_in_order(store, host):
     seen.clear()
     run(store, host, snapshot(leads(3)), phase=seen.append)
     assert seen == ["deciding", "reporting"]
+
+
+def test_a_lead_is_never_decided_before_it_was_created(store, host):
+    """A run at 09:00 decides the lead created at 08:00 (at 09:00) and leaves the one created
+    at 10:00 for a later run, which then decides it no earlier than 10:00."""
+    early = lead("E1", created_at=AT - timedelta(hours=1))
+    late = lead("L1", created_at=AT + timedelta(hours=1))
+    result = run(store, host, snapshot([early, late]))
+    assert [d.lead_id for d in result.decisions] == ["E1"] and result.waiting == ["L1"]
+    assert result.counts()["waiting"] == 1 and result.counts()["input"] == 1
+    assert result.decisions[0].decided_at == AT
+    later = Engine.open(
+        policy_from(),
+        store,
+        reps=snapshot([]).reps,
+        host=host,
+        clock=lambda: AT + timedelta(hours=2),
+    )
+    again = usecases.route(later, snapshot([early, late]))
+    assert again.waiting == [] and store.current_decision("L1").decided_at == AT + timedelta(
+        hours=2
+    )
+
+
+def test_arrival_decides_each_lead_at_its_own_time_in_arrival_order(store, host):
+    """With ``by_arrival`` each lead is decided when it was created, earliest first; one
+    created after the run's time waits; one without a time is decided at the run's time."""
+    snap = snapshot(
+        [
+            lead("B", created_at=AT - timedelta(hours=1)),
+            lead("A", created_at=AT - timedelta(hours=3)),
+            lead("N"),
+            lead("F", created_at=AT + timedelta(minutes=1)),
+        ]
+    )
+    engine = Engine.open(policy_from(), store, reps=snap.reps, host=host, clock=lambda: AT)
+    result = usecases.route(engine, snap, arrival=usecases.by_arrival(AT))
+    assert [(d.lead_id, d.decided_at) for d in result.decisions] == [
+        ("A", AT - timedelta(hours=3)),
+        ("B", AT - timedelta(hours=1)),
+        ("N", AT),
+    ]
+    assert result.waiting == ["F"]
+
+
+def test_the_engine_never_decides_a_lead_before_its_creation(store, host):
+    """A lead whose sender's clock runs ahead is decided as of its creation, not before."""
+    engine = Engine.open(policy_from(), store, reps=snapshot([]).reps, host=host, clock=lambda: AT)
+    ahead = AT + timedelta(seconds=30)
+    verdict = engine.decide(lead("S1", created_at=ahead))
+    assert verdict.decision is not None and verdict.decision.decided_at == ahead

@@ -53,7 +53,7 @@ from leadroute.errors import (
 )
 from leadroute.host import PluginHost
 from leadroute.logs import get_logger
-from leadroute.models import Snapshot
+from leadroute.models import Lead, Snapshot
 from leadroute.notify import EffectRouter, Notifier
 from leadroute.pipeline import check_snapshot_references
 from leadroute.policy import Policy, json_schema, load_policy
@@ -325,13 +325,18 @@ def _run(
     show_progress: bool,
     *,
     batch: bool = False,
+    arrival: bool = False,
     init: bool = False,
 ) -> tuple[RunResult, Snapshot]:
     with Store.open(target.store, create=init) as store:
         snapshot = target.read()
         engine = target.engine(store, snapshot, at)
+        arrivals = usecases.by_arrival(engine.clock()) if arrival else None
         with target.writer(snapshot) as writer:
-            return _route(engine, snapshot, writer, source, show_progress, batch=batch), snapshot
+            result = _route(
+                engine, snapshot, writer, source, show_progress, batch=batch, arrival=arrivals
+            )
+            return result, snapshot
 
 
 def _route(
@@ -342,9 +347,12 @@ def _route(
     show_progress: bool,
     *,
     batch: bool,
+    arrival: Callable[[Lead], datetime] | None = None,
 ) -> RunResult:
     if not show_progress:
-        return usecases.route(engine, snapshot, adapter=writer, source=source, batch=batch)
+        return usecases.route(
+            engine, snapshot, adapter=writer, source=source, batch=batch, arrival=arrival
+        )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -362,6 +370,7 @@ def _route(
             progress=lambda n: bar.update(task, completed=n),
             phase=lambda name: bar.update(task, description=name),
             batch=batch,
+            arrival=arrival,
         )
 
 
@@ -493,10 +502,24 @@ def route(
         bool,
         typer.Option("--batch", help="Assign pool leads jointly with the optimizer."),
     ] = False,
+    arrival: Annotated[
+        bool,
+        typer.Option(
+            "--arrival",
+            help="Decide each lead at its own created time, in arrival order (replay a day "
+            "as live intake would have routed it); leads created after --at wait.",
+        ),
+    ] = False,
     init: InitOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Route every lead the source has, write owners back and report exceptions."""
+    """Route every lead the source has, write owners back and report exceptions.
+
+    A lead created after the run's time (now, or --at) is not decided: it waits for a
+    later run.
+    """
+    if batch and arrival:
+        raise UserInputError("--arrival decides leads one by one as they arrive; drop --batch")
     target = _target(policy_file, source, input_dir, output_dir, store)
     result, snapshot = _run(
         target,
@@ -504,6 +527,7 @@ def route(
         _parse_at(at),
         show_progress=not as_json and err.is_terminal,
         batch=batch,
+        arrival=arrival,
         init=init,
     )
     outputs = {"audit store": _shown(target.store)}

@@ -18,7 +18,7 @@ from leadroute.usecases.reassign import reassign, reassign_one
 from leadroute.usecases.rebalance import rebalance
 from leadroute.usecases.relay import MAX_REROUTE_ROUNDS, relay_pass
 from leadroute.usecases.results import ReassignResult, RebalanceResult, RunResult
-from leadroute.usecases.route import GROUP_SIZE, route
+from leadroute.usecases.route import GROUP_SIZE, by_arrival, route
 
 __all__ = [
     "GROUP_SIZE",
@@ -26,6 +26,7 @@ __all__ = [
     "ReassignResult",
     "RebalanceResult",
     "RunResult",
+    "by_arrival",
     "explain_decision",
     "reassign",
     "reassign_one",

@@ -40,6 +40,7 @@ class RunResult:
         followers: Decisions of earlier records that followed a reassigned duplicate to
             its new owner (their leads' entries in ``decisions`` are replaced when present).
         plugin_failures: Plugins that failed to load: the run went on without them.
+        waiting: Leads created after the run's time: not decided, left for a later run.
     """
 
     decisions: list[Decision] = attrs.field(factory=list)
@@ -50,6 +51,7 @@ class RunResult:
     rerouted: set[str] = attrs.field(factory=set)
     followers: list[Decision] = attrs.field(factory=list)
     plugin_failures: list[PluginFailure] = attrs.field(factory=list)
+    waiting: list[str] = attrs.field(factory=list)
 
     def counts(self) -> dict[str, Any]:
         """Counts for summaries and ``--json``; ``input == routed + fallback + exceptions``.
@@ -57,7 +59,8 @@ class RunResult:
         ``exceptions`` (also ``rejected``) are the leads with no decision; the headline
         numbers (``needs_human``, ``exception_rate``, ``duplicates``, ``duplicate_rate``)
         are ``leadroute.measures``', the dashboard's definitions. ``followed`` counts the
-        earlier records this run moved to follow a reassigned duplicate.
+        earlier records this run moved to follow a reassigned duplicate. ``waiting``
+        counts the leads created after the run's time (not in ``input``).
         """
         head = headline(self.decisions, self.problems)
         data = [p for p in self.problems if p.kind not in ("lead", "fallback")]
@@ -94,6 +97,7 @@ class RunResult:
             "duplicate_rate": round(head.duplicate_rate or 0.0, 4),
             "duplicates_by_action": dict(sorted(actions.items())),
             "followed": len(self.followers),
+            "waiting": len(self.waiting),
         }
 
 

@@ -8,6 +8,11 @@ relay applies the outbox through the adapter (deciding again what the target ref
 and the exception report (rejected leads, every lead in the fallback queue, replayed or
 not, and effects that ended dead) is published through the adapter and stored.
 
+A lead is never decided before it was created: a lead created after the run's time (the
+clock, or ``--at``) waits for a later run (``RunResult.waiting``). With ``arrival`` each
+lead is decided at its own time (``by_arrival``: its creation), in arrival order, as a
+live intake would have decided it.
+
 Rerunning the same input replays the stored decisions: no new decision, no ledger change,
 no new side effect. A crash loses at most the group not yet committed; the next run
 decides those leads again, identically.
@@ -32,7 +37,7 @@ from leadroute.usecases.problems import rejection_problems
 from leadroute.usecases.relay import relay_pass
 from leadroute.usecases.results import RunResult, Tally
 
-__all__ = ["GROUP_SIZE", "Phase", "Progress", "route"]
+__all__ = ["GROUP_SIZE", "Phase", "Progress", "by_arrival", "route"]
 
 log = get_logger(__name__)
 
@@ -42,6 +47,11 @@ Phase = Callable[[str], None]
 # Decisions per commit on the command line: one transaction carries this many (the
 # benchmark in docs/performance.md measures the choice); the live path commits one.
 GROUP_SIZE = 500
+
+
+def by_arrival(now: datetime) -> Callable[[Lead], datetime]:
+    """Each lead's arrival: its creation time (``now`` for a lead without one)."""
+    return lambda lead: lead.created_at or now
 
 
 def route(
@@ -61,7 +71,9 @@ def route(
     With ``batch`` the leads that reach a pool are assigned jointly by the solver
     (``leadroute_solve``) instead of one at a time by each pool's strategy. With
     ``arrival`` each lead is decided as of its own time instead of the clock's
-    (simulating live intake over a history; leads are taken in snapshot order).
+    (simulating live intake over a history), the leads taken in arrival order (ties in
+    snapshot order). Either way a lead is decided no earlier than its creation, and a
+    lead created after the clock's time waits for a later run (``RunResult.waiting``).
     ``progress`` hears how many leads were read so far, ``phase`` what the run does now
     (``deciding``, ``solving``, ``writing owners``, ``reporting``).
     """
@@ -77,11 +89,20 @@ def route(
     )
     tally = Tally(result)
     waiting: list[Waiting] = []
+    leads = list(snapshot.leads)
+    if arrival is not None:
+        leads.sort(key=arrival)  # stable: ties keep the snapshot's order
     phase("deciding")
     with engine.group(size=group_size, on_commit=tally.committed) as group:
-        for index, lead in enumerate(snapshot.leads, start=1):
-            when = arrival(lead) if arrival is not None else at
+        for index, lead in enumerate(leads, start=1):
+            if progress is not None:
+                progress(index)
             stored = engine.replay(lead)
+            when = _decision_time(lead, at, arrival)
+            if stored is None and when is None:
+                result.waiting.append(lead.id)  # not created yet at the run's time
+                continue
+            when = when or at
             if batch:
                 waiting.append(
                     stored if stored is not None else engine.pipeline.prepare(lead, when)
@@ -89,8 +110,6 @@ def route(
             else:
                 # Online, each lead sees every decision before it (committed or held).
                 _handle(stored or engine.pipeline.decide(lead, when), group, tally)
-            if progress is not None:
-                progress(index)
         if batch:
             phase("solving")
             finished, result.solution = solve_batch(engine, waiting, run_id)
@@ -102,16 +121,16 @@ def route(
                     else outcome
                 )
                 _handle(resumed, group, tally)
-    leads = {lead.id: lead for lead in snapshot.leads}
+    by_id = {lead.id: lead for lead in snapshot.leads}
     deliver_outcomes(engine.host, store, snapshot.outcomes)
     failures: list[InputProblem] = []
     if adapter is not None:
         phase("writing owners")
-        result.relay, failures = relay_pass(engine, adapter, leads, tally.rerouted)
+        result.relay, failures = relay_pass(engine, adapter, by_id, tally.rerouted)
     phase("reporting")
     # Every lead the queue holds is in the report, decided by this run or replayed: never
     # silent; so is every effect a human must see, from this run or an earlier one.
-    result.problems.extend(fallback_problems(result.decisions, leads))
+    result.problems.extend(fallback_problems(result.decisions, by_id))
     result.problems.extend(failures)
     if adapter is not None:
         adapter.report_problems(result.problems)
@@ -123,6 +142,18 @@ def route(
     store.finish_run(run_id, record)
     log.info("run.finished", run_id=run_id, source=source, **counts)
     return result
+
+
+def _decision_time(
+    lead: Lead, at: datetime, arrival: Callable[[Lead], datetime] | None
+) -> datetime | None:
+    """When to decide a lead in a run at ``at``: its arrival (or ``at``), never before its
+    creation; None when it was created after ``at``."""
+    created = lead.created_at
+    if created is not None and created > at:
+        return None
+    when = arrival(lead) if arrival is not None else at
+    return max(when, created) if created is not None else when
 
 
 def _handle(outcome: Decision | Decided | Rejected, group: CommitGroup, tally: Tally) -> None:
