@@ -74,7 +74,7 @@ from leadroute.rotation import LedgerTurn
 from leadroute.scoring import LeadScore
 from leadroute.strategies import Ledger, rank, share_factors
 from leadroute.team import Team, unknown_rep
-from leadroute.usage import Usage, lead_load
+from leadroute.usage import EARLIEST, Usage, lead_load
 from leadroute.worktime import WorktimeError
 
 __all__ = [
@@ -803,7 +803,7 @@ class Pipeline:
             candidates = self._earliest(trail, home, ctx, with_capacity=with_capacity)
             if candidates:
                 pool = home
-                trail.path.append(f"defer:earliest_available:{home.name}")
+                trail.path.append(f"{EARLIEST}{home.name}")
         return rule, pool, candidates
 
     def _members(self, trail: Trail, pool: PoolPolicy, ctx: RoutingContext) -> list[Candidate]:
@@ -1085,9 +1085,11 @@ class Pipeline:
         if count_load:
             self.loads[owner_id] = self.loads.get(owner_id, 0) + 1
             if status == DecisionStatus.ROUTED:
-                # A lead counts on the day its owner starts on it.
-                received = clock.sla_starts_at or trail.at
-                self.usage.add(owner_id, received, lead.lead_type, load)
+                # Whoever starts first was checked against the caps of the day they
+                # start, and the lead counts there (``usage.received_at``).
+                first = owner_id in trail.starts and clock.sla_starts_at is not None
+                received = clock.sla_starts_at if first else trail.at
+                self.usage.add(owner_id, received or trail.at, lead.lead_type, load)
         features = {f: lead.get(f) for f in FEATURES if lead.get(f)}
         decision = Decision(
             id=decision_id_for(lead.id, trail.epoch),

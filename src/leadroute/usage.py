@@ -2,10 +2,11 @@
 
 A day is the rep's local calendar day and a week starts on the rep's local Monday, so a
 rep in Los Angeles with ``per_day: 10`` gets ten leads between their midnights, whatever
-the UTC date. A lead counts on the day its owner's clock starts (``received_at``): a lead
-deferred on Friday night to a rep who starts on Monday counts on Monday's cap. The counts
-come from the store's decisions and grow with each decision of the run, so leads decided
-earlier in the same run count.
+the UTC date. A lead counts on the day it was decided, except one given to the member
+who starts work first (a pool's ``defer: earliest_available``): that one was checked
+against the caps of the day its owner starts, and counts there (``received_at``). The
+counts come from the store's decisions and grow with each decision of the run, so leads
+decided earlier in the same run count.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import attrs
 from leadroute.models import Decision, DecisionStatus, Lead, Rep, RouteStep
 from leadroute.policy import Policy
 
-__all__ = ["Usage", "lead_load", "local_day", "received_at", "week_start"]
+__all__ = ["EARLIEST", "Usage", "lead_load", "local_day", "received_at", "week_start"]
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
@@ -33,9 +34,18 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+# The route-path step of a lead given to whoever starts first (``Pipeline._earliest``).
+EARLIEST = "defer:earliest_available:"
+
+
 def received_at(decision: Decision) -> datetime:
-    """When a decision's lead counts as received: when its owner's clock starts."""
-    return decision.sla_starts_at or decision.decided_at
+    """When a decision's lead counts on its owner's day and week caps: when it was decided,
+    or for a lead given to whoever starts first, when its owner's clock starts."""
+    if decision.sla_starts_at is not None and any(
+        step.startswith(EARLIEST) for step in decision.route_path
+    ):
+        return decision.sla_starts_at
+    return decision.decided_at
 
 
 def lead_load(lead: Lead, policy: Policy) -> float:
