@@ -1,8 +1,12 @@
-"""``leadroute serve`` for real: uvicorn on loopback, the quickstart, SIGTERM and a restart."""
+"""``leadroute serve`` for real: uvicorn on loopback, the README's quickstart as printed,
+SIGTERM and a restart."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -13,18 +17,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadroute.demo import write_demo
+README = Path(__file__).resolve().parents[2] / "README.md"
 
-DEMO_NOW_ARGS: tuple[str, ...] = ()
-KEY = "dev-key"
-LEAD = {
-    "email": "jo@acme-widgets.com",
-    "name": "Jo Doe",
-    "company": "Acme Widgets",
-    "country": "US",
-    "employees": 40,
-    "lead_type": "demo",
-}
+
+def quickstart() -> tuple[dict[str, str], list[str], dict[str, object]]:
+    """The README's live-service lines: the serve command's environment and arguments, and
+    the lead its curl posts."""
+    text = README.read_text(encoding="utf-8").split("## Route leads live", 1)[1]
+    blocks = re.findall(r"```shell\n(.*?)```", text.split("\n## ", 1)[0], flags=re.S)
+    serve_line, curl_line = (" ".join(b.replace("\\\n", " ").split()) for b in blocks[:2])
+    words = shlex.split(serve_line)
+    env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    args = words[words.index("leadroute") + 1 :]
+    curl = shlex.split(curl_line)
+    return env, args, json.loads(curl[curl.index("-d") + 1])
+
+
+ENV, SERVE_ARGS, LEAD = quickstart()
+KEY = ENV["LEADROUTE_API_KEYS"]
 
 
 def free_port() -> int:
@@ -33,26 +43,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(folder: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-c",
-        "from leadroute.cli import main; main()",
-        "serve",
-        "--policy",
-        str(folder / "leadroute.yaml"),
-        "--input",
-        str(folder),
-        "--out",
-        str(folder),
-        "--store",
-        str(folder / "store.db"),
-        "--port",
-        str(port),
-        "--init",
-    ]
+CLI = [sys.executable, "-c", "from leadroute.cli import main; main()"]
+
+
+def start(cwd: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    """The README's serve command, run from ``cwd``, on ``port``."""
+    command = [*CLI, *SERVE_ARGS, "--port", str(port)]
     return subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
     )
 
 
@@ -80,18 +78,19 @@ def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 @pytest.fixture
 def company(tmp_path: Path) -> Path:
-    from leadroute.cli import DEMO_NOW
-
-    write_demo(tmp_path, seed=7, now=DEMO_NOW)
+    """A fresh folder after the README's first command, ``leadroute demo``."""
+    done = subprocess.run([*CLI, "demo"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
     return tmp_path
 
 
 def test_quickstart_on_a_real_uvicorn(company):
-    """Serve the demo company on loopback: a posted lead gets an owner written to
+    """The README's quickstart on loopback: a posted lead gets an owner written to
     assignments.csv, a console notification, and ``explain``; SIGTERM exits 0; a restart
     replays the same answer for the same Idempotency-Key."""
     port = free_port()
-    env = {**os.environ, "LEADROUTE_API_KEYS": KEY}
+    env = {**os.environ, **ENV}
+    folder = company / "leadroute-demo"
     process = start(company, port, env)
     try:
         wait_ready(port, process)
@@ -103,7 +102,7 @@ def test_quickstart_on_a_real_uvicorn(company):
         body = response.json()
         assert body["pool"] == "na-smb" and body["sla_due_at"]
         deadline = time.monotonic() + 30
-        assignments = company / "assignments.csv"
+        assignments = folder / "assignments.csv"
         while not assignments.exists() or body["lead_id"] not in assignments.read_text():
             assert time.monotonic() < deadline, "the relay did not write the owner"
             time.sleep(0.2)
@@ -121,7 +120,7 @@ def test_quickstart_on_a_real_uvicorn(company):
             "explain",
             body["lead_id"],
             "--store",
-            str(company / "store.db"),
+            str(folder / ".leadroute" / "leadroute.db"),
         ],
         capture_output=True,
         text=True,
